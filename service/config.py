@@ -1,0 +1,136 @@
+"""Service settings, read from the environment once at start-up (pydantic-settings).
+
+Every variable is validated when the process starts; a bad value stops it with a message that names
+the variable (see ``service.cli``). Secrets are ``SecretStr`` so they never print.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from functools import lru_cache
+from typing import Literal
+from urllib.parse import urlparse
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SIEM_BACKENDS = ("splunk", "datadog", "elastic")
+
+
+class LogLevel(str, Enum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class Settings(BaseSettings):
+    """All configuration of the service. Environment variable = field name upper-cased."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="",
+        case_sensitive=False,
+        extra="ignore",
+        secrets_dir=None,
+        hide_input_in_errors=True,
+    )
+
+    # -- core -------------------------------------------------------------------------------------
+    database_url: str = Field(
+        default="sqlite:///./var/kaireon.db",
+        description="SQLAlchemy URL. Default: an embedded SQLite file under ./var/. "
+        "Production: postgresql+psycopg://user:pass@host/db (postgres:// and postgresql:// are accepted).",
+    )
+    cron_secret: SecretStr | None = Field(default=None, description="Bearer secret for /api/v1/cron/*.")
+    cron_token: SecretStr | None = Field(default=None, description="Legacy shared secret for /api/cron/tick.")
+    host: str = "0.0.0.0"
+    port: int = Field(default=3000, ge=1, le=65535)
+    log_level: LogLevel = LogLevel.INFO
+    in_process_scheduler: bool = Field(
+        default=True, description="Fire the chart's default schedules in-process, through the same lease."
+    )
+
+    # -- storage ----------------------------------------------------------------------------------
+    attachment_storage_url: str = Field(
+        default="./var/attachments",
+        description="Where AI attachment blobs live: a local directory or s3://bucket/prefix.",
+    )
+    export_storage_url: str = Field(
+        default=".",
+        description="Root under which exports/... files are written: a local directory (default: the "
+        "working directory), s3://bucket/prefix or gs://bucket/prefix.",
+    )
+    export_max_batches_per_run: int = Field(default=1, ge=1, le=1000)
+
+    # -- job tuning -------------------------------------------------------------------------------
+    delete_batch_size: int = Field(default=5000, ge=1, le=100_000, description="Rows per purge batch.")
+    lease_ttl_seconds: int = Field(default=900, ge=5, description="A crashed holder's lease expires after this.")
+    outbox_stuck_after_seconds: int = Field(default=300, ge=1)
+    outbox_max_attempts: int = Field(default=10, ge=1)
+    engagement_min_impressions: int = Field(default=100, ge=0)
+    engagement_watch_drop: float = Field(default=0.2, gt=0, lt=1)
+    engagement_at_risk_drop: float = Field(default=0.5, gt=0, le=1)
+
+    # -- SIEM -------------------------------------------------------------------------------------
+    siem_backend: str | None = Field(default=None, description="splunk | datadog | elastic; unset = no-op.")
+    siem_endpoint: str | None = None
+    siem_api_key: SecretStr | None = None
+    siem_index: str | None = None
+    siem_sourcetype: str | None = None
+    siem_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    siem_retry_budget_seconds: float = Field(default=60.0, gt=0, le=600)
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("must not be empty")
+        for prefix in ("postgres://", "postgresql://"):
+            if v.startswith(prefix):
+                return "postgresql+psycopg://" + v[len(prefix) :]
+        if not (v.startswith("sqlite") or v.startswith("postgresql+")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return v
+
+    @field_validator("siem_backend")
+    @classmethod
+    def _lower_backend(cls, v: str | None) -> str | None:
+        return v.strip().lower() or None if v is not None else None
+
+    @model_validator(mode="after")
+    def _check_siem(self) -> Settings:
+        if self.siem_backend not in SIEM_BACKENDS:
+            return self  # unset or unknown: the siem-ship route is a structured no-op
+        if not self.siem_endpoint:
+            raise ValueError(f"SIEM_ENDPOINT is required when SIEM_BACKEND={self.siem_backend}")
+        parsed = urlparse(self.siem_endpoint)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError("SIEM_ENDPOINT must be an http(s) URL with a host")
+        if self.siem_api_key is None or not self.siem_api_key.get_secret_value():
+            raise ValueError(f"SIEM_API_KEY is required when SIEM_BACKEND={self.siem_backend}")
+        if self.siem_backend == "elastic" and self.siem_index is None:
+            raise ValueError("SIEM_INDEX is required when SIEM_BACKEND=elastic")
+        return self
+
+    # -- helpers ----------------------------------------------------------------------------------
+    @property
+    def cron_secret_value(self) -> bytes | None:
+        """The bearer secret as bytes, or None when unset or empty (routes then fail closed)."""
+        if self.cron_secret is None or not self.cron_secret.get_secret_value():
+            return None
+        return self.cron_secret.get_secret_value().encode()
+
+    @property
+    def siem_enabled(self) -> bool:
+        return self.siem_backend in SIEM_BACKENDS
+
+    @property
+    def dialect(self) -> Literal["sqlite", "postgresql"]:
+        return "sqlite" if self.database_url.startswith("sqlite") else "postgresql"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (built on first use, not at import)."""
+    return Settings()
