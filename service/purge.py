@@ -1,0 +1,82 @@
+"""Batched deletes: many short transactions instead of one long one.
+
+Neither PostgreSQL nor stock SQLite has ``DELETE ... LIMIT``; the portable form is
+``DELETE FROM t WHERE id IN (SELECT id FROM t WHERE <where> ORDER BY id LIMIT :n)``. Each batch is
+committed on its own, so a purge of millions of rows never holds one long lock (PostgreSQL) or the
+single writer slot (SQLite) for long, and an interrupted purge simply resumes on the next run (the
+predicate still selects what is left).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+SessionSource = Session | sessionmaker[Session] | Callable[[], Session]
+
+
+def _pk_column(model: Any) -> Any:
+    pk = model.__mapper__.primary_key
+    if len(pk) != 1:
+        raise ValueError(f"delete_in_batches needs a single-column primary key; {model.__name__} has {len(pk)}")
+    return pk[0]
+
+
+def _predicate(where: ColumnElement[bool] | Iterable[ColumnElement[bool]]) -> ColumnElement[bool]:
+    if isinstance(where, ColumnElement):
+        return where
+    clauses = list(where)
+    if not clauses:
+        raise ValueError("delete_in_batches needs at least one WHERE clause (refusing to empty a table)")
+    return and_(*clauses)
+
+
+def delete_in_batches(
+    source: SessionSource,
+    model: Any,
+    where: ColumnElement[bool] | Iterable[ColumnElement[bool]],
+    batch_size: int,
+    *,
+    max_batches: int | None = None,
+) -> int:
+    """Delete every ``model`` row matching ``where`` in batches of ``batch_size``; return the count.
+
+    ``source`` is either a session factory (each batch runs in a fresh session and commits) or a
+    session (each batch is committed on it — anything the caller had pending is committed too).
+    ``max_batches`` bounds one call (the rest is left for the next run); ``None`` = until done.
+    Rows are taken in primary-key order, so each batch's subselect is an index range scan when the
+    predicate's columns are indexed together with the key.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    pk = _pk_column(model)
+    predicate = _predicate(where)
+    ids = select(pk).where(predicate).order_by(pk).limit(batch_size).scalar_subquery()
+    stmt = delete(model).where(pk.in_(ids)).execution_options(synchronize_session=False)
+
+    total = 0
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        if isinstance(source, Session):
+            try:
+                deleted = source.execute(stmt).rowcount or 0
+                source.commit()
+            except BaseException:
+                source.rollback()
+                raise
+        else:
+            with source() as s:
+                try:
+                    deleted = s.execute(stmt).rowcount or 0
+                    s.commit()
+                except BaseException:
+                    s.rollback()
+                    raise
+        total += deleted
+        batches += 1
+        if deleted < batch_size:
+            break
+    return total
