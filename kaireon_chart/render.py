@@ -1,0 +1,228 @@
+"""The CronJobs of chart/templates/cronjobs.yaml, built as Python data.
+
+``render_cronjobs`` returns, for fully merged values (chart defaults + user input), the same objects
+``helm template RELEASE chart -n NAMESPACE`` renders for kind CronJob, in the same order (sorted
+by key, as helm's ``range``). tests/render compares the two with helm 3 and helm 4.
+
+Pipeline: ``resolve_jobs`` (entry + tier defaults -> effective settings, with the values path each
+setting came from) -> ``render_cronjobs`` (settings -> manifest). Nothing is text-templated.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from kaireon_chart import names
+from kaireon_chart.chart import Chart, load_chart
+
+__all__ = [
+    "CRON_SCRIPT",
+    "OVERRIDABLE",
+    "RenderError",
+    "ResolvedJob",
+    "curl_max_time",
+    "render_cronjobs",
+    "resolve_jobs",
+]
+
+# Tier defaults (cron.<field>) a schedule entry may override (cron.schedules.<key>.<field>).
+OVERRIDABLE = (
+    "timeZone",
+    "suspend",
+    "concurrencyPolicy",
+    "activeDeadlineSeconds",
+    "startingDeadlineSeconds",
+    "successfulJobsHistoryLimit",
+    "failedJobsHistoryLimit",
+    "backoffLimit",
+    "resources",
+)
+
+# The trigger container's constant script: values arrive only as environment variables, and the
+# bearer header is written to curl on stdin (-H @-), so the secret is never in an argv.
+CRON_SCRIPT = (
+    "set -eu; printf 'Authorization: Bearer %s\\n' \"$CRON_SECRET\" | curl --fail-with-body --silent "
+    '--show-error --max-time "$CRON_MAX_TIME" --request POST --header @- "$CRON_URL"'
+)
+
+CRON_RUN_AS_USER = 100  # curl_user in curlimages/curl
+CRON_RUN_AS_GROUP = 101  # curl_group
+
+
+class RenderError(ValueError):
+    """The values cannot be rendered (helm would fail too); the message names the values path."""
+
+
+@dataclass(frozen=True)
+class ResolvedJob:
+    key: str  # the cron.schedules key (camelCase allowed)
+    name: str  # rendered CronJob name
+    enabled: bool  # the entry's own `enabled` (missing = true); cron.enabled is not folded in
+    settings: dict  # effective values: schedule, path and every OVERRIDABLE field
+    sources: dict[str, str]  # field -> dotted values path it came from
+
+
+def curl_max_time(active_deadline_seconds: Any) -> str:
+    """CRON_MAX_TIME: 90% of activeDeadlineSeconds in tenths of a second, e.g. 600 -> "540.0".
+
+    Always above 0 and below the deadline for any deadline >= 1 (1 -> "0.9"), so curl gives up and
+    fails the Job before Kubernetes kills the pod.
+    """
+    tenths = names.int64(active_deadline_seconds) * 9
+    return f"{_go_div(tenths, 10)}.{_go_mod(tenths, 10)}"
+
+
+def _go_div(a: int, b: int) -> int:  # Go integer division truncates toward zero
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def _go_mod(a: int, b: int) -> int:
+    return a - b * _go_div(a, b)
+
+
+def _is_unset(value: Any) -> bool:
+    return value is None
+
+
+def resolve_jobs(values: dict, release_name: str = "kaireon", chart: Chart | None = None) -> list[ResolvedJob]:
+    """Every cron.schedules entry (enabled or not) with its effective settings, sorted by key.
+
+    Tolerates values that fail the schema (entries that are not mappings are skipped; a missing tier
+    default resolves to None) so validators can run on anything.
+    """
+    chart = chart or load_chart()
+    cron = values.get("cron") if isinstance(values.get("cron"), dict) else {}
+    schedules = cron.get("schedules") if isinstance(cron.get("schedules"), dict) else {}
+    full = names.fullname(values, release_name, chart.name)
+    jobs = []
+    for key in sorted(schedules, key=str):
+        entry = schedules[key]
+        if not isinstance(entry, dict):
+            continue
+        key = str(key)
+        base = f"cron.schedules.{key}"
+        enabled = names.go_truth(entry["enabled"]) if "enabled" in entry else True
+        settings: dict[str, Any] = {"schedule": entry.get("schedule"), "path": entry.get("path")}
+        sources = {"schedule": f"{base}.schedule", "path": f"{base}.path"}
+        for field in OVERRIDABLE:
+            if field in entry and not _is_unset(entry[field]):
+                settings[field], sources[field] = entry[field], f"{base}.{field}"
+            else:
+                settings[field], sources[field] = cron.get(field), f"cron.{field}"
+        jobs.append(ResolvedJob(key, names.cronjob_name(full, key), enabled, settings, sources))
+    return jobs
+
+
+def render_cronjobs(values: dict, release_name: str = "kaireon", namespace: str = "default",
+                    chart: Chart | None = None) -> list[dict]:
+    """The CronJob manifests helm renders for these (fully merged) values, sorted by key."""
+    chart = chart or load_chart()
+    cron = values.get("cron") or {}
+    if not names.go_truth(cron.get("enabled")):
+        return []
+    names.validate_release_name(release_name)
+    labels = names.labels(values, release_name, chart.name, chart.version, chart.app_version)
+    api_url = names.api_url(values, release_name, namespace, chart.name)
+    account = names.service_account_name(values, release_name, chart.name)
+    image = cron.get("image") or {}
+    secret = cron.get("secret") or {}
+    seen: dict[str, str] = {}
+    manifests = []
+    for job in resolve_jobs(values, release_name, chart):
+        if not job.enabled:
+            continue
+        if job.name in seen:
+            raise RenderError(
+                f'cron.schedules.{job.key}: CronJob name "{job.name}" is already used by '
+                f"cron.schedules.{seen[job.name]}; rename one of the keys"
+            )
+        seen[job.name] = job.key
+        manifests.append(_cronjob(job, labels, api_url, account, image, secret))
+    return manifests
+
+
+def _cronjob(job: ResolvedJob, base_labels: dict, api_url: str, account: str, image: dict,
+             secret: dict) -> dict:
+    s = job.settings
+    job_labels = {**base_labels, "app.kubernetes.io/component": job.key}
+    spec: dict[str, Any] = {"schedule": _go_str(s["schedule"])}
+    if names.go_truth(s["timeZone"]):
+        spec["timeZone"] = _go_str(s["timeZone"])
+    spec.update(
+        concurrencyPolicy=_go_str(s["concurrencyPolicy"]),
+        suspend=s["suspend"],
+        startingDeadlineSeconds=names.int64(s["startingDeadlineSeconds"]),
+        successfulJobsHistoryLimit=names.int64(s["successfulJobsHistoryLimit"]),
+        failedJobsHistoryLimit=names.int64(s["failedJobsHistoryLimit"]),
+    )
+    container = {
+        "name": "trigger",
+        "image": f"{_go_str(image.get('repository'))}:{_go_str(image.get('tag'))}",
+        "imagePullPolicy": _go_str(image.get("pullPolicy")),
+        "command": ["/bin/sh", "-c", CRON_SCRIPT],
+        "env": [
+            {"name": "CRON_URL", "value": f"{api_url}{_go_str(s['path'])}"},
+            {"name": "CRON_MAX_TIME", "value": curl_max_time(s["activeDeadlineSeconds"])},
+            {
+                "name": "CRON_SECRET",
+                "valueFrom": {
+                    "secretKeyRef": {"name": _go_str(secret.get("name")), "key": _go_str(secret.get("key"))}
+                },
+            },
+        ],
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "resources": _json_roundtrip(s["resources"]),
+    }
+    pod_spec = {
+        "restartPolicy": "Never",
+        "serviceAccountName": account,
+        "automountServiceAccountToken": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": CRON_RUN_AS_USER,
+            "runAsGroup": CRON_RUN_AS_GROUP,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [container],
+    }
+    spec["jobTemplate"] = {
+        "metadata": {"labels": dict(job_labels)},
+        "spec": {
+            "activeDeadlineSeconds": names.int64(s["activeDeadlineSeconds"]),
+            "backoffLimit": names.int64(s["backoffLimit"]),
+            "template": {"metadata": {"labels": dict(job_labels)}, "spec": pod_spec},
+        },
+    }
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": job.name, "labels": dict(job_labels)},
+        "spec": spec,
+    }
+
+
+def _go_str(value: Any) -> str:
+    """What ``quote``/``printf "%s"`` print for the scalar types the schema admits."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _json_roundtrip(value: Any) -> Any:
+    """``toYaml`` goes through JSON: integral floats come back as integers."""
+    if isinstance(value, dict):
+        return {str(k): _json_roundtrip(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_roundtrip(v) for v in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    return copy.deepcopy(value)
