@@ -1,0 +1,1 @@
+"""HTTP routes. Thin: authenticate (dependency), call the runner, return its JSON."""

@@ -1,0 +1,92 @@
+"""The FastAPI application factory.
+
+``create_app(settings=None)`` builds everything per app (engine, session factory, metrics
+registry, runner) — nothing happens at import time, so tests build as many apps as they like.
+The lifespan starts the in-process scheduler when ``IN_PROCESS_SCHEDULER`` is true and stops it
+(and disposes the engine) on shutdown.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from fastapi import FastAPI
+
+from service.api import cron, health, legacy
+from service.config import Settings, get_settings
+from service.db import make_engine, make_sessionmaker
+from service.errors import install_handlers
+from service.jobs import JOB_MODULES, v1_routes
+from service.logging import get_logger, log_event, register_settings_secrets
+from service.metrics import Metrics
+from service.runner import Runner, utcnow
+
+log = get_logger("kaireon.app")
+
+
+def _engine_for(settings: Settings):  # type: ignore[no-untyped-def]
+    if settings.dialect == "postgresql":
+        # fail fast instead of hanging a probe or a trigger on an unreachable server
+        return make_engine(settings.database_url, connect_args={"connect_timeout": 5})
+    return make_engine(settings.database_url)
+
+
+def create_app(settings: Settings | None = None, *, clock=utcnow) -> FastAPI:  # type: ignore[no-untyped-def]
+    settings = settings or get_settings()
+    register_settings_secrets(settings)
+    engine = _engine_for(settings)
+    session_factory = make_sessionmaker(engine)
+    metrics = Metrics()
+    metrics.prime(list(JOB_MODULES))
+    runner = Runner(settings, engine, session_factory, metrics, clock=clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.cron_secret_value is None:
+            log_event(log, logging.WARNING,
+                      "CRON_SECRET is not set: every /api/v1/cron/* route answers 503 until it is "
+                      "(probes and the in-process scheduler keep working)")
+        scheduler = None
+        if settings.in_process_scheduler:
+            from service.scheduler import build_scheduler
+
+            scheduler = build_scheduler(runner)
+            scheduler.start()
+            app.state.scheduler = scheduler
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="kaireon-service",
+        summary="Cron handlers of the KaireonAI cron tier",
+        version=_version(),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory
+    app.state.metrics = metrics
+    app.state.runner = runner
+    app.state.scheduler = None
+    app.state.started_at = datetime.now().astimezone()
+    install_handlers(app)
+    app.include_router(health.router)
+    app.include_router(cron.build_router(v1_routes()))
+    app.include_router(legacy.router)
+    return app
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("kaireon-chart")
+    except Exception:  # noqa: BLE001 - running from a source tree without metadata
+        return "0.0.0"

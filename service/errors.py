@@ -1,0 +1,83 @@
+"""Service errors, mapped to HTTP in one place (:func:`install_handlers`).
+
+Every error body has the same JSON shape::
+
+    {"ok": false, "error": "<code>", "detail": "<what happened>", "job": <route|null>, "run_id": <id|null>}
+
+Bodies never carry a stack trace or a secret: ``detail`` is built by the code that raises, and
+messages derived from exceptions pass through :func:`service.logging.redact` first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+
+class ServiceError(Exception):
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, detail: str, *, job: str | None = None, run_id: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.job = job
+        self.run_id = run_id
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        return {"ok": False, "error": self.code, "detail": self.detail, "job": self.job, "run_id": self.run_id}
+
+
+class Unauthorized(ServiceError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class AuthNotConfigured(ServiceError):
+    """The shared secret is unset: the route fails closed and the job never runs."""
+
+    status_code = 503
+    code = "auth_not_configured"
+
+
+class JobNotImplemented(ServiceError):
+    status_code = 501
+    code = "not_implemented"
+
+
+class JobFailed(ServiceError):
+    status_code = 500
+    code = "job_failed"
+
+
+class LeaseLost(ServiceError):
+    """The run's lease expired and another holder took it over; the run stops."""
+
+    status_code = 500
+    code = "lease_lost"
+
+
+class DatabaseUnavailable(ServiceError):
+    status_code = 503
+    code = "database_unavailable"
+
+
+def error_response(err: ServiceError) -> JSONResponse:
+    return JSONResponse(err.body(), status_code=err.status_code, headers=err.headers)
+
+
+def install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - safety net
+        from service.logging import get_logger, redact
+
+        get_logger("kaireon.app").error("unhandled error", extra={"fields": {"error_type": type(exc).__name__}})
+        return error_response(ServiceError(redact(f"{type(exc).__name__}: {exc}")))

@@ -1,0 +1,297 @@
+"""The one wrapper around every job run: lease, heartbeat, audit row, metrics, logs, error mapping.
+
+``Runner.run(route)`` is what the HTTP routes, the in-process scheduler and ``kaireon-service run``
+call. A job module only implements ``run(session, settings, now) -> BaseModel``; it never takes a
+lease, writes its audit row or touches metrics itself.
+
+Flow of one run:
+
+1. resolve the module (missing -> :class:`JobNotImplemented`, 501);
+2. take the run lease (:mod:`service.lease`); a live holder -> 200 ``{"ok": true, "skipped":
+   "already running"}`` (``flow-scheduler-tick``: ``{"skipped": true}``, as the platform documents);
+3. run the job in a fresh session while a heartbeat thread renews the lease every ttl/3 seconds;
+   long jobs may also call :func:`heartbeat` between batches (it renews at once and raises
+   :class:`LeaseLost` if the lease was taken over, so a stalled run stops instead of running twice);
+4. commit (jobs may have committed their own batches already), or roll back on any exception;
+5. release the lease, write one ``audit_log`` row ``cron.<route>`` (outcome, counts, duration, run
+   id, trigger) in its own transaction, update metrics, log one JSON line.
+
+An exception inside a job becomes a JSON 500 whose ``detail`` is ``"<ExceptionType>: <message>"``
+with every configured secret scrubbed.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from service import lease as leases
+from service.config import Settings
+from service.errors import DatabaseUnavailable, JobFailed, JobNotImplemented, LeaseLost, ServiceError
+from service.jobs import JOB_MODULES, load_job
+from service.logging import get_logger, log_event, redact
+from service.metrics import Metrics
+from service.models import AuditLog
+
+log = get_logger("kaireon.runner")
+
+FLOW_SCHEDULER_ROUTE = "flow-scheduler-tick"
+MAX_DETAIL = 1000
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def skipped_body(route: str) -> dict[str, Any]:
+    if route == FLOW_SCHEDULER_ROUTE:
+        return {"skipped": True}
+    return {"ok": True, "skipped": "already running"}
+
+
+def error_detail(exc: BaseException) -> str:
+    """``"<Type>: <first line of the message>"``, secrets scrubbed, bounded length."""
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+    text = redact(text)
+    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
+
+
+_DURATIONISH = ("ms", "duration", "seconds", "elapsed")
+
+
+def result_counts(body: dict[str, Any]) -> dict[str, int]:
+    """Top-level integer fields of a result (bools excluded): the counts logged and audited."""
+    return {k: v for k, v in body.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def rows_affected(result: BaseModel, counts: dict[str, int]) -> int:
+    """Rows a run changed, for the ``kaireon_cron_rows_affected_total`` metric and the audit row.
+
+    ``result.rows_affected`` when the model defines it (field or property) — jobs should. Otherwise a
+    heuristic over the top-level integer counts: durations are ignored; ``total*`` keys are used only
+    when they are the only counts (``{"totalExported": 8500}``), else the other counts are summed.
+    """
+    explicit = getattr(result, "rows_affected", None)
+    if callable(explicit):
+        explicit = explicit()
+    if isinstance(explicit, int) and not isinstance(explicit, bool):
+        return explicit
+    usable = {k: v for k, v in counts.items() if v > 0 and not any(w in k.lower() for w in _DURATIONISH)}
+    totals = {k: v for k, v in usable.items() if k.lower().startswith("total")}
+    others = {k: v for k, v in usable.items() if k not in totals}
+    return sum(others.values()) if others else sum(totals.values())
+
+
+@dataclass
+class RunContext:
+    """What a running job can reach through :func:`current_run` / :func:`heartbeat`."""
+
+    route: str
+    run_id: str
+    trigger: str
+    lease: leases.Lease
+    _renew: Callable[[], bool]
+    lost: threading.Event = field(default_factory=threading.Event)
+
+    def heartbeat(self) -> None:
+        """Renew the lease now; raise LeaseLost if it has been taken over."""
+        if self.lost.is_set() or not self._renew():
+            self.lost.set()
+            raise LeaseLost(
+                f"the run lease of {self.route} expired and was taken over; stopping this run",
+                job=self.route, run_id=self.run_id,
+            )
+
+
+_current: contextvars.ContextVar[RunContext | None] = contextvars.ContextVar("kaireon_run", default=None)
+
+
+def current_run() -> RunContext | None:
+    """The run the calling code is part of (None outside a runner-managed run)."""
+    return _current.get()
+
+
+def heartbeat() -> None:
+    """For jobs: call between batches. Renews the run lease; no-op outside a runner-managed run."""
+    ctx = _current.get()
+    if ctx is not None:
+        ctx.heartbeat()
+
+
+@dataclass
+class RunOutcome:
+    route: str
+    status_code: int
+    body: dict[str, Any]
+    outcome: str
+    run_id: str | None = None
+    duration_s: float | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-Run-Id": self.run_id} if self.run_id else {}
+
+
+class _Heartbeat(threading.Thread):
+    def __init__(self, ctx: RunContext, interval: float) -> None:
+        super().__init__(name=f"lease-heartbeat-{ctx.route}", daemon=True)
+        self.ctx, self.interval, self.stopped = ctx, interval, threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                if not self.ctx._renew():
+                    self.ctx.lost.set()
+                    log_event(log, logging.ERROR, "run lease lost", route=self.ctx.route, run_id=self.ctx.run_id)
+                    return
+            except Exception as exc:  # noqa: BLE001 - a failed renewal is retried next interval
+                log_event(log, logging.WARNING, "lease renewal failed", route=self.ctx.route,
+                          run_id=self.ctx.run_id, error=error_detail(exc))
+
+
+class Runner:
+    def __init__(self, settings: Settings, engine: Engine, session_factory: sessionmaker[Session] | None = None,
+                 metrics: Metrics | None = None, clock: Callable[[], datetime] = utcnow,
+                 owner: str | None = None) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.session_factory = session_factory or sessionmaker(bind=engine, expire_on_commit=False)
+        self.metrics = metrics or Metrics()
+        self.clock = clock
+        self.owner = owner or leases.default_owner()
+        self.ttl = float(settings.lease_ttl_seconds)
+
+    # -- public -----------------------------------------------------------------------------------
+    def run(self, route: str, trigger: str = "http") -> RunOutcome:
+        """Run ``route`` once under its lease. Raises ServiceError for 501/503/500 outcomes."""
+        if route not in JOB_MODULES:
+            raise JobNotImplemented(f"unknown job {route!r}", job=route)
+        module = load_job(route)
+        if module is None:
+            self.metrics.observe_run(route, "not_implemented")
+            raise JobNotImplemented(
+                f"the {route} job is not implemented yet ({JOB_MODULES[route]} does not exist)", job=route
+            )
+        run_fn = getattr(module, "run", None)
+        if not callable(run_fn):
+            self.metrics.observe_run(route, "error")
+            raise JobFailed(f"{JOB_MODULES[route]} defines no run(session, settings, now)", job=route)
+
+        run_id = uuid.uuid4().hex
+        now = self.clock()
+        try:
+            lease = leases.try_acquire(self.engine, route, run_id, now, self.ttl, owner=self.owner)
+        except Exception as exc:
+            self.metrics.observe_run(route, "database_unavailable")
+            log_event(log, logging.ERROR, "cannot take run lease", route=route, run_id=run_id,
+                      trigger=trigger, error=error_detail(exc))
+            raise DatabaseUnavailable(f"cannot take the run lease: {error_detail(exc)}", job=route,
+                                      run_id=run_id) from None
+        if lease is None:
+            self.metrics.observe_run(route, "skipped")
+            log_event(log, logging.INFO, "run skipped: already running", route=route, run_id=run_id,
+                      trigger=trigger, outcome="skipped")
+            return RunOutcome(route, 200, skipped_body(route), "skipped", run_id=run_id)
+        return self._run_leased(route, run_fn, lease, now, trigger)
+
+    # -- internals --------------------------------------------------------------------------------
+    def _renewer(self, lease: leases.Lease) -> Callable[[], bool]:
+        return lambda: leases.renew(self.engine, lease, self.clock(), self.ttl)
+
+    def _run_leased(self, route: str, run_fn: Callable[..., Any], lease: leases.Lease, now: datetime,
+                    trigger: str) -> RunOutcome:
+        run_id = lease.run_id
+        ctx = RunContext(route=route, run_id=run_id, trigger=trigger, lease=lease, _renew=self._renewer(lease))
+        hb = _Heartbeat(ctx, max(self.ttl / 3.0, 0.5))
+        token = _current.set(ctx)
+        gauge = self.metrics.running.labels(route=route)
+        gauge.inc()
+        started = time.perf_counter()
+        log_event(log, logging.INFO, "run started", route=route, run_id=run_id, trigger=trigger)
+        error: BaseException | None = None
+        body: dict[str, Any] = {}
+        result: BaseModel | None = None
+        session = self.session_factory()
+        hb.start()
+        try:
+            result = run_fn(session, self.settings, now)
+            if ctx.lost.is_set():
+                raise LeaseLost(f"the run lease of {route} was lost during the run", job=route, run_id=run_id)
+            session.commit()
+            if not isinstance(result, BaseModel):
+                raise TypeError(f"{route}.run returned {type(result).__name__}, expected a pydantic model")
+            body = result.model_dump(mode="json", by_alias=True)
+        except BaseException as exc:  # noqa: BLE001 - every failure is mapped; KeyboardInterrupt re-raised below
+            error = exc
+            try:
+                session.rollback()
+            except Exception:  # noqa: BLE001 - the connection may be gone; release still happens
+                pass
+        finally:
+            session.close()
+            hb.stopped.set()
+            hb.join(timeout=5)
+            _current.reset(token)
+            gauge.dec()
+            try:
+                leases.release(self.engine, lease, self.clock())
+            except Exception as exc:  # noqa: BLE001 - it expires by itself after the TTL
+                log_event(log, logging.WARNING, "lease release failed; it will expire", route=route,
+                          run_id=run_id, error=error_detail(exc))
+        duration = time.perf_counter() - started
+
+        if error is not None:
+            if isinstance(error, KeyboardInterrupt | SystemExit):
+                raise error
+            outcome = "lease_lost" if isinstance(error, LeaseLost) else "error"
+            detail = error.detail if isinstance(error, ServiceError) else error_detail(error)
+            self._audit(route, run_id, trigger, outcome, duration, {}, 0, detail, now)
+            self.metrics.observe_run(route, outcome, duration_s=duration)
+            log_event(log, logging.ERROR, "run failed", route=route, run_id=run_id, trigger=trigger,
+                      outcome=outcome, duration_ms=round(duration * 1000, 1), error=detail)
+            if isinstance(error, ServiceError):
+                raise error
+            raise JobFailed(detail, job=route, run_id=run_id)
+
+        assert result is not None
+        counts = result_counts(body)
+        rows = rows_affected(result, counts)
+        self._audit(route, run_id, trigger, "success", duration, counts, rows, None, now)
+        self.metrics.observe_run(route, "success", duration_s=duration, rows=rows, finished_at=time.time())
+        log_event(log, logging.INFO, "run finished", route=route, run_id=run_id, trigger=trigger,
+                  outcome="success", duration_ms=round(duration * 1000, 1), rows_affected=rows, counts=counts)
+        return RunOutcome(route, 200, body, "success", run_id=run_id, duration_s=duration)
+
+    def _audit(self, route: str, run_id: str, trigger: str, outcome: str, duration: float,
+               counts: dict[str, int], rows: int, error: str | None, started_at: datetime) -> None:
+        changes: dict[str, Any] = {
+            "outcome": outcome,
+            "trigger": trigger,
+            "run_id": run_id,
+            "started_at": started_at.isoformat(),
+            "duration_ms": round(duration * 1000, 1),
+            "rows_affected": rows,
+            "counts": counts,
+        }
+        if error is not None:
+            changes["error"] = error
+        try:
+            with self.session_factory() as s, s.begin():
+                s.add(AuditLog(tenant_id=None, action=f"cron.{route}", entity_type="cron_job", entity_id=route,
+                               entity_name=route, changes=changes, user_id="system:cron", user_name="cron",
+                               request_id=run_id, created_at=self.clock()))
+        except Exception as exc:  # noqa: BLE001 - never turn a finished run into a failure over its audit row
+            log_event(log, logging.ERROR, "audit row not written", route=route, run_id=run_id,
+                      error=error_detail(exc))
