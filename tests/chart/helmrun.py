@@ -1,0 +1,68 @@
+"""Run the real helm 3 / helm 4 binaries against chart/ (shared by tests/chart and tests/render).
+
+Loaded by path from the conftests (tests run with --import-mode=importlib).
+"""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "chart"
+HELMS = {"helm3": ROOT / ".tools" / "helm3", "helm4": ROOT / ".tools" / "helm4"}
+_counter = itertools.count()
+
+
+class HelmError(AssertionError):
+    """helm exited non-zero; str() is its stderr."""
+
+
+@dataclass
+class Helm:
+    name: str
+    exe: Path
+    workdir: Path
+
+    def run(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(self.exe), *args], capture_output=True, text=True, timeout=120)
+
+    def values_file(self, values: dict | str) -> Path:
+        path = self.workdir / f"values-{self.name}-{next(_counter)}.yaml"
+        path.write_text(values if isinstance(values, str) else yaml.safe_dump(values, sort_keys=False))
+        return path
+
+    def _args(self, values, release, namespace, sets, extra) -> list[str]:
+        args = ["template", release, str(CHART), "-n", namespace]
+        for item in values if isinstance(values, list | tuple) else [values]:
+            if item is not None:
+                args += ["-f", str(item if isinstance(item, Path) else self.values_file(item))]
+        for flag, item in sets:
+            args += [flag, item]
+        return args + list(extra)
+
+    def template(self, values=None, *, release="kaireon", namespace="default", sets=(), extra=()) -> list[dict]:
+        """All rendered documents, parsed."""
+        proc = self.run(*self._args(values, release, namespace, sets, extra))
+        if proc.returncode != 0:
+            raise HelmError(proc.stderr)
+        return [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
+
+    def cronjobs(self, values=None, **kwargs) -> list[dict]:
+        return [doc for doc in self.template(values, **kwargs) if doc.get("kind") == "CronJob"]
+
+    def template_error(self, values=None, *, release="kaireon", namespace="default", sets=(), extra=()) -> str:
+        """helm's stderr for values it must refuse (fails the test if helm renders them)."""
+        proc = self.run(*self._args(values, release, namespace, sets, extra))
+        assert proc.returncode != 0, f"{self.name} accepted values it should refuse:\n{proc.stdout[:2000]}"
+        return proc.stderr
+
+    def lint(self, values=None, *extra: str) -> subprocess.CompletedProcess:
+        args = ["lint", "--strict", str(CHART), *extra]
+        if values is not None:
+            args += ["-f", str(self.values_file(values))]
+        return self.run(*args)
