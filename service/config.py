@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     in_process_scheduler: bool = Field(
         default=True, description="Fire the chart's default schedules in-process, through the same lease."
     )
+    migrate_on_start: bool = Field(
+        default=True,
+        description="`kaireon-service serve` upgrades the database schema to head before serving "
+        "(replicas take turns via a transaction-scoped advisory lock on PostgreSQL).",
+    )
 
     # -- storage ----------------------------------------------------------------------------------
     attachment_storage_url: str = Field(

@@ -1,0 +1,186 @@
+"""``kaireon-service``: serve | migrate | demo-data | run JOB.
+
+Exit codes: 0 success; 1 a job or command failed; 2 bad usage or bad configuration (a message
+naming the environment variable, e.g. ``PORT: Input should be a valid integer``; secret values are
+never echoed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from service.config import Settings
+from service.logging import configure_logging, get_logger, log_event, register_settings_secrets
+
+log = get_logger("kaireon.cli")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class ConfigError(Exception):
+    """Bad settings; ``str()`` lists one ``VARIABLE: message`` per line."""
+
+
+def describe_validation_error(exc: ValidationError) -> list[str]:
+    """pydantic errors -> ``ENV_VAR: message`` lines (field names translated to variable names)."""
+    lines = []
+    for err in exc.errors(include_input=False, include_url=False):
+        msg = str(err.get("msg", "invalid value"))
+        for prefix in ("Value error, ", "Assertion failed, "):
+            if msg.startswith(prefix):
+                msg = msg[len(prefix):]
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("__root__",)]
+        if loc:
+            lines.append(f"{loc[0].upper()}: {msg}")
+        else:
+            lines.append(msg)  # model-level checks already name their variables
+    return lines
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError("\n".join(describe_validation_error(exc))) from None
+    register_settings_secrets(settings)
+    return settings
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kaireon-service", description="KaireonAI cron handlers service.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="serve the HTTP API (uvicorn)")
+    serve.add_argument("--host", help="bind address (default: HOST or 0.0.0.0)")
+    serve.add_argument("--port", type=int, help="port (default: PORT or 3000)")
+    serve.add_argument("--no-migrate", action="store_true",
+                       help="do not upgrade the schema before serving (default: MIGRATE_ON_START)")
+
+    sub.add_parser("migrate", help="upgrade the database schema to the latest revision")
+
+    demo = sub.add_parser("demo-data", help="load realistic demo data into every table")
+    demo.add_argument("--tenants", type=int, default=3, help="number of tenants (default 3)")
+    demo.add_argument("--rows", type=int, default=500, help="interaction rows per tenant (default 500)")
+    demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    demo.add_argument("--reset", action="store_true", help="delete all existing rows first")
+
+    run = sub.add_parser("run", help="run one job once (under its lease) and print its JSON result")
+    run.add_argument("job", help="route name, e.g. cleanup, outbox-reaper, tick")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print("kaireon-service: invalid configuration:\n  " + str(exc).replace("\n", "\n  "), file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(settings.log_level.value)
+    try:
+        if args.command == "serve":
+            return _serve(settings, args)
+        if args.command == "migrate":
+            return _migrate(settings)
+        if args.command == "demo-data":
+            return _demo(settings, args)
+        if args.command == "run":
+            return _run(settings, args.job)
+    except KeyboardInterrupt:
+        return 130
+    return EXIT_USAGE  # pragma: no cover - argparse enforces the choices
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    from service.app import _engine_for
+
+    return _engine_for(settings)
+
+
+def _migrate(settings: Settings) -> int:
+    from service.migrations import current_revision, upgrade
+
+    engine = _engine(settings)
+    try:
+        before = current_revision(engine)
+        upgrade(engine)
+        after = current_revision(engine)
+    except Exception as exc:  # noqa: BLE001 - reported without a traceback or a URL
+        from service.runner import error_detail
+
+        print(f"kaireon-service migrate: failed: {error_detail(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        engine.dispose()
+    log_event(log, logging.INFO, "database migrated", revision_before=before, revision=after,
+              dialect=settings.dialect)
+    return EXIT_OK
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.app import create_app
+
+    if settings.migrate_on_start and not args.no_migrate:
+        rc = _migrate(settings)
+        if rc:
+            return rc
+    host = args.host or settings.host
+    port = args.port or settings.port
+    if not 1 <= port <= 65535:
+        print(f"kaireon-service serve: --port: must be 1-65535, got {port}", file=sys.stderr)
+        return EXIT_USAGE
+    log_event(log, logging.INFO, "serving", host=host, port=port, dialect=settings.dialect,
+              in_process_scheduler=settings.in_process_scheduler)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, proxy_headers=False,
+                server_header=False)
+    return EXIT_OK
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from service.demo import load_demo_data
+
+    if args.tenants < 1 or args.rows < 0:
+        print("kaireon-service demo-data: --tenants must be >= 1 and --rows >= 0", file=sys.stderr)
+        return EXIT_USAGE
+    engine = _engine(settings)
+    try:
+        summary = load_demo_data(engine, settings, tenants=args.tenants, rows=args.rows, seed=args.seed,
+                                 reset=args.reset)
+    finally:
+        engine.dispose()
+    print(json.dumps(summary, indent=2, sort_keys=True))
+    return EXIT_OK if summary.get("ok", True) else EXIT_FAILED
+
+
+def _run(settings: Settings, route: str) -> int:
+    from service.db import make_sessionmaker
+    from service.errors import ServiceError
+    from service.jobs import JOB_MODULES
+    from service.runner import Runner
+
+    if route not in JOB_MODULES:
+        print(f"kaireon-service run: unknown job {route!r}; one of: {', '.join(JOB_MODULES)}", file=sys.stderr)
+        return EXIT_USAGE
+    engine = _engine(settings)
+    runner = Runner(settings, engine, make_sessionmaker(engine))
+    try:
+        outcome = runner.run(route, trigger="cli")
+    except ServiceError as err:
+        print(json.dumps(err.body(), indent=2))
+        return EXIT_FAILED
+    finally:
+        engine.dispose()
+    print(json.dumps(outcome.body, indent=2, default=str))
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
