@@ -1,0 +1,129 @@
+"""Rendered manifests against the Kubernetes OpenAPI schema (kubernetes-validate's bundled schemas).
+
+Strict mode: unknown fields and wrong types are errors, as ``kubectl apply --validate=strict`` and
+the API server's JSON decoding reject them. kubernetes-validate (and jsonschema's 2020-12 validator
+with ``referencing``) are imported only when this layer runs; the compiled validator is cached per
+Kubernetes minor version for the life of the process.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+MIN_VERSION = (1, 27)  # chart kubeVersion >=1.27.0-0 (timeZone is GA from 1.27)
+_VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?$")
+
+
+class KubeVersionError(ValueError):
+    """--kube-version is malformed or outside what the chart and the bundled schemas support."""
+
+
+class KubeUnavailable(RuntimeError):
+    """kubernetes-validate is not installed."""
+
+
+@dataclass(frozen=True)
+class KubeIssue:
+    index: int  # manifest index
+    path: tuple  # path inside the manifest (e.g. ("spec", "jobTemplate", ...))
+    message: str
+
+
+def _schema_root() -> Path:
+    try:
+        import kubernetes_validate
+    except ImportError as exc:  # pragma: no cover - the [k8s] extra is a test dependency
+        raise KubeUnavailable(
+            "the Kubernetes OpenAPI layer needs kubernetes-validate; install `kaireon-chart[k8s]` "
+            "or pass --no-kube-schema"
+        ) from exc
+    return Path(kubernetes_validate.__file__).resolve().parent / "kubernetes-json-schema"
+
+
+@lru_cache(maxsize=1)
+def supported_versions() -> tuple[tuple[int, int], ...]:
+    """(major, minor) pairs with bundled strict schemas, at least MIN_VERSION, oldest first."""
+    found = set()
+    for entry in _schema_root().iterdir():
+        m = re.match(r"^v(\d+)\.(\d+)\.\d+-local-strict$", entry.name)
+        if m and (int(m.group(1)), int(m.group(2))) >= MIN_VERSION:
+            found.add((int(m.group(1)), int(m.group(2))))
+    return tuple(sorted(found))
+
+
+def default_version() -> str:
+    major, minor = supported_versions()[-1]
+    return f"{major}.{minor}"
+
+
+def parse_version(text: str | None) -> tuple[int, int]:
+    """'1.30', 'v1.30.2' -> (1, 30); None -> the newest bundled version. Raises KubeVersionError."""
+    versions = supported_versions()
+    if text is None:
+        return versions[-1]
+    m = _VERSION_RE.match(text.strip())
+    if not m:
+        raise KubeVersionError(f"--kube-version {text!r} is not a version; use MAJOR.MINOR such as 1.33")
+    wanted = (int(m.group(1)), int(m.group(2)))
+    low, high = versions[0], versions[-1]
+    if wanted < MIN_VERSION:
+        raise KubeVersionError(
+            f"--kube-version {text} is older than the chart supports; allowed: {low[0]}.{low[1]} to {high[0]}.{high[1]}"
+        )
+    if wanted > high:
+        raise KubeVersionError(
+            f"--kube-version {text} is newer than the bundled Kubernetes schemas; allowed: "
+            f"{low[0]}.{low[1]} to {high[0]}.{high[1]} (upgrade kubernetes-validate for newer ones)"
+        )
+    # the newest bundled schema that is not newer than the wanted version
+    return [v for v in versions if v <= wanted][-1]
+
+
+@lru_cache(maxsize=4)
+def _validator(version: tuple[int, int]):
+    import jsonschema
+    from referencing import Registry, Resource
+
+    root = _schema_root()
+    directory = next(root.glob(f"v{version[0]}.{version[1]}.*-local-strict"))
+    schema = json.loads((directory / "cronjob-batch-v1.json").read_text(encoding="utf-8"))
+    definitions = json.loads((directory / "_definitions.json").read_text(encoding="utf-8"))
+    registry = Resource.from_contents(schema) @ Registry()
+    registry = Resource.from_contents(definitions) @ registry
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def validate_manifests(manifests: list[dict], kube_version: str | None = None) -> list[KubeIssue]:
+    """Every schema violation of the rendered CronJobs under the given Kubernetes version."""
+    version = parse_version(kube_version)
+    validator = _validator(version)
+    issues = []
+    for index, manifest in enumerate(manifests):
+        for err in validator.iter_errors(manifest):
+            leaf = err
+            # report the most specific error of anyOf/oneOf groups
+            while leaf.context:
+                leaf = min(leaf.context, key=lambda e: len(e.path) * -1)
+            issues.append(KubeIssue(index, tuple(leaf.absolute_path), _message(leaf)))
+    return issues
+
+
+def _message(err) -> str:
+    if err.validator == "additionalProperties":
+        extra = re.findall(r"'([^']+)' was unexpected", err.message)
+        field = ", ".join(extra) or "a field"
+        return f"unknown field {field}; the Kubernetes API does not define it here"
+    if err.validator == "type":
+        want = err.validator_value
+        want = " or ".join(w for w in want if w != "null") if isinstance(want, list) else want
+        return f"{err.instance!r} is not of type {want}; the Kubernetes API expects {want} here"
+    if err.validator == "enum":
+        allowed = ", ".join(repr(v) for v in err.validator_value if v is not None)
+        return f"{err.instance!r} is not supported; allowed: {allowed}"
+    if err.validator == "required":
+        return f"{err.message}; the Kubernetes API requires it"
+    return err.message
