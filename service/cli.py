@@ -106,6 +106,7 @@ def _engine(settings: Settings):  # type: ignore[no-untyped-def]
 def _migrate(settings: Settings) -> int:
     from service.migrations import current_revision, upgrade
 
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
     engine = _engine(settings)
     try:
         before = current_revision(engine)
