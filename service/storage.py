@@ -1,0 +1,322 @@
+"""Object stores for AI-attachment blobs and interaction exports.
+
+One small interface, three back ends, chosen by the URL in ``ATTACHMENT_STORAGE_URL`` /
+``EXPORT_STORAGE_URL``:
+
+* a local directory (a plain path or ``file://``): writes are atomic — the bytes go to a hidden
+  temporary file in the same directory whose name does not end in ``.json`` (``.<name>.<rand>.tmp``,
+  so no ``*.json`` glob of DuckDB/Spark/Athena ever sees it), are fsynced, then ``os.replace``-d onto
+  the final name and the directory is fsynced. A crash mid-write leaves no partial visible file.
+* ``s3://bucket/prefix`` through boto3: one ``PutObject`` per object (an object appears whole or not
+  at all); deletes use ``DeleteObjects`` (1000 keys per request). boto3 honours the standard AWS
+  variables, including ``AWS_ENDPOINT_URL`` for S3-compatible servers (MinIO, moto).
+* ``gs://bucket/prefix`` through fsspec/gcsfs (optional: install ``gcsfs``); one upload per object.
+
+Keys are relative, ``/``-separated paths (``exports/t1/.../batch-….json``). A key that is absolute or
+climbs out of the root (``..``) is refused, so a hostile ``storage_key`` row cannot reach outside.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import posixpath
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlparse
+
+log = logging.getLogger(__name__)
+
+DELETED = "deleted"
+MISSING = "missing"
+
+
+class StorageError(Exception):
+    """A store cannot be opened or an operation failed; the message names the variable or key."""
+
+
+@dataclass
+class DeleteReport:
+    """Outcome of a best-effort multi-delete: which keys went, which were already gone, which failed."""
+
+    deleted: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # key -> short reason
+
+
+class Store(Protocol):
+    url: str
+
+    def put(self, key: str, data: bytes) -> None: ...
+    def get(self, key: str) -> bytes: ...
+    def exists(self, key: str) -> bool: ...
+    def delete_many(self, keys: Iterable[str]) -> DeleteReport: ...
+    def list(self, prefix: str = "") -> list[str]: ...
+
+
+def clean_key(key: str) -> str:
+    """Normalise a relative key; refuse absolute keys and keys that leave the store's root."""
+    if not isinstance(key, str) or not key or "\x00" in key:
+        raise StorageError(f"invalid storage key {key!r}: must be a non-empty relative path")
+    k = key.replace("\\", "/")
+    if k.startswith("/") or (len(k) > 1 and k[1] == ":"):
+        raise StorageError(f"invalid storage key {key!r}: must be relative, not absolute")
+    norm = posixpath.normpath(k)
+    if norm in (".", "") or norm == ".." or norm.startswith("../"):
+        raise StorageError(f"invalid storage key {key!r}: must stay inside the store root")
+    return norm
+
+
+# --------------------------------------------------------------------------------------------------
+# Local directory
+# --------------------------------------------------------------------------------------------------
+class LocalStore:
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+        self.url = str(self.root)
+
+    def _path(self, key: str) -> Path:
+        return self.root / clean_key(key)
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # hidden, and never matching *.json: invisible to readers' globs while being written
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                tmp.unlink()
+            except FileNotFoundError:
+                pass
+            raise
+        _fsync_dir(path.parent)
+
+    def get(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete_many(self, keys: Iterable[str]) -> DeleteReport:
+        report = DeleteReport()
+        for key in keys:
+            try:
+                self._path(key).unlink()
+                report.deleted.append(key)
+            except FileNotFoundError:
+                report.missing.append(key)
+            except (OSError, StorageError) as exc:
+                report.failed[key] = _short(exc)
+        return report
+
+    def list(self, prefix: str = "") -> list[str]:
+        base = self.root / clean_key(prefix) if prefix else self.root
+        if not base.exists():
+            return []
+        return sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file())
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+# --------------------------------------------------------------------------------------------------
+# S3 (boto3)
+# --------------------------------------------------------------------------------------------------
+class S3Store:
+    """``s3://bucket/prefix``. Credentials, region and endpoint come from the standard AWS chain."""
+
+    def __init__(self, url: str, client: object | None = None) -> None:
+        parsed = urlparse(url)
+        if not parsed.netloc:
+            raise StorageError(f"{url!r}: an s3:// URL needs a bucket (s3://bucket/prefix)")
+        self.url = url
+        self.bucket = parsed.netloc
+        self.prefix = parsed.path.strip("/")
+        if client is None:
+            import boto3
+
+            client = boto3.client("s3")
+        self.client = client
+
+    def _key(self, key: str) -> str:
+        k = clean_key(key)
+        return f"{self.prefix}/{k}" if self.prefix else k
+
+    def put(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)  # type: ignore[attr-defined]
+
+    def get(self, key: str) -> bytes:
+        obj = self.client.get_object(Bucket=self.bucket, Key=self._key(key))  # type: ignore[attr-defined]
+        return obj["Body"].read()
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))  # type: ignore[attr-defined]
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+
+    def delete_many(self, keys: Iterable[str]) -> DeleteReport:
+        """``DeleteObjects`` in chunks of 1000. S3 reports a key that was already gone as deleted."""
+        report = DeleteReport()
+        chunk: list[tuple[str, str]] = []
+        for key in keys:
+            try:
+                chunk.append((key, self._key(key)))
+            except StorageError as exc:
+                report.failed[key] = _short(exc)
+                continue
+            if len(chunk) == 1000:
+                self._delete_chunk(chunk, report)
+                chunk = []
+        if chunk:
+            self._delete_chunk(chunk, report)
+        return report
+
+    def _delete_chunk(self, chunk: list[tuple[str, str]], report: DeleteReport) -> None:
+        by_full = {full: key for key, full in chunk}
+        try:
+            resp = self.client.delete_objects(  # type: ignore[attr-defined]
+                Bucket=self.bucket,
+                Delete={"Objects": [{"Key": full} for _, full in chunk], "Quiet": False},
+            )
+        except Exception as exc:  # noqa: BLE001 - network/permission: every key of the chunk failed
+            reason = _short(exc)
+            for key, _ in chunk:
+                report.failed[key] = reason
+            return
+        for item in resp.get("Deleted", []):
+            report.deleted.append(by_full.get(item["Key"], item["Key"]))
+        for item in resp.get("Errors", []):
+            report.failed[by_full.get(item["Key"], item["Key"])] = f"{item.get('Code')}: {item.get('Message')}"
+
+    def list(self, prefix: str = "") -> list[str]:
+        full_prefix = self._key(prefix) if prefix else self.prefix
+        if full_prefix and not full_prefix.endswith("/"):
+            full_prefix += "/"
+        out: list[str] = []
+        paginator = self.client.get_paginator("list_objects_v2")  # type: ignore[attr-defined]
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=full_prefix):
+            for obj in page.get("Contents", []):
+                k = obj["Key"]
+                out.append(k[len(self.prefix) + 1 :] if self.prefix else k)
+        return sorted(out)
+
+
+# --------------------------------------------------------------------------------------------------
+# fsspec (gs:// and other remote file systems)
+# --------------------------------------------------------------------------------------------------
+class FsspecStore:
+    def __init__(self, url: str, variable: str) -> None:
+        import fsspec
+
+        parsed = urlparse(url)
+        try:
+            self.fs = fsspec.filesystem(parsed.scheme)
+        except ImportError as exc:
+            extra = "gcsfs" if parsed.scheme in ("gs", "gcs") else f"the fsspec driver for {parsed.scheme}://"
+            raise StorageError(
+                f"{variable}={url}: the {parsed.scheme}:// back end needs {extra} installed "
+                f"(pip install {extra if extra == 'gcsfs' else 'fsspec[...]'})"
+            ) from exc
+        except ValueError as exc:
+            raise StorageError(f"{variable}={url}: unsupported scheme {parsed.scheme!r}") from exc
+        self.url = url
+        self.root = f"{parsed.netloc}/{parsed.path.strip('/')}".rstrip("/")
+
+    def _path(self, key: str) -> str:
+        return f"{self.root}/{clean_key(key)}"
+
+    def put(self, key: str, data: bytes) -> None:
+        self.fs.pipe_file(self._path(key), data)
+
+    def get(self, key: str) -> bytes:
+        return self.fs.cat_file(self._path(key))
+
+    def exists(self, key: str) -> bool:
+        return bool(self.fs.exists(self._path(key)))
+
+    def delete_many(self, keys: Iterable[str]) -> DeleteReport:
+        report = DeleteReport()
+        for key in keys:
+            try:
+                self.fs.rm_file(self._path(key))
+                report.deleted.append(key)
+            except FileNotFoundError:
+                report.missing.append(key)
+            except Exception as exc:  # noqa: BLE001
+                report.failed[key] = _short(exc)
+        return report
+
+    def list(self, prefix: str = "") -> list[str]:
+        base = self._path(prefix) if prefix else self.root
+        try:
+            found = self.fs.find(base)
+        except FileNotFoundError:
+            return []
+        return sorted(p[len(self.root) + 1 :] for p in found)
+
+
+# --------------------------------------------------------------------------------------------------
+# Factories
+# --------------------------------------------------------------------------------------------------
+def open_store(url: str, variable: str = "STORAGE_URL") -> Store:
+    """The store for ``url``; ``variable`` names the setting in error messages."""
+    if not url or not url.strip():
+        raise StorageError(f"{variable} is empty; use a directory, s3://bucket/prefix or gs://bucket/prefix")
+    url = url.strip()
+    parsed = urlparse(url)
+    scheme = parsed.scheme.lower()
+    if scheme in ("", "file") or (len(scheme) == 1 and os.name == "nt"):
+        return LocalStore(parsed.path if scheme == "file" else url)
+    if scheme in ("s3", "s3a"):
+        if not parsed.netloc:
+            raise StorageError(f"{variable}={url}: an s3:// URL needs a bucket (s3://bucket/prefix)")
+        return S3Store(url)
+    if scheme in ("gs", "gcs"):
+        if not parsed.netloc:
+            raise StorageError(f"{variable}={url}: a gs:// URL needs a bucket (gs://bucket/prefix)")
+        return FsspecStore(url, variable)
+    raise StorageError(
+        f"{variable}={url}: unsupported scheme {scheme!r}; use a directory, s3://bucket/prefix or gs://bucket/prefix"
+    )
+
+
+def attachment_store(settings: object) -> Store:
+    return open_store(settings.attachment_storage_url, "ATTACHMENT_STORAGE_URL")  # type: ignore[attr-defined]
+
+
+def export_store(settings: object) -> Store:
+    return open_store(settings.export_storage_url, "EXPORT_STORAGE_URL")  # type: ignore[attr-defined]
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__

@@ -1,0 +1,253 @@
+"""dsar-purge on SQLite and PostgreSQL: effects, exact shape, legal hold, idempotence, failures, S3."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from service.jobs import dsar_purge
+from service.models import (
+    DATA_CLASS_AI_ATTACHMENTS as ATT,
+)
+from service.models import (
+    DATA_CLASS_DECISION_TRACES as DT,
+)
+from service.models import (
+    DATA_CLASS_INTERACTIONS as IH,
+)
+from service.models import (
+    AiAttachment,
+    AuditLog,
+    DecisionTrace,
+    InteractionHistory,
+    RetentionConfig,
+    Tenant,
+)
+from service.storage import open_store
+from tests.service.s3_server import s3_bucket, s3_server  # noqa: F401 - fixtures
+
+AGES = (400, 100, 45, 20, 1)  # days; each table gets one row per age per tenant
+_seq = itertools.count(1)
+
+
+def add_tenant(session, tid, configs, *, active=True):
+    session.add(Tenant(id=tid, name=f"Tenant {tid}", active=active))
+    session.flush()  # no ORM relationship orders the inserts: the tenant row must exist first
+    for data_class, (days, hold) in configs.items():
+        session.add(RetentionConfig(tenant_id=tid, data_class=data_class, retention_days=days, legal_hold=hold))
+
+
+def add_rows(session, store, tid, now, ages=AGES):
+    for age in ages:
+        created = now - timedelta(days=age, minutes=1)
+        session.add(DecisionTrace(tenant_id=tid, customer_id="c", created_at=created))
+        session.add(InteractionHistory(tenant_id=tid, customer_id="c", interaction_type="click",
+                                       occurred_at=created, created_at=created))
+        n = next(_seq)
+        key = f"{tid}/ab/{n:08d}.bin"
+        store.put(key, f"blob {tid} {age}".encode())
+        session.add(AiAttachment(tenant_id=tid, sha256=f"{n:064x}", storage_key=key, size_bytes=10,
+                                 created_at=created))
+
+
+def counts(session, tid):
+    def c(model):
+        return session.scalar(select(func.count()).select_from(model).where(model.tenant_id == tid))
+
+    session.commit()
+    return {"dt": c(DecisionTrace), "ih": c(InteractionHistory), "att": c(AiAttachment)}
+
+
+def keys_of(session, tid=None):
+    q = select(AiAttachment.storage_key)
+    if tid:
+        q = q.where(AiAttachment.tenant_id == tid)
+    return set(session.scalars(q))
+
+
+def seed_standard(session, store, now):
+    # t-a: strictest unheld = 30 d (decision traces); attachments on legal hold
+    add_tenant(session, "t-a", {IH: (90, False), DT: (30, False), ATT: (10, True)})
+    # t-b: 60 d everywhere, nothing held
+    add_tenant(session, "t-b", {IH: (60, False), DT: (60, False), ATT: (60, False)})
+    # t-c: no config at all; t-d: only a held row and a zero-day row -> no usable config
+    add_tenant(session, "t-c", {})
+    add_tenant(session, "t-d", {IH: (5, True), DT: (0, False)})
+    for tid in ("t-a", "t-b", "t-c", "t-d"):
+        add_rows(session, store, tid, now)
+    session.commit()
+
+
+@pytest.fixture
+def store(settings):
+    return open_store(settings.attachment_storage_url)
+
+
+def test_purge_effects_exact_shape_and_audit(session, settings, store, now):
+    seed_standard(session, store, now)
+    before_blobs = set(store.list())
+    result = dsar_purge.run(session, settings, now)
+    body = result.model_dump(mode="json", by_alias=True)
+    assert body == {
+        "ok": True,
+        "tenantsScanned": 4,
+        "totalBlobsAttempted": 2,
+        "perTenant": [
+            {"tenantId": "t-a", "retentionDays": 30, "decisionTraces": 3, "interactionHistory": 3,
+             "aiAttachments": 0, "blobsDeleted": 0, "errors": [], "held": ["ai_attachments"]},
+            {"tenantId": "t-b", "retentionDays": 60, "decisionTraces": 2, "interactionHistory": 2,
+             "aiAttachments": 2, "blobsDeleted": 2, "errors": [], "held": []},
+        ],
+    }
+    assert counts(session, "t-a") == {"dt": 2, "ih": 2, "att": 5}  # held class untouched
+    assert counts(session, "t-b") == {"dt": 3, "ih": 3, "att": 3}
+    assert counts(session, "t-c") == counts(session, "t-d") == {"dt": 5, "ih": 5, "att": 5}
+    # exactly the purged rows' blobs are gone; every remaining row still has its blob
+    assert set(store.list()) == keys_of(session)
+    assert len(before_blobs - set(store.list())) == 2
+
+    audits = session.scalars(select(AuditLog).where(AuditLog.action == "dsar_purge").order_by(AuditLog.id)).all()
+    assert [a.tenant_id for a in audits] == ["t-a", "t-b"]
+    assert audits[1].changes["decisionTraces"] == 2 and audits[1].changes["aiAttachments"] == 2
+    assert audits[0].changes["held"] == ["ai_attachments"]
+
+
+def test_second_run_deletes_nothing(session, settings, store, now):
+    seed_standard(session, store, now)
+    dsar_purge.run(session, settings, now)
+    again = dsar_purge.run(session, settings, now).model_dump(mode="json", by_alias=True)
+    assert again["totalBlobsAttempted"] == 0
+    for entry in again["perTenant"]:
+        assert (entry["decisionTraces"], entry["interactionHistory"], entry["aiAttachments"],
+                entry["blobsDeleted"], entry["errors"]) == (0, 0, 0, 0, [])
+
+
+def test_small_batches_delete_everything_expired(session, settings, store, now):
+    add_tenant(session, "t-x", {IH: (30, False), DT: (30, False), ATT: (30, False)})
+    for _ in range(3):
+        add_rows(session, store, "t-x", now)
+    session.commit()
+    small = settings.model_copy(update={"delete_batch_size": 2})
+    body = dsar_purge.run(session, small, now).model_dump(mode="json", by_alias=True)
+    entry = body["perTenant"][0]
+    assert (entry["decisionTraces"], entry["interactionHistory"], entry["aiAttachments"], entry["blobsDeleted"]) == (9, 9, 9, 9)
+    assert counts(session, "t-x") == {"dt": 6, "ih": 6, "att": 6}
+    assert set(store.list()) == keys_of(session)
+
+
+def test_missing_blob_is_logged_and_skipped(session, settings, store, now, caplog):
+    add_tenant(session, "t-m", {ATT: (30, False)})
+    add_rows(session, store, "t-m", now)
+    session.commit()
+    expired = sorted(session.scalars(select(AiAttachment.storage_key).where(
+        AiAttachment.created_at < now - timedelta(days=30))))
+    store.delete_many([expired[0]])  # already gone before the purge
+    with caplog.at_level(logging.INFO, logger="service.jobs.dsar_purge"):
+        entry = dsar_purge.run(session, settings, now).per_tenant[0]
+    assert (entry.ai_attachments, entry.blobs_deleted, entry.errors) == (3, 2, [])
+    assert any("already gone" in r.getMessage() and expired[0] in r.getMessage() for r in caplog.records)
+    assert counts(session, "t-m")["att"] == 2
+
+
+def test_blob_failure_and_db_failure_stay_in_their_tenant(session, settings, store, now, monkeypatch, tmp_path):
+    add_tenant(session, "t-1", {IH: (30, False), DT: (30, False), ATT: (30, False)})
+    add_tenant(session, "t-2", {IH: (30, False), DT: (30, False), ATT: (30, False)})
+    add_tenant(session, "t-3", {IH: (30, False), DT: (30, False), ATT: (30, False)})
+    for tid in ("t-1", "t-2", "t-3"):
+        add_rows(session, store, tid, now)
+    # t-1: one expired blob cannot be deleted (its path is a non-empty directory) -> its row is kept
+    bad = sorted(keys_of(session, "t-1"))[0]
+    bad_path = tmp_path / "attachments" / bad
+    bad_path.unlink()
+    bad_path.mkdir()
+    (bad_path / "x").write_text("x")
+    session.commit()
+    # t-2: the database refuses its interaction-history delete
+    real = dsar_purge.delete_in_batches
+
+    def flaky(source, model, where, batch_size, **kw):
+        if model is InteractionHistory and "t-2" in str(where[0].compile(compile_kwargs={"literal_binds": True})):
+            raise RuntimeError("simulated database failure")
+        return real(source, model, where, batch_size, **kw)
+
+    monkeypatch.setattr(dsar_purge, "delete_in_batches", flaky)
+    result = dsar_purge.run(session, settings, now)
+    by = {t.tenant_id: t for t in result.per_tenant}
+    assert result.ok is False
+    assert by["t-1"].ai_attachments == 2 and by["t-1"].blobs_deleted == 2
+    assert len(by["t-1"].errors) == 1 and bad in by["t-1"].errors[0]
+    assert by["t-2"].interaction_history == 0 and by["t-2"].decision_traces == 3 and by["t-2"].ai_attachments == 3
+    assert by["t-2"].errors == ["interactionHistory: RuntimeError: simulated database failure"]
+    assert by["t-3"].errors == [] and (by["t-3"].decision_traces, by["t-3"].ai_attachments) == (3, 3)
+    assert bad in keys_of(session, "t-1")  # the row of the blob that could not be deleted is kept
+
+
+class Crash(BaseException):
+    """A process dying mid-run (not an Exception: nothing inside the job may swallow it)."""
+
+
+def test_rerun_after_crash_between_blob_and_row_leaves_no_orphans(session, settings, store, now, monkeypatch):
+    add_tenant(session, "t-k", {ATT: (30, False)})
+    add_rows(session, store, "t-k", now)
+    session.commit()
+    real_delete = dsar_purge.delete
+
+    def crash_on_attachment_delete(*a, **kw):
+        raise Crash()
+
+    monkeypatch.setattr(dsar_purge, "delete", crash_on_attachment_delete)
+    with pytest.raises(Crash):
+        dsar_purge.run(session, settings, now)
+    session.rollback()
+    # the blobs went first; their rows are still there (a row without a blob, never a blob without a row)
+    assert counts(session, "t-k")["att"] == 5
+    assert set(store.list()) < keys_of(session)
+    monkeypatch.setattr(dsar_purge, "delete", real_delete)
+    entry = dsar_purge.run(session, settings, now).per_tenant[0]
+    assert (entry.ai_attachments, entry.blobs_deleted, entry.errors) == (3, 0, [])
+    assert set(store.list()) == keys_of(session) and counts(session, "t-k")["att"] == 2
+
+
+def test_attachment_blobs_on_s3(session, settings, now, s3_bucket):  # noqa: F811
+    s3 = settings.model_copy(update={"attachment_storage_url": f"{s3_bucket}/blobs"})
+    store = open_store(s3.attachment_storage_url)
+    add_tenant(session, "t-s", {ATT: (30, False)})
+    add_tenant(session, "t-h", {ATT: (30, True), DT: (30, False)})
+    add_rows(session, store, "t-s", now)
+    add_rows(session, store, "t-h", now)
+    session.commit()
+    body = dsar_purge.run(session, s3, now).model_dump(mode="json", by_alias=True)
+    by = {t["tenantId"]: t for t in body["perTenant"]}
+    assert (by["t-s"]["aiAttachments"], by["t-s"]["blobsDeleted"]) == (3, 3)
+    assert (by["t-h"]["aiAttachments"], by["t-h"]["held"]) == (0, ["ai_attachments"])
+    assert set(store.list()) == keys_of(session)
+    assert all(store.exists(k) for k in keys_of(session, "t-h"))
+
+
+_days = st.sampled_from([None, 0, -1, 5, 30, 90])
+_cfg = st.dictionaries(st.sampled_from([IH, DT, ATT]), st.tuples(_days, st.booleans()), max_size=3)
+_tenant_seq = itertools.count(1)
+
+
+@hsettings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(configs=_cfg)
+def test_legal_hold_is_never_deleted(session, settings, store, now, configs):
+    tid = f"h-{next(_tenant_seq)}"
+    add_tenant(session, tid, configs)
+    add_rows(session, store, tid, now)
+    session.commit()
+    dsar_purge.run(session, settings, now)
+    usable = [d for d, hold in configs.values() if not hold and d and d > 0]
+    held = {c for c, (_, hold) in configs.items() if hold}
+    after = counts(session, tid)
+    expected_remaining = 5 if not usable else sum(1 for a in AGES if a < min(usable))
+    for cls, key in ((IH, "ih"), (DT, "dt"), (ATT, "att")):
+        assert after[key] == (5 if cls in held else expected_remaining), (cls, configs)
+    assert keys_of(session, tid) == {k for k in store.list() if k.startswith(f"{tid}/")}
