@@ -41,12 +41,14 @@ def delete_in_batches(
     batch_size: int,
     *,
     max_batches: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> int:
     """Delete every ``model`` row matching ``where`` in batches of ``batch_size``; return the count.
 
     ``source`` is either a session factory (each batch runs in a fresh session and commits) or a
     session (each batch is committed on it — anything the caller had pending is committed too).
     ``max_batches`` bounds one call (the rest is left for the next run); ``None`` = until done.
+    ``on_batch(deleted)`` is called after each committed batch (e.g. ``service.runner.heartbeat``).
     Rows are taken in primary-key order, so each batch's subselect is an index range scan when the
     predicate's columns are indexed together with the key.
     """
@@ -77,6 +79,8 @@ def delete_in_batches(
                     raise
         total += deleted
         batches += 1
+        if on_batch is not None:
+            on_batch(deleted)
         if deleted < batch_size:
             break
     return total

@@ -1,0 +1,63 @@
+"""Per-tenant error isolation shared by the jobs: one tenant's failure never stops the others."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.errors import LeaseLost
+from service.models import Tenant
+
+T = TypeVar("T")
+log = logging.getLogger("kaireon.jobs")
+
+
+class TenantError(BaseModel):
+    """One failed tenant in a job response: ``{"tenantId": ..., "error": "<Type>: <message>"}``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    tenant_id: str | None = Field(alias="tenantId")
+    error: str
+
+
+def tenant_ids(session: Session, *, active_only: bool) -> list[str]:
+    stmt = select(Tenant.id).order_by(Tenant.id)
+    if active_only:
+        stmt = stmt.where(Tenant.active.is_(True))
+    return list(session.scalars(stmt))
+
+
+def error_text(exc: BaseException) -> str:
+    from service.runner import error_detail  # late: keeps the job modules importable on their own
+
+    return error_detail(exc)
+
+
+def for_each_tenant(
+    session: Session, ids: Iterable[str | None], step: Callable[[str | None], T], *, job: str
+) -> tuple[dict[str | None, T], list[TenantError]]:
+    """Run ``step(tenant_id)`` per tenant; commit after each, roll back and record a failure.
+
+    A lost run lease (:class:`service.errors.LeaseLost`) is not a tenant failure: it propagates
+    so the whole run stops.
+    """
+    done: dict[str | None, T] = {}
+    errors: list[TenantError] = []
+    for tid in ids:
+        try:
+            done[tid] = step(tid)
+            session.commit()
+        except LeaseLost:
+            session.rollback()
+            raise
+        except Exception as exc:  # noqa: BLE001 - isolate this tenant, report it, continue
+            session.rollback()
+            text = error_text(exc)
+            log.warning("%s: tenant %s failed: %s", job, tid, text)
+            errors.append(TenantError(tenant_id=tid, error=text))
+    return done, errors
