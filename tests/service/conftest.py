@@ -109,3 +109,34 @@ def settings(db_url, tmp_path) -> Settings:
 def now() -> datetime:
     """A fixed clock for time rules."""
     return datetime(2026, 6, 15, 12, 0, 0, tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------------------------------
+# Fake jobs for the shared-wrapper tests (added by the service-foundation work; additive)
+# --------------------------------------------------------------------------------------------------
+@pytest.fixture
+def fake_job(monkeypatch):
+    """Register a fake job module under ``route``: ``fake_job(route, run_fn, **attrs) -> module``.
+
+    ``run_fn(session, settings, now)`` returns a pydantic model (or raises). The module lives only
+    in sys.modules and JOB_MODULES for this test; a route name already registered (a real route)
+    is pointed at the fake for the test's duration, so real jobs never run in these tests.
+    """
+    import sys
+    import types
+
+    from service import jobs
+
+    def register(route: str, run_fn=None, **attrs):
+        name = f"kaireon_fake_job_{uuid.uuid4().hex[:12]}"
+        module = types.ModuleType(name)
+        module.ROUTE = route
+        if run_fn is not None:
+            module.run = run_fn
+        for k, v in attrs.items():
+            setattr(module, k, v)
+        monkeypatch.setitem(sys.modules, name, module)
+        monkeypatch.setitem(jobs.JOB_MODULES, route, name)
+        return module
+
+    return register
