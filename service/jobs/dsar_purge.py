@@ -259,15 +259,25 @@ def _err(exc: BaseException) -> str:
 # --------------------------------------------------------------------------------------------------
 # Demo data
 # --------------------------------------------------------------------------------------------------
-def demo(session: Session, tenants: Sequence[Tenant], now: datetime, rng: random.Random) -> None:
+def demo(
+    session: Session,
+    tenants: Sequence[Tenant],
+    now: datetime,
+    rng: random.Random,
+    settings: Settings | None = None,
+) -> None:
     """Retention configs (held and unheld classes), expired and fresh rows, attachments with blobs.
 
     Tenant 1: interactions 90 d, decision traces 30 d (strictest), ai_attachments on legal hold.
     Tenant 2: every class 60 d, nothing held. Tenant 3 (if any): no config, scanned and skipped.
+    Blobs go to the attachment store of ``settings`` (else ``session.info["settings"]``, else the
+    process settings from the environment).
     """
-    from service.config import get_settings
+    if settings is None:
+        from service.config import get_settings
 
-    store = attachment_store(get_settings())
+        settings = session.info.get("settings") or get_settings()
+    store = attachment_store(settings)
     plans: list[dict[str, tuple[int | None, bool]]] = [
         {DATA_CLASS_INTERACTIONS: (90, False), DATA_CLASS_DECISION_TRACES: (30, False),
          DATA_CLASS_AI_ATTACHMENTS: (30, True)},

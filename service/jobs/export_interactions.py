@@ -1,0 +1,290 @@
+"""/api/v1/cron/export-interactions — Hive-partitioned NDJSON export of interaction history.
+
+Production note (the seed's "honest limit", lifted): files go to ``EXPORT_STORAGE_URL`` — a local
+directory (default: the working directory, which is lost with the pod), ``s3://bucket/prefix`` or
+``gs://bucket/prefix``. Use an object store in production.
+
+Per active tenant, up to ``EXPORT_MAX_BATCHES_PER_RUN`` batches (default 1, the seed's behaviour):
+
+1. read the tenant's checkpoint, a keyset position ``(last_created_at, last_id)``, created at the
+   Unix epoch on first use;
+2. take the next ``BATCH_SIZE`` rows ordered by ``(created_at, id)`` strictly after it — rows that
+   share a timestamp at a batch edge are neither skipped nor repeated — and at least
+   ``SETTLE_SECONDS`` (60 s) old, so rows of transactions still in flight are not overtaken;
+3. record the batch's object name and keyset end in the checkpoint (``pending_*``) and commit;
+4. write the rows as NDJSON (orjson, one object per line) in one atomic write
+   (local: temp file + fsync + rename; S3/GCS: a single PUT);
+5. advance the checkpoint to the batch end and clear ``pending_*``.
+
+A crash between 3 and 5 leaves ``pending_*`` set: the next run re-reads exactly the same keyset range
+and rewrites the *same* object, so nothing is exported twice; a crash inside 4 leaves no visible
+partial file.
+
+Object names: ``exports/{tenantId}/interaction_history/year=YYYY/month=MM/day=DD/batch-{ts}.json``.
+``{ts}`` and the partition date are derived from the batch's *first row* (its ``created_at`` in UTC,
+formatted like the seed: ``2026-03-30T02-00-00-000Z``) followed by ``-{firstRowId}``, so the name is a
+pure function of the data (idempotent re-runs) and two batches can never collide even when many rows
+share a millisecond. A batch can run past midnight: its rows stay in the file of the day it started;
+consumers that need exact days filter on the record's ``createdAt``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from service.config import Settings
+from service.models import ExportCheckpoint, InteractionHistory, Tenant
+from service.storage import Store, export_store
+
+ROUTE = "export-interactions"
+BATCH_SIZE = 10_000
+# Rows younger than this are left for the next run: a transaction that began earlier may still
+# commit a row with an older created_at, which a keyset that had already moved past it would miss.
+SETTLE_SECONDS = 60
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+log = logging.getLogger(__name__)
+
+_T = InteractionHistory.__table__
+_COLUMNS = (
+    ("id", _T.c.id),
+    ("tenantId", _T.c.tenant_id),
+    ("customerId", _T.c.customer_id),
+    ("offerId", _T.c.offer_id),
+    ("creativeId", _T.c.creative_id),
+    ("channelId", _T.c.channel_id),
+    ("interactionType", _T.c.interaction_type),
+    ("outcomeTypeKey", _T.c.outcome_type_key),
+    ("direction", _T.c.direction),
+    ("conversionValue", _T.c.conversion_value),
+    ("context", _T.c.context),
+    ("occurredAt", _T.c.occurred_at),
+    ("createdAt", _T.c.created_at),
+)
+_NAMES = tuple(name for name, _ in _COLUMNS)
+_ORJSON_OPTS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class TenantExport(_Model):
+    tenant_id: str = Field(alias="tenantId")
+    tenant_name: str = Field(alias="tenantName")
+    exported: int = 0
+    file_path: str | None = Field(None, alias="filePath")
+    error: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_error(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
+        if data.get("error") is None:
+            data.pop("error", None)
+        return data
+
+
+class ExportResult(_Model):
+    ok: bool = True  # false when any tenant failed (the route still answers 200)
+    total_exported: int = Field(0, alias="totalExported")
+    tenants: list[TenantExport] = Field(default_factory=list)
+
+    @property
+    def rows_affected(self) -> int:
+        return self.total_exported
+
+
+def format_ts(dt: datetime) -> str:
+    """``2026-03-30T02:00:00.123Z`` -> ``2026-03-30T02-00-00-123Z`` (the seed's file-name form)."""
+    dt = dt.astimezone(UTC)
+    return dt.strftime("%Y-%m-%dT%H-%M-%S-") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def object_name(tenant_id: str, first_created_at: datetime, first_id: int) -> str:
+    d = first_created_at.astimezone(UTC)
+    return (
+        f"exports/{tenant_id}/interaction_history/"
+        f"year={d.year:04d}/month={d.month:02d}/day={d.day:02d}/"
+        f"batch-{format_ts(d)}-{first_id}.json"
+    )
+
+
+def encode_rows(rows: Sequence[Any]) -> bytes:
+    """NDJSON: one JSON object per line, camelCase keys, UTC timestamps with ``Z``."""
+    dumps = orjson.dumps
+    return b"".join(dumps(dict(zip(_NAMES, row, strict=True)), option=_ORJSON_OPTS) for row in rows)
+
+
+def run(session: Session, settings: Settings, now: datetime) -> ExportResult:
+    result = ExportResult()
+    tenants = session.execute(
+        select(Tenant.id, Tenant.name).where(Tenant.active.is_(True)).order_by(Tenant.id)
+    ).all()
+    session.commit()
+    store: Store | None = None
+    store_error: str | None = None
+    try:
+        store = export_store(settings)
+    except Exception as exc:  # noqa: BLE001 - every tenant reports it; the route still answers
+        store_error = _err(exc)
+
+    for tenant_id, tenant_name in tenants:
+        _heartbeat()  # outside the per-tenant error capture: a lost lease stops the whole run
+        entry = TenantExport(tenant_id=tenant_id, tenant_name=tenant_name)
+        try:
+            if store is None:
+                raise RuntimeError(f"export store unavailable: {store_error}")
+            for _ in range(settings.export_max_batches_per_run):
+                written = _export_batch(session, store, tenant_id, now)
+                if written is None:
+                    break
+                entry.exported += written[0]
+                entry.file_path = written[1]
+                if written[0] < BATCH_SIZE:
+                    break
+        except Exception as exc:  # noqa: BLE001 - this tenant fails, the others continue
+            session.rollback()
+            entry.error = _err(exc)
+            log.warning("export-interactions: tenant %s failed: %s", tenant_id, entry.error)
+            _mark_failed(session, tenant_id, entry.error, now)
+        result.total_exported += entry.exported
+        result.tenants.append(entry)
+    result.ok = not any(t.error for t in result.tenants)
+    return result
+
+
+def _heartbeat() -> None:
+    """Renew the runner's lease between tenants (no-op outside a runner-managed run)."""
+    try:
+        from service.runner import heartbeat
+    except ImportError:  # pragma: no cover - the job used without the service runner
+        return
+    heartbeat()
+
+
+def _checkpoint(session: Session, tenant_id: str, now: datetime) -> ExportCheckpoint:
+    cp = session.get(ExportCheckpoint, tenant_id)
+    if cp is None:
+        cp = ExportCheckpoint(tenant_id=tenant_id, last_created_at=EPOCH, last_id=0, status="ok", updated_at=now)
+        session.add(cp)
+        session.commit()
+    return cp
+
+
+def _export_batch(session: Session, store: Store, tenant_id: str, now: datetime) -> tuple[int, str] | None:
+    """Export the next batch; (rows, object name) or None when there is nothing new."""
+    cp = _checkpoint(session, tenant_id, now)
+    start = (cp.last_created_at, cp.last_id)
+    settled = now - timedelta(seconds=SETTLE_SECONDS)
+    query = (
+        select(*(col for _, col in _COLUMNS))
+        .where(
+            _T.c.tenant_id == tenant_id,
+            tuple_(_T.c.created_at, _T.c.id) > tuple_(*_bind(start)),
+            _T.c.created_at <= settled,
+        )
+        .order_by(_T.c.created_at, _T.c.id)
+        .limit(BATCH_SIZE)
+    )
+    pending = cp.pending_object
+    if pending is not None and cp.pending_last_created_at is not None and cp.pending_last_id is not None:
+        # a previous run recorded this batch and may have written it: redo exactly the same range
+        end = (cp.pending_last_created_at, cp.pending_last_id)
+        query = query.where(tuple_(_T.c.created_at, _T.c.id) <= tuple_(*_bind(end)))
+        rows = session.execute(query).all()
+        name = pending
+        # The object is rewritten whole, so it holds exactly these rows; advance to the last of them
+        # (a row committed late inside the range may push others past the batch limit: they simply
+        # go to the next batch, never lost and never twice).
+        end_key = (rows[-1].created_at, rows[-1].id) if rows else end
+    else:
+        rows = session.execute(query).all()
+        if not rows:
+            session.commit()
+            return None
+        first, last = rows[0], rows[-1]
+        name = object_name(tenant_id, first.created_at, first.id)
+        end_key = (last.created_at, last.id)
+        cp.pending_object = name
+        cp.pending_last_created_at, cp.pending_last_id = end_key
+        cp.updated_at = now
+    session.commit()  # the intended object is durable before it is written
+
+    if rows:
+        store.put(name, encode_rows(rows))
+
+    cp.last_created_at, cp.last_id = end_key
+    cp.pending_object = None
+    cp.pending_last_created_at = None
+    cp.pending_last_id = None
+    cp.status = "ok"
+    cp.last_error = None
+    cp.total_exported = (cp.total_exported or 0) + len(rows)
+    cp.updated_at = now
+    session.commit()
+    return (len(rows), name) if rows else None
+
+
+def _bind(key: tuple[datetime, int]) -> tuple[Any, Any]:
+    from sqlalchemy import literal
+
+    return literal(key[0], _T.c.created_at.type), literal(key[1], _T.c.id.type)
+
+
+def _mark_failed(session: Session, tenant_id: str, error: str, now: datetime) -> None:
+    try:
+        cp = session.get(ExportCheckpoint, tenant_id)
+        if cp is None:
+            cp = ExportCheckpoint(tenant_id=tenant_id, last_created_at=EPOCH, last_id=0)
+            session.add(cp)
+        cp.status = "failed"
+        cp.last_error = error[:2000]
+        cp.updated_at = now
+        session.commit()
+    except Exception as exc:  # noqa: BLE001 - the database itself is failing; nothing more to record
+        session.rollback()
+        log.warning("export-interactions: tenant %s: cannot mark checkpoint failed: %s", tenant_id, _err(exc))
+
+
+def _err(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
+
+
+# --------------------------------------------------------------------------------------------------
+# Demo data
+# --------------------------------------------------------------------------------------------------
+_TYPES = ("impression", "impression", "impression", "click", "dismiss", "convert", "accept")
+
+
+def demo(session: Session, tenants: Sequence[Tenant], now: datetime, rng: random.Random) -> None:
+    """Interaction history over the last ~400 days (some expired for dsar-purge), a few sharing a
+    timestamp so the keyset edge matters."""
+    for tenant in list(tenants)[:3]:
+        shared = now - timedelta(hours=3)
+        for i in range(240):
+            created = shared if i % 40 == 0 else now - timedelta(minutes=rng.randint(1, 400 * 24 * 60))
+            itype = _TYPES[rng.randrange(len(_TYPES))]
+            session.add(
+                InteractionHistory(
+                    tenant_id=tenant.id,
+                    customer_id=f"cust-{rng.randint(1, 500)}",
+                    offer_id=f"offer-{rng.randint(1, 12)}",
+                    channel_id=rng.choice(("web", "email", "push")),
+                    interaction_type=itype,
+                    outcome_type_key=itype,
+                    conversion_value=round(rng.uniform(5, 250), 2) if itype == "convert" else None,
+                    context={"campaign": f"demo-{rng.randint(1, 4)}"},
+                    occurred_at=created,
+                    created_at=created,
+                )
+            )
+    session.flush()

@@ -1,0 +1,223 @@
+"""export-interactions on SQLite and PostgreSQL: shape, keyset edges, crash safety, failures, S3, DuckDB."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import fsspec
+import pytest
+from sqlalchemy import select
+
+from service import storage
+from service.jobs import export_interactions as ex
+from service.models import ExportCheckpoint, InteractionHistory, Tenant
+from tests.service.s3_server import s3_bucket, s3_keys, s3_server  # noqa: F401 - fixtures
+
+
+def seed(session, now, *, t1_rows=25, t2_rows=5):
+    session.add_all([Tenant(id="t1", name="Acme Corp"), Tenant(id="t2", name="Beta Inc"),
+                     Tenant(id="t3", name="Dormant", active=False)])
+    session.flush()
+    add_rows(session, "t1", now - timedelta(days=2), t1_rows)
+    add_rows(session, "t2", now - timedelta(days=1), t2_rows)
+    add_rows(session, "t3", now - timedelta(days=1), 3)
+    session.commit()
+
+
+def add_rows(session, tid, start, n):
+    """``n`` rows; every group of 4 consecutive rows shares one created_at (batch edges fall inside)."""
+    for i in range(n):
+        ts = start + timedelta(seconds=(i // 4))
+        session.add(InteractionHistory(tenant_id=tid, customer_id=f"c{i}", interaction_type="click",
+                                       context={"i": i}, occurred_at=ts, created_at=ts))
+    session.flush()
+
+
+def ids(session, tid):
+    session.commit()
+    return sorted(session.scalars(select(InteractionHistory.id).where(InteractionHistory.tenant_id == tid)))
+
+
+def root(settings) -> Path:
+    return Path(settings.export_storage_url)
+
+
+def read_back(settings, tid):
+    """All exported rows of a tenant through DuckDB, Hive partitions typed as integers."""
+    pattern = str(root(settings) / "exports" / tid / "interaction_history" / "*" / "*" / "*" / "*.json")
+    con = duckdb.connect()
+    try:
+        return con.execute(
+            f"SELECT id, tenantId, year, month, day FROM read_json_auto('{pattern}', hive_partitioning=true, "
+            "hive_types={'year': INTEGER, 'month': INTEGER, 'day': INTEGER}) ORDER BY id"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_first_run_exact_shape_files_and_duckdb(session, settings, now):
+    seed(session, now)
+    body = ex.run(session, settings, now).model_dump(mode="json", by_alias=True)
+    first_t1 = session.scalar(select(InteractionHistory).where(InteractionHistory.tenant_id == "t1")
+                              .order_by(InteractionHistory.created_at, InteractionHistory.id).limit(1))
+    first_t2 = session.scalar(select(InteractionHistory).where(InteractionHistory.tenant_id == "t2")
+                              .order_by(InteractionHistory.created_at, InteractionHistory.id).limit(1))
+    assert body == {
+        "ok": True,
+        "totalExported": 30,
+        "tenants": [
+            {"tenantId": "t1", "tenantName": "Acme Corp", "exported": 25,
+             "filePath": f"exports/t1/interaction_history/year=2026/month=06/day=13/"
+                         f"batch-2026-06-13T12-00-00-000Z-{first_t1.id}.json"},
+            {"tenantId": "t2", "tenantName": "Beta Inc", "exported": 5,
+             "filePath": f"exports/t2/interaction_history/year=2026/month=06/day=14/"
+                         f"batch-2026-06-14T12-00-00-000Z-{first_t2.id}.json"},
+        ],
+    }
+    lines = (root(settings) / body["tenants"][0]["filePath"]).read_bytes().splitlines()
+    rec = json.loads(lines[0])
+    assert len(lines) == 25 and rec["tenantId"] == "t1" and rec["createdAt"] == "2026-06-13T12:00:00Z"
+    assert set(rec) == {"id", "tenantId", "customerId", "offerId", "creativeId", "channelId", "interactionType",
+                        "outcomeTypeKey", "direction", "conversionValue", "context", "occurredAt", "createdAt"}
+    rows = read_back(settings, "t1")
+    assert [r[0] for r in rows] == ids(session, "t1")
+    assert {r[2:] for r in rows} == {(2026, 6, 13)}
+    cp = session.get(ExportCheckpoint, "t1")
+    assert (cp.status, cp.pending_object, cp.total_exported, cp.last_id) == ("ok", None, 25, ids(session, "t1")[-1])
+    assert session.get(ExportCheckpoint, "t3") is None  # inactive tenants are not exported
+
+
+def test_second_run_exports_nothing(session, settings, now):
+    seed(session, now)
+    ex.run(session, settings, now)
+    body = ex.run(session, settings, now + timedelta(hours=1)).model_dump(mode="json", by_alias=True)
+    assert body == {"ok": True, "totalExported": 0, "tenants": [
+        {"tenantId": "t1", "tenantName": "Acme Corp", "exported": 0, "filePath": None},
+        {"tenantId": "t2", "tenantName": "Beta Inc", "exported": 0, "filePath": None}]}
+
+
+def test_keyset_edges_with_shared_timestamps(session, settings, now, monkeypatch):
+    """Batches of 10 over groups of 4 rows sharing a timestamp: every row exactly once."""
+    monkeypatch.setattr(ex, "BATCH_SIZE", 10)
+    seed(session, now)
+    per_run = []
+    for i in range(6):
+        body = ex.run(session, settings, now + timedelta(minutes=i))
+        per_run.append(body.tenants[0].exported)
+    assert per_run == [10, 10, 5, 0, 0, 0]
+    rows = read_back(settings, "t1")
+    assert [r[0] for r in rows] == ids(session, "t1")  # no loss, no duplicate
+    assert len(list((root(settings) / "exports" / "t1").rglob("*.json"))) == 3
+
+
+def test_max_batches_per_run_catches_up_in_one_call(session, settings, now, monkeypatch):
+    monkeypatch.setattr(ex, "BATCH_SIZE", 10)
+    seed(session, now)
+    busy = settings.model_copy(update={"export_max_batches_per_run": 5})
+    body = ex.run(session, busy, now)
+    assert [(t.tenant_id, t.exported) for t in body.tenants] == [("t1", 25), ("t2", 5)]
+    assert [r[0] for r in read_back(settings, "t1")] == ids(session, "t1")
+
+
+class Crash(BaseException):
+    """The process dying (not an Exception, so nothing in the job can swallow it)."""
+
+
+def test_crash_after_write_before_checkpoint_does_not_duplicate(session, settings, now, monkeypatch):
+    monkeypatch.setattr(ex, "BATCH_SIZE", 10)
+    seed(session, now)
+    real_store = storage.export_store(settings)
+
+    class CrashAfterPut:
+        url = real_store.url
+
+        def put(self, key, data):
+            real_store.put(key, data)
+            raise Crash()
+
+    monkeypatch.setattr(ex, "export_store", lambda s: CrashAfterPut())
+    with pytest.raises(Crash):
+        ex.run(session, settings, now)
+    session.rollback()
+    cp = session.get(ExportCheckpoint, "t1")
+    session.refresh(cp)
+    assert cp.pending_object is not None and cp.last_id == 0
+    written = cp.pending_object
+    # rows arriving meanwhile do not change what the re-run of the pending batch covers
+    add_rows(session, "t1", now - timedelta(days=2), 3)
+    session.commit()
+    monkeypatch.setattr(ex, "export_store", storage.export_store)
+    body = ex.run(session, settings, now)
+    assert body.tenants[0].exported == 10 and body.tenants[0].file_path == written
+    for _ in range(3):
+        ex.run(session, settings, now)
+    rows = read_back(settings, "t1")
+    assert [r[0] for r in rows] == ids(session, "t1")  # 28 rows, each exactly once
+    assert len(rows) == 28
+
+
+def test_crash_mid_write_leaves_no_visible_partial_file(session, settings, now, monkeypatch):
+    seed(session, now)
+
+    def crash(*_a, **_k):
+        raise Crash()
+
+    monkeypatch.setattr(storage.os, "replace", crash)
+    with pytest.raises(Crash):
+        ex.run(session, settings, now)
+    session.rollback()
+    assert list(root(settings).rglob("*.json")) == []
+    monkeypatch.undo()
+    body = ex.run(session, settings, now)
+    assert body.total_exported == 30
+    assert [r[0] for r in read_back(settings, "t1")] == ids(session, "t1")
+    assert [p.name for p in root(settings).rglob("*") if p.is_file() and p.name.startswith(".")] == []
+
+
+def test_one_failing_tenant_is_marked_failed_and_retried(session, settings, now):
+    seed(session, now)
+    # a plain file where t2's directory must go: a real write failure for t2 only
+    blocker = root(settings) / "exports" / "t2"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("not a directory")
+    body = ex.run(session, settings, now).model_dump(mode="json", by_alias=True)
+    t1, t2 = body["tenants"]
+    assert body["ok"] is False and body["totalExported"] == 25
+    assert t1 == {"tenantId": "t1", "tenantName": "Acme Corp", "exported": 25, "filePath": t1["filePath"]}
+    assert set(t2) == {"tenantId", "tenantName", "exported", "filePath", "error"}
+    assert (t2["exported"], t2["filePath"]) == (0, None) and t2["error"]
+    cp = session.get(ExportCheckpoint, "t2")
+    session.refresh(cp)
+    assert cp.status == "failed" and cp.last_error and cp.last_id == 0
+    blocker.unlink()
+    retry = ex.run(session, settings, now).model_dump(mode="json", by_alias=True)
+    assert retry["ok"] is True and [t["exported"] for t in retry["tenants"]] == [0, 5]
+    session.refresh(cp)
+    assert cp.status == "ok" and cp.last_error is None and cp.pending_object is None
+
+
+def test_export_to_s3_read_back_with_fsspec(session, settings, now, s3_bucket):  # noqa: F811
+    seed(session, now)
+    s3 = settings.model_copy(update={"export_storage_url": f"{s3_bucket}/lake"})
+    body = ex.run(session, s3, now)
+    assert body.total_exported == 30
+    bucket = s3_bucket.removeprefix("s3://")
+    keys = s3_keys(s3_bucket)
+    assert keys == sorted(f"{bucket}/lake/{t.file_path}".split("/", 1)[1] for t in body.tenants)
+    fs = fsspec.filesystem("s3")
+    got = []
+    for t in body.tenants:
+        with fs.open(f"{bucket}/lake/{t.file_path}", "rb") as fh:
+            got.extend(json.loads(line)["id"] for line in fh.read().splitlines())
+    assert sorted(got) == sorted(ids(session, "t1") + ids(session, "t2"))
+    assert ex.run(session, s3, now).total_exported == 0
+
+
+def test_object_name_is_deterministic_and_seed_formatted():
+    ts = datetime(2026, 3, 30, 2, 0, 0, 123456, tzinfo=UTC)
+    assert ex.format_ts(ts) == "2026-03-30T02-00-00-123Z"
+    assert ex.object_name("tenant_001", ts, 42) == (
+        "exports/tenant_001/interaction_history/year=2026/month=03/day=30/batch-2026-03-30T02-00-00-123Z-42.json")
