@@ -158,32 +158,39 @@ class RRuleSchedule:
     rule: rrule
 
     def latest_at_or_before(self, now: datetime) -> datetime | None:
-        rule = self._fast_forward(now)
-        prev = rule.before(now, inc=True)
-        return prev.astimezone(UTC) if prev is not None else None
+        """The most recent occurrence <= ``now`` (UTC), or None."""
+        slack = 2
+        while True:
+            rule, shifted = self._fast_forward(now, slack)
+            prev = rule.before(now, inc=True)
+            if prev is not None or not shifted:
+                return prev.astimezone(UTC) if prev is not None else None
+            slack *= 8  # the latest occurrence lies before the shifted start: look further back
 
     def occurrences(self, after: datetime, until: datetime) -> list[datetime]:
         return [d.astimezone(UTC) for d in self.rule.between(after, until, inc=True) if d > after]
 
-    def _fast_forward(self, now: datetime) -> rrule:
+    def _fast_forward(self, now: datetime, slack: int) -> tuple[rrule, bool]:
         """Move DTSTART forward by whole periods so ``before(now)`` iterates a short distance.
 
         Only for unbounded-count MINUTELY/HOURLY/DAILY/WEEKLY rules: shifting the start by a multiple
-        of INTERVAL periods (in wall-clock time) keeps the occurrence set after the new start, since
-        every BY* part either expands within one period or filters; a COUNT would change.
+        of INTERVAL periods (in wall-clock time) keeps the occurrence set from the new start on, since
+        every BY* part either expands within one period or filters; a COUNT would change. An
+        occurrence found after the shifted start is therefore the true latest one; when none is found
+        the caller retries with more slack, down to the unshifted rule.
         """
         rule = self.rule
         step = _FIXED_STEP.get(rule._freq)
         if step is None or rule._count is not None:
-            return rule
+            return rule, False
         dtstart = rule._dtstart
         period = step * rule._interval
         wall_now = now.astimezone(dtstart.tzinfo).replace(tzinfo=None)
         wall_start = dtstart.replace(tzinfo=None)
-        k = (wall_now - wall_start) // period - 2  # keep two periods of slack before now
+        k = (wall_now - wall_start) // period - slack
         if k <= 0:
-            return rule
-        return rule.replace(dtstart=(wall_start + period * k).replace(tzinfo=dtstart.tzinfo))
+            return rule, False
+        return rule.replace(dtstart=(wall_start + period * k).replace(tzinfo=dtstart.tzinfo)), True
 
 
 def parse_rrule(text: Any, timezone: Any = "UTC", default_start: datetime | None = None,
