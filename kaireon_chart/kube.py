@@ -33,15 +33,18 @@ class KubeIssue:
     message: str
 
 
+@lru_cache(maxsize=1)
 def _schema_root() -> Path:
-    try:
-        import kubernetes_validate
-    except ImportError as exc:  # pragma: no cover - the [k8s] extra is a test dependency
+    # the schemas' location without importing kubernetes_validate (its import alone costs ~0.1 s)
+    import importlib.util
+
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.origin:
         raise KubeUnavailable(
             "the Kubernetes OpenAPI layer needs kubernetes-validate; install `kaireon-chart[k8s]` "
             "or pass --no-kube-schema"
-        ) from exc
-    return Path(kubernetes_validate.__file__).resolve().parent / "kubernetes-json-schema"
+        )
+    return Path(spec.origin).resolve().parent / "kubernetes-json-schema"
 
 
 @lru_cache(maxsize=1)
@@ -99,7 +102,13 @@ def _validator(version: tuple[int, int]):
 
 def validate_manifests(manifests: list[dict], kube_version: str | None = None) -> list[KubeIssue]:
     """Every schema violation of the rendered CronJobs under the given Kubernetes version."""
+    from .checks import cache
+
     version = parse_version(kube_version)
+    cache_key = cache.key("kube-openapi", list(version), manifests)
+    cached = cache.get(cache_key)
+    if cached is not None:
+        return [KubeIssue(index, tuple(path), message) for index, path, message in cached]
     validator = _validator(version)
     issues = []
     for index, manifest in enumerate(manifests):
@@ -109,6 +118,7 @@ def validate_manifests(manifests: list[dict], kube_version: str | None = None) -
             while leaf.context:
                 leaf = min(leaf.context, key=lambda e: len(e.path) * -1)
             issues.append(KubeIssue(index, tuple(leaf.absolute_path), _message(leaf)))
+    cache.put(cache_key, [[i.index, list(i.path), i.message] for i in issues])
     return issues
 
 

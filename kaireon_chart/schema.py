@@ -7,7 +7,6 @@ The validator is compiled once per schema (cached by its JSON text) for the life
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from dataclasses import dataclass
@@ -61,6 +60,12 @@ def check(values: dict, schema: dict) -> list[SchemaIssue]:
     """Every schema violation of ``values``, as dotted paths and helpful messages."""
     if not schema:
         return []
+    from .checks import cache
+
+    cache_key = cache.key("values-schema", schema, values)
+    cached = cache.get(cache_key)
+    if cached is not None:
+        return [SchemaIssue(*item) for item in cached]
     validator, _ = validator_for(schema)
     issues: list[SchemaIssue] = []
     for err in sorted(validator.iter_errors(values), key=lambda e: [str(p) for p in e.absolute_path]):
@@ -71,6 +76,7 @@ def check(values: dict, schema: dict) -> list[SchemaIssue]:
         if (issue.path, issue.message) not in seen:
             seen.add((issue.path, issue.message))
             out.append(issue)
+    cache.put(cache_key, [[i.path, i.message, i.check] for i in out])
     return out
 
 
@@ -122,6 +128,8 @@ def _translate(err) -> list[SchemaIssue]:
                 out.append(SchemaIssue(here, f"key {json.dumps(key)} is not allowed here; keys must be {meaning}",
                                        "schema-key"))
                 continue
+            import difflib
+
             guess = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             if not guess:
                 lowered = {k.lower(): k for k in known}

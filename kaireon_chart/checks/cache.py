@@ -1,0 +1,59 @@
+"""A small on-disk cache of layer results, so repeated runs skip importing the heavy validators.
+
+The JSON Schema and Kubernetes OpenAPI layers are pure functions of (layer version, schema, input):
+the key is a SHA-256 of exactly that, the value the JSON list of issues found. Repeated runs over
+unchanged inputs (pre-commit hooks, CI re-runs, ``check`` over environments sharing defaults) then
+never import jsonschema/referencing (about 0.1 s). Stored under ``$KAIREON_CHART_CACHE_DIR`` or
+``$XDG_CACHE_HOME/kaireon-chart`` (``~/.cache/kaireon-chart``); ``KAIREON_CHART_CACHE=0`` turns it off.
+A cache that cannot be read or written is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+LAYER_VERSION = "1"  # bump when a layer's messages or logic change
+
+
+def _enabled() -> bool:
+    return os.environ.get("KAIREON_CHART_CACHE", "1") not in ("0", "false", "no", "off", "")
+
+
+def _dir() -> Path:
+    explicit = os.environ.get("KAIREON_CHART_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "kaireon-chart"
+
+
+def key(layer: str, *parts) -> str:
+    text = json.dumps([LAYER_VERSION, layer, *parts], sort_keys=True, default=repr, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def get(k: str):
+    if not _enabled():
+        return None
+    try:
+        return json.loads((_dir() / f"{k}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def put(k: str, value) -> None:
+    if not _enabled():
+        return
+    try:
+        directory = _dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=str(directory), prefix=".tmp-")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(value, fh)
+        os.replace(tmp, directory / f"{k}.json")
+    except OSError:
+        pass

@@ -1,0 +1,403 @@
+"""``render-values``: argument parsing and printing only (the work is in the library modules)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+PROG = "render-values"
+
+EXIT_CODES = """\
+exit codes:
+  0  valid: no error (warnings are printed to stderr); manifests written
+  1  validation errors (or warnings, with --strict)
+  2  usage or input errors: bad option, unreadable file, YAML syntax error (file:line:col),
+     bad --set expression, unsupported --kube-version, missing chart"""
+
+RENDER_EPILOG = f"""\
+subcommands (run `{PROG} <subcommand> --help` for each):
+  check FILE|DIR...      validate each values file on its own over the chart defaults (CI mode)
+  explain                per job: schedule, plain-English description, next runs, deadlines, limits
+  add-route NAME         wire an operator route (dsar-purge, siem-ship, export-interactions, ...)
+                         into a values file, keeping its comments
+
+examples:
+  {PROG} -f prod.yaml                              # CronJobs as YAML on stdout, problems on stderr
+  {PROG} -f base.yaml -f prod.yaml --set cron.schedules.cleanup.schedule="0 3 * * *"
+  {PROG} -f prod.yaml --format json -o cronjobs.json --kube-version 1.30
+  {PROG} -f prod.yaml --error-format github --strict   # annotations in GitHub Actions
+  cat prod.yaml | {PROG} -f -
+
+Problems are one line each, `<dotted.values.path>: <what is wrong>; <what is allowed>`, prefixed by
+the file and line that set the value when known. Problem reports go to stderr (stdout carries the
+manifests).
+
+{EXIT_CODES}
+"""
+
+CHECK_EPILOG = f"""\
+examples:
+  {PROG} check environments/                    # every *.yaml / *.yml in the directory
+  {PROG} check dev.yaml staging.yaml prod.yaml --error-format github
+  {PROG} check envs/*.yaml --error-format json > report.json
+
+Each file is merged over the chart defaults on its own (as its own environment would be) and
+reported separately, in one process. Reports go to stdout.
+
+{EXIT_CODES}
+  (check: 2 when any file is unreadable or not valid YAML, else 1 when any file has errors)
+"""
+
+EXPLAIN_EPILOG = f"""\
+examples:
+  {PROG} explain -f prod.yaml
+  {PROG} explain -f prod.yaml --runs 5 --format json
+
+{EXIT_CODES}
+"""
+
+ADD_ROUTE_EPILOG = f"""\
+known routes (their values key and path are built in):
+  dsar-purge           cron.schedules.dsarPurge            /api/v1/cron/dsar-purge
+  siem-ship            cron.schedules.siemShip             /api/v1/cron/siem-ship
+  export-interactions  cron.schedules.exportInteractions   /api/v1/cron/export-interactions
+other names become the camelCase key and /api/v1/cron/<NAME> unless --path is given.
+
+examples:
+  {PROG} add-route dsar-purge --schedule "0 3 * * *" -f values/prod.yaml
+  {PROG} add-route siem-ship --schedule "*/5 * * * *"             # print the values snippet
+  {PROG} add-route export-interactions --schedule "0 * * * *" --manifest > cronjob.yaml
+
+The result is validated over the chart defaults first; an invalid result is not written (exit 1).
+
+{EXIT_CODES}
+"""
+
+
+class UsageError(Exception):
+    """Exit 2 with this message."""
+
+
+def _common(p: argparse.ArgumentParser, *, values: bool = True, kube: bool = True) -> None:
+    if values:
+        g = p.add_argument_group("values (merged like helm: files in order, then --set-json, --set, --set-string)")
+        g.add_argument("-f", "--values", dest="files", action="append", default=[], metavar="FILE",
+                       help="values file (repeatable; - reads stdin)")
+        g.add_argument("--set", dest="set_values", action="append", default=[], metavar="K=V[,K=V]",
+                       help="set values with helm's grammar (a.b=1, a[0]=x, list={a,b}; \\, and \\. escape)")
+        g.add_argument("--set-string", dest="set_string", action="append", default=[], metavar="K=V",
+                       help="like --set, values stay strings")
+        g.add_argument("--set-json", dest="set_json", action="append", default=[], metavar="K=JSON",
+                       help="like --set, values are JSON")
+    p.add_argument("--chart", metavar="DIR", help="chart directory (default: the chart bundled with this package)")
+    p.add_argument("--release-name", default="kaireon", help="helm release name (default: kaireon)")
+    p.add_argument("--namespace", "-n", default="default", help="namespace (default: default)")
+    if kube:
+        p.add_argument("--kube-version", metavar="X.Y",
+                       help="Kubernetes version of the OpenAPI schema check (default: the newest bundled; 1.27+)")
+        p.add_argument("--no-kube-schema", action="store_true",
+                       help="skip the Kubernetes OpenAPI schema layer (needs kubernetes-validate)")
+        p.add_argument("--error-format", choices=("text", "github", "json"), default="text",
+                       help="problem report format (default: text)")
+        p.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
+
+
+def _parsers() -> dict[str, argparse.ArgumentParser]:
+    fmt = argparse.RawDescriptionHelpFormatter
+    render = argparse.ArgumentParser(
+        prog=PROG, formatter_class=fmt, epilog=RENDER_EPILOG,
+        description="Validate kaireon chart values exactly as Helm and Kubernetes would, and print the CronJobs "
+                    "`helm template` renders, without helm.",
+    )
+    _common(render)
+    render.add_argument("--format", choices=("yaml", "json"), default="yaml",
+                        help="manifest format: a multi-document YAML stream or a JSON list (default: yaml)")
+    render.add_argument("-o", "--output", metavar="FILE", help="write the manifests to FILE instead of stdout")
+    render.add_argument("--list-checks", action="store_true", help="list the check ids and their rules, then exit")
+
+    check = argparse.ArgumentParser(prog=f"{PROG} check", formatter_class=fmt, epilog=CHECK_EPILOG,
+                                    description="Validate each values file on its own over the chart defaults.")
+    check.add_argument("paths", nargs="+", metavar="FILE|DIR", help="values files, or directories of *.yaml/*.yml")
+    _common(check)
+
+    explain = argparse.ArgumentParser(prog=f"{PROG} explain", formatter_class=fmt, epilog=EXPLAIN_EPILOG,
+                                      description="Per job: name, schedule, description, next runs, deadlines, limits.")
+    _common(explain, kube=False)
+    explain.add_argument("--runs", type=int, default=3, help="how many next runs to show (default: 3)")
+    explain.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+
+    add = argparse.ArgumentParser(prog=f"{PROG} add-route", formatter_class=fmt, epilog=ADD_ROUTE_EPILOG,
+                                  description="Add an operator-wired route to a values file (comments kept).")
+    add.add_argument("name", metavar="NAME", help="route name, e.g. dsar-purge")
+    add.add_argument("--schedule", required=True, metavar="EXPR", help='cron expression, e.g. "0 3 * * *"')
+    add.add_argument("--path", metavar="P", help="API route (default: the known route's, or /api/v1/cron/NAME)")
+    add.add_argument("-f", "--values", dest="file", metavar="FILE",
+                     help="values file to edit (created when missing); without it the snippet is printed")
+    add.add_argument("--manifest", action="store_true",
+                     help="print the standalone CronJob for this route (for clusters that do not use the chart)")
+    _common(add, values=False)
+    return {"render": render, "check": check, "explain": explain, "add-route": add}
+
+
+# --------------------------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv and argv[0] in ("check", "explain", "add-route") else "render"
+    parser = _parsers()[command]
+    try:
+        args = parser.parse_args(argv[1:] if command != "render" else argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    try:
+        return COMMANDS[command](args)
+    except UsageError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # pragma: no cover - e.g. piped into head
+        return EXIT_OK
+
+
+def _chart(args):
+    from .chart import ChartError, load_chart
+
+    try:
+        return load_chart(args.chart)
+    except ChartError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _origins(chart):
+    from .values import Origins
+
+    origins = Origins()
+    values_file = Path(chart.path) / "values.yaml"
+    try:
+        origins.files.append((str(values_file), values_file.read_text(encoding="utf-8")))
+    except OSError:
+        pass
+    return origins
+
+
+def _load(args, chart, files, origins=None) -> dict:
+    from .values import ValuesError, load_values
+
+    try:
+        return load_values(files, args.set_values, args.set_string, args.set_json, chart, origins=origins)
+    except ValuesError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _validate(args, values, chart):
+    from .kube import KubeUnavailable, KubeVersionError
+    from .validate import validate
+
+    try:
+        return validate(values, release_name=args.release_name, namespace=args.namespace,
+                        kube_version=args.kube_version, chart=chart, kube_schema=not args.no_kube_schema)
+    except (KubeVersionError, KubeUnavailable) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _findings(problems, origins):
+    from .reporters import Finding
+
+    out = []
+    for p in problems:
+        file, line = origins.find(p.path) if origins is not None else (None, None)
+        out.append(Finding(p, file, line))
+    return out
+
+
+def _emit(text: str, stream) -> None:
+    if text:
+        stream.write(text)
+        stream.flush()
+
+
+def _failed(problems, strict: bool) -> bool:
+    return any(p.severity == "error" or (strict and p.severity == "warning") for p in problems)
+
+
+def _dump_manifests(manifests: list[dict], fmt: str) -> str:
+    if fmt == "json":
+        import json
+
+        return json.dumps(manifests, indent=2) + "\n"
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump_all(manifests, Dumper=dumper, sort_keys=False, default_flow_style=False,
+                         explicit_start=True, width=4096) if manifests else ""
+
+
+def cmd_render(args) -> int:
+    if args.list_checks:
+        from .checks import CHECKS
+
+        for check_id, (severity, rule) in CHECKS.items():
+            print(f"{check_id:26} {severity:8} {rule}")
+        return EXIT_OK
+    from .reporters import FileReport, render
+
+    chart = _chart(args)
+    origins = _origins(chart)
+    values = _load(args, chart, args.files, origins)
+    problems = _validate(args, values, chart)
+    report = FileReport(None, _findings(problems, origins))
+    if problems or args.error_format == "json":
+        _emit(render(args.error_format, [report], args.strict), sys.stderr)
+    if _failed(problems, args.strict):
+        return EXIT_INVALID
+    from .render import render_cronjobs
+
+    manifests = render_cronjobs(values, args.release_name, args.namespace, chart)
+    text = _dump_manifests(manifests, args.format)
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{args.output}: cannot write: {exc.strerror}") from None
+    else:
+        _emit(text, sys.stdout)
+    return EXIT_OK
+
+
+def _expand(paths: list[str]) -> list[str]:
+    out = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(x for x in p.iterdir() if x.suffix in (".yaml", ".yml") and x.is_file())
+            if not found:
+                raise UsageError(f"{raw}: no *.yaml or *.yml files in this directory")
+            out.extend(str(x) for x in found)
+        else:
+            out.append(raw)
+    return out
+
+
+@dataclass
+class _CheckResult:
+    name: str
+    problems: list
+    io_error: bool = False
+
+
+def cmd_check(args) -> int:
+    from .reporters import FileReport, Finding, render
+    from .validate import ERROR, Problem
+    from .values import ValuesError, load_values
+
+    chart = _chart(args)
+    files = _expand(args.paths)
+    reports, io_error, failed = [], False, False
+    for name in files:
+        origins = _origins(chart)
+        try:
+            values = load_values([name], args.set_values, args.set_string, args.set_json, chart, origins=origins)
+        except ValuesError as exc:
+            io_error = True
+            finding = Finding(Problem("(file)", exc.message, ERROR, "values-file"), exc.file or name, exc.line)
+            reports.append(FileReport(name, [finding]))
+            continue
+        problems = _validate(args, values, chart)
+        failed = failed or _failed(problems, args.strict)
+        reports.append(FileReport(name, _findings(problems, origins)))
+    if args.error_format == "text":
+        for report in reports:
+            errs = sum(f.problem.severity == "error" for f in report.findings)
+            warns = len(report.findings) - errs
+            head = "ok" if not report.findings else f"{errs} error(s), {warns} warning(s)"
+            _emit(f"{report.name}: {head}\n" + render("text", [report], args.strict), sys.stdout)
+    else:
+        _emit(render(args.error_format, reports, args.strict), sys.stdout)
+    if io_error:
+        return EXIT_USAGE
+    return EXIT_INVALID if failed else EXIT_OK
+
+
+def cmd_explain(args) -> int:
+    from .explain import explain, format_text
+
+    chart = _chart(args)
+    values = _load(args, chart, args.files)
+    rows = explain(values, release_name=args.release_name, chart=chart, runs=max(0, args.runs))
+    if args.format == "json":
+        import json
+
+        _emit(json.dumps(rows, indent=2, default=str) + "\n", sys.stdout)
+    else:
+        _emit(format_text(rows), sys.stdout)
+    return EXIT_OK
+
+
+def cmd_add_route(args) -> int:
+    from .reporters import FileReport, render
+    from .routes import RouteError, add_route, write_atomic
+    from .values import coalesce, parse_yaml
+
+    chart = _chart(args)
+    text = ""
+    target = Path(args.file) if args.file else None
+    if target is not None and target.exists():
+        try:
+            text = target.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{target}: cannot read: {exc}") from None
+        from .values import ValuesError
+
+        try:
+            parse_yaml(text, str(target))
+        except ValuesError as exc:
+            raise UsageError(str(exc)) from None
+    try:
+        edit = add_route(text, args.name, args.schedule, args.path)
+    except RouteError as exc:
+        raise UsageError(f"{target}: {exc}" if target and str(exc)[:1].isdigit() else str(exc)) from None
+    values = coalesce(edit.values, chart.values)
+    problems = _validate(args, values, chart)
+    origins = None
+    if target is not None:
+        from .values import Origins
+
+        origins = Origins(files=[(str(target), edit.text)])
+    report = FileReport(str(target) if target else None, _findings(problems, origins))
+    if problems:
+        _emit(render(args.error_format, [report], args.strict), sys.stderr)
+    if _failed(problems, args.strict):
+        where = f"{target} was not changed" if target else "nothing printed"
+        print(f"{PROG}: the result would be invalid; {where}", file=sys.stderr)
+        return EXIT_INVALID
+    if target is not None:
+        try:
+            write_atomic(target, edit.text)
+        except OSError as exc:
+            raise UsageError(f"{target}: cannot write: {exc.strerror}") from None
+        verb = "updated" if edit.existed else "added"
+        print(f"{verb} cron.schedules.{edit.key} (schedule {edit.schedule!r}, path {edit.path}) in {target}",
+              file=sys.stderr)
+    if args.manifest:
+        from .render import render_cronjobs
+
+        manifests = [m for m in render_cronjobs(values, args.release_name, args.namespace, chart)
+                     if m["metadata"]["labels"].get("app.kubernetes.io/component") == edit.key]
+        if not manifests:
+            raise UsageError(f"cron.schedules.{edit.key} renders no CronJob (is it disabled, or cron.enabled false?)")
+        _emit(_dump_manifests(manifests, "yaml"), sys.stdout)
+    elif target is None:
+        import yaml
+
+        snippet = {"cron": {"schedules": {edit.key: {"schedule": edit.schedule, "path": edit.path}}}}
+        _emit(yaml.safe_dump(snippet, sort_keys=False, default_style=None), sys.stdout)
+    return EXIT_OK
+
+
+COMMANDS = {"render": cmd_render, "check": cmd_check, "explain": cmd_explain, "add-route": cmd_add_route}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

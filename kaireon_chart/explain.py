@@ -1,0 +1,96 @@
+"""``render-values explain``: per job its name, schedule, plain-English description, the next runs in
+the job's time zone, deadlines and limits -- as data (``explain``) and as a table (``format_text``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+
+def _describe(expr: str, tz: str | None) -> str:
+    try:
+        from .describe import describe
+    except ImportError:  # pragma: no cover - describe.py ships with the package
+        return expr
+    try:
+        return describe(expr, tz)
+    except Exception:  # noqa: BLE001 - a description is a nicety; never fail explain over it
+        return expr
+
+
+def explain(values: dict, *, release_name: str = "kaireon", chart=None, now: datetime | None = None,
+            runs: int = 3) -> list[dict]:
+    """One row per cron.schedules entry (sorted by key), with the next ``runs`` fire times."""
+    from . import cron as cronlib
+    from .checks import tz_exists
+    from .render import resolve_jobs
+
+    now = now or datetime.now(UTC)
+    tier_on = bool((values.get("cron") or {}).get("enabled"))
+    rows = []
+    for job in resolve_jobs(values, release_name, chart):
+        s = job.settings
+        expr = s.get("schedule")
+        tz = s.get("timeZone") or None
+        if tz is not None and (not isinstance(tz, str) or tz.lower() == "local" or not tz_exists(tz)):
+            tz = None
+        zone = ZoneInfo(tz) if tz else UTC
+        nexts: list[str] = []
+        description = ""
+        if isinstance(expr, str) and expr:
+            try:
+                sched = cronlib.parse_schedule(expr)
+            except cronlib.CronError as err:
+                description = f"invalid: {cronlib.friendly(err)}"
+            else:
+                description = _describe(expr, tz)
+                nexts = [t.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") for t in sched.next_times(now, runs, tz)]
+                if not nexts:
+                    description += " (never fires)"
+        state = "enabled"
+        if not tier_on:
+            state = "off (cron.enabled is false)"
+        elif not job.enabled:
+            state = "disabled"
+        elif s.get("suspend") is True:
+            state = "suspended"
+        rows.append({
+            "key": job.key,
+            "name": job.name,
+            "state": state,
+            "schedule": expr,
+            "timeZone": s.get("timeZone") or "UTC (controller default)",
+            "description": description,
+            "nextRuns": nexts,
+            "path": s.get("path"),
+            "concurrencyPolicy": s.get("concurrencyPolicy"),
+            "activeDeadlineSeconds": s.get("activeDeadlineSeconds"),
+            "startingDeadlineSeconds": s.get("startingDeadlineSeconds"),
+            "successfulJobsHistoryLimit": s.get("successfulJobsHistoryLimit"),
+            "failedJobsHistoryLimit": s.get("failedJobsHistoryLimit"),
+            "backoffLimit": s.get("backoffLimit"),
+        })
+    return rows
+
+
+def format_text(rows: list[dict]) -> str:
+    """A two-column table per job."""
+    blocks = []
+    for row in rows:
+        pairs = [
+            ("cronjob", row["name"]),
+            ("state", row["state"]),
+            ("schedule", f"{row['schedule']}  ({row['timeZone']})"),
+            ("description", row["description"]),
+            ("next runs", ", ".join(row["nextRuns"]) or "-"),
+            ("path", row["path"]),
+            ("concurrency", row["concurrencyPolicy"]),
+            ("deadlines", f"active {row['activeDeadlineSeconds']} s, starting {row['startingDeadlineSeconds']} s"),
+            ("limits", f"history {row['successfulJobsHistoryLimit']} succeeded / {row['failedJobsHistoryLimit']} "
+                       f"failed, backoff {row['backoffLimit']}"),
+        ]
+        width = max(len(k) for k, _ in pairs)
+        lines = [row["key"], "-" * max(len(row["key"]), 8)]
+        lines += [f"  {k.ljust(width)}  {v}" for k, v in pairs]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + ("\n" if blocks else "no cron.schedules entries\n")

@@ -1,0 +1,98 @@
+"""Output of problems: ``text``, ``json`` and ``github`` (GitHub Actions workflow commands).
+
+A reporter turns a list of :class:`FileReport` (one per checked input) into text. ``REPORTERS`` feeds
+the CLI's ``--error-format`` choices.
+
+* text: ``[file:line: ]severity: path: message [check]``, one line per problem.
+* json: ``{"status": "ok"|"fail", "problems": [{"file", "path", "line", "check", "severity", "message"}]}``.
+* github: ``::error file=F,line=L,title=T::path: message`` (``%``, CR and LF escaped in the message;
+  also ``:`` and ``,`` in properties), one ``::group::`` per file when there are several.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from .validate import ERROR, WARNING, Problem
+
+
+@dataclass(frozen=True)
+class Finding:
+    problem: Problem
+    file: str | None = None
+    line: int | None = None
+
+
+@dataclass
+class FileReport:
+    """Problems of one input (a values file in ``check`` mode; the merged inputs otherwise)."""
+
+    name: str | None
+    findings: list[Finding] = field(default_factory=list)
+
+    def failed(self, strict: bool = False) -> bool:
+        bad = {ERROR, WARNING} if strict else {ERROR}
+        return any(f.problem.severity in bad for f in self.findings)
+
+
+def status(reports: list[FileReport], strict: bool = False) -> str:
+    return "fail" if any(r.failed(strict) for r in reports) else "ok"
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _text(reports: list[FileReport], strict: bool = False) -> str:
+    lines = []
+    for report in reports:
+        for f in report.findings:
+            where = ""
+            if f.file:
+                where = f"{f.file}:{f.line}: " if f.line else f"{f.file}: "
+            lines.append(f"{where}{f.problem.severity}: {f.problem} [{f.problem.check}]")
+    return "".join(line + "\n" for line in lines)
+
+
+def _json(reports: list[FileReport], strict: bool = False) -> str:
+    problems = []
+    for report in reports:
+        for f in report.findings:
+            p = f.problem
+            problems.append({"file": f.file, "path": p.path, "line": f.line, "check": p.check,
+                             "severity": p.severity, "message": p.message})
+    return json.dumps({"status": status(reports, strict), "problems": problems}, indent=2) + "\n"
+
+
+def _github(reports: list[FileReport], strict: bool = False) -> str:
+    out = []
+    grouped = len(reports) > 1
+    for report in reports:
+        if grouped and report.name:
+            out.append(f"::group::{escape_data(report.name)}")
+        for f in report.findings:
+            p = f.problem
+            level = "error" if p.severity == ERROR else "warning"
+            props = []
+            if f.file:
+                props.append(f"file={escape_property(f.file)}")
+                if f.line:
+                    props.append(f"line={f.line}")
+            props.append(f"title={escape_property(f'render-values {p.check}: {p.path}')}")
+            out.append(f"::{level} {','.join(props)}::{escape_data(str(p))}")
+        if grouped and report.name:
+            out.append("::endgroup::")
+    return "".join(line + "\n" for line in out)
+
+
+REPORTERS = {"text": _text, "json": _json, "github": _github}
+
+
+def render(fmt: str, reports: list[FileReport], strict: bool = False) -> str:
+    """The report in format ``fmt`` (a key of REPORTERS)."""
+    return REPORTERS[fmt](reports, strict)

@@ -1,0 +1,129 @@
+"""``render-values add-route``: wire an operator route into a values file, keeping its comments.
+
+The three operator-wired handlers ship in the API image without a schedule (their cadence is policy);
+known names map to their values key and path:
+
+=====================  ======================  ==================================
+NAME                   cron.schedules key      path
+=====================  ======================  ==================================
+dsar-purge             dsarPurge               /api/v1/cron/dsar-purge
+siem-ship              siemShip                /api/v1/cron/siem-ship
+export-interactions    exportInteractions      /api/v1/cron/export-interactions
+=====================  ======================  ==================================
+
+Any other NAME (kebab-case) becomes the camelCase key, with ``--path`` or ``/api/v1/cron/<NAME>``.
+The edit is a ruamel.yaml round trip (comments, order and layout survive); the result is validated
+over the chart defaults first, and an invalid result is never written.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+KNOWN_ROUTES = {
+    "dsar-purge": ("dsarPurge", "/api/v1/cron/dsar-purge"),
+    "siem-ship": ("siemShip", "/api/v1/cron/siem-ship"),
+    "export-interactions": ("exportInteractions", "/api/v1/cron/export-interactions"),
+}
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+class RouteError(ValueError):
+    """The route name, the values file or the result is unusable; nothing was written."""
+
+
+@dataclass
+class RouteEdit:
+    key: str
+    path: str
+    schedule: str
+    text: str  # the new values file text
+    values: dict  # the new file's values (plain Python data)
+    existed: bool  # the key was already there (its schedule/path were replaced)
+
+
+def route_key(name: str) -> tuple[str, str]:
+    """(cron.schedules key, default path) for a route NAME."""
+    if name in KNOWN_ROUTES:
+        return KNOWN_ROUTES[name]
+    if not _NAME.match(name) or len(name) > 63:
+        raise RouteError(
+            f"route name {name!r} is not valid; allowed: lowercase letters, digits and inner '-' "
+            f"(known routes: {', '.join(KNOWN_ROUTES)})"
+        )
+    head, *rest = name.split("-")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest), f"/api/v1/cron/{name}"
+
+
+def _yaml():
+    from ruamel.yaml import YAML
+
+    y = YAML()  # round-trip
+    y.preserve_quotes = True
+    y.width = 4096
+    return y
+
+
+def add_route(text: str, name: str, schedule: str, path: str | None = None) -> RouteEdit:
+    """Return the edited values text with cron.schedules.<key> = {schedule, path} (comments kept)."""
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    key, default_path = route_key(name)
+    path = path or default_path
+    y = _yaml()
+    try:
+        doc = y.load(text) if text.strip() else None
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{mark.line + 1}:{mark.column + 1}: " if mark else ""
+        raise RouteError(f"{where}{getattr(exc, 'problem', None) or exc}") from None
+    if doc is None:
+        doc = CommentedMap()
+    if not isinstance(doc, dict):
+        raise RouteError("the values file is not a map of keys")
+    cron = doc.get("cron")
+    if cron is None:
+        cron = doc["cron"] = CommentedMap()
+    if not isinstance(cron, dict):
+        raise RouteError("cron is not a map in the values file; allowed: cron: {schedules: {...}}")
+    schedules = cron.get("schedules")
+    if schedules is None:
+        schedules = cron["schedules"] = CommentedMap()
+    if not isinstance(schedules, dict):
+        raise RouteError("cron.schedules is not a map in the values file; allowed: cron.schedules.<key>: {...}")
+    existed = key in schedules and isinstance(schedules[key], dict)
+    entry = schedules[key] if existed else CommentedMap()
+    entry["schedule"] = DoubleQuotedScalarString(schedule)
+    entry["path"] = path
+    if not existed:
+        schedules[key] = entry
+    buf = io.StringIO()
+    y.dump(doc, buf)
+    new_text = buf.getvalue()
+    from .values import parse_yaml
+
+    return RouteEdit(key, path, schedule, new_text, parse_yaml(new_text, "<edited>"), existed)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in one rename (keeps the file mode when it exists)."""
+    path = Path(path)
+    mode = path.stat().st_mode & 0o7777 if path.exists() else None
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent or "."))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
