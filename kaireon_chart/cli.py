@@ -301,7 +301,7 @@ def cmd_check(args) -> int:
             values = load_values([name], args.set_values, args.set_string, args.set_json, chart, origins=origins)
         except ValuesError as exc:
             io_error = True
-            finding = Finding(Problem("(file)", exc.message, ERROR, "values-file"), exc.file or name, exc.line)
+            finding = Finding(Problem("", exc.message, ERROR, "values-file"), exc.file or name, exc.line, exc.column)
             reports.append(FileReport(name, [finding]))
             continue
         problems = _validate(args, values, chart)

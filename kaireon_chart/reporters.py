@@ -22,6 +22,7 @@ class Finding:
     problem: Problem
     file: str | None = None
     line: int | None = None
+    column: int | None = None
 
 
 @dataclass
@@ -48,6 +49,10 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def _line(p: Problem) -> str:
+    return str(p) if p.path else p.message
+
+
 def _text(reports: list[FileReport], strict: bool = False) -> str:
     lines = []
     for report in reports:
@@ -55,7 +60,9 @@ def _text(reports: list[FileReport], strict: bool = False) -> str:
             where = ""
             if f.file:
                 where = f"{f.file}:{f.line}: " if f.line else f"{f.file}: "
-            lines.append(f"{where}{f.problem.severity}: {f.problem} [{f.problem.check}]")
+                if f.line and f.column:
+                    where = f"{f.file}:{f.line}:{f.column}: "
+            lines.append(f"{where}{f.problem.severity}: {_line(f.problem)} [{f.problem.check}]")
     return "".join(line + "\n" for line in lines)
 
 
@@ -64,7 +71,7 @@ def _json(reports: list[FileReport], strict: bool = False) -> str:
     for report in reports:
         for f in report.findings:
             p = f.problem
-            problems.append({"file": f.file, "path": p.path, "line": f.line, "check": p.check,
+            problems.append({"file": f.file, "path": p.path, "line": f.line, "column": f.column, "check": p.check,
                              "severity": p.severity, "message": p.message})
     return json.dumps({"status": status(reports, strict), "problems": problems}, indent=2) + "\n"
 
@@ -83,8 +90,11 @@ def _github(reports: list[FileReport], strict: bool = False) -> str:
                 props.append(f"file={escape_property(f.file)}")
                 if f.line:
                     props.append(f"line={f.line}")
-            props.append(f"title={escape_property(f'render-values {p.check}: {p.path}')}")
-            out.append(f"::{level} {','.join(props)}::{escape_data(str(p))}")
+                    if f.column:
+                        props.append(f"col={f.column}")
+            title = f"render-values {p.check}: {p.path}" if p.path else f"render-values {p.check}"
+            props.append(f"title={escape_property(title)}")
+            out.append(f"::{level} {','.join(props)}::{escape_data(_line(p))}")
         if grouped and report.name:
             out.append("::endgroup::")
     return "".join(line + "\n" for line in out)
