@@ -90,7 +90,12 @@ def judge_kubernetes_messages(answer: dict) -> list[str] | None:
 def compare(judge: Judge, cases: list[tuple[str, datetime | None, str | None, int]]) -> list[str]:
     """Ask the judge about all cases at once; return human-readable mismatches."""
     qs = [
-        {"expr": e, "from": rfc3339(b) if b is not None else "", "tz": tz or "", "n": n if b is not None else 0}
+        {
+            "expr": e,
+            "from": rfc3339(b) if b is not None else "",
+            "tz": tz or "",
+            "n": n if b is not None else 0,
+        }
         for e, b, tz, n in cases
     ]
     out = []
@@ -104,6 +109,8 @@ def compare(judge: Judge, cases: list[tuple[str, datetime | None, str | None, in
         pm = kubernetes_messages(e)
         if jm is not None and jm != pm:
             out.append(f"{e!r}: kubernetes messages go={jm} py={pm}")
-        if jm is None and (not pm or pm[-1] != "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"):
+        if jm is None and (
+            not pm or pm[-1] != "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"
+        ):
             out.append(f"{e!r}: panic input must be rejected by the TZ rule, py={pm}")
     return out
