@@ -93,9 +93,11 @@ def run(values: dict, *, release_name: str = "kaireon", chart=None) -> list[Prob
             out.append(Problem(f"cron.schedules.{job.key}.enabled", "false: no CronJob is rendered for this entry; "
                                "remove the entry or set enabled: true", WARNING, "job-disabled"))
             continue
-        out.extend(_job(job))
         if cron.get("enabled") is False:
+            # nothing renders: keep the errors (helm validates the values anyway), drop run-time warnings
+            out.extend(p for p in _job(job) if p.severity == ERROR)
             continue
+        out.extend(_job(job))
         other = seen_names.get(job.name)
         if other is not None:
             out.append(Problem(f"cron.schedules.{job.key}", f"renders the CronJob name {_q(job.name)}, already used by "
