@@ -22,6 +22,7 @@ MIGRATE_LOCK_KEY = 0x6B6D6967  # "kmig"
 def alembic_config(database_url: str | None = None, connection=None) -> Config:  # type: ignore[no-untyped-def]
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
+    cfg.set_main_option("path_separator", "os")
     cfg.set_main_option("version_locations", str(HERE / "versions"))
     if database_url:
         cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
