@@ -967,14 +967,14 @@ def _friendly_robfig(e: CronError) -> str:
     if k in ("panic", "location"):
         return "a TZ= or CRON_TZ= prefix is not allowed in the schedule; set the timeZone field instead"
     if k == "above-max":
-        if f == "day-of-week" and e.value == 7:
-            return f"day-of-week 7 is above the maximum 6 (use 0 or SUN); allowed: {allowed}"
-        what = (
-            f"{f} {e.value}"
-            if tok is not None and "-" not in tok
-            else f"{f} range {tok!r} ends at {e.value}, which"
-        )
-        return f"{what} is above the maximum {e.bound}; allowed: {allowed}"
+        is_range = tok is not None and "-" in tok.split("/")[0]
+        sunday = f == "day-of-week" and e.value == 7
+        if is_range:
+            what = f"{f} range {tok!r} ends at {e.value}, which is above the maximum {e.bound}"
+            return what + (" (use 0 or SUN for Sunday)" if sunday else f"; allowed: {allowed}")
+        if sunday:
+            return "day-of-week 7 is above the maximum 6 (use 0 or SUN)"
+        return f"{f} {e.value} is above the maximum {e.bound}; allowed: {allowed}"
     if k == "below-min":
         return f"{f} {e.value} is below the minimum {e.bound}; allowed: {allowed}"
     if k == "reversed":
