@@ -82,7 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print("kaireon-service: invalid configuration:\n  " + str(exc).replace("\n", "\n  "), file=sys.stderr)
         return EXIT_USAGE
-    configure_logging(settings.log_level.value)
+    # serve logs to stdout (container logs); the one-shot commands keep stdout for their JSON result
+    configure_logging(settings.log_level.value, stream=sys.stdout if args.command == "serve" else sys.stderr)
     try:
         if args.command == "serve":
             return _serve(settings, args)
