@@ -192,8 +192,12 @@ def _load(args, chart, files, origins=None) -> dict:
 
 
 def _validate(args, values, chart):
-    from .kube import KubeUnavailable, KubeVersionError
+    from .kube import KubeUnavailable, KubeVersionError, available
     from .validate import validate
+
+    if not args.no_kube_schema and args.kube_version is None and not available():
+        print(f"{PROG}: note: kubernetes-validate is not installed, the Kubernetes OpenAPI schema layer is "
+              "skipped (pip install 'kaireon-chart[k8s]')", file=sys.stderr)
 
     try:
         return validate(values, release_name=args.release_name, namespace=args.namespace,

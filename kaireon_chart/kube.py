@@ -47,6 +47,15 @@ def _schema_root() -> Path:
     return Path(spec.origin).resolve().parent / "kubernetes-json-schema"
 
 
+def available() -> bool:
+    """kubernetes-validate (the bundled OpenAPI schemas) is installed."""
+    try:
+        _schema_root()
+    except KubeUnavailable:
+        return False
+    return True
+
+
 @lru_cache(maxsize=1)
 def supported_versions() -> tuple[tuple[int, int], ...]:
     """(major, minor) pairs with bundled strict schemas, at least MIN_VERSION, oldest first."""

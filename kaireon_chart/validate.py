@@ -47,7 +47,10 @@ def validate(values: dict, *, release_name: str = "kaireon", namespace: str = "d
     if kube_schema:
         from . import kube
 
-        kube.parse_version(kube_version)  # fail fast on a bad --kube-version
+        if kube_version is None and not kube.available():
+            kube_schema = False  # the optional layer: `pip install kaireon-chart[k8s]` enables it
+        else:
+            kube.parse_version(kube_version)  # fail fast on a bad --kube-version
     problems: list[Problem] = [
         Problem(i.path, i.message, ERROR, i.check) for i in schema.check(values, chart.schema)
     ]

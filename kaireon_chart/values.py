@@ -20,6 +20,7 @@ import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -241,7 +242,6 @@ class Origins:
 
     files: list[tuple[str, str]] = field(default_factory=list)  # (display name, text)
     set_flags: list[tuple[str, dict]] = field(default_factory=list)  # (flag text, parsed map)
-    _nodes: dict = field(default_factory=dict, repr=False)
 
     def find(self, path: str) -> tuple[str | None, int | None]:
         """(file, 1-based line) of the last input that sets ``path`` (or a parent of it); else (None, None)."""
@@ -256,12 +256,7 @@ class Origins:
         return None, None
 
     def _line(self, name: str, text: str, keys: list[str]) -> int | None:
-        if name not in self._nodes:
-            try:
-                self._nodes[name] = yaml.compose(text, Loader=HelmLoader)  # noqa: S506
-            except yaml.YAMLError:
-                self._nodes[name] = None
-        node = self._nodes[name]
+        node = _compose(text)
         line = None
         for key in keys:
             if not isinstance(node, yaml.MappingNode):
@@ -273,6 +268,15 @@ class Origins:
             else:
                 return None
         return line
+
+
+@lru_cache(maxsize=64)
+def _compose(text: str):
+    """The YAML node tree of a values text (cached: the chart's values.yaml is looked up for every file)."""
+    try:
+        return yaml.compose(text, Loader=HelmLoader)  # noqa: S506 - HelmLoader is a SafeLoader
+    except yaml.YAMLError:
+        return None
 
 
 def _has_path(data, keys: list[str]) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from functools import lru_cache
 
 from ..validate import ERROR, WARNING, Problem
 from . import secrets
@@ -268,6 +269,17 @@ def _int_problem(field, value, low, high, path) -> Problem | None:
 
 def min_period_seconds(sched) -> int | None:
     """Shortest time between two successive runs (wall clock, DST ignored); None if it cannot be told."""
+    return _min_period(sched.expr) if isinstance(getattr(sched, "expr", None), str) else _min_period_of(sched)
+
+
+@lru_cache(maxsize=1024)
+def _min_period(expr: str) -> int | None:
+    from ..cron import parse_schedule
+
+    return _min_period_of(parse_schedule(expr))
+
+
+def _min_period_of(sched) -> int | None:
     if sched.is_every:
         return max(1, int(sched.every_seconds))
     day_minutes = sorted(h * 60 + m for h in sched.hours for m in sched.minutes)
