@@ -39,6 +39,8 @@ from service.models import Pipeline, PipelineRun
 from service.schedules import DueEvaluator, ScheduleError, compile_pipeline_schedule
 
 ROUTE = "flow-scheduler-tick"
+_PIPES = Pipeline.__table__
+_RUNS = PipelineRun.__table__
 STATUS_DISPATCHED = 201
 STATUS_MALFORMED = 422
 STATUS_FAILED = 500
@@ -78,7 +80,8 @@ def iso_millis(dt: datetime) -> str:
 
 
 def _bulk_dispatch(session: Session, due: list[tuple[str, str, datetime]], now: datetime) -> None:
-    session.execute(insert(PipelineRun), [
+    # Core statements on the tables (not the ORM bulk path): no per-row ORM bookkeeping
+    session.execute(_RUNS.insert(), [
         {"pipeline_id": pid, "tenant_id": tid, "trigger": "schedule", "scheduled_for": occ,
          "status": "queued", "created_at": now}
         for pid, tid, occ in due
@@ -86,9 +89,8 @@ def _bulk_dispatch(session: Session, due: list[tuple[str, str, datetime]], now: 
     ids = [pid for pid, _, _ in due]
     for start in range(0, len(ids), _CHUNK):
         session.execute(
-            update(Pipeline).where(Pipeline.id.in_(ids[start : start + _CHUNK]))
+            _PIPES.update().where(_PIPES.c.id.in_(ids[start : start + _CHUNK]))
             .values(last_run_at=now, last_run_status="queued")
-            .execution_options(synchronize_session=False)
         )
 
 
@@ -102,11 +104,10 @@ def _dispatch_one(session: Session, pipeline_id: str, tenant_id: str, occurrence
 
 def run(session: Session, settings: Settings, now: datetime) -> FlowTickResult:
     started = time.perf_counter()
-    total = session.scalar(select(func.count()).select_from(Pipeline)) or 0
+    total = session.scalar(select(func.count()).select_from(_PIPES)) or 0
+    c = _PIPES.c
     rows = session.execute(
-        select(Pipeline.id, Pipeline.tenant_id, Pipeline.schedule, Pipeline.last_run_at, Pipeline.created_at)
-        .where(Pipeline.enabled.is_(True))
-        .order_by(Pipeline.id)
+        select(c.id, c.tenant_id, c.schedule, c.last_run_at, c.created_at).where(c.enabled.is_(True)).order_by(c.id)
     ).all()
     evaluator = DueEvaluator(now)
     scheduled = 0
@@ -121,7 +122,8 @@ def run(session: Session, settings: Settings, now: datetime) -> FlowTickResult:
             occurrence = evaluator.due_occurrence(compiled, last_run_at)
         except ScheduleError as exc:
             log.warning("flow-scheduler-tick: pipeline %s (tenant %s) skipped: %s", pid, tid, exc)
-            results.append(PipelineResult(pipeline_id=pid, tenant_id=tid, fired=False, status=STATUS_MALFORMED))
+            results.append(PipelineResult.model_construct(pipeline_id=pid, tenant_id=tid, fired=False,
+                                                          status=STATUS_MALFORMED))
             continue
         if occurrence is not None:
             due.append((pid, tid, occurrence))
@@ -143,9 +145,10 @@ def run(session: Session, settings: Settings, now: datetime) -> FlowTickResult:
         session.commit()
     for pid, tid, _ in due:
         ok = pid not in failed_ids
-        results.append(PipelineResult(pipeline_id=pid, tenant_id=tid, fired=ok,
-                                      status=STATUS_DISPATCHED if ok else STATUS_FAILED))
-    return FlowTickResult(
+        # built without re-validation: the values are ours and typed (10,000 entries per tick)
+        results.append(PipelineResult.model_construct(pipeline_id=pid, tenant_id=tid, fired=ok,
+                                                      status=STATUS_DISPATCHED if ok else STATUS_FAILED))
+    return FlowTickResult.model_construct(
         tick_at=iso_millis(now), total_pipelines=total, scheduled=scheduled, due=len(due),
         dispatched=len(due) - len(failed_ids), failed=len(failed_ids), results=results,
         duration_ms=round((time.perf_counter() - started) * 1000),
