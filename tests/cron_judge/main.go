@@ -1,7 +1,8 @@
 // cron-judge: the reference oracle for kaireon_chart.cron's differential tests.
 //
 // It links Debian's golang-github-robfig-cron-dev (robfig/cron v3.0.1, the version Kubernetes
-// vendors) and answers batches of questions on stdin, one JSON array per line:
+// vendors; Debian installs the module github.com/robfig/cron/v3 under GOPATH path
+// github.com/robfig/cron, which is why the import below has no /v3) and answers batches of questions on stdin, one JSON array per line:
 //
 //	[{"expr": "0 4 * * *", "from": "2025-01-01T00:00:00Z", "tz": "Europe/Berlin", "n": 3}, ...]
 //
