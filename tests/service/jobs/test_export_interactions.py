@@ -16,6 +16,9 @@ from service.jobs import export_interactions as ex
 from service.models import ExportCheckpoint, InteractionHistory, Tenant
 from tests.service.s3_server import s3_bucket, s3_keys, s3_server  # noqa: F401 - fixtures
 
+# storage-level behaviour (atomic writes, S3, the HTTP wrapper) is database-independent: SQLite only
+sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
 
 def seed(session, now, *, t1_rows=25, t2_rows=5):
     session.add_all([Tenant(id="t1", name="Acme Corp"), Tenant(id="t2", name="Beta Inc"),
@@ -159,6 +162,7 @@ def test_crash_after_write_before_checkpoint_does_not_duplicate(session, setting
     assert len(rows) == 28
 
 
+@sqlite_only
 def test_crash_mid_write_leaves_no_visible_partial_file(session, settings, now, monkeypatch):
     seed(session, now)
 
@@ -199,6 +203,7 @@ def test_one_failing_tenant_is_marked_failed_and_retried(session, settings, now)
     assert cp.status == "ok" and cp.last_error is None and cp.pending_object is None
 
 
+@sqlite_only
 def test_export_to_s3_read_back_with_fsspec(session, settings, now, s3_bucket):  # noqa: F811
     seed(session, now)
     s3 = settings.model_copy(update={"export_storage_url": f"{s3_bucket}/lake"})
@@ -221,3 +226,21 @@ def test_object_name_is_deterministic_and_seed_formatted():
     assert ex.format_ts(ts) == "2026-03-30T02-00-00-123Z"
     assert ex.object_name("tenant_001", ts, 42) == (
         "exports/tenant_001/interaction_history/year=2026/month=03/day=30/batch-2026-03-30T02-00-00-123Z-42.json")
+
+
+@sqlite_only
+def test_http_route(session, settings, now):
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
+    seed(session, now)
+    client = TestClient(create_app(settings, clock=lambda: now))
+    auth = {"Authorization": f"Bearer {settings.cron_secret.get_secret_value()}"}
+    resp = client.post("/api/v1/cron/export-interactions", headers=auth)
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert (body["ok"], body["totalExported"]) == (True, 30)
+    assert [set(t) for t in body["tenants"]] == [{"tenantId", "tenantName", "exported", "filePath"}] * 2
+    assert all((root(settings) / t["filePath"]).is_file() for t in body["tenants"])
+    assert client.post("/api/v1/cron/export-interactions", headers=auth).json()["totalExported"] == 0

@@ -18,7 +18,7 @@ API_KEY = "sk-siem-test-5f0c1d2e3a4b"
 INDEX = "kaireon-audit"
 RECEIVERS = {"splunk": SplunkHEC, "datadog": DatadogLogs, "elastic": ElasticBulk}
 # Delivery behaviour does not depend on the database: those tests run on SQLite only; the window
-# query, the row cap and the wire formats run on both.
+# query and the row cap run on both.
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
@@ -88,6 +88,7 @@ def shipped_ids(backend, receiver):
     return sorted(d["id"] for d in receiver.stored)
 
 
+@sqlite_only
 def test_unset_or_unknown_backend_is_a_structured_noop(session, settings, now):
     assert siem_ship.run(session, settings, now).model_dump(mode="json", by_alias=True) == {
         "ok": True, "skipped": "SIEM_BACKEND is not set"}
@@ -96,6 +97,7 @@ def test_unset_or_unknown_backend_is_a_structured_noop(session, settings, now):
     assert body["ok"] is True and "sumologic" in body["skipped"] and set(body) == {"ok", "skipped"}
 
 
+@sqlite_only
 def test_ships_window_in_the_backends_wire_format(session, settings, now, backend, receiver):
     ids = seed_audit(session, now)
     result, clock = run(session, siem_settings(settings, backend, receiver.url), now)
@@ -221,3 +223,27 @@ def test_at_most_500_rows_oldest_first(session, settings, now):
 def test_standard_path_is_appended_once(base, path, expected):
     also = ("/services/collector",) if "collector" in path else ()
     assert join_endpoint(base, path, also) == expected
+
+
+@sqlite_only
+def test_http_route(session, settings, now):
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
+    seed_audit(session, now)
+    with SplunkHEC(API_KEY, allowed_indexes=(INDEX,)) as hec:
+        cfg = siem_settings(settings, "splunk", hec.url).model_copy(
+            update={"cron_secret": settings.cron_secret, "in_process_scheduler": False})
+        client = TestClient(create_app(cfg, clock=lambda: now))
+        auth = {"Authorization": f"Bearer {settings.cron_secret.get_secret_value()}"}
+        resp = client.post("/api/v1/cron/siem-ship", headers=auth)
+        assert resp.status_code == 200, resp.text
+        assert resp.json() == {"ok": True, "backend": "splunk", "shipped": 3, "errors": 0,
+                               "windowSeconds": 300, "rowsScanned": 3}
+        hec.default = Respond(503, {"text": "Server is busy", "code": 9})
+        down = TestClient(create_app(cfg.model_copy(update={"siem_retry_budget_seconds": 0.5}),
+                                     clock=lambda: now))
+        resp = down.post("/api/v1/cron/siem-ship", headers=auth)
+        assert resp.status_code == 200 and resp.json()["ok"] is False and resp.json()["errors"] >= 3
+        assert API_KEY not in resp.text
