@@ -5,6 +5,7 @@ Loaded by path from the conftests (tests run with --import-mode=importlib).
 
 from __future__ import annotations
 
+import copy
 import itertools
 import subprocess
 from dataclasses import dataclass
@@ -16,6 +17,18 @@ ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "chart"
 HELMS = {"helm3": ROOT / ".tools" / "helm3", "helm4": ROOT / ".tools" / "helm4"}
 _counter = itertools.count()
+
+
+class _QuotingDumper(yaml.SafeDumper):
+    """Double-quotes every string, so helm's YAML 1.1 reader cannot retype one (Y, on, 1e3...)."""
+
+
+_QuotingDumper.add_representer(
+    str, lambda dumper, data: dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"'))
+
+
+def dump_values(values: dict) -> str:
+    return yaml.dump(values, Dumper=_QuotingDumper, sort_keys=False, allow_unicode=True)
 
 
 class HelmError(AssertionError):
@@ -33,7 +46,7 @@ class Helm:
 
     def values_file(self, values: dict | str) -> Path:
         path = self.workdir / f"values-{self.name}-{next(_counter)}.yaml"
-        path.write_text(values if isinstance(values, str) else yaml.safe_dump(values, sort_keys=False))
+        path.write_text(values if isinstance(values, str) else dump_values(values), encoding="utf-8")
         return path
 
     def _args(self, values, release, namespace, sets, extra) -> list[str]:
@@ -66,3 +79,17 @@ class Helm:
         if values is not None:
             args += ["-f", str(self.values_file(values))]
         return self.run(*args)
+
+
+def coalesce(defaults: dict, user: dict) -> dict:
+    """Helm's merge of user values over chart defaults for the tests: maps merge deeply, anything
+    else replaces, null deletes the key. Returns a new dict."""
+    out = copy.deepcopy(defaults)
+    for key, value in user.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = coalesce(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
