@@ -29,3 +29,51 @@ def test_schema_errors_iff_helm_rejects(path):
                               capture_output=True, text=True, timeout=120)
         schema_failure = proc.returncode != 0 and "schema" in proc.stderr.lower()
         assert ours == schema_failure, (helm, proc.stderr[-800:])
+
+
+# -- generated values: one or two cron fields set to arbitrary scalars ---------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_FIELDS = ["cron.activeDeadlineSeconds", "cron.concurrencyPolicy", "cron.suspend", "cron.timeZone",
+           "cron.successfulJobsHistoryLimit", "cron.secret.name", "cron.secret.key", "cron.apiUrl",
+           "cron.schedules.cleanup.schedule", "cron.schedules.cleanup.path", "cron.schedules.cleanup.enabled",
+           "cron.schedules.cleanup.backoffLimit", "cron.schedules.newJob.schedule", "cron.image.tag",
+           "cron.schedules.cleanup.startingDeadlineSeconds"]
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from([0, 1, 600, 2**31, 2**53 + 2]),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-10, max_value=10),
+    st.sampled_from(["", "Forbid", "forbid", "Allow", "UTC", "Local", "api-secrets", "Bad_Name", "CRON_SECRET",
+                     "/api/v1/cron/x", "/a b", "0 3 * * *", "latest", "8.11.1", "https://x.example.com", "600"]),
+)
+
+
+def _nest(path: str, value) -> dict:
+    out: dict = {}
+    node = out
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+    return out
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(assignments=st.lists(st.tuples(st.sampled_from(_FIELDS), _SCALARS), min_size=1, max_size=2))
+def test_generated_values_schema_verdict_matches_helm(assignments, tmp_path_factory):
+    import yaml
+
+    from kaireon_chart.values import merge_maps
+
+    doc: dict = {}
+    for path, value in assignments:
+        doc = merge_maps(doc, _nest(path, value))
+    f = tmp_path_factory.mktemp("gen") / "values.yaml"
+    f.write_text(yaml.safe_dump(doc))
+    problems = validate(load_values([str(f)], chart=CHART), chart=CHART, kube_schema=False)
+    ours = any(p.check.startswith("schema-") for p in problems)
+    for helm in HELMS:
+        proc = subprocess.run([str(ROOT / ".tools" / helm), "template", "kaireon", str(ROOT / "chart"), "-f", str(f)],
+                              capture_output=True, text=True, timeout=120)
+        schema_failure = proc.returncode != 0 and "schema" in proc.stderr.lower()
+        assert ours == schema_failure, (helm, doc, [str(p) for p in problems], proc.stderr[-600:])
