@@ -281,7 +281,8 @@ class FsspecStore:
             found = self.fs.find(base)
         except FileNotFoundError:
             return []
-        return sorted(p[len(self.root) + 1 :] for p in found)
+        root = self.fs._strip_protocol(self.root).rstrip("/")  # e.g. memory:// adds a leading "/"
+        return sorted(p[len(root) :].lstrip("/") if p.startswith(root) else p for p in found)
 
 
 # --------------------------------------------------------------------------------------------------
