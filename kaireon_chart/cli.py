@@ -45,7 +45,8 @@ examples:
   {PROG} check envs/*.yaml --error-format json > report.json
 
 Each file is merged over the chart defaults on its own (as its own environment would be) and
-reported separately, in one process. Reports go to stdout.
+reported separately, in one process. `-f BASE` files and `--set*` flags are applied to every checked
+file (BASE below it, the flags above it). Reports go to stdout.
 
 {EXIT_CODES}
   (check: 2 when any file is unreadable or not valid YAML, else 1 when any file has errors)
@@ -105,8 +106,21 @@ def _common(p: argparse.ArgumentParser, *, values: bool = True, kube: bool = Tru
         p.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter without its `import shutil` (which drags in bz2/lzma) on every run."""
+
+    def __init__(self, prog: str) -> None:
+        import os
+
+        try:
+            width = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size().columns
+        except (ValueError, OSError):
+            width = 100
+        super().__init__(prog, width=max(40, width - 2))
+
+
 def _parsers() -> dict[str, argparse.ArgumentParser]:
-    fmt = argparse.RawDescriptionHelpFormatter
+    fmt = _Formatter
     render = argparse.ArgumentParser(
         prog=PROG, formatter_class=fmt, epilog=RENDER_EPILOG,
         description="Validate kaireon chart values exactly as Helm and Kubernetes would, and print the CronJobs "
@@ -302,7 +316,8 @@ def cmd_check(args) -> int:
     for name in files:
         origins = _origins(chart)
         try:
-            values = load_values([name], args.set_values, args.set_string, args.set_json, chart, origins=origins)
+            values = load_values([*args.files, name], args.set_values, args.set_string, args.set_json, chart,
+                                 origins=origins)
         except ValuesError as exc:
             io_error = True
             finding = Finding(Problem("", exc.message, ERROR, "values-file"), exc.file or name, exc.line, exc.column)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 LAYER_VERSION = "1"  # bump when a layer's messages or logic change
@@ -51,9 +50,8 @@ def put(k: str, value) -> None:
     try:
         directory = _dir()
         directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=str(directory), prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(value, fh)
+        tmp = directory / f".tmp-{k}-{os.getpid()}"
+        tmp.write_text(json.dumps(value), encoding="utf-8")
         os.replace(tmp, directory / f"{k}.json")
     except OSError:
         pass

@@ -242,3 +242,16 @@ def test_list_checks(run):
     proc = run("--list-checks")
     assert proc.returncode == 0
     assert any(line.startswith("cron-schedule ") for line in proc.stdout.splitlines())
+
+
+def test_check_with_a_shared_base_layer(run, tmp_path):
+    base = tmp_path / "base.yaml"
+    base.write_text("cron:\n  timeZone: Mars/Olympus\n")
+    env = tmp_path / "env.yaml"
+    env.write_text("cron:\n  suspend: false\n")
+    proc = run("check", "-f", base, env)
+    assert proc.returncode == 1
+    assert f"{base}:2: error: cron.timeZone: \"Mars/Olympus\": unknown time zone Mars/Olympus" in proc.stdout
+    fixed = tmp_path / "fixed.yaml"
+    fixed.write_text("cron:\n  timeZone: Europe/Berlin\n")
+    assert run("check", "-f", base, fixed).returncode == 0
