@@ -28,6 +28,12 @@ def helm(request, tmp_path_factory):
     return helmrun.Helm(request.param, _require(request.param), tmp_path_factory.mktemp(request.param))
 
 
+@pytest.fixture(scope="module")
+def helm4(tmp_path_factory):
+    """Helm 4 alone, for what only Helm 4 can do without a cluster."""
+    return helmrun.Helm("helm4", _require("helm4"), tmp_path_factory.mktemp("helm4-only"))
+
+
 @pytest.fixture(scope="session")
 def chart_values():
     """The chart defaults (values.yaml), a fresh copy per test."""
