@@ -105,9 +105,9 @@ def _engine(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 def _migrate(settings: Settings) -> int:
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
     from service.migrations import current_revision, upgrade
 
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
     engine = _engine(settings)
     try:
         before = current_revision(engine)
