@@ -344,7 +344,12 @@ def cmd_explain(args) -> int:
 
     chart = _chart(args)
     values = _load(args, chart, args.files)
-    rows = explain(values, release_name=args.release_name, chart=chart, runs=max(0, args.runs))
+    try:
+        rows = explain(values, release_name=args.release_name, chart=chart, runs=max(0, args.runs))
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        print(f"{PROG}: the values cannot be explained ({exc}); run `{PROG}` on them for the problems",
+              file=sys.stderr)
+        return EXIT_INVALID
     if args.format == "json":
         import json
 

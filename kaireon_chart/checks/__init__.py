@@ -87,7 +87,13 @@ def run(values: dict, *, release_name: str = "kaireon", chart=None) -> list[Prob
         out.append(Problem("cron.enabled", "false: the cron tier renders no CronJob at all; "
                            "set cron.enabled: true to run the jobs", WARNING, "cron-disabled"))
     out.extend(_secret_ref(cron.get("secret")))
-    jobs = resolve_jobs(values, release_name, chart)
+    try:
+        jobs = resolve_jobs(values, release_name, chart)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        # only values the schema already rejects get here (e.g. a list as nameOverride)
+        out.append(Problem("cron", f"the jobs cannot be resolved ({exc}); fix the values reported above",
+                           ERROR, "render"))
+        return out
     seen_names: dict[str, str] = {}
     for job in jobs:
         if not job.enabled:
