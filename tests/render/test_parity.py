@@ -67,3 +67,15 @@ def _scalars(node):
             yield from _scalars(item)
     else:
         yield node
+
+
+@pytest.mark.parametrize("case", CASE_FILES, ids=lambda p: p.stem)
+def test_golden_case_through_load_values(helm, chart, case):
+    """The real pipeline: kaireon_chart.values.load_values (Helm-style merge) -> render_cronjobs."""
+    from kaireon_chart.values import load_values
+
+    release = header(case, "release", "kaireon")
+    namespace = header(case, "namespace", "default")
+    values = load_values(files=[str(case)], chart=chart)
+    expected = helm.cronjobs(case, release=release, namespace=namespace)
+    assert render_cronjobs(values, release, namespace, chart=chart) == expected
