@@ -12,6 +12,11 @@ Schedules come from ``kaireon_chart.chart.load_chart`` + ``kaireon_chart.render.
 If those modules cannot be imported, a warning is logged and the documented defaults are used;
 if ``kaireon_chart.cron`` is missing, croniter computes the times (also with a warning).
 
+Firing is ``SCHEDULER_GRACE_SECONDS`` (15 s) after the slot: the CronJob is the primary trigger and
+usually starts the slot first; the scheduler then sees the lease row's ``acquired_at`` and skips,
+so a fast job does not run twice for one slot. With ``cron.enabled: false`` the job simply runs
+15 s after its time.
+
 Threads: one daemon loop thread sleeps until the next fire time (re-checking the clock at least
 every ``max_sleep`` seconds, so clock jumps are noticed); firings run on a small thread pool so a
 long job never delays another job's slot, and a job still running in this process is not fired
@@ -30,7 +35,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from service.jobs import JOB_MODULES
@@ -51,6 +56,11 @@ FALLBACK_SCHEDULES: dict[str, str] = {
     "scheduled-retrains": "0 2 * * *",
     "outbox-reaper": "*/2 * * * *",
 }
+
+
+# The in-process scheduler is the *backup* trigger: it fires a slot this many seconds late, so when
+# the CronJob (or another replica) has already started the slot, it sees that and stays quiet.
+SCHEDULER_GRACE_SECONDS = 15.0
 
 
 class NextFire(Protocol):
@@ -159,12 +169,13 @@ class InProcessScheduler:
     def __init__(self, runner: RunnerLike, jobs: list[ScheduledJob],
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  last_started: Callable[[str], datetime | None] | None = None,
-                 max_workers: int = 4, max_sleep: float = 30.0) -> None:
+                 max_workers: int = 4, max_sleep: float = 30.0, grace_seconds: float = 0.0) -> None:
         self.runner = runner
         self.jobs = {j.route: j for j in jobs}
         self.clock = clock
         self.last_started = last_started
         self.max_sleep = max_sleep
+        self.grace = timedelta(seconds=grace_seconds)
         self._next: dict[str, datetime | None] = {}
         self._inflight: dict[str, Future[Any]] = {}
         self._lock = threading.Lock()
@@ -183,7 +194,7 @@ class InProcessScheduler:
     def next_fire(self) -> datetime | None:
         with self._lock:
             times = [t for t in self._next.values() if t is not None]
-        return min(times) if times else None
+        return min(times) + self.grace if times else None
 
     def run_pending(self, now: datetime | None = None, wait: bool = False) -> list[str]:
         """Fire every job whose slot is due at ``now``; returns the routes submitted."""
@@ -193,9 +204,9 @@ class InProcessScheduler:
         due: list[tuple[str, datetime]] = []
         with self._lock:
             for route, slot in self._next.items():
-                if slot is not None and slot <= now:
+                if slot is not None and slot + self.grace <= now:
                     due.append((route, slot))
-                    self._next[route] = self.jobs[route].next_after(now)
+                    self._next[route] = self.jobs[route].next_after(max(now - self.grace, slot))
         submitted = []
         for route, slot in due:
             if self._should_skip(route, slot):
@@ -277,4 +288,5 @@ def build_scheduler(runner: Any, clock: Callable[[], datetime] | None = None) ->
         row = leases.current(runner.engine, route)
         return row.acquired_at if row is not None else None
 
-    return InProcessScheduler(runner, load_scheduled_jobs(), clock=clock or runner.clock, last_started=last_started)
+    return InProcessScheduler(runner, load_scheduled_jobs(), clock=clock or runner.clock, last_started=last_started,
+                              grace_seconds=SCHEDULER_GRACE_SECONDS)

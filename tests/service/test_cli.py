@@ -150,6 +150,8 @@ def test_serve_starts_a_real_server(tmp_path):
             assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200  # migrated on start
             r = httpx.post(f"http://127.0.0.1:{port}/api/v1/cron/cleanup", timeout=5)
             assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+            # a secret pasted into a query string must not reach the access log either
+            httpx.post(f"http://127.0.0.1:{port}/api/v1/cron/cleanup?secret={SECRET}", timeout=5)
         finally:
             proc.send_signal(signal.SIGTERM)
             out, err = proc.communicate(timeout=30)
@@ -158,6 +160,7 @@ def test_serve_starts_a_real_server(tmp_path):
         records = [json.loads(line) for line in out.splitlines() if line.strip()]
         assert any(r["msg"] == "in-process scheduler started" for r in records)
         assert any(r["msg"] == "in-process scheduler stopped" for r in records)
+        assert any(r["logger"] == "uvicorn.access" and "/api/v1/cron/cleanup?secret=***" in r["msg"] for r in records)
         assert SECRET not in out + err
         return
     pytest.fail("could not start kaireon-service serve on a free port")

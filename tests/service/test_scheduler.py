@@ -14,7 +14,13 @@ from service import lease as leases
 from service.app import create_app
 from service.models import AuditLog
 from service.runner import Runner
-from service.scheduler import InProcessScheduler, ScheduledJob, build_scheduler, load_scheduled_jobs
+from service.scheduler import (
+    SCHEDULER_GRACE_SECONDS,
+    InProcessScheduler,
+    ScheduledJob,
+    build_scheduler,
+    load_scheduled_jobs,
+)
 
 
 def test_schedules_come_from_the_chart_defaults():
@@ -120,19 +126,30 @@ def test_scheduler_goes_through_the_runner_and_the_lease(settings, engine, sessi
     sched = build_scheduler(runner)
     try:
         sched.prime(now)
-        clock["t"] = now + timedelta(minutes=1)
+        # the scheduler is the backup trigger: it fires SCHEDULER_GRACE_SECONDS after the slot
+        clock["t"] = now + timedelta(minutes=1, seconds=5)
+        assert sched.run_pending(clock["t"], wait=True) == []
+        clock["t"] = now + timedelta(minutes=1, seconds=SCHEDULER_GRACE_SECONDS)
         assert "flow-scheduler-tick" in sched.run_pending(clock["t"], wait=True)
         with engine.connect() as c:
             (audit,) = c.execute(select(AuditLog).where(AuditLog.action == "cron.flow-scheduler-tick")).all()
         assert audit.changes["trigger"] == "scheduler" and audit.changes["outcome"] == "success"
-        # another replica holds the lease at the next slot: the scheduler's run is skipped by the lease
-        clock["t"] = now + timedelta(minutes=2)
-        held = leases.try_acquire(engine, "flow-scheduler-tick", "r" * 32, clock["t"] - timedelta(seconds=1), 600,
-                                  owner="other")
+        # another replica took the lease just before the next slot and is still running: the
+        # scheduler fires, and the lease makes its run a skip
+        held = leases.try_acquire(engine, "flow-scheduler-tick", "r" * 32, now + timedelta(minutes=1, seconds=59),
+                                  600, owner="other")
         assert held is not None
-        sched.run_pending(clock["t"], wait=True)
+        clock["t"] = now + timedelta(minutes=2, seconds=SCHEDULER_GRACE_SECONDS)
+        assert "flow-scheduler-tick" in sched.run_pending(clock["t"], wait=True)
         with engine.connect() as c:
             assert len(c.execute(select(AuditLog).where(AuditLog.action == "cron.flow-scheduler-tick")).all()) == 1
+        # the CronJob already started the 12:03 slot (lease row acquired at 12:03:01, released):
+        # the scheduler does not fire that slot at all
+        leases.release(engine, held, now + timedelta(minutes=3))
+        cron = leases.try_acquire(engine, "flow-scheduler-tick", "c" * 32, now + timedelta(minutes=3, seconds=1), 600)
+        leases.release(engine, cron, now + timedelta(minutes=3, seconds=2))
+        clock["t"] = now + timedelta(minutes=3, seconds=SCHEDULER_GRACE_SECONDS)
+        assert sched.run_pending(clock["t"], wait=True) == []
     finally:
         sched.stop()
 
