@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -151,3 +152,44 @@ def test_cleanup_over_http(session, settings, now):
                                  "decisionTraces", "errors")} == {
         "ok": True, "tenants": 1, "suppressions": 2, "dailySummaries": 2, "interactionHistory": 5,
         "decisionTraces": 3, "errors": []}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_demo_data_gives_every_job_of_this_family_work_on_its_first_run(engine, session_factory, settings, now):
+    """demo-data: each of cleanup, approvals-expire, outbox-reaper, flow-scheduler-tick, scheduled-retrains,
+    engagement-health-recompute, gitops-drift-check and the tick does something on the first run and
+    nothing on the second (engagement health re-scores the same offers: identical rows)."""
+    from service import demo
+    from service.jobs import (
+        approvals_expire,
+        engagement_health,
+        flow_scheduler_tick,
+        gitops_drift,
+        legacy_tick,
+        outbox_reaper,
+        scheduled_retrains,
+    )
+
+    summary = demo.load_demo_data(engine, settings, tenants=3, rows=200, now=now)
+    assert "hook_errors" not in summary, summary.get("hook_errors")
+    work = {
+        cleanup: lambda b: b["suppressions"] + b["dailySummaries"] + b["interactionHistory"] + b["decisionTraces"],
+        approvals_expire: lambda b: b["expired"],
+        outbox_reaper: lambda b: b["reset"] + b["deadLettered"],
+        flow_scheduler_tick: lambda b: b["dispatched"],
+        scheduled_retrains: lambda b: b["enqueued"],
+        gitops_drift: lambda b: b["driftEvents"],
+        legacy_tick: lambda b: b["alerts"]["fired"] + b["reports"]["ran"] + b["reports"]["failed"],
+    }
+    for module, count in work.items():
+        with session_factory() as s:
+            first = module.run(s, settings, now).model_dump(mode="json", by_alias=True)
+            s.commit()
+            second = module.run(s, settings, now).model_dump(mode="json", by_alias=True)
+            s.commit()
+        assert count(first) > 0, (module.ROUTE, first)
+        assert count(second) == 0, (module.ROUTE, second)
+    with session_factory() as s:
+        body = engagement_health.run(s, settings, now).model_dump(by_alias=True)
+        s.commit()
+    assert body["offersScored"] > 0 and body["atRisk"] > 0 and body["ok"]
