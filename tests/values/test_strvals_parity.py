@@ -187,3 +187,33 @@ def test_set_json_values():
 def test_errors(expr):
     with pytest.raises(strvals.StrvalsError):
         strvals.parse_set(expr)
+
+
+_json_value = st.one_of(
+    st.sampled_from(['1', '"s"', "true", "null", "[1,2]", '{"a":{"b":null}}', "", " 2", '"a,b"', "1.5", "{"]),
+    st.text(alphabet='ab01,{}[]":', max_size=6),
+)
+_json_assign = st.tuples(_path, _json_value).map(lambda t: f"{t[0]}={t[1]}")
+
+
+def _agree(ours, theirs, what):
+    if len(theirs) == 2 and theirs["helm3"] != theirs["helm4"]:
+        assert theirs["helm3"] == "ERROR" and ours == "ERROR", what
+        return
+    for helm, result in theirs.items():
+        assert ours == result, (helm, what)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(exprs=st.lists(st.lists(_json_assign, min_size=1, max_size=2).map(",".join), min_size=1, max_size=2))
+def test_generated_set_json_matches_helm(exprs, helms, vchart, chart_defaults, hv):
+    ours = _ours(chart_defaults, set_json=exprs)
+    _agree(ours, {helm: _run_helm(hv, helm, vchart, set_json=exprs) for helm in helms}, exprs)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(strings=st.lists(_expr, min_size=1, max_size=2), sets=st.lists(_expr, max_size=1))
+def test_generated_set_string_over_set_matches_helm(strings, sets, helms, vchart, chart_defaults, hv):
+    ours = _ours(chart_defaults, set_values=sets, set_string=strings)
+    _agree(ours, {helm: _run_helm(hv, helm, vchart, set_values=sets, set_string=strings) for helm in helms},
+           (sets, strings))
