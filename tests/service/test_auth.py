@@ -11,13 +11,20 @@ Decisions documented in service/auth.py and tested here:
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from pydantic import BaseModel
+from starlette.requests import Request
 
 from service.app import create_app
+from service.auth import parse_bearer, require_cron_bearer, require_legacy_secret, secrets_equal
 from service.config import Settings
+from service.errors import Unauthorized
 from service.jobs import JOB_MODULES, LEGACY_ROUTE, v1_routes
 
 ROUTES = v1_routes()
@@ -189,3 +196,94 @@ def test_v1_does_not_accept_cron_token(settings, calls):
     client = _client(settings)
     resp = client.post("/api/v1/cron/cleanup", headers={"Authorization": f"Bearer {TOKEN}"})
     _assert_401(resp)
+
+
+# --------------------------------------------------------------------------------------------------
+# Property: over arbitrary header values, v1 accepts exactly "<bearer in any case> 1*SP <secret>"
+# --------------------------------------------------------------------------------------------------
+# the scheme is case-insensitive, the token is exact
+_ACCEPT = re.compile(rb"[ \t]*(?i:bearer) +" + re.escape(SECRET.encode()) + rb"[ \t]*")
+_LEGACY_BEARER = re.compile(rb"[ \t]*(?i:bearer) +(" + re.escape(SECRET.encode()) + rb"|" + re.escape(TOKEN.encode())
+                            + rb")[ \t]*")
+# header values as HTTP carries them: visible ASCII/latin-1, spaces and tabs (no CR/LF, no NUL)
+_header_bytes = st.binary(max_size=60).map(lambda b: bytes(c for c in b if c >= 0x20 or c == 0x09))
+_near_secret = st.sampled_from([SECRET, SECRET + "x", SECRET[:-1], SECRET.upper(), "", " " + SECRET,
+                                SECRET + " " + SECRET, SECRET.replace("-", "_")])
+_scheme = st.sampled_from(["Bearer", "bearer", "BEARER", "BeArEr", "Basic", "Token", "Bearer:", ""])
+
+
+class _State:
+    def __init__(self, settings):
+        self.settings = settings
+        self.metrics = None
+
+
+class _App:
+    def __init__(self, settings):
+        self.state = _State(settings)
+
+
+def _request(settings, headers: list[tuple[bytes, bytes]], path: str = "/api/v1/cron/cleanup") -> Request:
+    return Request({"type": "http", "method": "POST", "path": path, "headers": headers, "query_string": b"",
+                    "app": _App(settings), "client": ("127.0.0.1", 1), "server": ("test", 80), "scheme": "http",
+                    "root_path": ""})
+
+
+_SETTINGS = Settings(database_url="sqlite:///:memory:", cron_secret=SECRET, cron_token=TOKEN,
+                     in_process_scheduler=False)
+
+
+def _accepted(value: bytes) -> bool:
+    try:
+        require_cron_bearer(_request(_SETTINGS, [(b"authorization", value)]))
+    except Unauthorized:
+        return False
+    return True
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(scheme=_scheme, spaces=st.sampled_from([" ", "  ", "", "\t"]), token=_near_secret)
+def test_bearer_parsing_over_variants(scheme, spaces, token):
+    value = f"{scheme}{spaces}{token}".encode()
+    assert _accepted(value) == bool(_ACCEPT.fullmatch(value))
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(value=_header_bytes)
+def test_arbitrary_header_values_are_rejected_unless_exact(value):
+    assert _accepted(value) == bool(_ACCEPT.fullmatch(value))
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(a=st.binary(max_size=80), b=st.binary(max_size=80))
+def test_secrets_equal_is_equality(a, b):
+    assert secrets_equal(a, b) == (a == b)
+
+
+def test_parse_bearer_edge_cases():
+    assert parse_bearer([b"Bearer abc"]) == b"abc"
+    assert parse_bearer([b"bearer    abc"]) == b"abc"
+    assert parse_bearer([b"Bearer"]) is None
+    assert parse_bearer([b"Bearer "]) is None
+    assert parse_bearer([b"Bearer a", b"Bearer a"]) is None
+    assert parse_bearer([]) is None
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(header=st.sampled_from([b"x-cron-token", b"x-cron-secret", b"authorization"]), value=_near_secret,
+       which=st.sampled_from(["token", "secret"]))
+def test_legacy_accepts_either_secret_in_any_header(header, value, which):
+    real = {"token": TOKEN, "secret": SECRET}[which]
+    raw = value.replace(SECRET, real).encode()
+    if header == b"authorization":
+        raw = b"Bearer " + raw
+    req = _request(_SETTINGS, [(header, raw)], path="/api/cron/tick")
+    if header == b"authorization":
+        ok = bool(_LEGACY_BEARER.fullmatch(raw))
+    else:
+        ok = raw.strip(b" \t") in (TOKEN.encode(), SECRET.encode())
+    try:
+        require_legacy_secret(req)
+        assert ok
+    except Unauthorized:
+        assert not ok
