@@ -148,11 +148,11 @@ def _cronjob(job: ResolvedJob, base_labels: dict, api_url: str, account: str, im
              secret: dict) -> dict:
     s = job.settings
     job_labels = {**base_labels, "app.kubernetes.io/component": job.key}
-    spec: dict[str, Any] = {"schedule": _go_str(s["schedule"])}
+    spec: dict[str, Any] = {"schedule": _quote(s["schedule"])}
     if names.go_truth(s["timeZone"]):
-        spec["timeZone"] = _go_str(s["timeZone"])
+        spec["timeZone"] = _quote(s["timeZone"])
     spec.update(
-        concurrencyPolicy=_go_str(s["concurrencyPolicy"]),
+        concurrencyPolicy=_quote(s["concurrencyPolicy"]),
         suspend=s["suspend"],
         startingDeadlineSeconds=names.int64(s["startingDeadlineSeconds"]),
         successfulJobsHistoryLimit=names.int64(s["successfulJobsHistoryLimit"]),
@@ -160,16 +160,16 @@ def _cronjob(job: ResolvedJob, base_labels: dict, api_url: str, account: str, im
     )
     container = {
         "name": "trigger",
-        "image": f"{_go_str(image.get('repository'))}:{_go_str(image.get('tag'))}",
-        "imagePullPolicy": _go_str(image.get("pullPolicy")),
+        "image": f"{_printf_s(image.get('repository'))}:{_printf_s(image.get('tag'))}",
+        "imagePullPolicy": _quote(image.get("pullPolicy")),
         "command": ["/bin/sh", "-c", CRON_SCRIPT],
         "env": [
-            {"name": "CRON_URL", "value": f"{api_url}{_go_str(s['path'])}"},
+            {"name": "CRON_URL", "value": f"{api_url}{_printf_s(s['path'])}"},
             {"name": "CRON_MAX_TIME", "value": curl_max_time(s["activeDeadlineSeconds"])},
             {
                 "name": "CRON_SECRET",
                 "valueFrom": {
-                    "secretKeyRef": {"name": _go_str(secret.get("name")), "key": _go_str(secret.get("key"))}
+                    "secretKeyRef": {"name": _quote(secret.get("name")), "key": _quote(secret.get("key"))}
                 },
             },
         ],
@@ -209,12 +209,20 @@ def _cronjob(job: ResolvedJob, base_labels: dict, api_url: str, account: str, im
 
 
 def _go_str(value: Any) -> str:
-    """What ``quote``/``printf "%s"`` print for the scalar types the schema admits."""
-    if value is None:
-        return ""
+    """Go's %v of the scalar types the schema admits."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _quote(value: Any) -> str | None:
+    """Sprig ``quote``: nil prints nothing, so the YAML field is null (only without the schema)."""
+    return None if value is None else _go_str(value)
+
+
+def _printf_s(value: Any) -> str:
+    """``printf "%s"``: nil prints as Go's %!s(<nil>) (only reachable without the schema)."""
+    return "%!s(<nil>)" if value is None else _go_str(value)
 
 
 def _json_roundtrip(value: Any) -> Any:

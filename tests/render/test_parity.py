@@ -79,3 +79,14 @@ def test_golden_case_through_load_values(helm, chart, case):
     values = load_values(files=[str(case)], chart=chart)
     expected = helm.cronjobs(case, release=release, namespace=namespace)
     assert render_cronjobs(values, release, namespace, chart=chart) == expected
+
+
+def test_parity_holds_even_without_the_schema(helm, chart, merge):
+    """Values the schema refuses still render the same (helm --skip-schema-validation):
+    missing settings become null / Go's %!s(<nil>) exactly as the template prints them."""
+    user = {"cron": {"concurrencyPolicy": None, "suspend": None, "resources": None, "backoffLimit": None,
+                     "image": {"tag": None}, "secret": {"key": None},
+                     "schedules": {"bare": {"enabled": True}, "cleanup": {"timeZone": None}}}}
+    expected = helm.cronjobs(user, extra=["--skip-schema-validation"])
+    assert render_cronjobs(merge(chart.values, user), chart=chart) == expected
+    assert len(expected) == 8
