@@ -1,0 +1,59 @@
+"""1. ``render-values`` on the default values vs ``helm template`` (helm 3 and 4), whole-process wall time.
+
+Both render the same chart directory with the chart's default values and write the manifests to
+/dev/null. ``render-values`` does more than ``helm template`` (values schema *and* API-server rules,
+name limits, schedule checks and the Kubernetes OpenAPI schema of the rendered CronJobs); helm checks
+only the values schema. It keeps an on-disk cache of the schema layers' results, so it is measured
+twice: cold (``KAIREON_CHART_CACHE=0``: every layer runs, the first run in a fresh CI container) and
+warm (a private cache filled once beforehand: the pre-commit / CI re-run case).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+from bench.common import REPO, TOOLS, VENV_BIN, Context, Profile, Row, Stats, env_with, interleave, ratios
+
+TITLE = "1 render-values vs helm template"
+GOAL = 1.0  # ours/helm wall time
+
+
+def _runner(argv: list[str], env: dict[str, str]):
+    def go() -> float:
+        t0 = time.perf_counter()
+        proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO)
+        dt = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
+        return dt
+
+    return go
+
+
+def run(profile: Profile, ctx: Context) -> list[Row]:
+    chart = str(REPO / "chart")
+    cache = Path(ctx.workdir) / "rv-cache-render"
+    rv = [str(VENV_BIN / "render-values"), "--chart", chart]
+    cold_env = env_with(KAIREON_CHART_CACHE="0")
+    warm_env = env_with(KAIREON_CHART_CACHE="1", KAIREON_CHART_CACHE_DIR=str(cache))
+    procs = {
+        "render-values (cold)": _runner(rv, cold_env),
+        "render-values (warm cache)": _runner(rv, warm_env),
+        "helm3 template": _runner([str(TOOLS / "helm3"), "template", "kaireon", chart], env_with()),
+        "helm4 template": _runner([str(TOOLS / "helm4"), "template", "kaireon", chart], env_with()),
+    }
+    for fn in procs.values():  # warm-up: page cache, and fills the warm render-values cache
+        fn()
+    samples = interleave(procs, profile.cli_rounds)
+    rows = []
+    for ours in ("render-values (cold)", "render-values (warm cache)"):
+        for ref in ("helm3 template", "helm4 template"):
+            r = ratios(samples[ours], samples[ref])
+            rows.append(Row(
+                bench=TITLE, case=f"{ours}, default values", unit="s", ours=Stats.of(samples[ours]),
+                ref_name=ref, ref=Stats.of(samples[ref]), ratio=r, ratio_label="ours/ref time",
+                goal=f"≤ {GOAL:.1f}×", met=r.median <= GOAL,
+            ))
+    return rows
