@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -64,6 +65,7 @@ def test_expires_only_pending_past_expiry_with_audit_rows(session, settings, now
     assert len(session.scalars(select(AuditLog).where(AuditLog.action == "approval_expired")).all()) == 2
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # pure logic/HTTP wiring: SQLite is enough
 def test_expiry_boundary_moves_with_the_clock(session, settings, now):
     _seed(session, now)
     later = now + timedelta(seconds=1)  # at-now is past; future (now + 1 s) is exactly at expiry: kept
@@ -115,6 +117,7 @@ def test_a_concurrently_decided_approval_is_not_overwritten(session, settings, n
     assert [a.entity_id for a in session.scalars(select(AuditLog))] == ["acme-way-past"]
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # pure logic/HTTP wiring: SQLite is enough
 def test_approvals_expire_over_http(session, settings, now):
     _seed(session, now)
     client = TestClient(create_app(settings, clock=lambda: now))

@@ -141,6 +141,7 @@ def test_one_tenant_failing_does_not_stop_the_others(session, settings, now, mon
         6, 6, 15, 6)
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # pure logic/HTTP wiring: SQLite is enough
 def test_cleanup_over_http(session, settings, now):
     _seed_tenant(session, "acme", now)
     session.commit()

@@ -98,6 +98,7 @@ def test_recompute_scores_offers_and_rerun_replaces(session, settings, now):
     assert _snapshot(session) == first  # identical rows, same ids, no duplicates
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # pure logic/HTTP wiring: SQLite is enough
 def test_rows_of_offers_without_recent_activity_are_removed(session, settings, now):
     _seed(session, now)
     eh.run(session, settings, now)
@@ -111,6 +112,7 @@ def test_rows_of_offers_without_recent_activity_are_removed(session, settings, n
     assert body["offersScored"] == 0 and _rows(session) == {}
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # pure logic/HTTP wiring: SQLite is enough
 def test_thresholds_are_configurable(session, settings, now):
     _seed(session, now)
     strict = settings.model_copy(update={"engagement_min_impressions": 10, "engagement_watch_drop": 0.1,

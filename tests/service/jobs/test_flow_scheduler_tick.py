@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -87,6 +88,7 @@ def test_tick_dispatches_due_pipelines_and_is_idempotent(session, settings, now)
     assert session.scalar(select(func.count()).select_from(PipelineRun)) == 6
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # pure logic/HTTP wiring: SQLite is enough
 def test_next_minute_tick_fires_only_what_came_due(session, settings, now):
     session.add_all(_pipelines(now))
     session.commit()
@@ -100,6 +102,7 @@ def test_next_minute_tick_fires_only_what_came_due(session, settings, now):
     assert fired == ["interval-due", "interval-early"]
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # pure logic/HTTP wiring: SQLite is enough
 def test_dst_spring_forward_cron_fires_once_at_the_jump(session, settings):
     # 02:30 New York does not exist on 2026-03-08; the occurrence is 03:00 EDT = 07:00Z
     session.add(Pipeline(id="ny", tenant_id="acme", name="ny", created_at=datetime(2026, 1, 1, tzinfo=UTC),
@@ -170,6 +173,7 @@ def test_many_pipelines_tick_in_bulk(session, settings, now):
     assert again["due"] == 0
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # pure logic/HTTP wiring: SQLite is enough
 def test_flow_scheduler_tick_over_http(session, settings, now):
     session.add_all(_pipelines(now))
     session.commit()

@@ -206,6 +206,7 @@ def test_report_schedules_run_advance_from_now_and_park_invalid(session, setting
     assert again["reports"] == {"due": 0, "ran": 0, "failed": 0}
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # pure logic/HTTP wiring: SQLite is enough
 def test_report_next_run_across_dst_in_time_zone(session, settings):
     # daily 09:00 New York; ticking just after the 2026-03-08 run: next is 09:00 EDT (13:00Z), not 14:00Z
     tick_at = datetime(2026, 3, 7, 14, 0, 30, tzinfo=UTC)

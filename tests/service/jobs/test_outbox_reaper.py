@@ -72,6 +72,7 @@ def test_reset_and_dead_letter_and_idempotence(session, settings, now):
     assert again == {"ok": True, "reset": 0, "deadLettered": 0, "errors": []}
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # pure logic/HTTP wiring: SQLite is enough
 def test_thresholds_come_from_settings(session, settings, now):
     custom = settings.model_copy(update={"outbox_stuck_after_seconds": 3, "outbox_max_attempts": 2})
     ids = _seed(session, settings, now)  # seeded with the defaults (300 s / 10)
@@ -161,6 +162,7 @@ def test_rows_locked_by_a_live_publisher_are_skipped(db_url, session, session_fa
     assert (body2["reset"], body2["deadLettered"]) == (1, 1)
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # pure logic/HTTP wiring: SQLite is enough
 def test_outbox_reaper_over_http(session, settings, now):
     _seed(session, settings, now)
     client = TestClient(create_app(settings, clock=lambda: now))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -114,6 +115,7 @@ def test_one_tenant_failing_does_not_stop_the_others(session, settings, now, mon
     assert tenants == {"t1", "t3"}
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # pure logic/HTTP wiring: SQLite is enough
 def test_scheduled_retrains_over_http(session, settings, now):
     _seed(session, now)
     client = TestClient(create_app(settings, clock=lambda: now))
