@@ -83,18 +83,22 @@ def _construct_bool(loader, node):
 
 
 def _construct_int(loader, node):
-    text = loader.construct_scalar(node).replace("_", "")
+    raw = loader.construct_scalar(node)
+    text = raw.replace("_", "")
     sign = -1 if text.startswith("-") else 1
-    body = text.lstrip("+-")
-    if body.startswith("0b"):
-        return sign * int(body[2:], 2)
-    if body.startswith("0o"):
-        return sign * int(body[2:], 8)
-    if body.startswith("0x"):
-        return sign * int(body[2:], 16)
-    if len(body) > 1 and body.startswith("0"):
-        return sign * int(body, 8)
-    return sign * int(body)
+    body = text[1:] if text[:1] in "+-" else text
+    try:
+        if body.startswith("0b"):
+            return sign * int(body[2:], 2)
+        if body.startswith("0o"):
+            return sign * int(body[2:], 8)
+        if body.startswith("0x"):
+            return sign * int(body[2:], 16)
+        if len(body) > 1 and body.startswith("0"):
+            return sign * int(body, 8)
+        return sign * int(body)
+    except ValueError:  # e.g. "0x_": go-yaml's ParseInt fails too and the scalar stays a string
+        return raw
 
 
 def _construct_float(loader, node):
@@ -154,6 +158,8 @@ def parse_yaml(text: str, name: str = "<values>") -> dict:
         raise ValuesError(msg, file=name, line=mark.line + 1, column=mark.column + 1) from None
     except yaml.YAMLError as exc:
         raise ValuesError(str(exc), file=name) from None
+    except (ValueError, TypeError, RecursionError) as exc:  # never a crash on odd input
+        raise ValuesError(f"cannot read the values: {exc}", file=name) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

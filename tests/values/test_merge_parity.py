@@ -57,6 +57,7 @@ LAYERS = [
     ["a: y\nb: n\nc: on\nd: Off\ne: 0x1f\nf: 017\ng: 0o17\nh: 1_000\ni: 1e6\nj: .5\nk: 1:30\n"
      "l: 2024-01-01\nm: 09\nn: ~\no: 012a\np: '07'\nq: +5\nr: -0x10\ns: 1.0\n"],
     ["1: int key\ntrue: bool key\n1.5: float key\n"],
+    ["a: 0x_\nb: 0b_\nc: 0o_\nd: -0x_1\ne: 0_\nf: 1__2.5_\ng: +.5\n"],
     ["base: &b {q: 1, r: 2}\nm: {<<: *b, r: 3}\n"],
     ["a: 1\na: 2\n"],
     ["", "# only a comment\n", "---\n"],
@@ -165,3 +166,38 @@ def test_origins_find_lines(tmp_path):
     assert origins.find("cron.activeDeadlineSeconds") == ("--set cron.activeDeadlineSeconds=5", None)
     assert origins.find("image.tag") == (None, None)
     assert origins.find("cron.schedules.other") == (None, None)
+
+
+_plain_scalar = st.one_of(
+    st.from_regex(r"[-+]?(0[xob])?[0-9a-fA-F_]{1,6}(\.[0-9_]{0,3})?([eE][-+]?[0-9]{1,2})?", fullmatch=True),
+    st.sampled_from(["y", "Y", "n", "NO", "on", "Off", "TRUE", "tRUE", "~", "null", "Null", "nULL", ".5", "5.",
+                     "1:20", "2024-02-30", "12:30:00", "0.", "-.5e3", "+0", "-0x_1", "0o", "1e+400", "0x_", "0b_", "0o_", "-0b1_1", "+0o1_7", "0_"]),
+)
+
+
+@pytest.mark.helm
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(scalars=st.lists(_plain_scalar, min_size=1, max_size=4))
+def test_generated_plain_scalars_typed_like_helm(scalars, helms, vchart, chart_defaults, hv, tmp_path_factory):
+    f = tmp_path_factory.mktemp("scalars") / "s.yaml"
+    f.write_text("".join(f"k{i}: {s}\n" for i, s in enumerate(scalars)))
+    ours = _ours(chart_defaults, files=[f])
+    for helm in helms:
+        theirs = _theirs(hv, helm, vchart, files=[f])
+        if theirs != "ERROR" and ours != "ERROR":
+            # helm goes through float64: compare numbers as numbers, integers beyond 2**53 approximately
+            for key in theirs:
+                a, b = ours.get(key), theirs[key]
+                if isinstance(a, int) and not isinstance(a, bool) and abs(a) > 2**53:
+                    assert float(a) == float(b), (helm, scalars)
+                    ours = {**ours, key: b}
+        assert ours == theirs, (helm, scalars)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="ab:-_ 01x.e+~[]{},'\"\n#&*!|>%@`", max_size=40))
+def test_parse_yaml_never_crashes(text):
+    try:
+        assert isinstance(parse_yaml(text, "t.yaml"), dict)
+    except ValuesError as exc:
+        assert str(exc).startswith("t.yaml")
