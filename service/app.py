@@ -27,17 +27,19 @@ from service.runner import Runner, utcnow
 log = get_logger("kaireon.app")
 
 
-def _engine_for(settings: Settings):  # type: ignore[no-untyped-def]
+def engine_for(settings: Settings):  # type: ignore[no-untyped-def]
+    """The service's engine. PostgreSQL: a 5 s connect timeout (a probe or trigger fails fast on an
+    unreachable server) and no server-side prepared statements (``prepare_threshold=None``), so the
+    service works behind PgBouncer in transaction pooling mode."""
     if settings.dialect == "postgresql":
-        # fail fast instead of hanging a probe or a trigger on an unreachable server
-        return make_engine(settings.database_url, connect_args={"connect_timeout": 5})
+        return make_engine(settings.database_url, connect_args={"connect_timeout": 5, "prepare_threshold": None})
     return make_engine(settings.database_url)
 
 
 def create_app(settings: Settings | None = None, *, clock=utcnow) -> FastAPI:  # type: ignore[no-untyped-def]
     settings = settings or get_settings()
     register_settings_secrets(settings)
-    engine = _engine_for(settings)
+    engine = engine_for(settings)
     session_factory = make_sessionmaker(engine)
     metrics = Metrics()
     metrics.prime(list(JOB_MODULES))

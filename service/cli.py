@@ -99,9 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]
-    from service.app import _engine_for
+    from service.app import engine_for
 
-    return _engine_for(settings)
+    return engine_for(settings)
 
 
 def _migrate(settings: Settings) -> int:

@@ -81,9 +81,35 @@ REJECTED_V1 = {
 }
 
 
+@pytest.fixture
+def sqlite_settings(sqlite_url, tmp_path):
+    """Auth does not touch the database: the per-route matrix runs on SQLite only (the other tests
+    in this file, and the lease/runner tests, cover PostgreSQL)."""
+    from service.db import make_engine
+    from service.models import Base
+
+    eng = make_engine(sqlite_url)
+    Base.metadata.create_all(eng)
+    eng.dispose()
+    return Settings(database_url=sqlite_url, cron_secret=SECRET, cron_token=TOKEN, in_process_scheduler=False,
+                    export_storage_url=str(tmp_path / "exports"), attachment_storage_url=str(tmp_path / "att"))
+
+
+@pytest.fixture
+def sqlite_calls(fake_job, sqlite_settings):
+    seen: list[str] = []
+    for route in list(JOB_MODULES):
+        def run(session, settings, now, _r=route):
+            seen.append(_r)
+            return Ok()
+        fake_job(route, run)
+    return seen
+
+
 @pytest.mark.parametrize("route", ROUTES)
-def test_v1_auth_matrix(settings, calls, route):
-    client = _client(settings)
+def test_v1_auth_matrix(sqlite_settings, sqlite_calls, route):
+    calls = sqlite_calls
+    client = _client(sqlite_settings)
     url = f"/api/v1/cron/{route}"
     for case, headers in REJECTED_V1.items():
         for method in ("GET", "POST"):
