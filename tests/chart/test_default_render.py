@@ -152,6 +152,7 @@ def test_api_tier(docs):
     }
     assert {"name": "tmp", "mountPath": "/tmp"} in api["volumeMounts"]
     assert {"name": "tmp", "emptyDir": {}} in pod["volumes"]
+    assert api["workingDir"] == "/data" and {"name": "data", "mountPath": "/data"} in api["volumeMounts"]
     assert deploy["spec"]["replicas"] == 2
 
 
