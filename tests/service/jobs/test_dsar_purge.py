@@ -173,14 +173,14 @@ def test_blob_failure_and_db_failure_stay_in_their_tenant(session, settings, sto
     (bad_path / "x").write_text("x")
     session.commit()
     # t-2: the database refuses its interaction-history delete
-    real = dsar_purge.delete_in_batches
+    real = dsar_purge.delete_expired
 
-    def flaky(source, model, where, batch_size, **kw):
-        if model is InteractionHistory and "t-2" in str(where[0].compile(compile_kwargs={"literal_binds": True})):
+    def flaky(session, model, tenant_id, cutoff, batch):
+        if model is InteractionHistory and tenant_id == "t-2":
             raise RuntimeError("simulated database failure")
-        return real(source, model, where, batch_size, **kw)
+        return real(session, model, tenant_id, cutoff, batch)
 
-    monkeypatch.setattr(dsar_purge, "delete_in_batches", flaky)
+    monkeypatch.setattr(dsar_purge, "delete_expired", flaky)
     result = dsar_purge.run(session, settings, now)
     by = {t.tenant_id: t for t in result.per_tenant}
     assert result.ok is False
