@@ -40,6 +40,10 @@ class ApprovalsExpireResult(BaseModel):
     tenants: int = 0
     errors: list[TenantError] = Field(default_factory=list)
 
+    @property
+    def rows_affected(self) -> int:
+        return self.expired
+
 
 def _expire_tenant(session: Session, tenant_id: str | None, now: datetime) -> int:
     pending = session.execute(

@@ -61,6 +61,10 @@ class CleanupResult(BaseModel):
     held: list[str] = Field(default_factory=list, description="'<tenant>/<data class>' skipped for legal hold")
     errors: list[TenantError] = Field(default_factory=list)
 
+    @property
+    def rows_affected(self) -> int:
+        return self.suppressions + self.daily_summaries + self.interaction_history + self.decision_traces
+
 
 def _days(value: int | None, tenant_id: str, what: str) -> int:
     if value is None or isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -68,7 +72,7 @@ def _days(value: int | None, tenant_id: str, what: str) -> int:
     return value
 
 
-def _cutoff(now: datetime, days: int, tenant_id: str, what: str) -> datetime:
+def _cutoff(now: datetime, days: int) -> datetime:
     try:
         return now - timedelta(days=days)
     except OverflowError:  # a retention longer than the calendar: nothing is ever old enough
@@ -108,19 +112,19 @@ def _cleanup_tenant(session: Session, tenant: Tenant, settings: Settings, now: d
                      [Suppression.tenant_id == tenant.id, Suppression.expires_at < now]))
     d = days_for(DATA_CLASS_SUMMARIES, tenant.summary_retention_days, "summary_retention_days")
     if d is not None:
-        cut = _cutoff(now, d, tenant.id, "summary_retention_days")
+        cut = _cutoff(now, d)
         plan.append(("daily_summaries", InteractionSummary,
                      [InteractionSummary.tenant_id == tenant.id, InteractionSummary.period_type == "daily",
                       InteractionSummary.period_start < cut]))
     d = days_for(DATA_CLASS_INTERACTIONS, tenant.interaction_history_retention_days,
                  "interaction_history_retention_days")
     if d is not None:
-        cut = _cutoff(now, d, tenant.id, "interaction_history_retention_days")
+        cut = _cutoff(now, d)
         plan.append(("interaction_history", InteractionHistory,
                      [InteractionHistory.tenant_id == tenant.id, InteractionHistory.created_at < cut]))
     d = days_for(DATA_CLASS_DECISION_TRACES, tenant.decision_trace_retention_days, "decision_trace_retention_days")
     if d is not None:
-        cut = _cutoff(now, d, tenant.id, "decision_trace_retention_days")
+        cut = _cutoff(now, d)
         plan.append(("decision_traces", DecisionTrace,
                      [DecisionTrace.tenant_id == tenant.id, DecisionTrace.created_at < cut]))
 

@@ -55,6 +55,10 @@ class EngagementHealthResult(BaseModel):
     watch: int = 0
     errors: list[TenantError] = Field(default_factory=list)
 
+    @property
+    def rows_affected(self) -> int:
+        return self.offers_scored * len(WINDOWS)  # rows upserted
+
 
 def _ratio(num: int, den: int) -> float | None:
     return num / den if den else None

@@ -61,6 +61,10 @@ class GitopsDriftResult(BaseModel):
     resolved: int = 0
     errors: list[TenantError] = Field(default_factory=list)
 
+    @property
+    def rows_affected(self) -> int:
+        return self.drift_events + self.resolved
+
 
 def _escape(segment: Any) -> str:
     return str(segment).replace("\\", "\\\\").replace(".", "\\.")

@@ -47,6 +47,10 @@ class OutboxReaperResult(BaseModel):
     dead_lettered: int = Field(0, alias="deadLettered")
     errors: list[TenantError] = Field(default_factory=list)
 
+    @property
+    def rows_affected(self) -> int:
+        return self.reset + self.dead_lettered
+
 
 def _predicates(settings: Settings, now: datetime) -> tuple[Any, Any]:
     cutoff = now - timedelta(seconds=settings.outbox_stuck_after_seconds)

@@ -55,6 +55,10 @@ class ScheduledRetrainsResult(BaseModel):
     skipped_models: list[SkippedModel] = Field(default_factory=list, alias="skippedModels")
     errors: list[TenantError] = Field(default_factory=list)
 
+    @property
+    def rows_affected(self) -> int:
+        return self.enqueued
+
 
 def _candidates():
     return (AlgorithmModel.status == "active", AlgorithmModel.auto_learn.is_(True),
