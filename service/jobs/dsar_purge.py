@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from sqlalchemy import bindparam, delete, select, text
 from sqlalchemy.orm import Session
 
@@ -71,6 +71,7 @@ class TenantPurge(_Model):
     blobs_deleted: int = Field(0, alias="blobsDeleted")
     errors: list[str] = Field(default_factory=list)
     held: list[str] = Field(default_factory=list)
+    _blobs_attempted: int = PrivateAttr(0)
 
 
 class DsarPurgeResult(_Model):
@@ -118,8 +119,8 @@ def run(session: Session, settings: Settings, now: datetime) -> DsarPurgeResult:
             log.info("dsar-purge: tenant %s skipped: no usable retention config (held=%s)", tenant_id, held)
             continue
         entry = TenantPurge(tenant_id=tenant_id, retention_days=days, held=held)
-        attempted = _purge_tenant(session, settings, store, store_error, entry, now - timedelta(days=days))
-        result.total_blobs_attempted += attempted
+        _purge_tenant(session, settings, store, store_error, entry, now - timedelta(days=days))
+        result.total_blobs_attempted += entry._blobs_attempted
         _audit(session, entry, now)
         result.per_tenant.append(entry)
     result.ok = not any(t.errors for t in result.per_tenant)
@@ -142,8 +143,8 @@ def _purge_tenant(
     store_error: str | None,
     entry: TenantPurge,
     cutoff: datetime,
-) -> int:
-    """Purge one tenant's expired rows into ``entry``; return the number of blob deletes attempted."""
+) -> None:
+    """Purge one tenant's expired rows, recording counts and errors in ``entry``."""
     batch = settings.delete_batch_size
     for data_class, model, attr in _ROW_TABLES:
         if data_class in entry.held:
@@ -157,17 +158,16 @@ def _purge_tenant(
             log.warning("dsar-purge: tenant %s: %s purge failed: %s", entry.tenant_id, attr, _err(exc))
 
     if DATA_CLASS_AI_ATTACHMENTS in entry.held:
-        return 0
+        return
     if store is None:
         entry.errors.append(f"aiAttachments: {store_error}")
-        return 0
+        return
     try:
-        return _purge_attachments(session, store, entry, cutoff, batch)
+        _purge_attachments(session, store, entry, cutoff, batch)
     except Exception as exc:  # noqa: BLE001
         session.rollback()
         entry.errors.append(f"aiAttachments: {_err(exc)}")
         log.warning("dsar-purge: tenant %s: attachment purge failed: %s", entry.tenant_id, _err(exc))
-        return 0
 
 
 # One batch: the LIMIT-ed subselect picks at most :n expired rows of the tenant through the
@@ -206,8 +206,7 @@ def delete_expired(session: Session, model: Any, tenant_id: str, cutoff: datetim
             return total
 
 
-def _purge_attachments(session: Session, store: Store, entry: TenantPurge, cutoff: datetime, batch: int) -> int:
-    attempted = 0
+def _purge_attachments(session: Session, store: Store, entry: TenantPurge, cutoff: datetime, batch: int) -> None:
     # keyset over ids, so rows kept back (blob delete failed) are not selected again in this run
     after_id = 0
     while True:
@@ -226,7 +225,7 @@ def _purge_attachments(session: Session, store: Store, entry: TenantPurge, cutof
             break
         after_id = rows[-1].id
         keys = {r.storage_key for r in rows}
-        attempted += len(keys)
+        entry._blobs_attempted += len(keys)
         report = store.delete_many(sorted(keys))
         for key in report.missing:
             log.info("dsar-purge: tenant %s: blob %s already gone; deleting its row", entry.tenant_id, key)
@@ -256,7 +255,6 @@ def _purge_attachments(session: Session, store: Store, entry: TenantPurge, cutof
             entry.ai_attachments += res.rowcount or 0
         if len(rows) < batch:
             break
-    return attempted
 
 
 def _audit(session: Session, entry: TenantPurge, now: datetime) -> None:
@@ -286,8 +284,11 @@ def _field(alias: str) -> str:
 
 
 def _err(exc: BaseException) -> str:
+    """``Type: first 300 characters``, with every registered secret scrubbed (it goes in the body)."""
+    from service.logging import redact
+
     text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
+    return redact(f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__)
 
 
 # --------------------------------------------------------------------------------------------------
