@@ -9,6 +9,9 @@ from pathlib import Path
 import duckdb
 import fsspec
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from service import storage
@@ -244,3 +247,26 @@ def test_http_route(session, settings, now):
     assert [set(t) for t in body["tenants"]] == [{"tenantId", "tenantName", "exported", "filePath"}] * 2
     assert all((root(settings) / t["filePath"]).is_file() for t in body["tenants"])
     assert client.post("/api/v1/cron/export-interactions", headers=auth).json()["totalExported"] == 0
+
+
+_examples = iter(range(1, 10_000))
+
+
+@hsettings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(offsets=st.lists(st.integers(0, 4), min_size=1, max_size=20), batch=st.integers(2, 7))
+def test_every_row_exported_exactly_once_whatever_the_batch_edges(session, settings, now, monkeypatch,
+                                                                   offsets, batch):
+    """Many rows share each timestamp; whatever the batch size, each row lands in exactly one file."""
+    monkeypatch.setattr(ex, "BATCH_SIZE", batch)
+    tid = f"p{next(_examples)}"
+    session.add(Tenant(id=tid, name=tid))
+    session.flush()
+    base = now - timedelta(days=1)
+    for i, off in enumerate(offsets):
+        ts = base + timedelta(milliseconds=off)
+        session.add(InteractionHistory(tenant_id=tid, customer_id=f"c{i}", interaction_type="click",
+                                       occurred_at=ts, created_at=ts))
+    session.commit()
+    for _ in range(len(offsets) // batch + 2):
+        ex.run(session, settings, now)
+    assert [r[0] for r in read_back(settings, tid)] == ids(session, tid)
