@@ -4,7 +4,9 @@ A reporter turns a list of :class:`FileReport` (one per checked input) into text
 the CLI's ``--error-format`` choices.
 
 * text: ``[file:line: ]severity: path: message [check]``, one line per problem.
-* json: ``{"status": "ok"|"fail", "problems": [{"file", "path", "line", "check", "severity", "message"}]}``.
+* json: ``{"status": "ok"|"fail", "problems": [{"file", "path", "line", "column", "check", "severity",
+  "message", "input"}]}``; ``file``/``line`` say where the value was set, ``input`` which checked file
+  the problem belongs to (``check`` mode; also ``"inputs": [{"input", "status"}]`` there).
 * github: ``::error file=F,line=L,title=T::path: message`` (``%``, CR and LF escaped in the message;
   also ``:`` and ``,`` in properties), one ``::group::`` per file when there are several.
 """
@@ -72,8 +74,11 @@ def _json(reports: list[FileReport], strict: bool = False) -> str:
         for f in report.findings:
             p = f.problem
             problems.append({"file": f.file, "path": p.path, "line": f.line, "column": f.column, "check": p.check,
-                             "severity": p.severity, "message": p.message})
-    return json.dumps({"status": status(reports, strict), "problems": problems}, indent=2) + "\n"
+                             "severity": p.severity, "message": p.message, "input": report.name})
+    out: dict = {"status": status(reports, strict), "problems": problems}
+    if any(r.name for r in reports):
+        out["inputs"] = [{"input": r.name, "status": status([r], strict)} for r in reports]
+    return json.dumps(out, indent=2) + "\n"
 
 
 def _github(reports: list[FileReport], strict: bool = False) -> str:

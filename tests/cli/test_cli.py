@@ -123,6 +123,7 @@ def test_error_format_json(run, tmp_path):
         "message": 'unknown key "shedule"; did you mean `schedule`? allowed keys: activeDeadlineSeconds, '
                    "backoffLimit, concurrencyPolicy, enabled, failedJobsHistoryLimit, path, resources, schedule, "
                    "startingDeadlineSeconds, successfulJobsHistoryLimit, suspend, timeZone",
+        "input": None,
     }
     ok = run("--error-format", "json", "-f", EXAMPLES / "valid" / "prod.yaml")
     assert ok.returncode == 0
@@ -145,7 +146,9 @@ def test_error_format_github_escapes(run, tmp_path):
 def test_check_many_files_one_report_each(run, tmp_path):
     proc = run("check", EXAMPLES / "valid", "--error-format", "json")
     assert proc.returncode == 0, proc.stdout
-    assert json.loads(proc.stdout)["status"] == "ok"
+    report = json.loads(proc.stdout)
+    assert report["status"] == "ok"
+    assert [i["status"] for i in report["inputs"]] == ["ok"] * len(list((EXAMPLES / "valid").glob("*.yaml")))
     proc = run("check", EXAMPLES / "valid" / "prod.yaml", EXAMPLES / "invalid" / "dow-7.yaml",
                EXAMPLES / "invalid" / "never-fires.yaml")
     assert proc.returncode == 1
@@ -255,3 +258,23 @@ def test_check_with_a_shared_base_layer(run, tmp_path):
     fixed = tmp_path / "fixed.yaml"
     fixed.write_text("cron:\n  timeZone: Europe/Berlin\n")
     assert run("check", "-f", base, fixed).returncode == 0
+
+
+def test_add_route_refuses_a_broken_values_file(run, tmp_path):
+    f = tmp_path / "values.yaml"
+    f.write_text("cron:\n  schedules: [\n")
+    proc = run("add-route", "dsar-purge", "--schedule", "0 3 * * *", "-f", f)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"render-values: error: {f}:3:1: ")
+    assert f.read_text() == "cron:\n  schedules: [\n"
+
+
+def test_add_route_updates_an_existing_entry(run, tmp_path):
+    f = tmp_path / "values.yaml"
+    f.write_text("cron:\n  schedules:\n    dsarPurge:  # nightly\n      schedule: \"0 2 * * *\"\n"
+                 "      path: /api/v1/cron/dsar-purge\n      activeDeadlineSeconds: 900\n")
+    proc = run("add-route", "dsar-purge", "--schedule", "30 1 * * *", "-f", f)
+    assert proc.returncode == 0, proc.stderr
+    assert "updated cron.schedules.dsarPurge" in proc.stderr
+    assert f.read_text() == ("cron:\n  schedules:\n    dsarPurge:  # nightly\n      schedule: \"30 1 * * *\"\n"
+                             "      path: /api/v1/cron/dsar-purge\n      activeDeadlineSeconds: 900\n")

@@ -32,10 +32,13 @@ def test_json_status_and_shape():
     ok = FileReport("a.yaml", [Finding(WARN)])
     assert json.loads(render("json", [ok])) == {"status": "ok", "problems": [
         {"file": None, "path": WARN.path, "line": None, "column": None, "check": "job-suspended",
-         "severity": "warning", "message": WARN.message}]}
+         "severity": "warning", "message": WARN.message, "input": "a.yaml"}],
+        "inputs": [{"input": "a.yaml", "status": "ok"}]}
     assert status([ok], strict=True) == "fail"
     bad = FileReport("b.yaml", [Finding(ERR, "b.yaml", 2)])
-    assert json.loads(render("json", [ok, bad]))["status"] == "fail"
+    both = json.loads(render("json", [ok, bad]))
+    assert both["status"] == "fail"
+    assert both["inputs"] == [{"input": "a.yaml", "status": "ok"}, {"input": "b.yaml", "status": "fail"}]
 
 
 def test_github_annotations_and_groups():
