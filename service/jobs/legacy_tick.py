@@ -36,7 +36,10 @@ or time zone parks the schedule: ``next_run_at = null``, ``last_status = 'invali
 counted in ``failed`` (a parked schedule stays parked until it is edited). A schedule with no
 ``next_run_at`` is not due.
 
-Each tenant is one transaction; one tenant's failure is reported in ``errors``, the others continue.
+A rule that cannot be evaluated (unknown metric or operator, window < 1 minute, no finite
+threshold) is checked before anything is written, skipped and reported in ``errors`` as
+``"alert rule <id>: ..."``; the tenant's other rules and its report schedules still run. Each tenant is one transaction; a tenant-level failure is
+reported in ``errors`` and the other tenants continue.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from service.config import Settings
-from service.jobs._tenant_loop import TenantError, for_each_tenant, tenant_ids
+from service.jobs._tenant_loop import TenantError, error_text, for_each_tenant, tenant_ids
 from service.models import (
     AlertRule,
     AuditLog,
@@ -174,13 +177,20 @@ def _channel_name(channel: Any) -> str | None:
     return None if channel is None else str(channel)
 
 
-def _evaluate_rule(session: Session, rule: AlertRule, now: datetime) -> bool:
+def _validate_rule(rule: AlertRule) -> None:
+    if rule.metric not in METRICS:
+        raise ValueError(f"alert_rules.metric {rule.metric!r} is not one of {', '.join(METRICS)}")
+    if rule.operator not in OPERATORS:
+        raise ValueError(f"alert_rules.operator {rule.operator!r} is not one of {', '.join(OPERATORS)}")
     if rule.window_minutes is None or rule.window_minutes < 1:
-        raise ValueError(f"alert_rules[{rule.id}].window_minutes must be >= 1, got {rule.window_minutes!r}")
+        raise ValueError(f"alert_rules.window_minutes must be >= 1, got {rule.window_minutes!r}")
+    if rule.threshold is None or not math.isfinite(rule.threshold):
+        raise ValueError(f"alert_rules.threshold must be a finite number, got {rule.threshold!r}")
+
+
+def _evaluate_rule(session: Session, rule: AlertRule, now: datetime) -> bool:
     width = timedelta(minutes=rule.window_minutes)
     observed = compute_metric(session, rule.tenant_id, rule.metric, now - width, now)
-    if rule.operator not in OPERATORS:
-        raise ValueError(f"alert_rules[{rule.id}].operator {rule.operator!r} is not one of {', '.join(OPERATORS)}")
     rule.last_value = observed
     if observed is None:
         return False
@@ -238,12 +248,17 @@ def _run_report(session: Session, sched: ReportSchedule, now: datetime) -> bool:
     return True
 
 
-def _tenant(session: Session, tenant_id: str, now: datetime) -> dict[str, int]:
-    out = {"evaluated": 0, "fired": 0, "due": 0, "ran": 0, "failed": 0}
+def _tenant(session: Session, tenant_id: str, now: datetime) -> dict[str, Any]:
+    out: dict[str, Any] = {"evaluated": 0, "fired": 0, "due": 0, "ran": 0, "failed": 0, "rule_errors": []}
     rules = session.scalars(select(AlertRule).where(AlertRule.tenant_id == tenant_id, AlertRule.enabled.is_(True))
                             .order_by(AlertRule.id)).all()
     for rule in rules:
         out["evaluated"] += 1
+        try:
+            _validate_rule(rule)  # before any write: a broken rule costs only itself
+        except ValueError as exc:
+            out["rule_errors"].append(f"alert rule {rule.id}: {error_text(exc)}")
+            continue
         out["fired"] += int(_evaluate_rule(session, rule, now))
     due = session.scalars(select(ReportSchedule).where(
         ReportSchedule.tenant_id == tenant_id, ReportSchedule.enabled.is_(True),
@@ -262,13 +277,15 @@ def _tenant(session: Session, tenant_id: str, now: datetime) -> dict[str, int]:
 def run(session: Session, settings: Settings, now: datetime) -> TickResult:
     ids = tenant_ids(session, active_only=True)
     done, errors = for_each_tenant(session, ids, lambda tid: _tenant(session, tid, now), job="tick")
-    result = TickResult(ok=not errors, tenants=len(ids), errors=errors)
-    for d in done.values():
+    result = TickResult(tenants=len(ids), errors=errors)
+    for tid, d in done.items():
+        result.errors.extend(TenantError(tenant_id=tid, error=e) for e in d["rule_errors"])
         result.alerts.evaluated += d["evaluated"]
         result.alerts.fired += d["fired"]
         result.reports.due += d["due"]
         result.reports.ran += d["ran"]
         result.reports.failed += d["failed"]
+    result.ok = not result.errors
     return result
 
 

@@ -220,25 +220,39 @@ def test_report_next_run_across_dst_in_time_zone(session, settings):
     assert session.get(ReportSchedule, "ny").next_run_at == datetime(2026, 3, 8, 13, 0, tzinfo=UTC)
 
 
-def test_one_tenant_failing_does_not_stop_the_others(session, settings, now):
-    for t in ("t1", "t3"):
+def test_one_tenant_failing_does_not_stop_the_others(session, settings, now, monkeypatch):
+    for t in ("t1", "t2", "t3", "t4"):
         _seed_alerts(session, now, t)
         _seed_reports(session, now, t)
-    # t2's rule has a metric the tick does not know: the tenant fails, its report schedules are untouched
-    session.add(Tenant(id="t2", name="t2"))
+    # t2 has a rule with a metric the tick does not know: only that rule fails (savepoint)
     session.add(_rule("t2-bad", "happiness", "gt", 1.0, "t2"))
     session.commit()
-    _seed_reports(session, now, "t2")
+    real = tick._run_report
+
+    def flaky(s, sched, n):  # t4 fails as a whole, mid-way through its report schedules
+        if sched.id == "t4-weekly":
+            raise RuntimeError("report store unavailable")
+        return real(s, sched, n)
+
+    monkeypatch.setattr(tick, "_run_report", flaky)
     body = tick.run(session, settings, now).model_dump(mode="json", by_alias=True)
     session.commit()
-    assert body["ok"] is False and body["tenants"] == 3
-    assert body["errors"] == [{"tenantId": "t2", "error": "ValueError: alert_rules.metric 'happiness' is not one of "
-                                                          "acceptance_rate, ctr, revenue, selection_frequency, "
-                                                          "latency_p99, degraded_scoring_rate"}]
-    assert body["alerts"] == {"evaluated": 14, "fired": 10}
-    assert body["reports"] == {"due": 10, "ran": 6, "failed": 4}
+    assert body["ok"] is False and body["tenants"] == 4
+    assert body["errors"] == [
+        {"tenantId": "t4", "error": "RuntimeError: report store unavailable"},
+        {"tenantId": "t2", "error": "alert rule t2-bad: ValueError: alert_rules.metric 'happiness' is not one of "
+                                    "acceptance_rate, ctr, revenue, selection_frequency, latency_p99, "
+                                    "degraded_scoring_rate"},
+    ]
+    assert body["alerts"] == {"evaluated": 22, "fired": 15}  # t1, t2 (7 + the bad one), t3
+    assert body["reports"] == {"due": 15, "ran": 9, "failed": 6}
     session.expire_all()
-    assert session.get(ReportSchedule, "t2-weekly").last_run_at is None
+    assert session.get(ReportSchedule, "t2-weekly").last_run_at == now  # t2's other work went on
+    assert session.get(AlertRule, "t2-p99").last_fired_at == now
+    assert session.get(AlertRule, "t2-bad").last_fired_at is None
+    assert session.get(ReportSchedule, "t4-hourly").last_run_at is None  # t4 rolled back as a whole
+    assert session.get(AlertRule, "t4-p99").last_fired_at is None
+    assert session.scalars(select(Notification).where(Notification.tenant_id == "t4")).all() == []
     assert session.get(ReportSchedule, "t1-weekly").last_run_at == now
 
 
