@@ -107,9 +107,9 @@ def run(values: dict, *, release_name: str = "kaireon", chart=None) -> list[Prob
         out.extend(_job(job))
         other = seen_names.get(job.name)
         if other is not None:
-            out.append(Problem(f"cron.schedules.{job.key}", f"renders the CronJob name {_q(job.name)}, already used by "
-                               f"cron.schedules.{other}; allowed: keys whose kebab-case forms differ",
-                               ERROR, "cronjob-name-unique"))
+            # the chart's own `fail` says the same (chart/templates/cronjobs.yaml)
+            out.append(Problem(f"cron.schedules.{job.key}", f"CronJob name {_q(job.name)} is already used by "
+                               f"cron.schedules.{other}; rename one of the keys", ERROR, "cronjob-name-unique"))
         seen_names.setdefault(job.name, job.key)
     return out
 

@@ -48,7 +48,7 @@ RULES = [
                  'error', id='time_zone_3'),
     pytest.param('cronjob-name-unique', 'strict', "cron:\n  schedules:\n    a-b: {schedule: '@daily', path: /x}\n    aB: {schedule: '@daily', path: /y}\n",
                  'cron.schedules.aB',
-                 'renders the CronJob name "kaireon-a-b", already used by cron.schedules.a-b; allowed: keys whose kebab-case forms differ',
+                 'CronJob name "kaireon-a-b" is already used by cron.schedules.a-b; rename one of the keys',
                  'error', id='cronjob_name_unique'),
     pytest.param('int-field', 'loose', 'cron:\n  successfulJobsHistoryLimit: -1\n',
                  'cron.successfulJobsHistoryLimit',
@@ -244,3 +244,24 @@ def test_render_failure_is_reported_not_raised():
 ])
 def test_min_period(expr, seconds):
     assert min_period_seconds(parse_schedule(expr)) == seconds
+
+
+@pytest.mark.helm
+def test_name_collision_message_is_the_charts_own(tmp_path):
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    helms = [h for h in ("helm3", "helm4") if (root / ".tools" / h).exists()]
+    if not helms:
+        pytest.skip("helm binaries missing")
+    case = root / "tests" / "examples" / "invalid" / "name-collision.yaml"
+    from kaireon_chart.values import load_values
+
+    [problem] = [p for p in validate(load_values([str(case)], chart=CHART), chart=CHART, kube_schema=False)
+                 if p.check == "cronjob-name-unique"]
+    for helm in helms:
+        proc = subprocess.run([str(root / ".tools" / helm), "template", "kaireon", str(root / "chart"), "-f", str(case)],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode != 0
+        assert str(problem) in proc.stderr, (helm, proc.stderr)
