@@ -217,3 +217,13 @@ def test_generated_set_string_over_set_matches_helm(strings, sets, helms, vchart
     ours = _ours(chart_defaults, set_values=sets, set_string=strings)
     _agree(ours, {helm: _run_helm(hv, helm, vchart, set_values=sets, set_string=strings) for helm in helms},
            (sets, strings))
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text(alphabet="ab0=,.[]{}\\ \"-1:", max_size=24), mode=st.sampled_from(["set", "string", "json"]))
+def test_parsers_never_crash(text, mode):
+    parse = {"set": strvals.parse_set, "string": strvals.parse_set_string, "json": strvals.parse_set_json}[mode]
+    try:
+        assert isinstance(parse(text), dict)
+    except strvals.StrvalsError:
+        pass
