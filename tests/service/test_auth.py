@@ -208,8 +208,9 @@ def test_legacy_tick_header_set(settings, calls):
         ("", "", "x-cron-token", "", 503),
     ],
 )
-def test_legacy_secret_sources(settings, calls, token, secret, header, value, status):
-    client = _client(settings, cron_token=token, cron_secret=secret)
+def test_legacy_secret_sources(sqlite_settings, sqlite_calls, token, secret, header, value, status):
+    calls = sqlite_calls
+    client = _client(sqlite_settings, cron_token=token, cron_secret=secret)
     resp = client.post("/api/cron/tick", headers={header: value})
     assert resp.status_code == status, resp.text
     assert calls == ([LEGACY_ROUTE] if status == 200 else [])
