@@ -250,8 +250,12 @@ class Origins:
     set_flags: list[tuple[str, dict]] = field(default_factory=list)  # (flag text, parsed map)
 
     def find(self, path: str) -> tuple[str | None, int | None]:
-        """(file, 1-based line) of the last input that sets ``path`` (or a parent of it); else (None, None)."""
-        keys = path.split(".") if path else []
+        """(file, 1-based line) of the last input that sets ``path`` (or a parent of it); else (None, None).
+
+        ``path`` is dotted with list indexes in brackets: ``cron.schedules.cleanup.schedule``,
+        ``api.env[0].value``.
+        """
+        keys = _path_tokens(path)
         for flag, parsed in reversed(self.set_flags):
             if _has_path(parsed, keys):
                 return flag, None
@@ -261,10 +265,18 @@ class Origins:
                 return name, line
         return None, None
 
-    def _line(self, name: str, text: str, keys: list[str]) -> int | None:
+    def _line(self, name: str, text: str, keys: list) -> int | None:
         node = _compose(text)
         line = None
         for key in keys:
+            if isinstance(key, int):
+                if not isinstance(node, yaml.SequenceNode):
+                    return line
+                if key >= len(node.value):
+                    return None
+                node = node.value[key]
+                line = node.start_mark.line + 1
+                continue
             if not isinstance(node, yaml.MappingNode):
                 return line  # a prefix set to a scalar or list covers the whole path
             for knode, vnode in node.value:
@@ -276,6 +288,13 @@ class Origins:
         return line
 
 
+_TOKEN = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+def _path_tokens(path: str) -> list:
+    return [int(m.group(1)) if m.group(1) is not None else m.group(2) for m in _TOKEN.finditer(path or "")]
+
+
 @lru_cache(maxsize=64)
 def _compose(text: str):
     """The YAML node tree of a values text (cached: the chart's values.yaml is looked up for every file)."""
@@ -285,9 +304,16 @@ def _compose(text: str):
         return None
 
 
-def _has_path(data, keys: list[str]) -> bool:
+def _has_path(data, keys: list) -> bool:
     node = data
     for i, key in enumerate(keys):
+        if isinstance(key, int):
+            if not isinstance(node, list):
+                return i > 0
+            if key >= len(node):
+                return False
+            node = node[key]
+            continue
         if not isinstance(node, dict):
             return i > 0  # a prefix set to a scalar or list covers the whole path
         if key not in node:

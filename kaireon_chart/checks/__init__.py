@@ -33,6 +33,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     secrets.ID: (ERROR, "no plaintext secret in cron values or api.env"),
     "path": (ERROR, "path is required and has nothing a shell could interpret"),
     "render": (ERROR, "the values render (helm would fail the same way)"),
+    "values-file": (ERROR, "check: the values file is readable, valid YAML and a map (exit 2 otherwise)"),
     "kube-schema": (ERROR, "the rendered CronJob is valid against the Kubernetes OpenAPI schema (strict)"),
     "starting-deadline-short": (WARNING, "startingDeadlineSeconds under 10 may skip runs (the controller checks every 10 s)"),
     "forbid-skips-runs": (WARNING, "under Forbid, activeDeadlineSeconds longer than the schedule's period skips runs"),

@@ -168,6 +168,16 @@ def test_origins_find_lines(tmp_path):
     assert origins.find("cron.schedules.other") == (None, None)
 
 
+def test_origins_find_list_items(tmp_path):
+    f = tmp_path / "env.yaml"
+    f.write_text("api:\n  env:\n    - name: A\n      value: x\n    - name: DATABASE_PASSWORD\n      value: hunter2\n")
+    origins = Origins()
+    user_values(files=[f], set_values=["api.env[0].name=B"], origins=origins)
+    assert origins.find("api.env[1].value") == (str(f), 6)
+    assert origins.find("api.env[0].name") == ("--set api.env[0].name=B", None)
+    assert origins.find("api.env[5].value") == (None, None)
+
+
 _plain_scalar = st.one_of(
     st.from_regex(r"[-+]?(0[xob])?[0-9a-fA-F_]{1,6}(\.[0-9_]{0,3})?([eE][-+]?[0-9]{1,2})?", fullmatch=True),
     st.sampled_from(["y", "Y", "n", "NO", "on", "Off", "TRUE", "tRUE", "~", "null", "Null", "nULL", ".5", "5.",
