@@ -33,7 +33,11 @@ examples:
 
 Problems are one line each, `<dotted.values.path>: <what is wrong>; <what is allowed>`, prefixed by
 the file and line that set the value when known. Problem reports go to stderr (stdout carries the
-manifests).
+manifests). `--list-checks` prints every check id.
+
+environment:
+  KAIREON_CHART_CACHE=0       do not cache the schema layers' results (default: cached on disk)
+  KAIREON_CHART_CACHE_DIR=D   where to cache them (default: $XDG_CACHE_HOME/kaireon-chart)
 
 {EXIT_CODES}
 """
