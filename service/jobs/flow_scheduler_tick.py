@@ -120,8 +120,9 @@ def run(session: Session, settings: Settings, now: datetime) -> FlowTickResult:
         try:
             compiled = compile_pipeline_schedule(schedule, created_at)
             occurrence = evaluator.due_occurrence(compiled, last_run_at)
-        except ScheduleError as exc:
-            log.warning("flow-scheduler-tick: pipeline %s (tenant %s) skipped: %s", pid, tid, exc)
+        except Exception as exc:  # noqa: BLE001 - ScheduleError, or anything a parser throws: skip it
+            reason = exc if isinstance(exc, ScheduleError) else f"{type(exc).__name__}: {exc}"
+            log.warning("flow-scheduler-tick: pipeline %s (tenant %s) skipped: %s", pid, tid, reason)
             results.append(PipelineResult.model_construct(pipeline_id=pid, tenant_id=tid, fired=False,
                                                           status=STATUS_MALFORMED))
             continue

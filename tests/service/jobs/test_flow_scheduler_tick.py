@@ -151,6 +151,23 @@ def test_bulk_failure_falls_back_and_one_pipeline_failing_does_not_stop_the_othe
     assert [r["pipelineId"] for r in retry["results"] if r["fired"]] == ["interval-due"]
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # pure logic/HTTP wiring: SQLite is enough
+def test_an_unexpected_parser_error_skips_only_that_pipeline(session, settings, now, monkeypatch):
+    session.add_all(_pipelines(now))
+    session.commit()
+    real = flow.compile_pipeline_schedule
+
+    def exploding(schedule, created_at=None):
+        if schedule.get("minutes") == 1440:
+            raise OverflowError("date value out of range")
+        return real(schedule, created_at)
+
+    monkeypatch.setattr(flow, "compile_pipeline_schedule", exploding)
+    body = flow.run(session, settings, now).model_dump(by_alias=True)
+    assert (body["due"], body["dispatched"], body["failed"]) == (5, 5, 0)
+    assert {"pipelineId": "interval-never", "tenantId": "acme", "fired": False, "status": 422} in body["results"]
+
+
 def test_many_pipelines_tick_in_bulk(session, settings, now):
     rows = []
     for i in range(2000):
