@@ -10,8 +10,9 @@ Flow of one run:
 2. take the run lease (:mod:`service.lease`); a live holder -> 200 ``{"ok": true, "skipped":
    "already running"}`` (``flow-scheduler-tick``: ``{"skipped": true}``, as the platform documents);
 3. run the job in a fresh session while a heartbeat thread renews the lease every ttl/3 seconds;
-   long jobs may also call :func:`heartbeat` between batches (it renews at once and raises
-   :class:`LeaseLost` if the lease was taken over, so a stalled run stops instead of running twice);
+   long jobs may also call :func:`heartbeat` between batches (it renews at most every
+   min(ttl/10, 30 s) and raises :class:`LeaseLost` once the lease was taken over, so a stalled run
+   stops instead of running next to its successor);
 4. commit (jobs may have committed their own batches already), or roll back on any exception;
 5. release the lease, write one ``audit_log`` row ``cron.<route>`` (outcome, counts, duration, run
    id, trigger) in its own transaction, update metrics, log one JSON line.
@@ -29,7 +30,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -103,16 +104,41 @@ class RunContext:
     trigger: str
     lease: leases.Lease
     _renew: Callable[[], bool]
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    min_interval: timedelta = timedelta(seconds=0)
     lost: threading.Event = field(default_factory=threading.Event)
+    last_renewed: datetime | None = None
+
+    def renew_now(self) -> bool:
+        """One renewal; False (and ``lost`` set) when the lease has been taken over."""
+        ok = self._renew()
+        if ok:
+            self.last_renewed = self.clock()
+        else:
+            self.lost.set()
+        return ok
 
     def heartbeat(self) -> None:
-        """Renew the lease now; raise LeaseLost if it has been taken over."""
-        if self.lost.is_set() or not self._renew():
-            self.lost.set()
-            raise LeaseLost(
-                f"the run lease of {self.route} expired and was taken over; stopping this run",
-                job=self.route, run_id=self.run_id,
-            )
+        """Renew the lease (at most once per ``min_interval``); raise LeaseLost if it was taken over.
+
+        Cheap to call after every batch. A renewal that fails for a transient reason (database busy)
+        is logged and left to the background renewer; only a lease that is provably lost stops the run.
+        """
+        if not self.lost.is_set():
+            now = self.clock()
+            if self.last_renewed is not None and now - self.last_renewed < self.min_interval:
+                return
+            try:
+                if self.renew_now():
+                    return
+            except Exception as exc:  # noqa: BLE001 - transient: the background renewer retries
+                log_event(log, logging.WARNING, "lease renewal failed", route=self.route, run_id=self.run_id,
+                          error=error_detail(exc))
+                return
+        raise LeaseLost(
+            f"the run lease of {self.route} expired and was taken over; stopping this run",
+            job=self.route, run_id=self.run_id,
+        )
 
 
 _current: contextvars.ContextVar[RunContext | None] = contextvars.ContextVar("kaireon_run", default=None)
@@ -152,8 +178,7 @@ class _Heartbeat(threading.Thread):
     def run(self) -> None:
         while not self.stopped.wait(self.interval):
             try:
-                if not self.ctx._renew():
-                    self.ctx.lost.set()
+                if not self.ctx.renew_now():
                     log_event(log, logging.ERROR, "run lease lost", route=self.ctx.route, run_id=self.ctx.run_id)
                     return
             except Exception as exc:  # noqa: BLE001 - a failed renewal is retried next interval
@@ -213,7 +238,9 @@ class Runner:
     def _run_leased(self, route: str, run_fn: Callable[..., Any], lease: leases.Lease, now: datetime,
                     trigger: str) -> RunOutcome:
         run_id = lease.run_id
-        ctx = RunContext(route=route, run_id=run_id, trigger=trigger, lease=lease, _renew=self._renewer(lease))
+        ctx = RunContext(route=route, run_id=run_id, trigger=trigger, lease=lease, _renew=self._renewer(lease),
+                         clock=self.clock, min_interval=timedelta(seconds=min(self.ttl / 10.0, 30.0)),
+                         last_renewed=now)
         hb = _Heartbeat(ctx, max(self.ttl / 3.0, 0.5))
         token = _current.set(ctx)
         gauge = self.metrics.running.labels(route=route)

@@ -154,3 +154,23 @@ def test_job_heartbeat_renews_and_detects_takeover(settings, engine, fake_job, n
     assert resp.json()["error"] == "lease_lost"
     # the thief's lease is untouched by the loser's release
     assert leases.current(engine, "dsar-purge").owner == "thief"
+
+
+def test_heartbeat_is_rate_limited(settings, engine, fake_job, now):
+    """Jobs call heartbeat() after every batch; it writes at most once per min(ttl/10, 30 s)."""
+    clock = {"t": now}
+    renewed = []
+
+    def job(session, st, n):
+        for seconds in (1, 2, 29, 31, 32, 62):
+            clock["t"] = now + timedelta(seconds=seconds)
+            heartbeat()
+            renewed.append(leases.current(engine, "siem-ship").renewed_at)
+        return Done(processed=0)
+
+    fake_job("siem-ship", job)
+    client = TestClient(create_app(settings, clock=lambda: clock["t"]))
+    assert client.post("/api/v1/cron/siem-ship", headers=AUTH).status_code == 200
+    assert settings.lease_ttl_seconds >= 300  # min interval = 30 s
+    assert renewed == [now, now, now, now + timedelta(seconds=31), now + timedelta(seconds=31),
+                       now + timedelta(seconds=62)]
