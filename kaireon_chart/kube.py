@@ -95,13 +95,23 @@ def parse_version(text: str | None) -> tuple[int, int]:
     return [v for v in versions if v <= wanted][-1]
 
 
+def _schema_dir(version: tuple[int, int]) -> Path:
+    return next(_schema_root().glob(f"v{version[0]}.{version[1]}.*-local-strict"))
+
+
+def _schema_stamp(version: tuple[int, int]) -> str:
+    """The bundled schema in use (directory and its definitions file's mtime/size), for cache keys."""
+    directory = _schema_dir(version)
+    st = (directory / "_definitions.json").stat()
+    return f"{directory}:{st.st_mtime_ns}:{st.st_size}"
+
+
 @lru_cache(maxsize=4)
 def _validator(version: tuple[int, int]):
     import jsonschema
     from referencing import Registry, Resource
 
-    root = _schema_root()
-    directory = next(root.glob(f"v{version[0]}.{version[1]}.*-local-strict"))
+    directory = _schema_dir(version)
     schema = json.loads((directory / "cronjob-batch-v1.json").read_text(encoding="utf-8"))
     definitions = json.loads((directory / "_definitions.json").read_text(encoding="utf-8"))
     registry = Resource.from_contents(schema) @ Registry()
@@ -114,7 +124,7 @@ def validate_manifests(manifests: list[dict], kube_version: str | None = None) -
     from .checks import cache
 
     version = parse_version(kube_version)
-    cache_key = cache.key("kube-openapi", list(version), manifests)
+    cache_key = cache.key("kube-openapi", _schema_stamp(version), cache.package_stamp("jsonschema"), manifests)
     cached = cache.get(cache_key)
     if cached is not None:
         return [KubeIssue(index, tuple(path), message) for index, path, message in cached]

@@ -61,7 +61,7 @@ def check(values: dict, schema: dict) -> list[SchemaIssue]:
         return []
     from .checks import cache
 
-    cache_key = cache.key("values-schema", schema, values)
+    cache_key = cache.key("values-schema", cache.package_stamp("jsonschema"), schema, values)
     cached = cache.get(cache_key)
     if cached is not None:
         return [SchemaIssue(*item) for item in cached]

@@ -30,6 +30,19 @@ def _dir() -> Path:
     return Path(base) / "kaireon-chart"
 
 
+def package_stamp(name: str) -> str:
+    """Identifies the installed version of a package without importing it (path, mtime, size)."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec else None
+        st = os.stat(origin) if origin else None
+    except (ImportError, OSError, ValueError):
+        return f"{name}:missing"
+    return f"{origin}:{st.st_mtime_ns}:{st.st_size}" if st else f"{name}:missing"
+
+
 def key(layer: str, *parts) -> str:
     text = json.dumps([LAYER_VERSION, layer, *parts], sort_keys=True, default=repr, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
