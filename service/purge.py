@@ -1,7 +1,7 @@
 """Batched deletes: many short transactions instead of one long one.
 
 Neither PostgreSQL nor stock SQLite has ``DELETE ... LIMIT``; the portable form is
-``DELETE FROM t WHERE id IN (SELECT id FROM t WHERE <where> ORDER BY id LIMIT :n)``. Each batch is
+``DELETE FROM t WHERE id IN (SELECT id FROM t WHERE <where> LIMIT :n)``. Each batch is
 committed on its own, so a purge of millions of rows never holds one long lock (PostgreSQL) or the
 single writer slot (SQLite) for long, and an interrupted purge simply resumes on the next run (the
 predicate still selects what is left).
@@ -9,7 +9,7 @@ predicate still selects what is left).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, select
@@ -42,6 +42,7 @@ def delete_in_batches(
     *,
     max_batches: int | None = None,
     on_batch: Callable[[int], None] | None = None,
+    order_by: Sequence[Any] = (),
 ) -> int:
     """Delete every ``model`` row matching ``where`` in batches of ``batch_size``; return the count.
 
@@ -49,14 +50,19 @@ def delete_in_batches(
     session (each batch is committed on it — anything the caller had pending is committed too).
     ``max_batches`` bounds one call (the rest is left for the next run); ``None`` = until done.
     ``on_batch(deleted)`` is called after each committed batch (e.g. ``service.runner.heartbeat``).
-    Rows are taken in primary-key order, so each batch's subselect is an index range scan when the
-    predicate's columns are indexed together with the key.
+    Without ``order_by`` each batch takes the first ``batch_size`` matching rows the database finds
+    (an index range scan on the predicate's index, no sort): ordering by the key instead would make
+    every batch find *all* matching rows to pick the smallest ids. Pass ``order_by`` only when the
+    deletion order matters (e.g. oldest first with a ``max_batches`` budget).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     pk = _pk_column(model)
     predicate = _predicate(where)
-    ids = select(pk).where(predicate).order_by(pk).limit(batch_size).scalar_subquery()
+    ids = select(pk).where(predicate)
+    if order_by:
+        ids = ids.order_by(*order_by)
+    ids = ids.limit(batch_size).scalar_subquery()
     stmt = delete(model).where(pk.in_(ids)).execution_options(synchronize_session=False)
 
     total = 0
