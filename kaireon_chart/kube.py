@@ -127,7 +127,10 @@ def validate_manifests(manifests: list[dict], kube_version: str | None = None) -
     cache_key = cache.key("kube-openapi", _schema_stamp(version), cache.package_stamp("jsonschema"), manifests)
     cached = cache.get(cache_key)
     if cached is not None:
-        return [KubeIssue(index, tuple(path), message) for index, path, message in cached]
+        try:
+            return [KubeIssue(int(index), tuple(path), str(message)) for index, path, message in cached]
+        except (TypeError, ValueError):  # a damaged cache entry: recompute
+            pass
     validator = _validator(version)
     issues = []
     for index, manifest in enumerate(manifests):

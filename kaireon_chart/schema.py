@@ -64,7 +64,10 @@ def check(values: dict, schema: dict) -> list[SchemaIssue]:
     cache_key = cache.key("values-schema", cache.package_stamp("jsonschema"), schema, values)
     cached = cache.get(cache_key)
     if cached is not None:
-        return [SchemaIssue(*item) for item in cached]
+        try:
+            return [SchemaIssue(*map(str, item)) for item in cached]
+        except TypeError:  # a damaged cache entry: recompute
+            pass
     validator, _ = validator_for(schema)
     issues: list[SchemaIssue] = []
     for err in sorted(validator.iter_errors(values), key=lambda e: [str(p) for p in e.absolute_path]):

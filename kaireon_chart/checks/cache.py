@@ -52,9 +52,10 @@ def get(k: str):
     if not _enabled():
         return None
     try:
-        return json.loads((_dir() / f"{k}.json").read_text(encoding="utf-8"))
+        value = json.loads((_dir() / f"{k}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return value if isinstance(value, list) else None  # entries are lists; anything else is damage
 
 
 def put(k: str, value) -> None:
