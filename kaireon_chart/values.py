@@ -153,6 +153,10 @@ def parse_yaml(text: str, name: str = "<values>") -> dict:
         msg = exc.problem or exc.context or "invalid YAML"
         if exc.context and exc.problem:
             msg = f"{exc.context}, {exc.problem}"
+        if isinstance(exc, yaml.composer.ComposerError) and "single document" in (exc.context or ""):
+            # helm 3 reads only the first document of a values file, helm 4 merges them all
+            msg = ("a second YAML document starts here; helm 3 would ignore it and helm 4 merge it, so "
+                   "put all values in one document (or in separate -f files)")
         if mark is None:
             raise ValuesError(msg, file=name) from None
         raise ValuesError(msg, file=name, line=mark.line + 1, column=mark.column + 1) from None

@@ -130,6 +130,19 @@ def test_unquoted_star_is_a_yaml_error(tmp_path):
     assert str(err.value).startswith(f"{f}:4:")
 
 
+@pytest.mark.helm
+def test_multi_document_files_are_refused_because_the_helm_majors_disagree(tmp_path, helms, vchart, hv):
+    f = tmp_path / "multi.yaml"
+    f.write_text("keep: 7\n---\nextra: 2\n")
+    with pytest.raises(ValuesError) as err:
+        user_values(files=[f])
+    assert str(err.value) == (f"{f}:2:1: a second YAML document starts here; helm 3 would ignore it and helm 4 "
+                              "merge it, so put all values in one document (or in separate -f files)")
+    theirs = {helm: _theirs(hv, helm, vchart, files=[f]) for helm in helms}
+    if len(theirs) == 2:
+        assert "extra" not in theirs["helm3"] and theirs["helm4"]["extra"] == 2
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(ValuesError) as err:
         user_values(files=[tmp_path / "nope.yaml"])
