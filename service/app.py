@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, clock=utcnow) -> FastAPI:  #
         try:
             yield
         finally:
+            runner.stopping.set()
             if scheduler is not None:
                 scheduler.stop()
             engine.dispose()

@@ -141,8 +141,16 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     log_event(log, logging.INFO, "serving", host=host, port=port, dialect=settings.dialect,
               in_process_scheduler=settings.in_process_scheduler)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, proxy_headers=False,
-                server_header=False)
+    app = create_app(settings)
+
+    class _Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: object) -> None:
+            # tell running jobs first (service.runner.should_stop), then let uvicorn drain requests
+            app.state.runner.stopping.set()
+            super().handle_exit(sig, frame)  # type: ignore[arg-type]
+
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, proxy_headers=False, server_header=False)
+    _Server(config).run()
     return EXIT_OK
 
 

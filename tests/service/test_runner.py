@@ -213,3 +213,32 @@ def test_rows_affected_explicit_property_wins():
 
     m = M()
     assert rows_affected(m, result_counts(m.model_dump())) == 3
+
+
+def test_should_stop_tells_a_running_job_that_the_service_is_shutting_down(settings, engine, session_factory,
+                                                                            fake_job):
+    from service.runner import should_stop
+
+    seen = []
+
+    class Partial(BaseModel):
+        ok: bool = True
+        batches: int
+
+    def job(session, st, n):
+        done = 0
+        for _ in range(5):
+            seen.append(should_stop())
+            if should_stop():
+                break
+            done += 1
+            if done == 2:
+                runner.stopping.set()  # SIGTERM arrives while the job runs
+        return Partial(batches=done)
+
+    fake_job("export-interactions", job)
+    runner = Runner(settings, engine, session_factory)
+    assert should_stop() is False  # outside a run
+    out = runner.run("export-interactions")
+    assert out.body == {"ok": True, "batches": 2}
+    assert seen == [False, False, True]
