@@ -255,9 +255,31 @@ def _dump_manifests(manifests: list[dict], fmt: str) -> str:
         return json.dumps(manifests, indent=2) + "\n"
     import yaml
 
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump_all(manifests, Dumper=dumper, sort_keys=False, default_flow_style=False,
+    return yaml.dump_all(manifests, Dumper=_go_safe_dumper(), sort_keys=False, default_flow_style=False,
                          explicit_start=True, width=4096) if manifests else ""
+
+
+_DUMPER = None
+
+
+def _go_safe_dumper():
+    """A SafeDumper that also quotes every string go-yaml v2 (kubectl, helm) would read as something
+    else: `y`, `on`, `1e3`, `0o17`, `09`, `+.5` ... (PyYAML alone prints those plain)."""
+    global _DUMPER
+    if _DUMPER is None:
+        import yaml
+
+        from .values import HelmLoader
+
+        base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        dumper = type("GoSafeDumper", (base,), {})
+        dumper.yaml_implicit_resolvers = {k: list(v) for k, v in base.yaml_implicit_resolvers.items()}
+        for first, resolvers in HelmLoader.yaml_implicit_resolvers.items():
+            for tag, regexp in resolvers:
+                if tag != "tag:yaml.org,2002:merge":
+                    dumper.yaml_implicit_resolvers.setdefault(first, []).append((tag, regexp))
+        _DUMPER = dumper
+    return _DUMPER
 
 
 def cmd_render(args) -> int:
