@@ -446,7 +446,7 @@ def cmd_add_route(args) -> int:
         import yaml
 
         snippet = {"cron": {"schedules": {edit.key: {"schedule": edit.schedule, "path": edit.path}}}}
-        _emit(yaml.safe_dump(snippet, sort_keys=False, default_style=None), sys.stdout)
+        _emit(yaml.dump(snippet, Dumper=_go_safe_dumper(), sort_keys=False), sys.stdout)
     return EXIT_OK
 
 

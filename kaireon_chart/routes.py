@@ -101,15 +101,26 @@ def add_route(text: str, name: str, schedule: str, path: str | None = None) -> R
     existed = key in schedules and isinstance(schedules[key], dict)
     entry = schedules[key] if existed else CommentedMap()
     entry["schedule"] = DoubleQuotedScalarString(schedule)
-    entry["path"] = path
+    entry["path"] = DoubleQuotedScalarString(path) if _needs_quotes(path) else path
     if not existed:
-        schedules[key] = entry
+        # a key such as `y` or `on` is a boolean to helm's YAML reader unless quoted
+        schedules[DoubleQuotedScalarString(key) if _needs_quotes(key) else key] = entry
     buf = io.StringIO()
     y.dump(doc, buf)
     new_text = buf.getvalue()
     from .values import parse_yaml
 
     return RouteEdit(key, path, schedule, new_text, parse_yaml(new_text, "<edited>"), existed)
+
+
+def _needs_quotes(text: str) -> bool:
+    """True when helm's YAML reader (go-yaml v2) would not read ``text`` back as this string."""
+    from .values import ValuesError, parse_yaml
+
+    try:
+        return parse_yaml(f"k: {text}\n") != {"k": text}
+    except ValuesError:
+        return True
 
 
 def write_atomic(path: Path, text: str) -> None:

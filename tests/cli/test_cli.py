@@ -278,3 +278,14 @@ def test_add_route_updates_an_existing_entry(run, tmp_path):
     assert "updated cron.schedules.dsarPurge" in proc.stderr
     assert f.read_text() == ("cron:\n  schedules:\n    dsarPurge:  # nightly\n      schedule: \"30 1 * * *\"\n"
                              "      path: /api/v1/cron/dsar-purge\n      activeDeadlineSeconds: 900\n")
+
+
+def test_add_route_quotes_a_key_helm_would_read_as_a_boolean(run, tmp_path):
+    from kaireon_chart.values import parse_yaml
+
+    f = tmp_path / "values.yaml"
+    f.write_text("# comment\ncron:\n  schedules: {}\n")
+    assert run("add-route", "on", "--schedule", "@daily", "-f", f).returncode == 0
+    assert parse_yaml(f.read_text())["cron"]["schedules"] == {"on": {"schedule": "@daily", "path": "/api/v1/cron/on"}}
+    proc = run("add-route", "y", "--schedule", "@daily")
+    assert parse_yaml(proc.stdout) == {"cron": {"schedules": {"y": {"schedule": "@daily", "path": "/api/v1/cron/y"}}}}
