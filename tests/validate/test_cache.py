@@ -19,7 +19,7 @@ def test_cached_results_equal_fresh_ones(tmp_path, monkeypatch):
     monkeypatch.setenv("KAIREON_CHART_CACHE_DIR", str(tmp_path))
     first = [validate(v, chart=CHART) for v in (BAD, GOOD)]
     entries = sorted(tmp_path.glob("*.json"))
-    assert len(entries) == 3  # schema x2, OpenAPI for the valid values
+    assert len(entries) >= 2  # the schema layer for both (the OpenAPI shape may be known in-process already)
     second = [validate(v, chart=CHART) for v in (BAD, GOOD)]
     assert fresh == first == second
 
@@ -40,3 +40,21 @@ def test_unwritable_cache_dir_is_ignored(tmp_path, monkeypatch):
     monkeypatch.setenv("KAIREON_CHART_CACHE_DIR", str(blocker / "sub"))
     monkeypatch.setenv("KAIREON_CHART_CACHE", "1")
     assert validate(BAD, chart=CHART)
+
+
+def test_openapi_shapes_known_to_pass_are_remembered_and_others_still_fail(tmp_path, monkeypatch):
+    from kaireon_chart import kube
+    from kaireon_chart.render import render_cronjobs
+
+    monkeypatch.setenv("KAIREON_CHART_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(kube, "_PASSING", {})
+    manifests = render_cronjobs(GOOD, chart=CHART)
+    assert kube.validate_manifests(manifests) == []
+    assert len(kube._PASSING[kube.parse_version(None)]) == 1  # all seven CronJobs share one shape
+    broken = [dict(m) for m in manifests]
+    broken[2] = {**broken[2], "spec": {**broken[2]["spec"], "suspend": "yes"}}
+    [issue] = kube.validate_manifests(broken)
+    assert (issue.index, issue.path) == (2, ("spec", "suspend"))
+    assert issue.message == "'yes' is not of type boolean; the Kubernetes API expects boolean here"
+    monkeypatch.setattr(kube, "_PASSING", {})  # a new process: the disk knows the passing shape
+    assert kube.validate_manifests(manifests) == []
