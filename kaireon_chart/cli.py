@@ -253,10 +253,104 @@ def _dump_manifests(manifests: list[dict], fmt: str) -> str:
         import json
 
         return json.dumps(manifests, indent=2) + "\n"
-    import yaml
+    return "".join("---\n" + (_yaml_block(m, 0) if m else f"{_inline(m)}\n") for m in manifests)
 
-    return yaml.dump_all(manifests, Dumper=_go_safe_dumper(), sort_keys=False, default_flow_style=False,
-                         explicit_start=True, width=4096) if manifests else ""
+
+# -- a small YAML emitter for manifests (plain data: dict, list, str, int, float, bool, None) --------
+# PyYAML's representer costs more than the rest of a run; manifests need none of its generality. A
+# string is written plain only when both YAML 1.1 (go-yaml v2: kubectl, helm) and YAML 1.2 readers read
+# it back as that same string; anything else is double-quoted with escapes. tests/cli/test_output.py
+# round-trips generated documents through PyYAML and through helm's YAML typing.
+
+_PLAIN_OK = None
+
+
+def _plain_ok(text: str) -> bool:
+    global _PLAIN_OK
+    if _PLAIN_OK is None:
+        import re
+
+        _PLAIN_OK = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@-]*(?:[ ][A-Za-z0-9_./@()-]+)*\Z").match
+    if not text or not _PLAIN_OK(text) or text[-1] in ".:-":
+        return False
+    from .values import HelmLoader
+
+    if any(regexp.match(text) for _tag, regexp in HelmLoader.yaml_implicit_resolvers.get(text[0], [])):
+        return False
+    return text.lower() not in _YAML_WORDS
+
+
+_YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", ".nan"})
+
+
+def _quote(text: str) -> str:
+    out = ['"']
+    for ch in text:
+        o = ord(ch)
+        if ch == '"' or ch == "\\":
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif o < 0x20 or 0x7F <= o <= 0x9F or 0xD800 <= o <= 0xDFFF or o in (0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF):
+            out.append(f"\\u{o:04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _scalar(value) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        import json
+
+        return json.dumps(value)
+    if isinstance(value, str):
+        return value if _plain_ok(value) else _quote(value)
+    raise TypeError(f"cannot write {type(value).__name__} as YAML")
+
+
+def _key(key) -> str:
+    return _scalar(str(key))
+
+
+def _yaml_block(value, indent: int) -> str:
+    """``value`` (a dict or list) as block YAML lines at ``indent`` spaces, ending with a newline."""
+    pad = " " * indent
+    lines = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(v, dict) and v:
+                lines.append(f"{pad}{_key(k)}:\n{_yaml_block(v, indent + 2)}")
+            elif isinstance(v, list) and v:
+                lines.append(f"{pad}{_key(k)}:\n{_yaml_block(v, indent)}")
+            else:
+                lines.append(f"{pad}{_key(k)}: {_inline(v)}\n")
+    else:
+        for item in value:
+            if isinstance(item, (dict, list)) and item:
+                body = _yaml_block(item, indent + 2)
+                lines.append(f"{pad}- {body[indent + 2:]}")
+            else:
+                lines.append(f"{pad}- {_inline(item)}\n")
+    return "".join(lines)
+
+
+def _inline(value) -> str:
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, list):
+        return "[]"
+    return _scalar(value)
 
 
 _DUMPER = None

@@ -21,12 +21,13 @@ _tricky = st.sampled_from(["y", "Y", "n", "N", "yes", "on", "Off", "true", "null
                            "+.5", "1_000", "0x1f", "1:30", "2024-01-01", ".inf", "-", "*/5 * * * *", "@daily",
                            "a: b", "#x", "'q'", '"d"', "x\ny", " lead", "trail ", "123", "-0", "0b101", "=", "<<"])
 _scalar = st.one_of(_tricky, st.text(max_size=8), st.integers(-(2**40), 2**40), st.booleans(), st.none())
-_doc = st.dictionaries(st.one_of(_tricky, st.text(min_size=1, max_size=6)),
-                       st.one_of(_scalar, st.lists(_scalar, max_size=3), st.dictionaries(_tricky, _scalar, max_size=3)),
-                       max_size=6)
+_keys = st.one_of(_tricky, st.text(min_size=1, max_size=6))
+_tree = st.recursive(_scalar, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                      st.dictionaries(_keys, inner, max_size=3)), max_leaves=10)
+_doc = st.dictionaries(_keys, _tree, max_size=6)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(docs=st.lists(_doc, min_size=1, max_size=3))
 def test_yaml_output_reads_back_identically_in_pyyaml_and_go_yaml(docs):
     text = _dump_manifests(docs, "yaml")
