@@ -123,10 +123,9 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, width=max(40, width - 2))
 
 
-def _parsers() -> dict[str, argparse.ArgumentParser]:
-    fmt = _Formatter
+def _render_parser() -> argparse.ArgumentParser:
     render = argparse.ArgumentParser(
-        prog=PROG, formatter_class=fmt, epilog=RENDER_EPILOG,
+        prog=PROG, formatter_class=_Formatter, epilog=RENDER_EPILOG,
         description="Validate kaireon chart values exactly as Helm and Kubernetes would, and print the CronJobs "
                     "`helm template` renders, without helm.",
     )
@@ -135,19 +134,28 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
                         help="manifest format: a multi-document YAML stream or a JSON list (default: yaml)")
     render.add_argument("-o", "--output", metavar="FILE", help="write the manifests to FILE instead of stdout")
     render.add_argument("--list-checks", action="store_true", help="list the check ids and their rules, then exit")
+    return render
 
-    check = argparse.ArgumentParser(prog=f"{PROG} check", formatter_class=fmt, epilog=CHECK_EPILOG,
+
+def _check_parser() -> argparse.ArgumentParser:
+    check = argparse.ArgumentParser(prog=f"{PROG} check", formatter_class=_Formatter, epilog=CHECK_EPILOG,
                                     description="Validate each values file on its own over the chart defaults.")
     check.add_argument("paths", nargs="+", metavar="FILE|DIR", help="values files, or directories of *.yaml/*.yml")
     _common(check)
+    return check
 
-    explain = argparse.ArgumentParser(prog=f"{PROG} explain", formatter_class=fmt, epilog=EXPLAIN_EPILOG,
+
+def _explain_parser() -> argparse.ArgumentParser:
+    explain = argparse.ArgumentParser(prog=f"{PROG} explain", formatter_class=_Formatter, epilog=EXPLAIN_EPILOG,
                                       description="Per job: name, schedule, description, next runs, deadlines, limits.")
     _common(explain, kube=False)
     explain.add_argument("--runs", type=int, default=3, help="how many next runs to show (default: 3)")
     explain.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    return explain
 
-    add = argparse.ArgumentParser(prog=f"{PROG} add-route", formatter_class=fmt, epilog=ADD_ROUTE_EPILOG,
+
+def _add_route_parser() -> argparse.ArgumentParser:
+    add = argparse.ArgumentParser(prog=f"{PROG} add-route", formatter_class=_Formatter, epilog=ADD_ROUTE_EPILOG,
                                   description="Add an operator-wired route to a values file (comments kept).")
     add.add_argument("name", metavar="NAME", help="route name, e.g. dsar-purge")
     add.add_argument("--schedule", required=True, metavar="EXPR", help='cron expression, e.g. "0 3 * * *"')
@@ -157,7 +165,11 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
     add.add_argument("--manifest", action="store_true",
                      help="print the standalone CronJob for this route (for clusters that do not use the chart)")
     _common(add, values=False)
-    return {"render": render, "check": check, "explain": explain, "add-route": add}
+    return add
+
+
+PARSERS = {"render": _render_parser, "check": _check_parser, "explain": _explain_parser,
+           "add-route": _add_route_parser}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -165,7 +177,7 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv and argv[0] in ("check", "explain", "add-route") else "render"
-    parser = _parsers()[command]
+    parser = PARSERS[command]()  # build only the parser this run needs
     try:
         args = parser.parse_args(argv[1:] if command != "render" else argv)
     except SystemExit as exc:
