@@ -91,7 +91,7 @@ def _github(reports: list[FileReport], strict: bool = False) -> str:
             p = f.problem
             level = "error" if p.severity == ERROR else "warning"
             props = []
-            if f.file:
+            if f.file and not f.file.startswith("--"):  # a --set flag is no file to annotate
                 props.append(f"file={escape_property(f.file)}")
                 if f.line:
                     props.append(f"line={f.line}")

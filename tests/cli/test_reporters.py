@@ -55,3 +55,8 @@ def test_github_annotations_and_groups():
     ]
     single = render("github", [FileReport(None, [Finding(WARN)])]).splitlines()
     assert single == ["::warning title=render-values job-suspended%3A cron.schedules.x.suspend::" + str(WARN)]
+
+
+def test_github_does_not_annotate_a_set_flag_as_a_file():
+    out = render("github", [FileReport(None, [Finding(ERR, "--set cron.schedules.x.schedule=61 * * * *")])])
+    assert out.startswith("::error title=render-values cron-schedule%3A cron.schedules.x.schedule::")
