@@ -58,3 +58,16 @@ def test_openapi_shapes_known_to_pass_are_remembered_and_others_still_fail(tmp_p
     assert issue.message == "'yes' is not of type boolean; the Kubernetes API expects boolean here"
     monkeypatch.setattr(kube, "_PASSING", {})  # a new process: the disk knows the passing shape
     assert kube.validate_manifests(manifests) == []
+
+
+def test_shape_memo_only_when_the_schema_constrains_types_alone():
+    from kaireon_chart import kube
+
+    assert kube._only_types({"properties": {"kind": {"enum": ["CronJob"]}, "spec": {"$ref": "#/$defs/S"}}},
+                            {"S": {"properties": {"enum": {"type": "string"}}, "additionalProperties": False}})
+    assert not kube._only_types({"properties": {"spec": {"$ref": "#/$defs/S"}}},
+                                {"S": {"properties": {"policy": {"type": "string", "enum": ["A"]}}}})
+    assert not kube._only_types({"properties": {"x": {"items": {"pattern": "^a"}}}}, {})
+    for version in kube.supported_versions():  # the bundled schemas: types and fields only
+        kube._validator(version)
+        assert kube._SHAPE_SAFE[version], version
