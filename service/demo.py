@@ -252,6 +252,8 @@ def load_demo_data(engine: Engine, settings: Settings, *, tenants: int = 3, rows
         session.commit()
 
         tenant_objs = list(session.scalars(select(Tenant).order_by(Tenant.id)))
+        # hooks that write outside the database (attachment blobs) use these settings
+        session.info["settings"] = settings
         hooks: list[str] = []
         errors: dict[str, str] = {}
         missing: list[str] = []
