@@ -4,7 +4,8 @@ The pipelines look like a real fleet: 40 % cron (a pool of common expressions pl
 random minutes, five time zones), 35 % interval (1 min to 1 day), 23 % rrule (daily/weekly/hourly
 rules with random hours, in five time zones, each starting at its pipeline's own creation time, so
 every rrule pipeline is its own schedule), 1 % malformed, 1 % manual, 2 % disabled; last runs spread
-over the previous two days (5 % never ran). Each round restores the same pipelines (untimed) and
+over the previous two days (5 % never ran) — the tick after an outage, most pipelines due — and the
+steady state (every pipeline that ran did so at the previous tick, one minute earlier). Each round restores the same pipelines (untimed) and
 runs one tick in a fresh job process, so schedule caches start cold, as in the first tick of a
 process. There is no external tool to compare with; the two back ends are measured interleaved and
 their ratio is shown for information. The goal is < 1 s per tick.
@@ -29,7 +30,8 @@ _CRON = ("*/5 * * * *", "*/15 * * * *", "0 * * * *", "30 2 * * *", "0 9 * * 1-5"
 _INTERVALS = (1, 5, 10, 15, 30, 60, 120, 360, 720, 1440)
 
 
-def pipelines(n: int, now: datetime, seed: int = 11) -> list[dict]:
+def pipelines(n: int, now: datetime, seed: int = 11, steady: bool = False) -> list[dict]:
+    """The fleet; ``steady``: every pipeline that has run last ran at the previous tick (now - 60 s)."""
     rng = random.Random(seed)
     out = []
     for i in range(n):
@@ -55,6 +57,8 @@ def pipelines(n: int, now: datetime, seed: int = 11) -> list[dict]:
         if rng.random() < 0.02:
             enabled = False
         last = None if rng.random() < 0.05 else now - timedelta(seconds=rng.randint(30, 2 * 86400))
+        if steady and last is not None:
+            last = now - timedelta(seconds=60)
         out.append({"id": f"pl-{i:06d}", "tenant_id": f"t{i % 25:03d}", "name": f"Pipeline {i}", "schedule": schedule,
                     "enabled": enabled, "last_run_at": last, "last_run_status": "succeeded" if last else None,
                     "created_at": now - timedelta(days=rng.randint(30, 400), minutes=rng.randint(0, 1439))})
@@ -85,8 +89,14 @@ def _reset(url: str) -> None:
 
 
 def run(profile: Profile, ctx: Context) -> list[Row]:
-    now = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(seconds=2)
-    data = pipelines(profile.pipelines, now)
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(seconds=2)
+    rows: list[Row] = []
+    for label, steady in (("after a 2-day gap", False), ("steady state", True)):
+        rows += _case(profile, ctx, now, label, pipelines(profile.pipelines, now, steady=steady))
+    return rows
+
+
+def _case(profile: Profile, ctx: Context, now: datetime, case: str, data: list[dict]) -> list[Row]:
     urls: dict[str, str] = {"SQLite": f"sqlite:///{ctx.workdir / 'flow.db'}"}
     pg_db = None
     if ctx.pg_admin_url is not None:
@@ -117,12 +127,12 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
         due = {r["due"] for r in reps}
         r = ratios(samples[label], samples["SQLite"]) if label != "SQLite" else None
         rows.append(Row(
-            bench=TITLE, case=f"{label}: one tick over {profile.pipelines:,} pipelines", unit="s",
+            bench=TITLE, case=f"{label}: one tick over {profile.pipelines:,} pipelines, {case}", unit="s",
             ours=Stats.of(samples[label]), ref_name="(SQLite, same rounds)" if r else "",
             ref=Stats.of(samples["SQLite"]) if r else None, ratio=r, ratio_label="PostgreSQL/SQLite time" if r else "",
-            goal=f"< {GOAL_S:.0f} s", met=max(samples[label]) < GOAL_S,
+            goal=f"< {GOAL_S:.0f} s (median)", met=Stats.of(samples[label]).median < GOAL_S,
             notes=(f"due and dispatched {sorted(due)}; {reps[0]['statements']} statements, longest "
-                   f"{max(x['longest_statement'] for x in reps) * 1000:.0f} ms; peak RSS "
-                   f"{max(x['peak_rss_mb'] for x in reps):.0f} MB"),
+                   f"{max(x['longest_statement'] for x in reps) * 1000:.0f} ms; slowest tick "
+                   f"{max(samples[label]) * 1000:.0f} ms; peak RSS {max(x['peak_rss_mb'] for x in reps):.0f} MB"),
         ))
     return rows
