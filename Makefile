@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 
 tools: .tools/helm3 .tools/helm4
 .tools/helm3 .tools/helm4 &: scripts/install-helm.sh
-	bash scripts/install-helm.sh
+	bash scripts/install-helm.sh && touch -h .tools/helm3 .tools/helm4
 
 # The Go judge is robfig/cron v3.0.1 (Debian's golang-github-robfig-cron-dev) compiled into a tiny
 # binary the differential cron tests compare against.
