@@ -109,8 +109,8 @@ def _construct_float(loader, node):
             None, None, f"json: unsupported value: {text} (infinity and NaN have no JSON form)", node.start_mark
         )
     value = float(text)
-    if math.isinf(value):
-        raise yaml.constructor.ConstructorError(None, None, f"number {text} is out of range", node.start_mark)
+    if math.isinf(value):  # go-yaml: strconv.ParseFloat fails (out of range) and the scalar stays a string
+        return loader.construct_scalar(node)
     return value
 
 

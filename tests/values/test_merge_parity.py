@@ -57,7 +57,7 @@ LAYERS = [
     ["a: y\nb: n\nc: on\nd: Off\ne: 0x1f\nf: 017\ng: 0o17\nh: 1_000\ni: 1e6\nj: .5\nk: 1:30\n"
      "l: 2024-01-01\nm: 09\nn: ~\no: 012a\np: '07'\nq: +5\nr: -0x10\ns: 1.0\n"],
     ["1: int key\ntrue: bool key\n1.5: float key\n"],
-    ["a: 0x_\nb: 0b_\nc: 0o_\nd: -0x_1\ne: 0_\nf: 1__2.5_\ng: +.5\n"],
+    ["a: 0x_\nb: 0b_\nc: 0o_\nd: -0x_1\ne: 0_\nf: 1__2.5_\ng: +.5\nh: 1e+400\ni: -1e999\n"],
     ["base: &b {q: 1, r: 2}\nm: {<<: *b, r: 3}\n"],
     ["a: 1\na: 2\n"],
     ["", "# only a comment\n", "---\n"],
