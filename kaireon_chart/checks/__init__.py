@@ -7,6 +7,7 @@ field or the ``cron.<field>`` tier default) or, for warnings, where the fix goes
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, timedelta
 from functools import lru_cache
@@ -63,9 +64,14 @@ _TZ_ALLOWED = 'allowed: an IANA time zone name such as "Europe/Berlin" or "UTC",
 
 
 def _q(value) -> str:
-    import json
-
-    return json.dumps(value) if isinstance(value, str) else repr(value)
+    """A value as it reads in YAML: "text" quoted, true/false/null, numbers as is."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (str, int, float)):
+        return json.dumps(value)
+    return "a map" if isinstance(value, dict) else "a list" if isinstance(value, list) else repr(value)
 
 
 def run(values: dict, *, release_name: str = "kaireon", chart=None) -> list[Problem]:
