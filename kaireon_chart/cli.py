@@ -196,8 +196,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _chart(args):
+    from . import names
     from .chart import ChartError, load_chart
 
+    try:  # a release name helm refuses is a usage error (exit 2), as for helm itself
+        names.validate_release_name(args.release_name)
+    except ValueError as exc:
+        raise UsageError(f"--release-name: {exc}") from None
     try:
         return load_chart(args.chart)
     except ChartError as exc:

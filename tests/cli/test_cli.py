@@ -65,6 +65,8 @@ def test_yaml_syntax_error_exit_2_file_line_col(run, tmp_path):
     ["--kube-version", "1.20"],
     ["--kube-version", "banana"],
     ["--chart", "no-such-chart"],
+    ["--release-name", "Bad_Release"],
+    ["check", "--release-name", "x" * 60, str(EXAMPLES / "valid")],
     ["--format", "xml"],
 ])
 def test_usage_and_input_errors_exit_2(run, args):
@@ -72,6 +74,8 @@ def test_usage_and_input_errors_exit_2(run, args):
     assert proc.returncode == 2, proc.stderr
     assert proc.stdout == ""
     assert "error" in proc.stderr
+    if "--release-name" in args:
+        assert proc.stderr.startswith("render-values: error: --release-name: release name ")
 
 
 def test_kube_version_selects_the_schema(run):
