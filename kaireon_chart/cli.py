@@ -15,7 +15,7 @@ exit codes:
   0  valid: no error (warnings are printed to stderr); manifests written
   1  validation errors (or warnings, with --strict)
   2  usage or input errors: bad option, unreadable file, YAML syntax error (file:line:col),
-     bad --set expression, unsupported --kube-version, missing chart"""
+     bad --set expression, unsupported --kube-version, invalid --release-name, missing chart"""
 
 RENDER_EPILOG = f"""\
 subcommands (run `{PROG} <subcommand> --help` for each):
