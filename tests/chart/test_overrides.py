@@ -70,7 +70,7 @@ def test_large_integers_render_as_integers(helm):
     assert cleanup["spec"]["successfulJobsHistoryLimit"] == 2147483647
     assert job_spec(cleanup)["activeDeadlineSeconds"] == 31536000
     assert env(cleanup)["CRON_MAX_TIME"] == "28382400.0"
-    assert job_spec(got["outboxReaper"])["activeDeadlineSeconds"] == 2592000
+    assert job_spec(got["gitopsDriftCheck"])["activeDeadlineSeconds"] == 2592000  # the tier default
     for cj in got.values():
         assert isinstance(job_spec(cj)["activeDeadlineSeconds"], int)
 
