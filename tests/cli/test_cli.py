@@ -293,3 +293,10 @@ def test_add_route_quotes_a_key_helm_would_read_as_a_boolean(run, tmp_path):
     assert parse_yaml(f.read_text())["cron"]["schedules"] == {"on": {"schedule": "@daily", "path": "/api/v1/cron/on"}}
     proc = run("add-route", "y", "--schedule", "@daily")
     assert parse_yaml(proc.stdout) == {"cron": {"schedules": {"y": {"schedule": "@daily", "path": "/api/v1/cron/y"}}}}
+
+
+def test_chart_defaults_pass_strict(run):
+    """The shipped defaults raise no warning either: every job's deadline fits its period."""
+    proc = run("--strict")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == ""
