@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import pg
-from bench.common import TOOLS, Row, fmt_ratio, fmt_stats
+from bench.common import REPO, TOOLS, Row, fmt_ratio, fmt_stats
 
 ANALYSIS = Path(__file__).resolve().parent / "analysis.md"
 _HEAD = ("benchmark", "case", "ours median (min–max)", "reference", "ref median (min–max)", "ratio median (min–max)",
@@ -76,8 +76,21 @@ def _helm(name: str) -> str:
         return "not installed"
 
 
+def _git_state() -> str:
+    """The commit the working tree was at, and whether the measured code had uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=REPO, timeout=20).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "kaireon_chart", "service", "chart"],
+                               capture_output=True, text=True, cwd=REPO, timeout=20).stdout.strip()
+    except OSError:
+        return "?"
+    return f"{head}" + (" plus uncommitted changes in kaireon_chart/service/chart" if dirty else "") if head else "?"
+
+
 def versions() -> list[tuple[str, str]]:
-    out = [("Python", sys.version.split()[0]), ("helm 3", _helm("helm3")), ("helm 4", _helm("helm4"))]
+    out = [("code measured", _git_state()), ("Python", sys.version.split()[0]), ("helm 3", _helm("helm3")),
+           ("helm 4", _helm("helm4"))]
     try:
         out.append(("PostgreSQL", pg.server_version()))
     except Exception as exc:  # noqa: BLE001
@@ -100,7 +113,7 @@ def markdown(rows: list[Row], profile: str, durations: dict[str, float], total: 
         f"Written by `python -m bench` ({profile} profile) on {now}; the whole run took {total / 60:.1f} min.",
         "Every comparison was measured interleaved (one round = each contender once, A, B, A, B, ...); the "
         "table gives medians with min–max over the rounds, and the ratio is computed per round before its "
-        "median is taken. Regenerate with `make bench` (about 10–15 minutes on 2 cores); `make bench-smoke` "
+        "median is taken. Regenerate with `make bench` (about 5–8 minutes on 2 cores); `make bench-smoke` "
         "runs the same plumbing at reduced sizes.",
         "",
         "## Machine",
