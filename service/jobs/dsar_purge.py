@@ -44,6 +44,7 @@ from service.models import (
     Tenant,
     UTCDateTime,
 )
+from service.runner import heartbeat
 from service.storage import Store, attachment_store
 
 ROUTE = "dsar-purge"
@@ -104,7 +105,7 @@ def run(session: Session, settings: Settings, now: datetime) -> DsarPurgeResult:
         store_error = f"attachment store unavailable: {_err(exc)}"
 
     for tenant_id in tenant_ids:
-        _heartbeat()  # outside the per-tenant error capture: a lost lease stops the whole run
+        heartbeat()  # outside the per-tenant error capture: a lost lease stops the whole run
         result.tenants_scanned += 1
         try:
             configs = list(session.scalars(select(RetentionConfig).where(RetentionConfig.tenant_id == tenant_id)))
@@ -125,15 +126,6 @@ def run(session: Session, settings: Settings, now: datetime) -> DsarPurgeResult:
         result.per_tenant.append(entry)
     result.ok = not any(t.errors for t in result.per_tenant)
     return result
-
-
-def _heartbeat() -> None:
-    """Renew the runner's lease between tenants (no-op outside a runner-managed run)."""
-    try:
-        from service.runner import heartbeat
-    except ImportError:  # pragma: no cover - the job used without the service runner
-        return
-    heartbeat()
 
 
 def _purge_tenant(

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from service.config import Settings
 from service.models import ExportCheckpoint, InteractionHistory, Tenant
+from service.runner import heartbeat
 from service.storage import Store, export_store
 
 ROUTE = "export-interactions"
@@ -137,7 +138,7 @@ def run(session: Session, settings: Settings, now: datetime) -> ExportResult:
         store_error = _err(exc)
 
     for tenant_id, tenant_name in tenants:
-        _heartbeat()  # outside the per-tenant error capture: a lost lease stops the whole run
+        heartbeat()  # outside the per-tenant error capture: a lost lease stops the whole run
         entry = TenantExport(tenant_id=tenant_id, tenant_name=tenant_name)
         try:
             if store is None:
@@ -159,15 +160,6 @@ def run(session: Session, settings: Settings, now: datetime) -> ExportResult:
         result.tenants.append(entry)
     result.ok = not any(t.error for t in result.tenants)
     return result
-
-
-def _heartbeat() -> None:
-    """Renew the runner's lease between tenants (no-op outside a runner-managed run)."""
-    try:
-        from service.runner import heartbeat
-    except ImportError:  # pragma: no cover - the job used without the service runner
-        return
-    heartbeat()
 
 
 def _checkpoint(session: Session, tenant_id: str, now: datetime) -> ExportCheckpoint:

@@ -58,8 +58,9 @@ DEFAULTS = {
 @pytest.fixture(scope="session")
 def helms():
     names = available_helms()
-    if not names:
-        pytest.skip("helm binaries missing (make install)")
+    if names != sorted(HELMS):
+        missing = ", ".join(str(HELMS[n]) for n in sorted(set(HELMS) - set(names)))
+        pytest.fail(f"{missing} missing: run `make tools` (parity is tested against helm 3 and helm 4)")
     return names
 
 

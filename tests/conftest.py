@@ -1,3 +1,7 @@
+"""Fixtures for the whole suite."""
+
+from __future__ import annotations
+
 import os
 
 import pytest
