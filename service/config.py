@@ -6,7 +6,7 @@ the variable (see ``service.cli``). Secrets are ``SecretStr`` so they never prin
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlparse
@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 SIEM_BACKENDS = ("splunk", "datadog", "elastic")
 
 
-class LogLevel(str, Enum):
+class LogLevel(StrEnum):
     DEBUG = "DEBUG"
     INFO = "INFO"
     WARNING = "WARNING"
