@@ -73,24 +73,30 @@ def explain(values: dict, *, release_name: str = "kaireon", chart=None, now: dat
     return rows
 
 
+_COLUMNS = (
+    ("JOB", "key"), ("CRONJOB", "name"), ("STATE", "state"), ("SCHEDULE", "schedule"),
+    ("TIME ZONE", "timeZone"), ("DESCRIPTION", "description"), ("NEXT RUNS", "nextRuns"),
+    ("DEADLINES active/start", "deadlines"), ("HISTORY ok/failed", "history"), ("BACKOFF", "backoffLimit"),
+    ("CONCURRENCY", "concurrencyPolicy"), ("PATH", "path"),
+)
+
+
+def _cell(row: dict, field: str) -> str:
+    if field == "nextRuns":
+        return ", ".join(row["nextRuns"]) or "-"
+    if field == "deadlines":
+        return f"{row['activeDeadlineSeconds']} s / {row['startingDeadlineSeconds']} s"
+    if field == "history":
+        return f"{row['successfulJobsHistoryLimit']} / {row['failedJobsHistoryLimit']}"
+    value = row.get(field)
+    return "-" if value is None or value == "" else str(value)
+
+
 def format_text(rows: list[dict]) -> str:
-    """A two-column table per job."""
-    blocks = []
-    for row in rows:
-        pairs = [
-            ("cronjob", row["name"]),
-            ("state", row["state"]),
-            ("schedule", f"{row['schedule']}  ({row['timeZone']})"),
-            ("description", row["description"]),
-            ("next runs", ", ".join(row["nextRuns"]) or "-"),
-            ("path", row["path"]),
-            ("concurrency", row["concurrencyPolicy"]),
-            ("deadlines", f"active {row['activeDeadlineSeconds']} s, starting {row['startingDeadlineSeconds']} s"),
-            ("limits", f"history {row['successfulJobsHistoryLimit']} succeeded / {row['failedJobsHistoryLimit']} "
-                       f"failed, backoff {row['backoffLimit']}"),
-        ]
-        width = max(len(k) for k, _ in pairs)
-        lines = [row["key"], "-" * max(len(row["key"]), 8)]
-        lines += [f"  {k.ljust(width)}  {v}" for k, v in pairs]
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks) + ("\n" if blocks else "no cron.schedules entries\n")
+    """One line per job under a header, columns padded to their widest cell."""
+    if not rows:
+        return "no cron.schedules entries\n"
+    table = [[title for title, _ in _COLUMNS]] + [[_cell(row, field) for _, field in _COLUMNS] for row in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(_COLUMNS))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in table]
+    return "\n".join(lines) + "\n"

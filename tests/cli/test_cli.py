@@ -175,9 +175,14 @@ def test_check_invalid_corpus_fails_and_yaml_error_is_exit_2(run, tmp_path):
 def test_explain_table(run):
     proc = run("explain", "-f", EXAMPLES / "valid" / "prod.yaml")
     assert proc.returncode == 0, proc.stderr
-    assert "dsarPurge" in proc.stdout and "kaireon-dsar-purge" in proc.stdout
-    assert "0 3 * * *  (Europe/Berlin)" in proc.stdout
-    assert "deadlines    active 600 s, starting 300 s" in proc.stdout
+    header, *lines = proc.stdout.splitlines()
+    assert header.split()[:3] == ["JOB", "CRONJOB", "STATE"]
+    assert "NEXT RUNS" in header and "DEADLINES active/start" in header
+    assert len(lines) == 10  # the seven default jobs and the three operator routes, one line each
+    [dsar] = [ln for ln in lines if ln.startswith("dsarPurge ")]
+    assert "kaireon-dsar-purge" in dsar and "0 3 * * *" in dsar and "Europe/Berlin" in dsar
+    assert "At 03:00 every day (Europe/Berlin)" in dsar and "600 s / 300 s" in dsar
+    assert dsar.count("CET") + dsar.count("CEST") == 3  # the next 3 runs, in the job's zone
     rows = json.loads(run("explain", "-f", EXAMPLES / "valid" / "prod.yaml", "--format", "json", "--runs", "2").stdout)
     [dsar] = [r for r in rows if r["key"] == "dsarPurge"]
     assert len(dsar["nextRuns"]) == 2 and all(r.endswith(("CET", "CEST")) for r in dsar["nextRuns"])
