@@ -26,6 +26,16 @@ formatted like the seed: ``2026-03-30T02-00-00-000Z``) followed by ``-{firstRowI
 pure function of the data (idempotent re-runs) and two batches can never collide even when many rows
 share a millisecond. A batch can run past midnight: its rows stay in the file of the day it started;
 consumers that need exact days filter on the record's ``createdAt``.
+
+Record encoding. On PostgreSQL the server builds each NDJSON line (:func:`_pg_line_sql`: plain
+string concatenation of ``to_json`` pieces, so no JSON is parsed and no datetime or dict is built in
+Python) and the job only joins the lines as bytes — the batch is fetched in chunks into one bytes
+buffer. Elsewhere (SQLite) the rows are read through SQLAlchemy and encoded with orjson
+(:func:`encode_rows`). Both produce the same records: the same keys in the same order, strings and
+nulls alike, ``conversionValue`` a JSON float (``12.0``, never ``12``; NaN/infinity as ``null``),
+``context`` the stored JSON object, timestamps in UTC as ``2026-06-13T12:00:00Z`` or, with a
+fraction, ``2026-06-13T12:00:00.120000Z`` (orjson's ``OPT_UTC_Z`` form). Only insignificant
+whitespace inside ``context`` may differ (PostgreSQL's ``jsonb`` text form).
 """
 
 from __future__ import annotations
@@ -33,12 +43,13 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
-from sqlalchemy import select, tuple_
+from sqlalchemy import JSON, DateTime, Float, Integer, String, TypeDecorator, select, tuple_
 from sqlalchemy.orm import Session
 
 from service.config import Settings
@@ -72,6 +83,8 @@ _COLUMNS = (
 )
 _NAMES = tuple(name for name, _ in _COLUMNS)
 _ORJSON_OPTS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
+# PostgreSQL path: rows per fetchmany while the lines are joined into the batch's bytes
+FETCH_CHUNK = 2_000
 
 
 class _Model(BaseModel):
@@ -124,6 +137,44 @@ def encode_rows(rows: Sequence[Any]) -> bytes:
     return b"".join(dumps(dict(zip(_NAMES, row, strict=True)), option=_ORJSON_OPTS) for row in rows)
 
 
+def _pg_value_sql(column: Any) -> str:
+    """SQL text of one record value as JSON text, exactly as :func:`encode_rows` writes it (orjson)."""
+    c = column.name
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    if isinstance(kind, Integer):
+        return f"COALESCE({c}::text, 'null')"
+    if isinstance(kind, String):
+        return f"COALESCE(to_json({c})::text, 'null')"
+    if isinstance(kind, Float):
+        # orjson: always a float literal (12.0, not 12); NaN and infinities become null. PostgreSQL
+        # prints float8 in the shortest exact form, integral values below 1e15 without a fraction.
+        return (f"CASE WHEN {c} IS NULL OR {c} IN ('NaN', 'Infinity', '-Infinity') THEN 'null' "
+                f"WHEN {c} = trunc({c}) AND abs({c}) < 1e15 THEN {c}::text || '.0' ELSE {c}::text END")
+    if isinstance(kind, JSON):
+        return f"COALESCE({c}::text, 'null')"
+    if isinstance(kind, DateTime):
+        # orjson OPT_UTC_Z: 2026-06-13T12:00:00Z, or 2026-06-13T12:00:00.120000Z with a fraction
+        return (f"""COALESCE('"' || replace(to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), """
+                f"""'.000000Z', 'Z') || '"', 'null')""")
+    raise TypeError(f"export-interactions: no JSON encoding for column {c} ({column.type})")
+
+
+def _pg_line_sql() -> str:
+    """One NDJSON record per row, built by PostgreSQL: ``{"id":1,"tenantId":"t1",...}``."""
+    pieces = [f"""'{"{" if i == 0 else ","}"{name}":' || {_pg_value_sql(col)}""" for i, (name, col) in enumerate(_COLUMNS)]
+    return " || ".join(pieces) + " || '}'"
+
+
+_PG_SELECT = (
+    f"SELECT {_pg_line_sql()}, created_at, id FROM {_T.name} "
+    "WHERE tenant_id = %s AND (created_at, id) > (%s::timestamptz, %s::bigint) AND created_at <= %s::timestamptz"
+)
+_PG_UPPER = " AND (created_at, id) <= (%s::timestamptz, %s::bigint)"
+_PG_ORDER = " ORDER BY created_at, id LIMIT %s"
+
+
 def run(session: Session, settings: Settings, now: datetime) -> ExportResult:
     result = ExportResult()
     tenants = session.execute(
@@ -171,11 +222,19 @@ def _checkpoint(session: Session, tenant_id: str, now: datetime) -> ExportCheckp
     return cp
 
 
-def _export_batch(session: Session, store: Store, tenant_id: str, now: datetime) -> tuple[int, str] | None:
-    """Export the next batch; (rows, object name) or None when there is nothing new."""
-    cp = _checkpoint(session, tenant_id, now)
-    start = (cp.last_created_at, cp.last_id)
-    settled = now - timedelta(seconds=SETTLE_SECONDS)
+@dataclass
+class _Batch:
+    rows: int
+    data: bytes
+    first: tuple[datetime, int] | None  # keyset of the first and last row (None when empty)
+    last: tuple[datetime, int] | None
+
+
+def _read_batch(session: Session, tenant_id: str, start: tuple[datetime, int], settled: datetime,
+                end: tuple[datetime, int] | None) -> _Batch:
+    """The next rows after ``start`` (and up to ``end`` when given), encoded as NDJSON bytes."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _read_batch_pg(session, tenant_id, start, settled, end)
     query = (
         select(*(col for _, col in _COLUMNS))
         .where(
@@ -186,32 +245,72 @@ def _export_batch(session: Session, store: Store, tenant_id: str, now: datetime)
         .order_by(_T.c.created_at, _T.c.id)
         .limit(BATCH_SIZE)
     )
+    if end is not None:
+        query = query.where(tuple_(_T.c.created_at, _T.c.id) <= tuple_(*_bind(end)))
+    rows = session.execute(query).all()
+    if not rows:
+        return _Batch(0, b"", None, None)
+    return _Batch(len(rows), encode_rows(rows), (rows[0].created_at, rows[0].id), (rows[-1].created_at, rows[-1].id))
+
+
+def _read_batch_pg(session: Session, tenant_id: str, start: tuple[datetime, int], settled: datetime,
+                   end: tuple[datetime, int] | None) -> _Batch:
+    """PostgreSQL builds every line; they are joined chunk by chunk, no per-row object is kept."""
+    sql = _PG_SELECT
+    params: list[Any] = [tenant_id, start[0], start[1], settled]
+    if end is not None:
+        sql += _PG_UPPER
+        params += [end[0], end[1]]
+    sql += _PG_ORDER
+    params.append(BATCH_SIZE)
+    result = session.connection().exec_driver_sql(sql, tuple(params))
+    parts: list[bytes] = []
+    first = last = None
+    count = 0
+    try:
+        while chunk := result.fetchmany(FETCH_CHUNK):
+            if first is None:
+                first = (chunk[0][1], chunk[0][2])
+            last = (chunk[-1][1], chunk[-1][2])
+            count += len(chunk)
+            parts.append("\n".join([row[0] for row in chunk]).encode())
+            parts.append(b"\n")
+            del chunk
+    finally:
+        result.close()
+    return _Batch(count, b"".join(parts), first, last)
+
+
+def _export_batch(session: Session, store: Store, tenant_id: str, now: datetime) -> tuple[int, str] | None:
+    """Export the next batch; (rows, object name) or None when there is nothing new."""
+    cp = _checkpoint(session, tenant_id, now)
+    start = (cp.last_created_at, cp.last_id)
+    settled = now - timedelta(seconds=SETTLE_SECONDS)
     pending = cp.pending_object
     if pending is not None and cp.pending_last_created_at is not None and cp.pending_last_id is not None:
         # a previous run recorded this batch and may have written it: redo exactly the same range
         end = (cp.pending_last_created_at, cp.pending_last_id)
-        query = query.where(tuple_(_T.c.created_at, _T.c.id) <= tuple_(*_bind(end)))
-        rows = session.execute(query).all()
+        batch = _read_batch(session, tenant_id, start, settled, end)
         name = pending
         # The object is rewritten whole, so it holds exactly these rows; advance to the last of them
         # (a row committed late inside the range may push others past the batch limit: they simply
         # go to the next batch, never lost and never twice).
-        end_key = (rows[-1].created_at, rows[-1].id) if rows else end
+        end_key = batch.last if batch.last is not None else end
     else:
-        rows = session.execute(query).all()
-        if not rows:
+        batch = _read_batch(session, tenant_id, start, settled, None)
+        if batch.first is None or batch.last is None:
             session.commit()
             return None
-        first, last = rows[0], rows[-1]
-        name = object_name(tenant_id, first.created_at, first.id)
-        end_key = (last.created_at, last.id)
+        name = object_name(tenant_id, batch.first[0], batch.first[1])
+        end_key = batch.last
         cp.pending_object = name
         cp.pending_last_created_at, cp.pending_last_id = end_key
         cp.updated_at = now
     session.commit()  # the intended object is durable before it is written
 
-    if rows:
-        store.put(name, encode_rows(rows))
+    if batch.rows:
+        store.put(name, batch.data)
+    del batch.data
 
     cp.last_created_at, cp.last_id = end_key
     cp.pending_object = None
@@ -219,10 +318,10 @@ def _export_batch(session: Session, store: Store, tenant_id: str, now: datetime)
     cp.pending_last_id = None
     cp.status = "ok"
     cp.last_error = None
-    cp.total_exported = (cp.total_exported or 0) + len(rows)
+    cp.total_exported = (cp.total_exported or 0) + batch.rows
     cp.updated_at = now
     session.commit()
-    return (len(rows), name) if rows else None
+    return (batch.rows, name) if batch.rows else None
 
 
 def _bind(key: tuple[datetime, int]) -> tuple[Any, Any]:
