@@ -216,7 +216,25 @@ def main(argv: list[str] | None = None) -> int:
     copy = args.chart / "values.schema.json"
     if source.resolve() != copy.resolve():
         ok = _check_or_write(copy, source.read_bytes(), args.check) and ok
+    ok = _generated(source, args.check) and ok
     return 0 if ok else 1
+
+
+def _generated(schema_source: Path, check: bool) -> bool:
+    """The pre-compiled validators render-values uses instead of jsonschema when values are valid:
+    kaireon_chart/_values_validator.py (from the values schema) and kaireon_chart/_kube_schemas/ (the
+    CronJob part of each bundled Kubernetes OpenAPI schema, when kubernetes-validate is installed)."""
+    from . import kube, schemagen
+
+    schema = json.loads(schema_source.read_text(encoding="utf-8"))
+    target = Path(__file__).resolve().parent / "_values_validator.py"
+    ok = _check_or_write(target, schemagen.generate(schema).encode("utf-8"), check)
+    if kube.available():
+        for version in kube.supported_versions():
+            doc = kube.compact_document(version)
+            if doc is not None:
+                ok = _check_or_write(kube.compact_path(version), doc.encode("utf-8"), check) and ok
+    return ok
 
 
 if __name__ == "__main__":

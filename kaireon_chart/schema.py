@@ -55,9 +55,38 @@ def validator_for(schema: dict):
     return _compiled(json.dumps(schema, sort_keys=True))
 
 
+_FAST: tuple = (None, None)  # (the schema object last asked about, its pre-compiled is_valid or None)
+
+
+def fast_validator(schema: dict):
+    """The generated ``is_valid`` (see schemagen.py) when ``schema`` is exactly the schema it was
+    generated from (the bundled chart's), else None. Remembered for the schema object last asked about."""
+    global _FAST
+    if _FAST[0] is schema:
+        return _FAST[1]
+    try:
+        from . import _values_validator as generated
+    except ImportError:  # pragma: no cover - a damaged install: jsonschema alone still works
+        generated = None
+    found = None
+    if generated is not None:
+        canonical = json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        if canonical == generated.SCHEMA_JSON:
+            found = generated.is_valid
+    _FAST = (schema, found)
+    return found
+
+
 def check(values: dict, schema: dict) -> list[SchemaIssue]:
-    """Every schema violation of ``values``, as dotted paths and helpful messages."""
+    """Every schema violation of ``values``, as dotted paths and helpful messages.
+
+    Valid values are recognised by the pre-compiled validator of the bundled schema without importing
+    jsonschema; jsonschema runs (and words the problems) only when that rejects, or for another schema.
+    """
     if not schema:
+        return []
+    fast = fast_validator(schema)
+    if fast is not None and fast(values):
         return []
     from .checks import cache
 

@@ -19,7 +19,7 @@ def test_cached_results_equal_fresh_ones(tmp_path, monkeypatch):
     monkeypatch.setenv("KAIREON_CHART_CACHE_DIR", str(tmp_path))
     first = [validate(v, chart=CHART) for v in (BAD, GOOD)]
     entries = sorted(tmp_path.glob("*.json"))
-    assert len(entries) >= 2  # the schema layer for both (the OpenAPI shape may be known in-process already)
+    assert len(entries) >= 1  # the schema layer's problems of BAD (valid values pass the pre-compiled validator)
     second = [validate(v, chart=CHART) for v in (BAD, GOOD)]
     assert fresh == first == second
 
