@@ -27,7 +27,7 @@ pure function of the data (idempotent re-runs) and two batches can never collide
 share a millisecond. A batch can run past midnight: its rows stay in the file of the day it started;
 consumers that need exact days filter on the record's ``createdAt``.
 
-Record encoding. On PostgreSQL the server builds each NDJSON line (:func:`_pg_line_sql`: plain
+Record encoding. On PostgreSQL (psycopg 3) the server builds each NDJSON line (:func:`_pg_line_sql`: plain
 string concatenation of ``to_json`` pieces, so no JSON is parsed and no datetime or dict is built in
 Python) and the job only joins the lines as bytes — the batch is fetched in chunks into one bytes
 buffer. Elsewhere (SQLite) the rows are read through SQLAlchemy and encoded with orjson
@@ -233,7 +233,8 @@ class _Batch:
 def _read_batch(session: Session, tenant_id: str, start: tuple[datetime, int], settled: datetime,
                 end: tuple[datetime, int] | None) -> _Batch:
     """The next rows after ``start`` (and up to ``end`` when given), encoded as NDJSON bytes."""
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
         return _read_batch_pg(session, tenant_id, start, settled, end)
     query = (
         select(*(col for _, col in _COLUMNS))
@@ -263,12 +264,15 @@ def _read_batch_pg(session: Session, tenant_id: str, start: tuple[datetime, int]
         params += [end[0], end[1]]
     sql += _PG_ORDER
     params.append(BATCH_SIZE)
-    result = session.connection().exec_driver_sql(sql, tuple(params))
+    # the driver's own cursor (binary protocol: the lines arrive as UTF-8, keys as native values), on
+    # the session's connection and transaction; SQLAlchemy's row layer would only add per-row cost
+    cursor = session.connection().connection.driver_connection.cursor(binary=True)
     parts: list[bytes] = []
     first = last = None
     count = 0
     try:
-        while chunk := result.fetchmany(FETCH_CHUNK):
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(FETCH_CHUNK):
             if first is None:
                 first = (chunk[0][1], chunk[0][2])
             last = (chunk[-1][1], chunk[-1][2])
@@ -277,7 +281,7 @@ def _read_batch_pg(session: Session, tenant_id: str, start: tuple[datetime, int]
             parts.append(b"\n")
             del chunk
     finally:
-        result.close()
+        cursor.close()
     return _Batch(count, b"".join(parts), first, last)
 
 
