@@ -8,22 +8,43 @@ Legal hold is absolute: a table whose data class is on hold for the tenant is ne
 when another class sets the cutoff; the held classes are reported in the tenant's ``held`` list.
 A tenant with no usable config (no rows, or only held / non-positive ones) is scanned and skipped.
 
-Deletes run in batches of ``DELETE_BATCH_SIZE`` rows, each its own short transaction, selecting the
-batch by a ``LIMIT``-ed subselect over the ``(tenant_id, created_at)`` index (``ctid`` on
-PostgreSQL, ``rowid`` on SQLite), so memory is constant and no lock is held for long.
-Attachment blobs are deleted through the attachment store *before* their rows: a crash between the
-two leaves a row whose blob is already gone, which the next run deletes (the missing blob is logged
-and skipped), so a re-run always completes with no orphaned blob. A blob that cannot be deleted
-(permissions, network) keeps its row and is reported in ``errors``; the next run retries it.
-One tenant's failure is recorded in its ``errors`` and the other tenants continue. Each processed
-tenant gets one ``audit_log`` row (action ``dsar_purge``) with the per-class counts.
+Decision traces and interaction history are purged in **one pass per table** over consecutive
+physical slices, with one predicate for every tenant whose class is not on hold (each with its own
+cutoff; a held tenant is simply absent from that table's list):
+
+* PostgreSQL 14+: heap ranges of ``DELETE_BATCH_SIZE * 2 / 5`` pages (2,000 by default) —
+  ``ctid >= '(a,0)' AND ctid < '(b,0)'``, a TID range scan — joined to ``unnest(tenants, cutoffs)``;
+  the per-tenant counts come back aggregated from a ``RETURNING`` CTE.
+* SQLite 3.35+: rowid ranges of ``4 * DELETE_BATCH_SIZE`` rowids (gaps skipped), tenants grouped by
+  cutoff (``tenant_id IN (SELECT value FROM json_each(:tenants)) AND created_at < :cutoff``),
+  ``RETURNING tenant_id`` counted per tenant.
+
+Tenants write all the time, so their rows are interleaved in the heap: deleting tenant by tenant
+read and rewrote every page once per tenant (cost tenants x table size); one pass reads and dirties
+each page once, like a plain ``DELETE``, while every slice is its own short transaction (a bounded
+statement, constant memory) with the lease heartbeat and the shutdown check between slices. Pages
+added after the pass started hold new rows; a row moved there by a concurrent update is purged by
+the next run. If a slice statement fails (or the server is older than the versions above), that
+table falls back to the per-tenant path — ``LIMIT``-ed batches through the ``(tenant_id,
+created_at)`` index (``ctid`` on PostgreSQL, ``rowid`` on SQLite) — so one tenant's failure lands in
+its own ``errors`` and the other tenants continue; rows the slices already deleted stay counted.
+
+Attachment blobs are deleted through the attachment store *before* their rows, tenant by tenant
+(the table is small): a crash between the two leaves a row whose blob is already gone, which the
+next run deletes (the missing blob is logged and skipped), so a re-run always completes with no
+orphaned blob. A blob that cannot be deleted (permissions, network) keeps its row and is reported in
+``errors``; the next run retries it. Each processed tenant gets one ``audit_log`` row (action
+``dsar_purge``) with the per-class counts.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +53,7 @@ from sqlalchemy import bindparam, delete, select, text
 from sqlalchemy.orm import Session
 
 from service.config import Settings
+from service.errors import LeaseLost
 from service.models import (
     DATA_CLASS_AI_ATTACHMENTS,
     DATA_CLASS_DECISION_TRACES,
@@ -44,7 +66,7 @@ from service.models import (
     Tenant,
     UTCDateTime,
 )
-from service.runner import heartbeat
+from service.runner import heartbeat, should_stop
 from service.storage import Store, attachment_store
 
 ROUTE = "dsar-purge"
@@ -57,6 +79,7 @@ _ROW_TABLES: tuple[tuple[str, Any, str], ...] = (
     (DATA_CLASS_INTERACTIONS, InteractionHistory, "interactionHistory"),
 )
 _ID_CHUNK = 500  # ids per DELETE ... WHERE id IN (...) statement (far below SQLite's variable limit)
+_SQLITE_GROUPS_PER_PASS = 16  # distinct cutoffs OR-ed in one SQLite slice statement (more: another pass)
 
 
 class _Model(BaseModel):
@@ -93,10 +116,22 @@ def effective_retention(configs: Sequence[RetentionConfig]) -> tuple[int | None,
     return (min(days) if days else None), held
 
 
+@dataclass
+class _Target:
+    """One purged tenant: its response entry and its cutoff."""
+
+    entry: TenantPurge
+    cutoff: datetime
+
+
+class _Stopped(Exception):
+    """The service is shutting down: stop between slices, keep what is committed."""
+
+
 def run(session: Session, settings: Settings, now: datetime) -> DsarPurgeResult:
     result = DsarPurgeResult()
     tenant_ids = list(session.scalars(select(Tenant.id).order_by(Tenant.id)))
-    session.commit()  # end the read transaction before the per-tenant work
+    session.commit()  # end the read transaction before the work
     store: Store | None = None
     store_error: str | None = None
     try:
@@ -104,51 +139,111 @@ def run(session: Session, settings: Settings, now: datetime) -> DsarPurgeResult:
     except Exception as exc:  # noqa: BLE001 - reported per tenant; row purges still run
         store_error = f"attachment store unavailable: {_err(exc)}"
 
+    all_configs = _read_all_configs(session)
+    targets: list[_Target] = []
     for tenant_id in tenant_ids:
         heartbeat()  # outside the per-tenant error capture: a lost lease stops the whole run
         result.tenants_scanned += 1
-        try:
-            configs = list(session.scalars(select(RetentionConfig).where(RetentionConfig.tenant_id == tenant_id)))
-            session.commit()
-        except Exception as exc:  # noqa: BLE001
-            session.rollback()
-            log.warning("dsar-purge: tenant %s: cannot read retention config: %s", tenant_id, _err(exc))
-            result.per_tenant.append(TenantPurge(tenant_id=tenant_id, retention_days=0, errors=[_err(exc)]))
-            continue
+        if all_configs is not None:
+            configs = all_configs.get(tenant_id, [])
+        else:
+            try:
+                configs = list(session.scalars(select(RetentionConfig).where(RetentionConfig.tenant_id == tenant_id)))
+                session.commit()
+            except Exception as exc:  # noqa: BLE001
+                session.rollback()
+                log.warning("dsar-purge: tenant %s: cannot read retention config: %s", tenant_id, _err(exc))
+                result.per_tenant.append(TenantPurge(tenant_id=tenant_id, retention_days=0, errors=[_err(exc)]))
+                continue
         days, held = effective_retention(configs)
         if days is None:
             log.info("dsar-purge: tenant %s skipped: no usable retention config (held=%s)", tenant_id, held)
             continue
         entry = TenantPurge(tenant_id=tenant_id, retention_days=days, held=held)
-        _purge_tenant(session, settings, store, store_error, entry, now - timedelta(days=days))
+        result.per_tenant.append(entry)
+        targets.append(_Target(entry, now - timedelta(days=days)))
+
+    stopped = False
+    batch = settings.delete_batch_size
+    for data_class, model, attr in _ROW_TABLES:
+        todo = [t for t in targets if data_class not in t.entry.held]  # held: absent from the list
+        if not todo or stopped:
+            continue
+        stopped = _purge_table(session, model, attr, todo, batch)
+
+    for target in targets:
+        entry = target.entry
+        if not stopped:
+            heartbeat()
+            stopped = should_stop()
+        if not stopped:
+            _purge_tenant_attachments(session, store, store_error, entry, target.cutoff, batch)
         result.total_blobs_attempted += entry._blobs_attempted
         _audit(session, entry, now)
-        result.per_tenant.append(entry)
+    if stopped:
+        log.warning("dsar-purge: stopping early (shutdown); the rest is left for the next run")
     result.ok = not any(t.errors for t in result.per_tenant)
     return result
 
 
-def _purge_tenant(
-    session: Session,
-    settings: Settings,
-    store: Store | None,
-    store_error: str | None,
-    entry: TenantPurge,
-    cutoff: datetime,
-) -> None:
-    """Purge one tenant's expired rows, recording counts and errors in ``entry``."""
-    batch = settings.delete_batch_size
-    for data_class, model, attr in _ROW_TABLES:
-        if data_class in entry.held:
-            continue
+def _read_all_configs(session: Session) -> dict[str, list[RetentionConfig]] | None:
+    """Every tenant's retention configs in one query; None if it fails (then read tenant by tenant)."""
+    try:
+        rows = list(session.scalars(select(RetentionConfig)))
+        session.commit()
+    except Exception as exc:  # noqa: BLE001 - the per-tenant reads report it where it belongs
+        session.rollback()
+        log.warning("dsar-purge: cannot read retention configs at once (%s); reading per tenant", _err(exc))
+        return None
+    by_tenant: dict[str, list[RetentionConfig]] = {}
+    for c in rows:
+        by_tenant.setdefault(c.tenant_id, []).append(c)
+    return by_tenant
+
+
+def _purge_table(session: Session, model: Any, attr: str, targets: list[_Target], batch: int) -> bool:
+    """Purge one row table for ``targets``; True when stopped early by a shutdown."""
+    field = _field(attr)
+    kind = _slice_kind(session)
+    if kind is not None:
         try:
-            n = delete_expired(session, model, entry.tenant_id, cutoff, batch)
-            setattr(entry, _field(attr), n)
+            _purge_slices(session, kind, model, field, targets, batch)
+            return False
+        except LeaseLost:
+            raise
+        except _Stopped:
+            return True
+        except Exception as exc:  # noqa: BLE001 - fall back to per-tenant deletes, which isolate the failure
+            session.rollback()
+            log.warning(
+                "dsar-purge: %s: multi-tenant slice failed (%s); falling back to per-tenant deletes",
+                model.__tablename__,
+                _err(exc),
+            )
+    for target in targets:
+        heartbeat()
+        if should_stop():
+            return True
+        entry = target.entry
+        try:
+            delete_expired(
+                session, model, entry.tenant_id, target.cutoff, batch, on_batch=lambda n, e=entry: _add(e, field, n)
+            )
         except Exception as exc:  # noqa: BLE001 - recorded; the other tables and tenants continue
             session.rollback()
             entry.errors.append(f"{attr}: {_err(exc)}")
             log.warning("dsar-purge: tenant %s: %s purge failed: %s", entry.tenant_id, attr, _err(exc))
+    return False
 
+
+def _purge_tenant_attachments(
+    session: Session,
+    store: Store | None,
+    store_error: str | None,
+    entry: TenantPurge,
+    cutoff: datetime,
+    batch: int,
+) -> None:
     if DATA_CLASS_AI_ATTACHMENTS in entry.held:
         return
     if store is None:
@@ -160,6 +255,113 @@ def _purge_tenant(
         session.rollback()
         entry.errors.append(f"aiAttachments: {_err(exc)}")
         log.warning("dsar-purge: tenant %s: attachment purge failed: %s", entry.tenant_id, _err(exc))
+
+
+# --------------------------------------------------------------------------------------------------
+# One pass per table over physical slices, all tenants in one predicate
+# --------------------------------------------------------------------------------------------------
+def _slice_kind(session: Session) -> str | None:
+    """``"postgresql"`` (14+: TID range scans), ``"sqlite"`` (3.35+: RETURNING), else None (per tenant)."""
+    dialect = session.get_bind().dialect
+    version = dialect.server_version_info or ()
+    if dialect.name == "postgresql" and version >= (14,):
+        return "postgresql"
+    if dialect.name == "sqlite" and version >= (3, 35):
+        return "sqlite"
+    return None
+
+
+def pg_slice_pages(batch: int) -> int:
+    """Heap pages per PostgreSQL slice: 2,000 (16 MB) for the default batch of 5,000."""
+    return max(1, batch * 2 // 5)
+
+
+def sqlite_slice_rowids(batch: int) -> int:
+    """Rowids per SQLite slice: 20,000 for the default batch of 5,000."""
+    return max(1, batch * 4)
+
+
+# The heap range is spliced in as integer literals (computed here, never input), so every slice is
+# planned with its bounds known: a TID range scan, hash-joined to the (tenant, cutoff) list.
+_PG_SLICE_SQL = (
+    "WITH gone AS (DELETE FROM {t} AS t "
+    "USING unnest(CAST(:tenants AS text[]), CAST(:cutoffs AS timestamptz[])) AS c(tenant_id, cutoff) "
+    "WHERE t.ctid >= '({lo},0)'::tid AND t.ctid < '({hi},0)'::tid "
+    "AND t.tenant_id = c.tenant_id AND t.created_at < c.cutoff RETURNING t.tenant_id) "
+    "SELECT tenant_id, count(*) FROM gone GROUP BY tenant_id"
+)
+
+
+def _purge_slices(session: Session, kind: str, model: Any, field: str, targets: list[_Target], batch: int) -> None:
+    by_id = {t.entry.tenant_id: t.entry for t in targets}
+    table = model.__tablename__
+    if kind == "postgresql":
+        pages = session.execute(
+            text("SELECT pg_relation_size(CAST(:t AS regclass)) / current_setting('block_size')::int"), {"t": table}
+        ).scalar_one()
+        session.commit()
+        params = {"tenants": [t.entry.tenant_id for t in targets], "cutoffs": [t.cutoff for t in targets]}
+        span = pg_slice_pages(batch)
+        for lo in range(0, int(pages), span):
+            _between_slices()
+            stmt = text(_PG_SLICE_SQL.format(t=table, lo=lo, hi=lo + span))
+            counts = _commit_slice(session, lambda stmt=stmt: session.execute(stmt, params).all())
+            for tenant_id, n in counts:
+                _add(by_id[tenant_id], field, n)
+        return
+
+    # SQLite: tenants grouped by cutoff (few distinct retention periods in practice); a group's
+    # tenants are one JSON parameter, so the statement does not grow with the number of tenants.
+    groups: dict[datetime, list[str]] = {}
+    for t in targets:
+        groups.setdefault(t.cutoff, []).append(t.entry.tenant_id)
+    items = sorted(groups.items())
+    span = sqlite_slice_rowids(batch)
+    for g in range(0, len(items), _SQLITE_GROUPS_PER_PASS):
+        chunk = items[g : g + _SQLITE_GROUPS_PER_PASS]
+        terms = " OR ".join(
+            f"(created_at < :c{i} AND tenant_id IN (SELECT value FROM json_each(:g{i})))" for i in range(len(chunk))
+        )
+        stmt = text(
+            f"DELETE FROM {table} WHERE rowid >= :lo AND rowid < :hi AND ({terms}) RETURNING tenant_id"
+        ).bindparams(*(bindparam(f"c{i}", type_=UTCDateTime()) for i in range(len(chunk))))
+        params: dict[str, Any] = {}
+        for i, (cutoff, tenant_ids) in enumerate(chunk):
+            params[f"c{i}"] = cutoff
+            params[f"g{i}"] = json.dumps(tenant_ids)
+        first, last = session.execute(text(f"SELECT min(rowid), max(rowid) FROM {table}")).one()
+        session.commit()
+        lo = first
+        while lo is not None and lo <= last:
+            _between_slices()
+            hi = lo + span
+            args = {**params, "lo": lo, "hi": hi}
+            counts = _commit_slice(session, lambda stmt=stmt, args=args: Counter(session.execute(stmt, args).scalars()))
+            for tenant_id, n in counts.items():
+                _add(by_id[tenant_id], field, n)
+            lo = session.execute(text(f"SELECT min(rowid) FROM {table} WHERE rowid >= :hi"), {"hi": hi}).scalar()
+            session.commit()
+
+
+def _between_slices() -> None:
+    heartbeat()  # renews the lease; LeaseLost stops the run
+    if should_stop():
+        raise _Stopped()
+
+
+def _commit_slice(session: Session, work: Any) -> Any:
+    """Run one slice statement in its own short transaction."""
+    try:
+        out = work()
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return out
+
+
+def _add(entry: TenantPurge, field: str, n: int) -> None:
+    setattr(entry, field, getattr(entry, field) + int(n))
 
 
 # One batch: the LIMIT-ed subselect picks at most :n expired rows of the tenant through the
@@ -178,8 +380,20 @@ _BATCH_SQL = {
 }
 
 
-def delete_expired(session: Session, model: Any, tenant_id: str, cutoff: datetime, batch: int) -> int:
-    """Delete the tenant's rows of ``model`` older than ``cutoff``, ``batch`` rows per transaction."""
+def delete_expired(
+    session: Session,
+    model: Any,
+    tenant_id: str,
+    cutoff: datetime,
+    batch: int,
+    *,
+    on_batch: Callable[[int], None] | None = None,
+) -> int:
+    """Delete the tenant's rows of ``model`` older than ``cutoff``, ``batch`` rows per transaction.
+
+    ``on_batch(n)`` is called after each committed batch, so a caller still counts the batches
+    committed before a later one fails (the exception propagates).
+    """
     dialect = session.get_bind().dialect.name
     sql = _BATCH_SQL.get(dialect)
     if sql is None:  # pragma: no cover - only SQLite and PostgreSQL are supported
@@ -194,6 +408,8 @@ def delete_expired(session: Session, model: Any, tenant_id: str, cutoff: datetim
             session.rollback()
             raise
         total += n
+        if on_batch is not None:
+            on_batch(n)
         if n < batch:
             return total
 

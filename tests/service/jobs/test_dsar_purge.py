@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, text
 
 from service.jobs import dsar_purge
 from service.models import (
@@ -159,7 +159,55 @@ def test_missing_blob_is_logged_and_skipped(session, settings, store, now, caplo
     assert counts(session, "t-m")["att"] == 2
 
 
-def test_blob_failure_and_db_failure_stay_in_their_tenant(session, settings, store, now, monkeypatch, tmp_path):
+def _refuse_deletes(session, table, where_sql):
+    """A real database failure: a trigger that aborts any DELETE of a ``table`` row matching ``where_sql``
+    (written over ``OLD``), on SQLite and PostgreSQL alike."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text(f"CREATE TRIGGER refuse_{table} BEFORE DELETE ON {table} WHEN {where_sql} "
+                             "BEGIN SELECT RAISE(ABORT, 'simulated database failure'); END"))
+    else:
+        session.execute(text(f"CREATE FUNCTION refuse_{table}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                             f"IF {where_sql} THEN RAISE EXCEPTION 'simulated database failure'; END IF; "
+                             "RETURN OLD; END $$"))
+        session.execute(text(f"CREATE TRIGGER refuse_{table} BEFORE DELETE ON {table} FOR EACH ROW "
+                             f"EXECUTE FUNCTION refuse_{table}()"))
+    session.commit()
+
+
+def test_blob_failure_and_db_failure_stay_in_their_tenant(session, settings, store, now, tmp_path):
+    add_tenant(session, "t-1", {IH: (30, False), DT: (30, False), ATT: (30, False)})
+    add_tenant(session, "t-2", {IH: (30, False), DT: (30, False), ATT: (30, False)})
+    add_tenant(session, "t-3", {IH: (30, False), DT: (30, False), ATT: (30, False)})
+    for tid in ("t-1", "t-2", "t-3"):
+        add_rows(session, store, tid, now)
+    # t-1: one expired blob cannot be deleted (its path is a non-empty directory) -> its row is kept
+    bad = sorted(keys_of(session, "t-1"))[0]
+    bad_path = tmp_path / "attachments" / bad
+    bad_path.unlink()
+    bad_path.mkdir()
+    (bad_path / "x").write_text("x")
+    session.commit()
+    # t-2: the database refuses to delete its interaction history. The multi-tenant slice holding
+    # t-2's rows fails as a whole, so that table falls back to per-tenant deletes: only t-2 fails.
+    _refuse_deletes(session, "interaction_history", "OLD.tenant_id = 't-2'")
+    result = dsar_purge.run(session, settings, now)
+    by = {t.tenant_id: t for t in result.per_tenant}
+    assert result.ok is False
+    assert by["t-1"].ai_attachments == 2 and by["t-1"].blobs_deleted == 2
+    assert len(by["t-1"].errors) == 1 and bad in by["t-1"].errors[0]
+    assert by["t-2"].interaction_history == 0 and by["t-2"].decision_traces == 3 and by["t-2"].ai_attachments == 3
+    assert len(by["t-2"].errors) == 1
+    assert by["t-2"].errors[0].startswith("interactionHistory: ") and "simulated database failure" in by["t-2"].errors[0]
+    assert by["t-1"].interaction_history == 3
+    assert by["t-3"].errors == [] and (by["t-3"].decision_traces, by["t-3"].interaction_history,
+                                       by["t-3"].ai_attachments) == (3, 3, 3)
+    assert bad in keys_of(session, "t-1")  # the row of the blob that could not be deleted is kept
+    assert counts(session, "t-2")["ih"] == 5 and counts(session, "t-3")["ih"] == 2
+
+
+def test_per_tenant_path_without_slices_isolates_failures(session, settings, store, now, monkeypatch, tmp_path):
+    """The fallback for servers without TID range scans (PostgreSQL < 14) / RETURNING (SQLite < 3.35)."""
+    monkeypatch.setattr(dsar_purge, "_slice_kind", lambda session: None)
     add_tenant(session, "t-1", {IH: (30, False), DT: (30, False), ATT: (30, False)})
     add_tenant(session, "t-2", {IH: (30, False), DT: (30, False), ATT: (30, False)})
     add_tenant(session, "t-3", {IH: (30, False), DT: (30, False), ATT: (30, False)})
@@ -175,10 +223,10 @@ def test_blob_failure_and_db_failure_stay_in_their_tenant(session, settings, sto
     # t-2: the database refuses its interaction-history delete
     real = dsar_purge.delete_expired
 
-    def flaky(session, model, tenant_id, cutoff, batch):
+    def flaky(session, model, tenant_id, cutoff, batch, **kw):
         if model is InteractionHistory and tenant_id == "t-2":
             raise RuntimeError("simulated database failure")
-        return real(session, model, tenant_id, cutoff, batch)
+        return real(session, model, tenant_id, cutoff, batch, **kw)
 
     monkeypatch.setattr(dsar_purge, "delete_expired", flaky)
     result = dsar_purge.run(session, settings, now)
@@ -190,6 +238,79 @@ def test_blob_failure_and_db_failure_stay_in_their_tenant(session, settings, sto
     assert by["t-2"].errors == ["interactionHistory: RuntimeError: simulated database failure"]
     assert by["t-3"].errors == [] and (by["t-3"].decision_traces, by["t-3"].ai_attachments) == (3, 3)
     assert bad in keys_of(session, "t-1")  # the row of the blob that could not be deleted is kept
+
+
+
+def test_counts_stay_exact_when_a_slice_fails_midway(session, settings, store, now):
+    """Slices committed before a failure stay counted; the per-tenant fallback adds the rest."""
+    tids = [f"t-{i}" for i in range(4)]
+    for tid in tids:
+        add_tenant(session, tid, {IH: (30, False), DT: (30, False)})
+    for _ in range(3):
+        for tid in tids:
+            add_rows(session, store, tid, now)
+    session.commit()
+    expired_ih = {tid: 9 for tid in tids}
+    # the last expired interaction row of t-2 cannot be deleted: later slices and t-2's batch fail
+    last = session.scalar(select(func.max(InteractionHistory.id)).where(
+        InteractionHistory.tenant_id == "t-2", InteractionHistory.created_at < now - timedelta(days=30)))
+    _refuse_deletes(session, "interaction_history", f"OLD.id = {last}")
+    small = settings.model_copy(update={"delete_batch_size": 2})
+    by = {t.tenant_id: t for t in dsar_purge.run(session, small, now).per_tenant}
+    for tid in tids:
+        left = counts(session, tid)
+        assert by[tid].decision_traces == 9 and left["dt"] == 6
+        # the reported count is exactly what left the table
+        assert by[tid].interaction_history == 15 - left["ih"], tid
+        if tid == "t-2":
+            assert left["ih"] > 6 and len(by[tid].errors) == 1 and "simulated" in by[tid].errors[0]
+        else:
+            assert left["ih"] == 6 and by[tid].interaction_history == expired_ih[tid] and by[tid].errors == []
+
+
+def test_one_pass_per_table_not_per_tenant(session, settings, store, now):
+    """Statements scale with table slices, not tenants x batches (the old per-tenant scans issued at
+    least one DELETE per tenant and table)."""
+    tids = [f"p-{i:02d}" for i in range(12)]
+    for tid in tids:
+        add_tenant(session, tid, {IH: (30, False), DT: (30, False), ATT: (30, True)})
+        add_rows(session, store, tid, now)  # 5 rows per table and tenant, 3 expired
+    session.commit()
+    deletes: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(("DELETE", "WITH")):
+            deletes.append(statement)
+
+    engine = session.get_bind()
+    small = settings.model_copy(update={"delete_batch_size": 5})  # SQLite: 20-rowid slices
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        body = dsar_purge.run(session, small, now)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert [(t.decision_traces, t.interaction_history, t.ai_attachments) for t in body.per_tenant] == [(3, 3, 0)] * 12
+    per_table = {t: sum(1 for s in deletes if f"FROM {t} " in s) for t in ("decision_traces", "interaction_history")}
+    # 60 rows per table: 3 rowid slices on SQLite, one page (one slice) on PostgreSQL
+    limit = 3 if session.get_bind().dialect.name == "sqlite" else 1
+    assert all(1 <= n <= limit for n in per_table.values()), per_table
+    assert all(n < len(tids) for n in per_table.values())
+    assert not any("ai_attachments" in s for s in deletes)  # held everywhere: never touched
+
+
+def test_shutdown_stops_between_slices(session, settings, store, now, monkeypatch):
+    seed_standard(session, store, now)
+    monkeypatch.setattr(dsar_purge, "should_stop", lambda: True)
+    body = dsar_purge.run(session, settings, now).model_dump(mode="json", by_alias=True)
+    assert body["ok"] is True and [t["tenantId"] for t in body["perTenant"]] == ["t-a", "t-b"]
+    assert all(t["decisionTraces"] == t["interactionHistory"] == t["aiAttachments"] == 0 for t in body["perTenant"])
+    assert counts(session, "t-b") == {"dt": 5, "ih": 5, "att": 5}
+    audits = session.scalars(select(AuditLog.tenant_id).where(AuditLog.action == "dsar_purge")).all()
+    assert sorted(audits) == ["t-a", "t-b"]
+    # the next (uninterrupted) run finishes the work
+    monkeypatch.setattr(dsar_purge, "should_stop", lambda: False)
+    dsar_purge.run(session, settings, now)
+    assert counts(session, "t-b") == {"dt": 3, "ih": 3, "att": 3}
 
 
 class Crash(BaseException):
@@ -255,6 +376,29 @@ def test_legal_hold_is_never_deleted(session, settings, store, now, configs):
     for cls, key in ((IH, "ih"), (DT, "dt"), (ATT, "att")):
         assert after[key] == (5 if cls in held else expected_remaining), (cls, configs)
     assert keys_of(session, tid) == {k for k in store.list() if k.startswith(f"{tid}/")}
+
+
+@hsettings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(plans=st.lists(_cfg, min_size=2, max_size=4))
+def test_legal_hold_is_never_deleted_in_one_multi_tenant_pass(session, settings, store, now, plans):
+    """Tenants with different cutoffs and holds share one pass per table; each keeps its own rules."""
+    tids = [f"m-{next(_tenant_seq)}" for _ in plans]
+    for tid, configs in zip(tids, plans, strict=True):
+        add_tenant(session, tid, configs)
+        add_rows(session, store, tid, now)
+    session.commit()
+    by = {t.tenant_id: t for t in dsar_purge.run(session, settings, now).per_tenant}
+    for tid, configs in zip(tids, plans, strict=True):
+        usable = [d for d, hold in configs.values() if not hold and d and d > 0]
+        held = {c for c, (_, hold) in configs.items() if hold}
+        remaining = 5 if not usable else sum(1 for a in AGES if a < min(usable))
+        after = counts(session, tid)
+        for cls, key, field in ((IH, "ih", "interaction_history"), (DT, "dt", "decision_traces"),
+                                (ATT, "att", "ai_attachments")):
+            assert after[key] == (5 if cls in held else remaining), (cls, configs)
+            if usable:
+                assert getattr(by[tid], field) == 5 - after[key]
+        assert (tid in by) == bool(usable)
 
 
 def test_http_route(session, settings, store, now):
