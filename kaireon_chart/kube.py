@@ -342,42 +342,89 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _sources(version: tuple[int, int]) -> dict[str, str]:
+_SOURCE_FILES = ("cronjob-batch-v1.json", "_definitions.json")
+
+
+@lru_cache(maxsize=1)
+def _installed_release() -> str | None:
+    """kubernetes-validate's version, from its one dist-info directory (importlib.metadata costs ~10 ms)."""
+    import os
+
+    package = _schema_root().parent
+    try:
+        found = [n for n in os.listdir(package.parent)
+                 if n.startswith("kubernetes_validate-") and n.endswith(".dist-info")]
+    except OSError:
+        return None
+    return found[0][len("kubernetes_validate-"):-len(".dist-info")] if len(found) == 1 else None
+
+
+def _sources(version: tuple[int, int]) -> dict:
+    """What a compact schema was made from: the kubernetes-validate release and the two files' sizes and
+    SHA-256."""
     directory = _schema_dir(version)
-    return {name: _digest(directory / name) for name in ("cronjob-batch-v1.json", "_definitions.json")}
+    files = {}
+    for name in _SOURCE_FILES:
+        path = directory / name
+        files[name] = {"size": path.stat().st_size, "sha256": _digest(path)}
+    return {"release": _installed_release(), "files": files}
+
+
+def _made_from_installed(sources, version: tuple[int, int]) -> bool:
+    """The installed bundle is the one ``sources`` describe: same sizes, and the same kubernetes-validate
+    release (files of a release are fixed) or else the same SHA-256."""
+    try:
+        directory = _schema_dir(version)
+        files = sources["files"]
+        if any((directory / name).stat().st_size != files[name]["size"] for name in _SOURCE_FILES):
+            return False
+        if sources["release"] is not None and sources["release"] == _installed_release():
+            return True
+        return all(_digest(directory / name) == files[name]["sha256"] for name in _SOURCE_FILES)
+    except (OSError, KeyError, TypeError, StopIteration):
+        return False
 
 
 def compact_path(version: tuple[int, int]) -> Path:
     return COMPACT_DIR / f"cronjob-batch-v1-{version[0]}.{version[1]}.json"
 
 
+def _build_compact(version: tuple[int, int]) -> dict | None:
+    directory = _schema_dir(version)
+    return _compact(json.loads((directory / "cronjob-batch-v1.json").read_bytes()),
+                    json.loads((directory / "_definitions.json").read_bytes()))
+
+
 def compact_document(version: tuple[int, int]) -> str | None:
     """The text of the shipped compact schema for ``version``, built from the installed bundle (for
     ``python -m kaireon_chart.docs chart``); None when the fast path does not support that schema."""
-    directory = _schema_dir(version)
-    schema = json.loads((directory / "cronjob-batch-v1.json").read_text(encoding="utf-8"))
-    definitions = json.loads((directory / "_definitions.json").read_text(encoding="utf-8"))
-    compact = _compact(schema, definitions)
+    compact = _build_compact(version)
     if compact is None:
         return None
-    doc = {"kubernetes": f"{version[0]}.{version[1]}", "sources": _sources(version), **compact}
+    doc = {"kubernetes": f"{version[0]}.{version[1]}", "sources": _sources(version),
+           "shape_safe": _only_types(compact["root"], compact["defs"]), **compact}
     return json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def shipped_compact(version: tuple[int, int]) -> dict | None:
+    """The shipped compact schema of ``version`` when it was made from the installed bundle, else None."""
+    try:
+        shipped = json.loads(compact_path(version).read_bytes())
+    except (OSError, ValueError):
+        return None
+    if isinstance(shipped, dict) and _made_from_installed(shipped.get("sources"), version):
+        return shipped
+    return None
 
 
 @lru_cache(maxsize=4)
 def _fast_checker(version: tuple[int, int]):
-    """The fast verdict for ``version`` (None when its schema uses a keyword ``_Checker`` lacks)."""
-    compact = None
-    try:
-        shipped = json.loads(compact_path(version).read_bytes())
-    except (OSError, ValueError):
-        shipped = None
-    if isinstance(shipped, dict) and shipped.get("sources") == _sources(version):
-        compact = {"root": shipped["root"], "defs": shipped["defs"]}
-    else:  # another kubernetes-validate than the one the shipped files were made from
-        directory = _schema_dir(version)
-        compact = _compact(json.loads((directory / "cronjob-batch-v1.json").read_bytes()),
-                           json.loads((directory / "_definitions.json").read_bytes()))
+    """(the fast verdict for ``version`` or None when its schema uses a keyword ``_Checker`` lacks,
+    whether equal manifest shapes get equal verdicts)."""
+    shipped = shipped_compact(version)
+    if shipped is not None:
+        return _Checker(shipped), bool(shipped.get("shape_safe"))
+    compact = _build_compact(version)  # another kubernetes-validate than the shipped files were made from
     if compact is None:
         return None, False
     return _Checker(compact), _only_types(compact["root"], compact["defs"])
