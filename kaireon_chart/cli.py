@@ -332,12 +332,22 @@ def _scalar(value) -> str:
 
         return json.dumps(value)
     if isinstance(value, str):
-        return value if _plain_ok(value) else _quote(value)
+        return _string(value)
     raise TypeError(f"cannot write {type(value).__name__} as YAML")
 
 
+_STRINGS: dict[str, str] = {}  # text -> its YAML form (keys and labels repeat in every manifest)
+
+
+def _string(text: str) -> str:
+    out = _STRINGS.get(text)
+    if out is None:
+        out = _STRINGS[text] = text if _plain_ok(text) else _quote(text)
+    return out
+
+
 def _key(key) -> str:
-    return _scalar(str(key))
+    return _string(key) if type(key) is str else _scalar(str(key))
 
 
 def _yaml_block(value, indent: int) -> str:
