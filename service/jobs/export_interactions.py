@@ -43,6 +43,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -188,27 +189,22 @@ def run(session: Session, settings: Settings, now: datetime) -> ExportResult:
     except Exception as exc:  # noqa: BLE001 - every tenant reports it; the route still answers
         store_error = _err(exc)
 
-    for tenant_id, tenant_name in tenants:
-        heartbeat()  # outside the per-tenant error capture: a lost lease stops the whole run
-        entry = TenantExport(tenant_id=tenant_id, tenant_name=tenant_name)
-        try:
-            if store is None:
-                raise RuntimeError(f"export store unavailable: {store_error}")
-            for _ in range(settings.export_max_batches_per_run):
-                written = _export_batch(session, store, tenant_id, now)
-                if written is None:
-                    break
-                entry.exported += written[0]
-                entry.file_path = written[1]
-                if written[0] < BATCH_SIZE:
-                    break
-        except Exception as exc:  # noqa: BLE001 - this tenant fails, the others continue
-            session.rollback()
-            entry.error = _err(exc)
-            log.warning("export-interactions: tenant %s failed: %s", tenant_id, entry.error)
-            _mark_failed(session, tenant_id, entry.error, now)
-        result.total_exported += entry.exported
-        result.tenants.append(entry)
+    # one worker thread writes batch k while batch k+1 is read (see _export_tenant)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-write") as writer:
+        for tenant_id, tenant_name in tenants:
+            heartbeat()  # outside the per-tenant error capture: a lost lease stops the whole run
+            entry = TenantExport(tenant_id=tenant_id, tenant_name=tenant_name)
+            try:
+                if store is None:
+                    raise RuntimeError(f"export store unavailable: {store_error}")
+                _export_tenant(session, store, writer, tenant_id, now, settings.export_max_batches_per_run, entry)
+            except Exception as exc:  # noqa: BLE001 - this tenant fails, the others continue
+                session.rollback()
+                entry.error = _err(exc)
+                log.warning("export-interactions: tenant %s failed: %s", tenant_id, entry.error)
+                _mark_failed(session, tenant_id, entry.error, now)
+            result.total_exported += entry.exported
+            result.tenants.append(entry)
     result.ok = not any(t.error for t in result.tenants)
     return result
 
@@ -285,47 +281,95 @@ def _read_batch_pg(session: Session, tenant_id: str, start: tuple[datetime, int]
     return _Batch(count, b"".join(parts), first, last)
 
 
-def _export_batch(session: Session, store: Store, tenant_id: str, now: datetime) -> tuple[int, str] | None:
-    """Export the next batch; (rows, object name) or None when there is nothing new."""
+@dataclass
+class _Write:
+    """A batch whose object is being written; the checkpoint moves past it once the write is done."""
+
+    future: Future[None] | None  # None: nothing to write (a pending batch whose rows are gone)
+    rows: int
+    name: str
+    end_key: tuple[datetime, int]
+
+
+def _export_tenant(session: Session, store: Store, writer: ThreadPoolExecutor, tenant_id: str, now: datetime,
+                   max_batches: int, entry: TenantExport) -> None:
+    """Up to ``max_batches`` batches of one tenant, in keyset order.
+
+    Per batch: read it; record its object name and keyset end as ``pending_*`` and commit; write the
+    object; then advance the checkpoint past it and clear ``pending_*``. The write of batch k runs on
+    the ``writer`` thread while batch k+1 is read, and "advance past k" is committed together with
+    "k+1 is pending" — only after k's write has finished, so the checkpoint never passes an object
+    that is not written, and the recorded object is always durable before its write starts.
+    """
     cp = _checkpoint(session, tenant_id, now)
-    start = (cp.last_created_at, cp.last_id)
     settled = now - timedelta(seconds=SETTLE_SECONDS)
-    pending = cp.pending_object
-    if pending is not None and cp.pending_last_created_at is not None and cp.pending_last_id is not None:
-        # a previous run recorded this batch and may have written it: redo exactly the same range
-        end = (cp.pending_last_created_at, cp.pending_last_id)
-        batch = _read_batch(session, tenant_id, start, settled, end)
-        name = pending
-        # The object is rewritten whole, so it holds exactly these rows; advance to the last of them
-        # (a row committed late inside the range may push others past the batch limit: they simply
-        # go to the next batch, never lost and never twice).
-        end_key = batch.last if batch.last is not None else end
-    else:
-        batch = _read_batch(session, tenant_id, start, settled, None)
-        if batch.first is None or batch.last is None:
+    position = (cp.last_created_at, cp.last_id)
+    in_flight: _Write | None = None
+    try:
+        for i in range(max_batches):
+            pending_end = None
+            if i == 0 and cp.pending_object is not None and cp.pending_last_created_at is not None \
+                    and cp.pending_last_id is not None:
+                # a previous run recorded this batch and may have written it: redo exactly the same range
+                pending_end = (cp.pending_last_created_at, cp.pending_last_id)
+            batch = _read_batch(session, tenant_id, position, settled, pending_end)
+            advanced, in_flight = in_flight, None
+            if advanced is not None:
+                _advance(cp, advanced, now)
+            if pending_end is not None:
+                name = cp.pending_object
+                assert name is not None
+                # The object is rewritten whole, so it holds exactly these rows; advance to the last of
+                # them (a row committed late inside the range may push others past the batch limit:
+                # they simply go to the next batch, never lost and never twice).
+                end_key = batch.last if batch.last is not None else pending_end
+            elif batch.first is None or batch.last is None:
+                session.commit()  # the previous batch's advance, if any
+                _count(entry, advanced)
+                return
+            else:
+                name = object_name(tenant_id, batch.first[0], batch.first[1])
+                end_key = batch.last
+                cp.pending_object = name
+                cp.pending_last_created_at, cp.pending_last_id = end_key
+                cp.updated_at = now
+            session.commit()  # the intended object is durable before it is written
+            _count(entry, advanced)
+            future = writer.submit(store.put, name, batch.data) if batch.rows else None
+            in_flight = _Write(future, batch.rows, name, end_key)
+            del batch
+            if in_flight.rows < BATCH_SIZE:
+                break
+            position = end_key
+        if in_flight is not None:
+            advanced, in_flight = in_flight, None
+            _advance(cp, advanced, now)
             session.commit()
-            return None
-        name = object_name(tenant_id, batch.first[0], batch.first[1])
-        end_key = batch.last
-        cp.pending_object = name
-        cp.pending_last_created_at, cp.pending_last_id = end_key
-        cp.updated_at = now
-    session.commit()  # the intended object is durable before it is written
+            _count(entry, advanced)
+    finally:
+        if in_flight is not None and in_flight.future is not None:
+            wait([in_flight.future])  # this tenant failed: no write may still be running afterwards
 
-    if batch.rows:
-        store.put(name, batch.data)
-    del batch.data
 
-    cp.last_created_at, cp.last_id = end_key
+def _advance(cp: ExportCheckpoint, done: _Write, now: datetime) -> None:
+    """Wait for a batch's write (its error is the tenant's), then move the checkpoint past it (uncommitted)."""
+    if done.future is not None:
+        done.future.result()
+    cp.last_created_at, cp.last_id = done.end_key
     cp.pending_object = None
     cp.pending_last_created_at = None
     cp.pending_last_id = None
     cp.status = "ok"
     cp.last_error = None
-    cp.total_exported = (cp.total_exported or 0) + batch.rows
+    cp.total_exported = (cp.total_exported or 0) + done.rows
     cp.updated_at = now
-    session.commit()
-    return (batch.rows, name) if batch.rows else None
+
+
+def _count(entry: TenantExport, done: _Write | None) -> None:
+    """Report a batch once the checkpoint past it is committed."""
+    if done is not None and done.rows:
+        entry.exported += done.rows
+        entry.file_path = done.name
 
 
 def _bind(key: tuple[datetime, int]) -> tuple[Any, Any]:
