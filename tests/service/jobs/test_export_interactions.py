@@ -270,3 +270,155 @@ def test_every_row_exported_exactly_once_whatever_the_batch_edges(session, setti
     for _ in range(len(offsets) // batch + 2):
         ex.run(session, settings, now)
     assert [r[0] for r in read_back(settings, tid)] == ids(session, tid)
+
+
+def test_a_later_batch_failing_keeps_the_earlier_ones_and_resumes_exactly(session, settings, now, monkeypatch):
+    """Batch k is written while k+1 is read: a failed write of batch 2 leaves batch 1 exported and
+    its checkpoint advanced, batch 2 pending; the retry completes every row exactly once."""
+    monkeypatch.setattr(ex, "BATCH_SIZE", 10)
+    seed(session, now)
+    real_store = storage.export_store(settings)
+    calls: list[str] = []
+
+    class FailSecondPut:
+        url = real_store.url
+
+        def put(self, key, data):
+            calls.append(key)
+            if len(calls) == 2:
+                raise OSError("disk full")
+            real_store.put(key, data)
+
+    monkeypatch.setattr(ex, "export_store", lambda s: FailSecondPut())
+    busy = settings.model_copy(update={"export_max_batches_per_run": 5})
+    body = ex.run(session, busy, now)
+    t1 = body.tenants[0]
+    assert (t1.exported, t1.file_path) == (10, calls[0]) and "disk full" in t1.error and body.ok is False
+    cp = session.get(ExportCheckpoint, "t1")
+    session.refresh(cp)
+    assert (cp.status, cp.last_id, cp.pending_object) == ("failed", ids(session, "t1")[9], calls[1])
+    monkeypatch.setattr(ex, "export_store", storage.export_store)
+    retry = ex.run(session, busy, now)
+    assert [(t.tenant_id, t.exported, t.error) for t in retry.tenants] == [("t1", 15, None), ("t2", 0, None)]
+    assert retry.tenants[0].file_path != calls[1]  # the pending batch was rewritten first, then the rest
+    assert [r[0] for r in read_back(settings, "t1")] == ids(session, "t1")
+
+
+# --------------------------------------------------------------------------------------------------
+# Record encoding: PostgreSQL builds the lines server-side, SQLite goes through orjson; same records
+# --------------------------------------------------------------------------------------------------
+_TRICKY = ['plain', 'quote " and back\\slash', 'new\nline\ttab\r', 'ctl \x01\x1f\x7f', 'é ü 中文 😀', 'u2028 \u2028',
+           '', '{"not": "json"}', '\\u0041']
+_FLOATS = [None, 12.0, 12.5, 0.1 + 0.2, -0.0, 1e15, 1e16, 123456789012345.0, 1.5e-5, -250.75, float("inf")]
+_CONTEXTS = [{}, {"campaign": "c-1", "placement": "hero"}, {"n": 1, "x": 1.5, "y": 2.0, "ok": True, "none": None},
+             {"nested": {"list": [1, "two", 3.25, None, {"k": "v\n\"q\""}]}, "é": "ü"}]
+_TIMES = [datetime(2026, 6, 13, 12, 0, 0, tzinfo=UTC), datetime(2026, 6, 13, 12, 0, 0, 120000, tzinfo=UTC),
+          datetime(2026, 6, 13, 12, 0, 1, 1, tzinfo=UTC), datetime(2026, 6, 13, 23, 59, 59, 999999, tzinfo=UTC)]
+
+
+def _tricky_rows(n=40):
+    """The same rows for every database: strings that need escaping, float edge cases, nested context."""
+    rows = []
+    for i in range(n):
+        created = _TIMES[i % len(_TIMES)] - timedelta(days=i // 7)
+        rows.append(dict(
+            tenant_id="t1", customer_id=_TRICKY[i % len(_TRICKY)], offer_id=None if i % 3 == 0 else f"offer-{i}",
+            creative_id=_TRICKY[(i + 3) % len(_TRICKY)], channel_id=None, interaction_type="convert",
+            outcome_type_key=None if i % 2 else "convert", direction="outbound",
+            conversion_value=_FLOATS[i % len(_FLOATS)], context=_CONTEXTS[i % len(_CONTEXTS)],
+            occurred_at=datetime(1969, 7, 20, 20, 17, 40, tzinfo=UTC) if i == 5 else created - timedelta(seconds=i),
+            created_at=created))
+    return rows
+
+
+def _typed(value):
+    """A value with every JSON type made explicit (``12 == 12.0`` in Python, not in a file)."""
+    if isinstance(value, dict):
+        return ("object", [(k, _typed(v)) for k, v in sorted(value.items())])
+    if isinstance(value, list):
+        return ("array", [_typed(v) for v in value])
+    return (type(value).__name__, value)
+
+
+def _export_lines(url, settings, now, rows):
+    from service.db import make_engine, make_sessionmaker
+    from service.models import Base
+
+    engine = make_engine(url)
+    try:
+        Base.metadata.create_all(engine)
+        with make_sessionmaker(engine)() as s:
+            s.add(Tenant(id="t1", name="Acme Corp"))
+            s.flush()
+            s.add_all(InteractionHistory(**row) for row in rows)
+            s.commit()
+            body = ex.run(s, settings, now)
+            assert body.total_exported == len(rows)
+            out = []
+            for path in sorted(root(settings).rglob("*.json")):
+                out += path.read_bytes().splitlines()
+            return sorted(out, key=lambda line: json.loads(line)["id"])
+    finally:
+        engine.dispose()
+
+
+def test_postgresql_server_built_records_equal_the_sqlite_path(sqlite_url, pg_url, tmp_path, now):
+    """Same rows on both databases: every record has the same keys, in the same order, with the same
+    JSON types and values (timestamps as the same strings) — only whitespace inside context may differ."""
+    from service.config import Settings
+
+    def cfg(url, name):
+        return Settings(database_url=url, export_storage_url=str(tmp_path / name), _env_file=None,
+                        export_max_batches_per_run=10)
+
+    rows = _tricky_rows()
+    lite = _export_lines(sqlite_url, cfg(sqlite_url, "lite"), now, rows)
+    pg = _export_lines(pg_url, cfg(pg_url, "pg"), now, rows)
+    assert len(lite) == len(pg) == len(rows)
+    for a, b in zip(lite, pg, strict=True):
+        ra, rb = json.loads(a), json.loads(b)
+        assert list(ra) == list(rb) == list(ex._NAMES)
+        assert _typed(ra) == _typed(rb), (a, b)
+        assert b.endswith(b"}") and b"\n" not in b
+    first = json.loads(pg[0])
+    assert (first["createdAt"], first["occurredAt"]) == ("2026-06-13T12:00:00Z", "2026-06-13T12:00:00Z")
+    stamps = {json.loads(line)["createdAt"] for line in pg}
+    assert {"2026-06-13T12:00:00.120000Z", "2026-06-13T12:00:01.000001Z", "2026-06-13T23:59:59.999999Z"} <= stamps
+    assert json.loads(pg[5])["occurredAt"] == "1969-07-20T20:17:40Z"
+    assert {type(json.loads(line)["conversionValue"]) for line in pg} == {float, type(None)}
+
+
+pg_only = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+_pg_examples = iter(range(1, 10_000))
+
+
+@pg_only
+@hsettings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.text(st.characters(blacklist_characters="\x00"), max_size=12), min_size=1, max_size=6),
+       value=st.none() | st.floats(allow_nan=True, allow_infinity=True) | st.integers(-10**6, 10**6).map(float),
+       micro=st.integers(0, 999_999))
+def test_server_built_line_equals_orjson_of_the_orm_row(session, now, texts, value, micro):
+    """On one PostgreSQL database: the line the server builds parses to exactly what encode_rows
+    (orjson over the ORM row) writes, for any text, any float and any microsecond."""
+    tid = f"h{next(_pg_examples)}"
+    session.add(Tenant(id=tid, name=tid))
+    session.flush()
+    ts = datetime(2026, 6, 1, 8, 30, 0, micro, tzinfo=UTC)
+    for i, t in enumerate(texts):
+        session.add(InteractionHistory(tenant_id=tid, customer_id=t, offer_id=t or None, interaction_type="click",
+                                       conversion_value=value, context={"t": t, "i": i}, occurred_at=ts,
+                                       created_at=ts + timedelta(microseconds=i)))
+    session.commit()
+    start = (ex.EPOCH, 0)
+    server = ex._read_batch_pg(session, tid, start, now, None)
+    orm_rows = session.execute(
+        select(*(c for _, c in ex._COLUMNS)).where(ex._T.c.tenant_id == tid).order_by(ex._T.c.created_at, ex._T.c.id)
+    ).all()
+    session.commit()
+    expected = ex.encode_rows(orm_rows).splitlines()
+    got = server.data.splitlines()
+    assert server.rows == len(texts) and server.data.endswith(b"\n")
+    assert [_typed(json.loads(line)) for line in got] == [_typed(json.loads(line)) for line in expected]
+    assert [list(json.loads(line)) for line in got] == [list(ex._NAMES)] * len(texts)
+    assert (server.first[1], server.last[1]) == (orm_rows[0].id, orm_rows[-1].id)
+    assert server.last[0] == orm_rows[-1].created_at
