@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -280,19 +279,21 @@ def _dump_manifests(manifests: list[dict], fmt: str) -> str:
 # round-trips generated documents through PyYAML and through helm's YAML typing.
 
 _PLAIN_OK = None
+_RESOLVERS: dict = {}
 
 
 def _plain_ok(text: str) -> bool:
-    global _PLAIN_OK
+    global _PLAIN_OK, _RESOLVERS
     if _PLAIN_OK is None:
         import re
 
+        from .values import implicit_resolvers  # go-yaml's implicit types, without importing PyYAML
+
         _PLAIN_OK = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@-]*(?:[ ][A-Za-z0-9_./@()-]+)*\Z").match
+        _RESOLVERS = implicit_resolvers()
     if not text or not _PLAIN_OK(text) or text[-1] in ".:-":
         return False
-    from .values import HelmLoader
-
-    if any(regexp.match(text) for _tag, regexp in HelmLoader.yaml_implicit_resolvers.get(text[0], [])):
+    if any(regexp.match(text) for _tag, regexp in _RESOLVERS.get(text[0], [])):
         return False
     return text.lower() not in _YAML_WORDS
 
@@ -390,12 +391,12 @@ def _go_safe_dumper():
     if _DUMPER is None:
         import yaml
 
-        from .values import HelmLoader
+        from .values import implicit_resolvers
 
         base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
         dumper = type("GoSafeDumper", (base,), {})
         dumper.yaml_implicit_resolvers = {k: list(v) for k, v in base.yaml_implicit_resolvers.items()}
-        for first, resolvers in HelmLoader.yaml_implicit_resolvers.items():
+        for first, resolvers in implicit_resolvers().items():
             for tag, regexp in resolvers:
                 if tag != "tag:yaml.org,2002:merge":
                     dumper.yaml_implicit_resolvers.setdefault(first, []).append((tag, regexp))
@@ -447,13 +448,6 @@ def _expand(paths: list[str]) -> list[str]:
         else:
             out.append(raw)
     return out
-
-
-@dataclass
-class _CheckResult:
-    name: str
-    problems: list
-    io_error: bool = False
 
 
 def cmd_check(args) -> int:

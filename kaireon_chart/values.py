@@ -23,14 +23,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from . import strvals
 
-try:  # libyaml when available (much faster), same resolvers either way
-    _BaseLoader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _BaseLoader = yaml.SafeLoader
+# PyYAML (about 10 ms to import) is imported on first use: a run without -f files parses no values YAML.
 
 
 class ValuesError(Exception):
@@ -55,26 +50,57 @@ class ValuesError(Exception):
 # YAML as go-yaml v2 (through sigs.k8s.io/yaml) reads it
 # ---------------------------------------------------------------------------------------------------
 
-class HelmLoader(_BaseLoader):
-    """SafeLoader with go-yaml v2's implicit types (no timestamps, no sexagesimal numbers)."""
-
-
-HelmLoader.yaml_implicit_resolvers = {}
-HelmLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$"),
-    list("yYnNtTfFoO"),
-)
-HelmLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
-)
 _INT_RE = re.compile(r"^[-+]?(?:0b[01_]+|0o[0-7_]+|0x[0-9a-fA-F_]+|0[0-7_]*|[1-9][0-9_]*)$")
 _FLOAT_RE = re.compile(r"^[-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?$")
 _INF_NAN_RE = re.compile(r"^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
-HelmLoader.add_implicit_resolver("tag:yaml.org,2002:int", _INT_RE, list("-+0123456789"))
-HelmLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_RE, list("-+0123456789."))
-HelmLoader.add_implicit_resolver("tag:yaml.org,2002:float", _INF_NAN_RE, list("-+."))
-HelmLoader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
+# go-yaml v2's implicit types, in resolution order: (tag, regexp, first characters)
+_RESOLVERS = (
+    ("tag:yaml.org,2002:bool",
+     re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$"),
+     list("yYnNtTfFoO")),
+    ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:int", _INT_RE, list("-+0123456789")),
+    ("tag:yaml.org,2002:float", _FLOAT_RE, list("-+0123456789.")),
+    ("tag:yaml.org,2002:float", _INF_NAN_RE, list("-+.")),
+    ("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"]),
+)
+
+
+def implicit_resolvers() -> dict[str, list]:
+    """``HelmLoader.yaml_implicit_resolvers`` (first character -> [(tag, regexp)]), without PyYAML."""
+    out: dict[str, list] = {}
+    for tag, regexp, first in _RESOLVERS:
+        for ch in first:
+            out.setdefault(ch, []).append((tag, regexp))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _helm_loader():
+    """The HelmLoader class (built on first use, so importing this module does not import PyYAML)."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available, same resolvers
+
+    class HelmLoader(base):
+        """SafeLoader with go-yaml v2's implicit types (no timestamps, no sexagesimal numbers)."""
+
+    HelmLoader.__module__, HelmLoader.__qualname__ = __name__, "HelmLoader"
+    HelmLoader.yaml_implicit_resolvers = {}
+    for tag, regexp, first in _RESOLVERS:
+        HelmLoader.add_implicit_resolver(tag, regexp, first)
+    HelmLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
+    HelmLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+    HelmLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+    HelmLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+    HelmLoader.add_constructor("tag:yaml.org,2002:timestamp", HelmLoader.construct_yaml_str)
+    return HelmLoader
+
+
+def __getattr__(name: str):
+    if name == "HelmLoader":
+        return _helm_loader()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _construct_bool(loader, node):
@@ -105,6 +131,8 @@ def _construct_float(loader, node):
     text = loader.construct_scalar(node).replace("_", "")
     low = text.lower()
     if low.endswith(".inf") or low == ".nan":
+        import yaml
+
         raise yaml.constructor.ConstructorError(
             None, None, f"json: unsupported value: {text} (infinity and NaN have no JSON form)", node.start_mark
         )
@@ -123,6 +151,8 @@ def _key_string(key, mark):
         return str(key)
     if isinstance(key, float):
         return repr(key) if not key.is_integer() else str(int(key))
+    import yaml
+
     raise yaml.constructor.ConstructorError(
         None, None, f"unsupported map key of type {type(key).__name__}: {key!r}", mark
     )
@@ -137,17 +167,12 @@ def _construct_mapping(loader, node):
     return out
 
 
-HelmLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
-HelmLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-HelmLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
-HelmLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-HelmLoader.add_constructor("tag:yaml.org,2002:timestamp", HelmLoader.construct_yaml_str)
-
-
 def parse_yaml(text: str, name: str = "<values>") -> dict:
     """Parse one values document the way helm does; ``{}`` for an empty document."""
+    import yaml
+
     try:
-        data = yaml.load(text, Loader=HelmLoader)  # noqa: S506 - HelmLoader is a SafeLoader
+        data = yaml.load(text, Loader=_helm_loader())  # noqa: S506 - HelmLoader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         msg = exc.problem or exc.context or "invalid YAML"
@@ -270,6 +295,8 @@ class Origins:
         return None, None
 
     def _line(self, name: str, text: str, keys: list) -> int | None:
+        import yaml
+
         node = _compose(text)
         line = None
         for key in keys:
@@ -302,8 +329,10 @@ def _path_tokens(path: str) -> list:
 @lru_cache(maxsize=64)
 def _compose(text: str):
     """The YAML node tree of a values text (cached: the chart's values.yaml is looked up for every file)."""
+    import yaml
+
     try:
-        return yaml.compose(text, Loader=HelmLoader)  # noqa: S506 - HelmLoader is a SafeLoader
+        return yaml.compose(text, Loader=_helm_loader())  # noqa: S506 - HelmLoader is a SafeLoader
     except yaml.YAMLError:
         return None
 
@@ -373,5 +402,6 @@ def values_from_text(text: str, chart, name: str = "<values>") -> dict:
     return coalesce(parse_yaml(text, name), chart.values)
 
 
-__all__ = ["HelmLoader", "Origins", "ValuesError", "coalesce", "load_values", "merge_maps", "parse_yaml",
-           "read_values_file", "user_values", "values_from_text"]
+# HelmLoader is built on first access (module __getattr__), so PyYAML loads only when YAML is read
+__all__ = ["HelmLoader", "Origins", "ValuesError", "coalesce", "load_values",  # noqa: F822
+           "merge_maps", "parse_yaml", "read_values_file", "user_values", "values_from_text"]
