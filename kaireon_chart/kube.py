@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from ._record import Record
 
 MIN_VERSION = (1, 27)  # chart kubeVersion >=1.27.0-0 (timeZone is GA from 1.27)
 _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?$")
@@ -26,8 +27,10 @@ class KubeUnavailable(RuntimeError):
     """kubernetes-validate is not installed."""
 
 
-@dataclass(frozen=True)
-class KubeIssue:
+class KubeIssue(Record):
+    """One OpenAPI violation of a rendered manifest."""
+
+    __slots__ = _fields = ("index", "path", "message")
     index: int  # manifest index
     path: tuple  # path inside the manifest (e.g. ("spec", "jobTemplate", ...))
     message: str

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+
+from ._record import Record
 
 # What the chart's patterns mean, for messages (pattern -> plain words).
 PATTERN_MEANINGS = {
@@ -32,8 +33,10 @@ _TYPE_WORDS = {"integer": "an integer", "string": "a string", "boolean": "true o
                "array": "a list", "number": "a number", "null": "null"}
 
 
-@dataclass(frozen=True)
-class SchemaIssue:
+class SchemaIssue(Record):
+    """One schema violation: dotted values path, message, check id."""
+
+    __slots__ = _fields = ("path", "message", "check")
     path: str
     message: str
     check: str

@@ -19,7 +19,6 @@ import math
 import re
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -268,15 +267,27 @@ def _coalesce_into(dst: dict, src: dict) -> None:
 # Where a value came from
 # ---------------------------------------------------------------------------------------------------
 
-@dataclass
 class Origins:
     """Where values were set: the ``-f`` files (in order) and ``--set*`` expressions.
 
     ``find(path)`` is lazy: it re-composes a file's YAML only when a problem needs a line number.
+    (A plain class rather than a dataclass: importing dataclasses costs a run about 10 ms.)
     """
 
-    files: list[tuple[str, str]] = field(default_factory=list)  # (display name, text)
-    set_flags: list[tuple[str, dict]] = field(default_factory=list)  # (flag text, parsed map)
+    def __init__(self, files: list[tuple[str, str]] | None = None,
+                 set_flags: list[tuple[str, dict]] | None = None):
+        self.files = [] if files is None else files  # (display name, text)
+        self.set_flags = [] if set_flags is None else set_flags  # (flag text, parsed map)
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.files, self.set_flags) == (other.files, other.set_flags)
+
+    __hash__ = None  # mutable, as the dataclass was
+
+    def __repr__(self):
+        return f"Origins(files={self.files!r}, set_flags={self.set_flags!r})"
 
     def find(self, path: str) -> tuple[str | None, int | None]:
         """(file, 1-based line) of the last input that sets ``path`` (or a parent of it); else (None, None).
