@@ -411,14 +411,14 @@ def cmd_render(args) -> int:
         for check_id, (severity, rule) in CHECKS.items():
             print(f"{check_id:26} {severity:8} {rule}")
         return EXIT_OK
-    from .reporters import FileReport, render
-
     chart = _chart(args)
     origins = _origins(chart)
     values = _load(args, chart, args.files, origins)
     problems = _validate(args, values, chart)
-    report = FileReport(None, _findings(problems, origins))
-    if problems or args.error_format == "json":
+    if problems or args.error_format == "json":  # (a clean text run needs no reporter)
+        from .reporters import FileReport, render
+
+        report = FileReport(None, _findings(problems, origins))
         _emit(render(args.error_format, [report], args.strict), sys.stderr)
     if _failed(problems, args.strict):
         return EXIT_INVALID
