@@ -50,7 +50,17 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
-from sqlalchemy import JSON, DateTime, Float, Integer, String, TypeDecorator, select, tuple_
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    TypeDecorator,
+    literal_column,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
 from service.config import Settings
@@ -226,14 +236,10 @@ class _Batch:
     last: tuple[datetime, int] | None
 
 
-def _read_batch(session: Session, tenant_id: str, start: tuple[datetime, int], settled: datetime,
-                end: tuple[datetime, int] | None) -> _Batch:
-    """The next rows after ``start`` (and up to ``end`` when given), encoded as NDJSON bytes."""
-    dialect = session.get_bind().dialect
-    if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        return _read_batch_pg(session, tenant_id, start, settled, end)
+def _batch_query(tenant_id: str, start: tuple[datetime, int], settled: datetime, end: tuple[datetime, int] | None,
+                 *columns: Any) -> Any:
     query = (
-        select(*(col for _, col in _COLUMNS))
+        select(*columns)
         .where(
             _T.c.tenant_id == tenant_id,
             tuple_(_T.c.created_at, _T.c.id) > tuple_(*_bind(start)),
@@ -244,10 +250,99 @@ def _read_batch(session: Session, tenant_id: str, start: tuple[datetime, int], s
     )
     if end is not None:
         query = query.where(tuple_(_T.c.created_at, _T.c.id) <= tuple_(*_bind(end)))
-    rows = session.execute(query).all()
+    return query
+
+
+def _read_batch(session: Session, tenant_id: str, start: tuple[datetime, int], settled: datetime,
+                end: tuple[datetime, int] | None) -> _Batch:
+    """The next rows after ``start`` (and up to ``end`` when given), encoded as NDJSON bytes."""
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        return _read_batch_pg(session, tenant_id, start, settled, end)
+    if dialect.name == "sqlite":
+        batch = _read_batch_sqlite(session, tenant_id, start, settled, end)
+        if batch is not None:
+            return batch
+    return _read_batch_orm(session, tenant_id, start, settled, end)
+
+
+def _read_batch_orm(session: Session, tenant_id: str, start: tuple[datetime, int], settled: datetime,
+                    end: tuple[datetime, int] | None) -> _Batch:
+    """The reference encoding: rows through SQLAlchemy's types, records through orjson."""
+    rows = session.execute(_batch_query(tenant_id, start, settled, end, *(col for _, col in _COLUMNS))).all()
     if not rows:
         return _Batch(0, b"", None, None)
     return _Batch(len(rows), encode_rows(rows), (rows[0].created_at, rows[0].id), (rows[-1].created_at, rows[-1].id))
+
+
+def _sqlite_value_sql(column: Any) -> str:
+    """SQLite: one record value as JSON text (floats excluded: SQLite cannot print them shortest-exact)."""
+    c = column.name
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    if isinstance(kind, Integer):
+        return f"COALESCE(CAST({c} AS TEXT), 'null')"
+    if isinstance(kind, String):
+        return f"json_quote({c})"  # SQL NULL -> null
+    if isinstance(kind, JSON):
+        # NULL when the stored text is not strict JSON (e.g. NaN written by json.dumps): the batch
+        # then goes through the reference path
+        return f"CASE WHEN {c} IS NULL THEN 'null' WHEN json_valid({c}) THEN json({c}) END"
+    if isinstance(kind, DateTime):
+        # stored as SQLAlchemy writes it, naive UTC 'YYYY-MM-DD HH:MM:SS.ffffff' -> orjson's form;
+        # anything else is NULL and the batch goes through the reference path
+        return (f"CASE WHEN {c} IS NULL THEN 'null' WHEN length({c}) = 26 "
+                f"""THEN '"' || replace(replace({c}, ' ', 'T') || 'Z', '.000000Z', 'Z') || '"' END""")
+    raise TypeError(f"export-interactions: no JSON encoding for column {c} ({column.type})")
+
+
+def _sqlite_line_parts() -> tuple[str, str, str]:
+    """(SQL of the line before the float, the float column, SQL of the line after it)."""
+    floats = [i for i, (_, col) in enumerate(_COLUMNS) if isinstance(col.type, Float)]
+    if len(floats) != 1:
+        raise TypeError("export-interactions: the SQLite path expects exactly one float column")
+    k = floats[0]
+    pieces = [f"""'{"{" if i == 0 else ","}"{name}":'""" + ("" if i == k else f" || {_sqlite_value_sql(col)}")
+              for i, (name, col) in enumerate(_COLUMNS)]
+    return " || ".join(pieces[: k + 1]), _COLUMNS[k][1].name, " || ".join(pieces[k + 1 :]) + " || '}'"
+
+
+_SQLITE_HEAD, _SQLITE_FLOAT, _SQLITE_TAIL = _sqlite_line_parts()
+
+
+def _read_batch_sqlite(session: Session, tenant_id: str, start: tuple[datetime, int], settled: datetime,
+                       end: tuple[datetime, int] | None) -> _Batch | None:
+    """SQLite builds each line around the float, which orjson prints (exactly as :func:`encode_rows`
+    does); None when a row is not in the shape this path handles (the caller falls back)."""
+    query = _batch_query(tenant_id, start, settled, end, literal_column(_SQLITE_HEAD), _T.c[_SQLITE_FLOAT],
+                         literal_column(_SQLITE_TAIL))
+    result = session.execute(query)
+    dumps = orjson.dumps
+    parts: list[bytes] = []
+    first = last = None
+    count = 0
+    while chunk := result.fetchmany(FETCH_CHUNK):
+        if first is None:
+            first = chunk[0]
+        last = chunk[-1]
+        count += len(chunk)
+        try:
+            text = "\n".join([h + ("null" if v is None else dumps(v).decode()) + t for h, v, t in chunk])
+        except TypeError:  # a NULL piece: a value this path does not handle
+            result.close()
+            return None
+        parts.append(text.encode())
+        parts.append(b"\n")
+    if first is None or last is None:
+        return _Batch(0, b"", None, None)
+    return _Batch(count, b"".join(parts), _line_key(first), _line_key(last))
+
+
+def _line_key(row: Any) -> tuple[datetime, int]:
+    """The keyset of a row, read back from its own record (createdAt is exact to the microsecond)."""
+    rec = orjson.loads(row[0] + "null" + row[2])
+    return datetime.fromisoformat(rec["createdAt"]), rec["id"]
 
 
 def _read_batch_pg(session: Session, tenant_id: str, start: tuple[datetime, int], settled: datetime,
