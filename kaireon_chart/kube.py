@@ -1,9 +1,10 @@
 """Rendered manifests against the Kubernetes OpenAPI schema (kubernetes-validate's bundled schemas).
 
 Strict mode: unknown fields and wrong types are errors, as ``kubectl apply --validate=strict`` and
-the API server's JSON decoding reject them. kubernetes-validate (and jsonschema's 2020-12 validator
-with ``referencing``) are imported only when this layer runs; the compiled validator is cached per
-Kubernetes minor version for the life of the process.
+the API server's JSON decoding reject them. A manifest that passes is recognised by ``_Checker`` over the
+compact CronJob schema (see "the fast path" below) without jsonschema; the full bundled schema, jsonschema's
+2020-12 validator and ``referencing`` load only to word a rejection (or when the fast path does not apply),
+and that compiled validator is cached per Kubernetes minor version for the life of the process.
 """
 
 from __future__ import annotations
