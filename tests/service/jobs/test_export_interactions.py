@@ -388,19 +388,18 @@ def test_postgresql_server_built_records_equal_the_sqlite_path(sqlite_url, pg_ur
     assert {type(json.loads(line)["conversionValue"]) for line in pg} == {float, type(None)}
 
 
-pg_only = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-_pg_examples = iter(range(1, 10_000))
+_line_examples = iter(range(1, 10_000))
 
 
-@pg_only
 @hsettings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(texts=st.lists(st.text(st.characters(blacklist_characters="\x00"), max_size=12), min_size=1, max_size=6),
        value=st.none() | st.floats(allow_nan=True, allow_infinity=True) | st.integers(-10**6, 10**6).map(float),
        micro=st.integers(0, 999_999))
-def test_server_built_line_equals_orjson_of_the_orm_row(session, now, texts, value, micro):
-    """On one PostgreSQL database: the line the server builds parses to exactly what encode_rows
-    (orjson over the ORM row) writes, for any text, any float and any microsecond."""
-    tid = f"h{next(_pg_examples)}"
+def test_fast_path_line_equals_orjson_of_the_orm_row(session, now, texts, value, micro):
+    """On one database: the line the database builds (PostgreSQL: all of it; SQLite: all but the float)
+    parses to exactly what encode_rows (orjson over the ORM row) writes, for any text, float and
+    microsecond — and the fast path is the one taken."""
+    tid = f"h{next(_line_examples)}"
     session.add(Tenant(id=tid, name=tid))
     session.flush()
     ts = datetime(2026, 6, 1, 8, 30, 0, micro, tzinfo=UTC)
@@ -410,15 +409,39 @@ def test_server_built_line_equals_orjson_of_the_orm_row(session, now, texts, val
                                        created_at=ts + timedelta(microseconds=i)))
     session.commit()
     start = (ex.EPOCH, 0)
-    server = ex._read_batch_pg(session, tid, start, now, None)
-    orm_rows = session.execute(
-        select(*(c for _, c in ex._COLUMNS)).where(ex._T.c.tenant_id == tid).order_by(ex._T.c.created_at, ex._T.c.id)
-    ).all()
+    fast = (ex._read_batch_pg if session.get_bind().dialect.name == "postgresql" else ex._read_batch_sqlite)(
+        session, tid, start, now, None)
+    reference = ex._read_batch_orm(session, tid, start, now, None)
     session.commit()
-    expected = ex.encode_rows(orm_rows).splitlines()
-    got = server.data.splitlines()
-    assert server.rows == len(texts) and server.data.endswith(b"\n")
+    assert fast is not None and fast.rows == reference.rows == len(texts) and fast.data.endswith(b"\n")
+    got, expected = fast.data.splitlines(), reference.data.splitlines()
     assert [_typed(json.loads(line)) for line in got] == [_typed(json.loads(line)) for line in expected]
     assert [list(json.loads(line)) for line in got] == [list(ex._NAMES)] * len(texts)
-    assert (server.first[1], server.last[1]) == (orm_rows[0].id, orm_rows[-1].id)
-    assert server.last[0] == orm_rows[-1].created_at
+    assert (fast.first, fast.last) == (reference.first, reference.last)
+
+
+@sqlite_only
+def test_sqlite_rows_outside_the_fast_path_go_through_orjson(session, settings, now):
+    """A context json.dumps wrote with NaN (not strict JSON) and a timestamp stored without a fraction
+    are not built by SQLite: their batch is encoded by the reference path, still valid NDJSON."""
+    from sqlalchemy import text
+
+    seed(session, now, t1_rows=3, t2_rows=2)
+    first_t1, first_t2 = ids(session, "t1")[0], ids(session, "t2")[0]
+    session.execute(text("UPDATE interaction_history SET context = '{\"x\": NaN}' WHERE id = :i"), {"i": first_t1})
+    session.execute(text("UPDATE interaction_history SET created_at = '2026-06-14 11:00:00', "
+                         "occurred_at = '2026-06-14 11:00:00' WHERE id = :i"), {"i": first_t2})
+    session.commit()
+    settled = now - timedelta(seconds=ex.SETTLE_SECONDS)
+    assert ex._read_batch_sqlite(session, "t1", (ex.EPOCH, 0), settled, None) is None
+    assert ex._read_batch_sqlite(session, "t2", (ex.EPOCH, 0), settled, None) is None
+    session.commit()
+    body = ex.run(session, settings, now)
+    assert [(t.tenant_id, t.exported) for t in body.tenants] == [("t1", 3), ("t2", 2)]
+    recs = {}
+    for t in body.tenants:
+        for line in (root(settings) / t.file_path).read_bytes().splitlines():
+            recs[json.loads(line)["id"]] = json.loads(line)
+    assert recs[first_t1]["context"] == {"x": None}
+    assert (recs[first_t2]["createdAt"], recs[first_t2]["occurredAt"]) == ("2026-06-14T11:00:00Z",) * 2
+    assert ex.run(session, settings, now + timedelta(hours=1)).total_exported == 0
