@@ -117,6 +117,8 @@ class _Gen:
             return head + "    return False\n"
         if not isinstance(node, dict):
             raise UnsupportedSchema(f"{where}: a schema must be an object or a boolean")
+        if "$id" in node and node is not self.root:
+            raise UnsupportedSchema(f"{where}: a nested $id (it would change what a $ref means)")
         if "$ref" in node:  # draft-07: siblings of $ref are ignored
             target = self.func(self.resolve(node["$ref"]), node["$ref"])
             return head + f"    return {target}(d)\n"

@@ -71,6 +71,10 @@ def test_fast_values_validator_only_for_the_schema_it_was_generated_from():
     other = copy.deepcopy(CHART.schema)
     other["properties"]["cron"]["properties"]["concurrencyPolicy"] = {"const": 1}
     assert schema.fast_validator(other) is None
+    changed_in_place = copy.deepcopy(CHART.schema)
+    assert schema.fast_validator(changed_in_place) is not None
+    changed_in_place["properties"]["cron"]["properties"]["concurrencyPolicy"] = {"const": 1}
+    assert schema.fast_validator(changed_in_place) is None
     # ... and then jsonschema decides: the other schema's rule applies
     values = copy.deepcopy(CHART.values)
     values["cron"]["concurrencyPolicy"] = True  # jsonschema: true is not 1
@@ -80,7 +84,7 @@ def test_fast_values_validator_only_for_the_schema_it_was_generated_from():
 
 def test_generator_refuses_keywords_it_does_not_implement():
     for bad in ({"uniqueItems": True}, {"properties": {"a": {"multipleOf": 2}}}, {"items": [{}]},
-                {"$ref": "https://example.com/x.json"}):
+                {"$ref": "https://example.com/x.json"}, {"properties": {"a": {"$id": "https://example.com/a"}}}):
         with pytest.raises(schemagen.UnsupportedSchema):
             schemagen.generate(bad)
 
