@@ -12,13 +12,15 @@ Per active tenant, up to ``EXPORT_MAX_BATCHES_PER_RUN`` batches (default 1, the 
    share a timestamp at a batch edge are neither skipped nor repeated — and at least
    ``SETTLE_SECONDS`` (60 s) old, so rows of transactions still in flight are not overtaken;
 3. record the batch's object name and keyset end in the checkpoint (``pending_*``) and commit;
-4. write the rows as NDJSON (orjson, one object per line) in one atomic write
+4. write the rows as NDJSON (one object per line) in one atomic write
    (local: temp file + fsync + rename; S3/GCS: a single PUT);
 5. advance the checkpoint to the batch end and clear ``pending_*``.
 
 A crash between 3 and 5 leaves ``pending_*`` set: the next run re-reads exactly the same keyset range
 and rewrites the *same* object, so nothing is exported twice; a crash inside 4 leaves no visible
-partial file.
+partial file. With more than one batch per call, the write of batch k (4) runs on a worker thread
+while batch k+1 is read (2); 5 for batch k and 3 for batch k+1 are then committed together, after
+k's write has finished — the order of the steps per batch is unchanged.
 
 Object names: ``exports/{tenantId}/interaction_history/year=YYYY/month=MM/day=DD/batch-{ts}.json``.
 ``{ts}`` and the partition date are derived from the batch's *first row* (its ``created_at`` in UTC,
@@ -27,15 +29,20 @@ pure function of the data (idempotent re-runs) and two batches can never collide
 share a millisecond. A batch can run past midnight: its rows stay in the file of the day it started;
 consumers that need exact days filter on the record's ``createdAt``.
 
-Record encoding. On PostgreSQL (psycopg 3) the server builds each NDJSON line (:func:`_pg_line_sql`: plain
-string concatenation of ``to_json`` pieces, so no JSON is parsed and no datetime or dict is built in
-Python) and the job only joins the lines as bytes — the batch is fetched in chunks into one bytes
-buffer. Elsewhere (SQLite) the rows are read through SQLAlchemy and encoded with orjson
-(:func:`encode_rows`). Both produce the same records: the same keys in the same order, strings and
-nulls alike, ``conversionValue`` a JSON float (``12.0``, never ``12``; NaN/infinity as ``null``),
-``context`` the stored JSON object, timestamps in UTC as ``2026-06-13T12:00:00Z`` or, with a
-fraction, ``2026-06-13T12:00:00.120000Z`` (orjson's ``OPT_UTC_Z`` form). Only insignificant
-whitespace inside ``context`` may differ (PostgreSQL's ``jsonb`` text form).
+Record encoding. The database builds the lines; Python only joins them as bytes, fetched in
+chunks of ``FETCH_CHUNK`` rows into one buffer per batch (no per-row dict, datetime or parsed JSON).
+PostgreSQL with psycopg 3 builds the whole line (:func:`_pg_line_sql`: string concatenation of
+``to_json`` pieces, read through psycopg's binary cursor). SQLite builds the line around the float,
+which orjson prints (SQLite cannot print a double shortest-exact); a batch holding a row SQLite's
+expression does not handle (a timestamp not in SQLAlchemy's stored form, a ``context`` that is not
+strict JSON) is encoded by the reference path instead: rows through SQLAlchemy, records through
+orjson (:func:`encode_rows`), which also serves any other driver. All produce the same records: the
+same keys in the same order, strings and nulls alike, ``conversionValue`` a JSON float (``12.0``,
+never ``12``; NaN/infinity as ``null``), ``context`` the stored JSON object, timestamps in UTC as
+``2026-06-13T12:00:00Z`` or, with a fraction, ``2026-06-13T12:00:00.120000Z`` (orjson's
+``OPT_UTC_Z`` form). Only the spelling may differ, never a value or a type: whitespace inside
+``context`` (PostgreSQL's ``jsonb`` text form) and large or tiny floats (``1e+15`` for
+``1000000000000000.0``).
 """
 
 from __future__ import annotations
@@ -370,7 +377,6 @@ def _read_batch_pg(session: Session, tenant_id: str, start: tuple[datetime, int]
             count += len(chunk)
             parts.append("\n".join([row[0] for row in chunk]).encode())
             parts.append(b"\n")
-            del chunk
     finally:
         cursor.close()
     return _Batch(count, b"".join(parts), first, last)
