@@ -4,6 +4,8 @@ construction, equality, hashing, repr, no assignment), without importing ``datac
 
     class SchemaIssue(Record):
         __slots__ = _fields = ("path", "message", "check")
+
+``_defaults`` (field -> value) gives trailing fields a default; use immutable values only.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 class Record:
     __slots__ = ()
     _fields: tuple[str, ...] = ()
+    _defaults: dict = {}
 
     def __init__(self, *args, **kwargs):
         fields = self._fields
@@ -22,6 +25,8 @@ class Record:
             if name not in fields or name in values:
                 raise TypeError(f"{type(self).__name__}() got an unexpected or repeated argument {name!r}")
             values[name] = value
+        for name, value in self._defaults.items():
+            values.setdefault(name, value)
         missing = [name for name in fields if name not in values]
         if missing:
             raise TypeError(f"{type(self).__name__}() missing argument(s): {', '.join(missing)}")

@@ -28,6 +28,19 @@ def test_records_behave_like_frozen_dataclasses():
     assert KubeIssue(0, ("spec",), "m") == KubeIssue(index=0, path=("spec",), message="m")
 
 
+def test_record_defaults():
+    from kaireon_chart._record import Record
+
+    class Where(Record):
+        __slots__ = _fields = ("problem", "file", "line")
+        _defaults = {"file": None, "line": None}
+
+    assert Where("p") == Where(problem="p", file=None, line=None)
+    assert Where("p", line=3).line == 3
+    with pytest.raises(TypeError):
+        Where()
+
+
 def test_origins_defaults_are_not_shared():
     one, two = Origins(), Origins()
     one.files.append(("a.yaml", "a: 1\n"))
