@@ -171,7 +171,8 @@ def _pg_value_sql(column: Any) -> str:
         return (f"CASE WHEN {c} IS NULL OR {c} IN ('NaN', 'Infinity', '-Infinity') THEN 'null' "
                 f"WHEN {c} = trunc({c}) AND abs({c}) < 1e15 THEN {c}::text || '.0' ELSE {c}::text END")
     if isinstance(kind, JSON):
-        return f"COALESCE({c}::text, 'null')"
+        # jsonb's text form has no raw line breaks (a plain json column would keep its input's)
+        return f"COALESCE({c}::jsonb::text, 'null')"
     if isinstance(kind, DateTime):
         # orjson OPT_UTC_Z: 2026-06-13T12:00:00Z, or 2026-06-13T12:00:00.120000Z with a fraction
         return (f"""COALESCE('"' || replace(to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), """
