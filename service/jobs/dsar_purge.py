@@ -302,7 +302,7 @@ def _group_predicate(
 
 def _typed(sql: str, params: dict[str, Any]) -> Any:
     """``text(sql)`` with the cutoff parameters bound as UTC datetimes (SQLite stores them naive)."""
-    return text(sql).bindparams(*(bindparam(k, type_=UTCDateTime()) for k in params if k.startswith("c")))
+    return text(sql).bindparams(*(bindparam(k, type_=UTCDateTime()) for k in params if k[0] == "c" and k[1:].isdigit()))
 
 
 def _purge_slices(session: Session, kind: str, model: Any, field: str, targets: list[_Target], batch: int) -> None:
@@ -352,7 +352,7 @@ def _purge_slices(session: Session, kind: str, model: Any, field: str, targets: 
         predicate, params = _group_predicate(
             groups[g : g + _GROUPS_PER_STATEMENT], "tenant_id IN (SELECT value FROM json_each(:g{i}))", ""
         )
-        params = {k: (json.dumps(v) if k.startswith("g") else v) for k, v in params.items()}
+        params = {k: (json.dumps(v) if k[0] == "g" else v) for k, v in params.items()}
         where = f"rowid >= :lo AND rowid < :hi AND ({predicate})"
         count_stmt = _typed(f"SELECT tenant_id, count(*) FROM {table} WHERE {where} GROUP BY tenant_id", params)
         delete_stmt = _typed(f"DELETE FROM {table} WHERE {where}", params)

@@ -268,7 +268,7 @@ def test_counts_stay_exact_when_a_slice_fails_midway(session, settings, store, n
             assert left["ih"] == 6 and by[tid].interaction_history == expired_ih[tid] and by[tid].errors == []
 
 
-def test_one_pass_per_table_not_per_tenant(session, settings, store, now):
+def test_one_pass_per_table_not_per_tenant(session, settings, store, now, caplog):
     """Statements scale with table slices, not tenants x batches (the old per-tenant scans issued at
     least one DELETE per tenant and table)."""
     tids = [f"p-{i:02d}" for i in range(12)]
@@ -286,7 +286,8 @@ def test_one_pass_per_table_not_per_tenant(session, settings, store, now):
     small = settings.model_copy(update={"delete_batch_size": 5})  # SQLite: 20-rowid slices
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        body = dsar_purge.run(session, small, now)
+        with caplog.at_level(logging.WARNING, logger="service.jobs.dsar_purge"):
+            body = dsar_purge.run(session, small, now)
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert [(t.decision_traces, t.interaction_history, t.ai_attachments) for t in body.per_tenant] == [(3, 3, 0)] * 12
@@ -296,6 +297,31 @@ def test_one_pass_per_table_not_per_tenant(session, settings, store, now):
     assert all(1 <= n <= limit for n in per_table.values()), per_table
     assert all(n < len(tids) for n in per_table.values())
     assert not any("ai_attachments" in s for s in deletes)  # held everywhere: never touched
+    assert not [r.getMessage() for r in caplog.records]  # the slices ran; no fallback
+
+
+def test_many_distinct_cutoffs_one_pass_each(session, settings, store, now, caplog):
+    """More distinct retention periods than one statement ORs (PostgreSQL: the unnest join; SQLite:
+    a second pass): every tenant still gets exactly its own cutoff."""
+    days = list(range(2, 2 + 2 * 20, 2))  # 20 distinct cutoffs, 2..40 days
+    ages = (50, 39, 31, 25, 17, 11, 5, 1)
+    for i, d in enumerate(days):
+        add_tenant(session, f"c-{i:02d}", {IH: (d, False), DT: (d, i % 3 == 0), ATT: (d, True)})
+        add_rows(session, store, f"c-{i:02d}", now, ages=ages)
+    session.commit()
+    with caplog.at_level(logging.WARNING, logger="service.jobs.dsar_purge"):
+        by = {t.tenant_id: t for t in dsar_purge.run(session, settings, now).per_tenant}
+    assert not [r.getMessage() for r in caplog.records]
+    for i, d in enumerate(days):
+        tid = f"c-{i:02d}"
+        expired = sum(1 for a in ages if a > d)
+        after = counts(session, tid)
+        assert by[tid].interaction_history == expired and after["ih"] == len(ages) - expired
+        if i % 3 == 0:  # decision traces on hold for this tenant
+            assert by[tid].decision_traces == 0 and after["dt"] == len(ages)
+        else:
+            assert by[tid].decision_traces == expired and after["dt"] == len(ages) - expired
+        assert after["att"] == len(ages)
 
 
 def test_shutdown_stops_between_slices(session, settings, store, now, monkeypatch):
