@@ -222,9 +222,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _generated(schema_source: Path, check: bool) -> bool:
-    """The pre-compiled validators render-values uses instead of jsonschema when values are valid:
-    kaireon_chart/_values_validator.py (from the values schema) and kaireon_chart/_kube_schemas/ (the
-    CronJob part of each bundled Kubernetes OpenAPI schema, when kubernetes-validate is installed).
+    """What render-values uses instead of importing heavy modules: kaireon_chart/_chart_snapshot.json (the
+    chart's YAML parsed, see chartsnap.py), kaireon_chart/_values_validator.py (from the values schema) and
+    kaireon_chart/_kube_schemas/ (the CronJob part of each bundled Kubernetes OpenAPI schema, when
+    kubernetes-validate is installed).
 
     Only for this checkout's own schema (a copied chart never writes into the package). In --check mode a
     compact schema made from another kubernetes-validate than the installed one is only noted: render-values
@@ -234,8 +235,12 @@ def _generated(schema_source: Path, check: bool) -> bool:
     package = Path(__file__).resolve().parent
     if schema_source.resolve() != package.parent / "schemas" / "values.schema.json":
         return True
+    from . import chartsnap
+
+    ok = _check_or_write(chartsnap.SNAPSHOT, chartsnap.document(package.parent / "chart").encode("utf-8"), check)
     schema = json.loads(schema_source.read_text(encoding="utf-8"))
-    ok = _check_or_write(package / "_values_validator.py", schemagen.generate(schema).encode("utf-8"), check)
+    ok = _check_or_write(package / "_values_validator.py", schemagen.generate(schema).encode("utf-8"),
+                         check) and ok
     if kube.available():
         for version in kube.supported_versions():
             doc = kube.compact_document(version)

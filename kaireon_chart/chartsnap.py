@@ -1,0 +1,72 @@
+"""Parsed copies of the chart's own YAML files, so a run over the default values need not import PyYAML.
+
+``python -m kaireon_chart.docs chart`` (``make docs``) writes ``kaireon_chart/_chart_snapshot.json``: for
+``chart/Chart.yaml`` and ``chart/values.yaml``, the data PyYAML's safe loader gives, keyed by the SHA-256
+of the file's text (key order kept: it is the order of the rendered manifests). ``lookup(text)`` returns
+that data for an identical text and None otherwise (then the caller parses the text as before), so an
+edited or different chart is never answered from the snapshot. A file whose data JSON cannot hold
+exactly (non-string keys, dates, NaN) is left out.
+
+Importing PyYAML costs about 10 ms of a ~45 ms run; ``kaireon_chart.chart._read_yaml`` can ask ``lookup``
+first (see bench/analysis.md, benchmark 1).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+SNAPSHOT = Path(__file__).resolve().parent / "_chart_snapshot.json"
+FILES = ("Chart.yaml", "values.yaml")
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _snapshot() -> dict:
+    try:
+        data = json.loads(SNAPSHOT.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def lookup(text: str):
+    """The parsed data of ``text`` when it is exactly a snapshotted file's text, else None. The caller
+    gets its own copy (the snapshot is shared within the process)."""
+    entry = _snapshot().get(_digest(text))
+    if not isinstance(entry, dict) or "data" not in entry:
+        return None
+    import copy
+
+    return copy.deepcopy(entry["data"])
+
+
+def document(chart_dir: Path) -> str:
+    """The snapshot of ``chart_dir`` (for ``make docs``)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # what kaireon_chart.chart parses with
+    out = {}
+    for name in FILES:
+        text = (Path(chart_dir) / name).read_text(encoding="utf-8")
+        data = yaml.load(text, Loader=loader)  # noqa: S506 - SafeLoader / CSafeLoader
+        if json_exact(data):
+            out[_digest(text)] = {"file": name, "data": data}
+    return json.dumps(out, indent=1, ensure_ascii=False) + "\n"
+
+
+def json_exact(value) -> bool:
+    """JSON gives back exactly ``value`` (types included)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and json_exact(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(json_exact(v) for v in value)
+    if isinstance(value, float):
+        return value == value and value not in (float("inf"), float("-inf"))
+    return value is None or isinstance(value, (str, bool, int))
