@@ -9,15 +9,18 @@ when another class sets the cutoff; the held classes are reported in the tenant'
 A tenant with no usable config (no rows, or only held / non-positive ones) is scanned and skipped.
 
 Decision traces and interaction history are purged in **one pass per table** over consecutive
-physical slices, with one predicate for every tenant whose class is not on hold (each with its own
-cutoff; a held tenant is simply absent from that table's list):
+physical slices, with one predicate for every tenant whose class is not on hold, each with its own
+cutoff (a held tenant is simply absent from that table's list). Tenants are grouped by cutoff (they
+share a few retention periods in practice): ``(created_at < :c0 AND tenant_id IN <group 0>) OR ...``,
+a group's tenants bound as one array / JSON parameter, so the statement does not grow with them.
 
-* PostgreSQL 14+: heap ranges of ``DELETE_BATCH_SIZE * 2 / 5`` pages (2,000 by default) —
-  ``ctid >= '(a,0)' AND ctid < '(b,0)'``, a TID range scan — joined to ``unnest(tenants, cutoffs)``;
-  the per-tenant counts come back aggregated from a ``RETURNING`` CTE.
-* SQLite 3.35+: rowid ranges of ``4 * DELETE_BATCH_SIZE`` rowids (gaps skipped), tenants grouped by
-  cutoff (``tenant_id IN (SELECT value FROM json_each(:tenants)) AND created_at < :cutoff``),
-  ``RETURNING tenant_id`` counted per tenant.
+* PostgreSQL 14+: heap ranges of ``DELETE_BATCH_SIZE * 2 / 5`` pages (2,000 by default),
+  ``ctid >= '(a,0)' AND ctid < '(b,0)'`` — a TID range scan. Beyond 16 distinct cutoffs the groups
+  become one join to ``unnest(:tenants, :cutoffs)``. The per-tenant counts are aggregated in the
+  server from a ``DELETE … RETURNING tenant_id`` CTE.
+* SQLite 3.38+ (JSON built in): rowid ranges of ``4 * DELETE_BATCH_SIZE`` rowids (gaps skipped);
+  more than 16 distinct cutoffs take another pass. Each slice counts its rows per tenant, then
+  deletes them, inside one write transaction (``BEGIN IMMEDIATE``), so the counts are exact.
 
 Tenants write all the time, so their rows are interleaved in the heap: deleting tenant by tenant
 read and rewrote every page once per tenant (cost tenants x table size); one pass reads and dirties
@@ -260,12 +263,12 @@ def _purge_tenant_attachments(
 # One pass per table over physical slices, all tenants in one predicate
 # --------------------------------------------------------------------------------------------------
 def _slice_kind(session: Session) -> str | None:
-    """``"postgresql"`` (14+: TID range scans), ``"sqlite"`` (3.35+: RETURNING), else None (per tenant)."""
+    """``"postgresql"`` (14+: TID range scans), ``"sqlite"`` (3.38+: JSON built in), else None (per tenant)."""
     dialect = session.get_bind().dialect
     version = dialect.server_version_info or ()
     if dialect.name == "postgresql" and version >= (14,):
         return "postgresql"
-    if dialect.name == "sqlite" and version >= (3, 35):
+    if dialect.name == "sqlite" and version >= (3, 38):
         return "sqlite"
     return None
 
