@@ -33,9 +33,10 @@ import errno
 import io
 import os
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
+
+from ._record import Record
 
 __all__ = [
     "CronError",
@@ -378,8 +379,8 @@ def _go_load_location(name: str):
 # Parsing (parser.go)
 
 
-@dataclass(frozen=True)
-class _Bounds:
+class _Bounds(Record):
+    __slots__ = _fields = ("min", "max", "names")
     min: int
     max: int
     names: dict[str, int] | None

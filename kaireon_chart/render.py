@@ -11,10 +11,10 @@ setting came from) -> ``render_cronjobs`` (settings -> manifest). Nothing is tex
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from typing import Any
 
 from kaireon_chart import names
+from kaireon_chart._record import Record
 from kaireon_chart.chart import Chart, load_chart
 
 __all__ = [
@@ -55,8 +55,8 @@ class RenderError(ValueError):
     """The values cannot be rendered (helm would fail too); the message names the values path."""
 
 
-@dataclass(frozen=True)
-class ResolvedJob:
+class ResolvedJob(Record):
+    __slots__ = _fields = ("key", "name", "enabled", "settings", "sources")
     key: str  # the cron.schedules key (camelCase allowed)
     name: str  # rendered CronJob name
     enabled: bool  # the entry's own `enabled` (missing = true); cron.enabled is not folded in

@@ -14,25 +14,36 @@ the CLI's ``--error-format`` choices.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
+from ._record import Record
 from .validate import ERROR, WARNING, Problem
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Record):
+    __slots__ = _fields = ("problem", "file", "line", "column")
+    _defaults = {"file": None, "line": None, "column": None}
     problem: Problem
-    file: str | None = None
-    line: int | None = None
-    column: int | None = None
+    file: str | None
+    line: int | None
+    column: int | None
 
 
-@dataclass
 class FileReport:
     """Problems of one input (a values file in ``check`` mode; the merged inputs otherwise)."""
 
-    name: str | None
-    findings: list[Finding] = field(default_factory=list)
+    def __init__(self, name: str | None, findings: list[Finding] | None = None):
+        self.name = name
+        self.findings = [] if findings is None else findings
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.name, self.findings) == (other.name, other.findings)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"FileReport(name={self.name!r}, findings={self.findings!r})"
 
     def failed(self, strict: bool = False) -> bool:
         bad = {ERROR, WARNING} if strict else {ERROR}
