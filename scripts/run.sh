@@ -37,20 +37,7 @@ echo "== demo data (${DEMO_TENANTS:-3} tenants, ${DEMO_ROWS:-500} interaction ro
   | "$BIN/python" -c 'import json,sys; s=json.load(sys.stdin); r=s.get("rows",{}); print("  " + ", ".join(f"{k}={v}" for k,v in r.items())); [print(f"  hook error {k}: {v}") for k,v in s.get("hook_errors",{}).items()]; s.get("jobs_not_implemented") and print("  not implemented yet:", ", ".join(s["jobs_not_implemented"]))'
 
 echo "== the chart's CronJobs (default values)"
-if [ -x "$BIN/render-values" ] && "$BIN/render-values" explain >/dev/null 2>&1; then
-  "$BIN/render-values" explain
-elif "$BIN/python" -c 'import kaireon_chart.render' 2>/dev/null; then
-  "$BIN/python" - <<'PY'
-from kaireon_chart.chart import load_chart
-from kaireon_chart.render import render_cronjobs
-chart = load_chart()
-for cj in render_cronjobs(chart.values, chart=chart):
-    spec = cj["spec"]
-    print(f"  {cj['metadata']['name']:<52} {spec['schedule']:<14} {spec.get('timeZone', '')}")
-PY
-else
-  echo "  (skipped: kaireon_chart.render is not available yet)"
-fi
+"$BIN/render-values" explain
 
 echo
 echo "== serving on http://127.0.0.1:${PORT}  (Ctrl-C to stop)"
