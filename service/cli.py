@@ -1,8 +1,13 @@
 """``kaireon-service``: serve | migrate | demo-data | run JOB.
 
 Exit codes: 0 success; 1 a job or command failed; 2 bad usage or bad configuration (a message
-naming the environment variable, e.g. ``PORT: Input should be a valid integer``; secret values are
-never echoed).
+naming the environment variable, e.g. ``PORT: Input should be a valid integer`` or ``DATABASE_URL:
+unsupported driver 'mysql': ...``; values, and so passwords, are never echoed).
+
+Shutdown (``serve``): SIGTERM/SIGINT only set flags (no lock, no I/O in the handler, so repeated
+signals cannot deadlock it); running jobs stop at their next batch boundary, commit, release their
+lease and answer with ``"stopped": true``; uvicorn drains requests for at most
+SHUTDOWN_GRACE_SECONDS; if anything still holds the process after that, it exits anyway.
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import time
 from collections.abc import Sequence
 
 from pydantic import ValidationError
@@ -98,17 +105,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_USAGE  # pragma: no cover - argparse enforces the choices
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+def _engine(settings: Settings, *, statement_timeout: bool = True):  # type: ignore[no-untyped-def]
     from service.app import engine_for
 
-    return engine_for(settings)
+    return engine_for(settings, statement_timeout=statement_timeout)
 
 
 def _migrate(settings: Settings) -> int:
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
     from service.migrations import current_revision, upgrade
 
-    engine = _engine(settings)
+    engine = _engine(settings, statement_timeout=False)  # a migration may legitimately run long
     try:
         before = current_revision(engine)
         upgrade(engine)
@@ -142,16 +149,40 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     log_event(log, logging.INFO, "serving", host=host, port=port, dialect=settings.dialect,
               in_process_scheduler=settings.in_process_scheduler)
     app = create_app(settings)
+    stopping = app.state.runner.stopping
 
     class _Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: object) -> None:
-            # tell running jobs first (service.runner.should_stop), then let uvicorn drain requests
-            app.state.runner.stopping.set()
+            # A signal handler: plain stores only (StopFlag.set, uvicorn's flags and list.append), no
+            # lock, no logging, no I/O, so a second signal arriving inside it cannot deadlock it.
+            # Running jobs see the flag at their next batch (service.runner.should_stop).
+            stopping.set()
             super().handle_exit(sig, frame)  # type: ignore[arg-type]
 
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, proxy_headers=False, server_header=False)
-    _Server(config).run()
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, proxy_headers=False, server_header=False,
+                            timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds)))
+    try:
+        _Server(config).run()
+    finally:
+        _exit_watchdog(settings.shutdown_grace_seconds)
     return EXIT_OK
+
+
+def _exit_watchdog(seconds: float) -> None:
+    """After the server stopped: if a thread (a job that ignores the shutdown flag) still keeps the
+    interpreter from exiting ``seconds`` later, exit anyway. Its open transaction is rolled back by
+    the database and its lease expires after LEASE_TTL_SECONDS, as after a crash."""
+    import os
+    import threading
+
+    def watch() -> None:
+        time.sleep(seconds)
+        names = [t.name for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()]
+        log_event(log, logging.ERROR, "shutdown grace period over; exiting with jobs still running", threads=names)
+        logging.shutdown()
+        os._exit(EXIT_FAILED)
+
+    threading.Thread(target=watch, name="exit-watchdog", daemon=True).start()
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -181,12 +212,16 @@ def _run(settings: Settings, route: str) -> int:
         return EXIT_USAGE
     engine = _engine(settings)
     runner = Runner(settings, engine, make_sessionmaker(engine))
+    # SIGTERM (e.g. the pod is deleted): the job stops at its next batch boundary and reports
+    # "stopped": true; the handler only sets a lock-free flag
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: runner.stopping.set())
     try:
         outcome = runner.run(route, trigger="cli")
     except ServiceError as err:
         print(json.dumps(err.body(), indent=2))
         return EXIT_FAILED
     finally:
+        runner.close()
         engine.dispose()
     print(json.dumps(outcome.body, indent=2, default=str))
     return EXIT_OK

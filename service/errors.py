@@ -66,6 +66,28 @@ class DatabaseUnavailable(ServiceError):
     code = "database_unavailable"
 
 
+class ShuttingDown(ServiceError):
+    """The process received SIGTERM: no new run starts (another replica or the next slot runs it)."""
+
+    status_code = 503
+    code = "shutting_down"
+
+
+class RequestIncomplete(ServiceError):
+    """The request body was not fully and validly received (client gone, malformed chunking):
+    the job is not started. The server has usually answered 400 already."""
+
+    status_code = 400
+    code = "request_incomplete"
+
+
+class RequestTooLarge(ServiceError):
+    """A cron trigger carries no payload; a body over the bound is refused before the job runs."""
+
+    status_code = 413
+    code = "request_too_large"
+
+
 def error_response(err: ServiceError) -> JSONResponse:
     return JSONResponse(err.body(), status_code=err.status_code, headers=err.headers)
 
