@@ -149,23 +149,34 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     log_event(log, logging.INFO, "serving", host=host, port=port, dialect=settings.dialect,
               in_process_scheduler=settings.in_process_scheduler)
     app = create_app(settings)
-    stopping = app.state.runner.stopping
-
-    class _Server(uvicorn.Server):
-        def handle_exit(self, sig: int, frame: object) -> None:
-            # A signal handler: plain stores only (StopFlag.set, uvicorn's flags and list.append), no
-            # lock, no logging, no I/O, so a second signal arriving inside it cannot deadlock it.
-            # Running jobs see the flag at their next batch (service.runner.should_stop).
-            stopping.set()
-            super().handle_exit(sig, frame)  # type: ignore[arg-type]
-
+    server_cls = signal_safe_server(app.state.runner.stopping)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, proxy_headers=False, server_header=False,
                             timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds)))
     try:
-        _Server(config).run()
+        server_cls(config).run()
     finally:
         _exit_watchdog(settings.shutdown_grace_seconds)
     return EXIT_OK
+
+
+def signal_safe_server(stopping: object) -> type:
+    """A ``uvicorn.Server`` whose signal handler first sets ``stopping`` (a lock-free
+    :class:`service.runner.StopFlag`), so running jobs stop at their next batch boundary.
+
+    The handler does plain stores only (the flag, uvicorn's own flags and a list append): no lock,
+    no logging, no I/O. A second signal that interrupts it re-enters it on the same thread, and
+    anything that takes a lock there (``threading.Event.set`` does) would deadlock the process.
+    """
+    import uvicorn
+
+    set_stopping = stopping.set  # type: ignore[attr-defined]
+
+    class SignalSafeServer(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: object) -> None:
+            set_stopping()
+            super().handle_exit(sig, frame)  # type: ignore[arg-type]
+
+    return SignalSafeServer
 
 
 def _exit_watchdog(seconds: float) -> None:
