@@ -61,7 +61,8 @@ def create_app(settings: Settings | None = None, *, clock=utcnow) -> FastAPI:  #
         finally:
             runner.stopping.set()  # lock-free flag (service.runner.StopFlag); running jobs stop at a batch
             if scheduler is not None:
-                scheduler.stop(timeout=settings.shutdown_grace_seconds)
+                # one grace period for everything since SIGTERM (uvicorn's drain included)
+                scheduler.stop(timeout=max(runner.stopping.remaining(settings.shutdown_grace_seconds), 1.0))
             runner.close()  # a last try at lease releases that failed while the database was down
             engine.dispose()
 

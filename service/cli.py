@@ -60,10 +60,22 @@ def load_settings(**overrides: object) -> Settings:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kaireon-service", description="KaireonAI cron handlers service.")
+    p = argparse.ArgumentParser(
+        prog="kaireon-service", description="KaireonAI cron handlers service.",
+        epilog="Configuration comes from the environment (DATABASE_URL, CRON_SECRET, ...; see docs/service.md). "
+        "Exit codes: 0 ok, 1 failed, 2 bad usage or configuration (one 'VARIABLE: message' line per problem, "
+        "e.g. 'DATABASE_URL: unsupported driver ...'; values and passwords are never printed).",
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="serve the HTTP API (uvicorn)")
+    serve = sub.add_parser(
+        "serve", help="serve the HTTP API (uvicorn)",
+        description="Serve the HTTP API. On SIGTERM/SIGINT (repeated signals are safe) running jobs stop at "
+        "their next batch boundary, commit, release their lease and answer with \"stopped\": true; new "
+        "triggers get 503 shutting_down; the process exits within SHUTDOWN_GRACE_SECONDS (default 20). "
+        "Database waits are bounded by DB_CONNECT_TIMEOUT_SECONDS, DB_STATEMENT_TIMEOUT_SECONDS, "
+        "DB_POOL_TIMEOUT_SECONDS and TCP keepalives; /readyz answers within READYZ_TIMEOUT_SECONDS.",
+    )
     serve.add_argument("--host", help="bind address (default: HOST or 0.0.0.0)")
     serve.add_argument("--port", type=int, help="port (default: PORT or 3000)")
     serve.add_argument("--no-migrate", action="store_true",
@@ -77,7 +89,9 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     demo.add_argument("--reset", action="store_true", help="delete all existing rows first")
 
-    run = sub.add_parser("run", help="run one job once (under its lease) and print its JSON result")
+    run = sub.add_parser("run", help="run one job once (under its lease) and print its JSON result",
+                         description="Run one job once under its lease and print its JSON result. SIGTERM "
+                         "stops it at its next batch boundary (the result then carries \"stopped\": true).")
     run.add_argument("job", help="route name, e.g. cleanup, outbox-reaper, tick")
     return p
 
@@ -155,7 +169,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     try:
         server_cls(config).run()
     finally:
-        _exit_watchdog(settings.shutdown_grace_seconds)
+        # whatever is left of the grace period counted from the signal, plus a little for exit itself
+        _exit_watchdog(app.state.runner.stopping.remaining(settings.shutdown_grace_seconds) + 2.0)
     return EXIT_OK
 
 

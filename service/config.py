@@ -141,7 +141,9 @@ class Settings(BaseSettings):
         description="TCP keepalives: first probe after this idle time, then every 10 s, 3 failures drop the connection.",
     )
     readyz_timeout_seconds: float = Field(
-        default=2.0, gt=0, le=60, description="/readyz answers 503 when the database check takes longer."
+        default=0.8, gt=0, le=60,
+        description="/readyz answers 503 when the database check takes longer (default under the kubelet's "
+        "1 s probe timeout).",
     )
     shutdown_grace_seconds: float = Field(
         default=20.0, gt=0, le=3600,
