@@ -13,7 +13,7 @@ install: $(STAMP) tools go-judge sarif-tool
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,bench]'
+	$(BIN)/pip install -q -e '.[dev]'  # every extra (pyproject.toml: dev)
 	touch $(STAMP)
 
 tools: .tools/helm3 .tools/helm4

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .extras import MissingExtra
+
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 PROG = "render-values"
 
@@ -229,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return COMMANDS[command](args)
-    except UsageError as exc:
+    except (UsageError, MissingExtra) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. piped into `head`: stop quietly, as a shell tool does
