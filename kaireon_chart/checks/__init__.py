@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 from ..validate import ERROR, WARNING, Problem
-from . import secrets
+from . import secrets, timing
 
 CHECKS: dict[str, tuple[str, str]] = {
     # id: (severity, rule)
@@ -45,6 +45,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "job-disabled": (WARNING, "the entry is disabled: no CronJob is rendered for it"),
     "cron-disabled": (WARNING, "cron.enabled is false: no CronJob is rendered at all"),
 }
+CHECKS.update(timing.CHECKS)  # the time-aware checks (checks/timing.py)
 
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
@@ -220,6 +221,7 @@ def _job(job) -> list[Problem]:
     # warnings
     if sched is not None:
         out.extend(_schedule_warnings(job, sched, tz if tz_ok else None))
+        out.extend(timing.warnings(job, sched, tz if tz_ok else None))
     return out
 
 
@@ -337,8 +339,9 @@ def _schedule_warnings(job, sched, tz) -> list[Problem]:
                            WARNING, "every-descriptor"))
     if sched.days_or:
         out.append(Problem(src["schedule"], f"{_q(expr)}: day-of-month and day-of-week are both restricted, so it runs "
-                           "on days matching EITHER (robfig/cron ORs them), more often than it reads; allowed: restrict "
-                           "only one of them (put * in the other)", WARNING, "days-or"))
+                           "on days matching EITHER (robfig/cron ORs them), more often than it reads "
+                           f"({timing.days_or_text(sched)}); allowed: restrict only one of them (put * in the "
+                           "other)", WARNING, "days-or"))
     sds = s.get("startingDeadlineSeconds")
     if isinstance(sds, int) and not isinstance(sds, bool) and 0 <= sds < 10:
         out.append(Problem(src["startingDeadlineSeconds"], f"{sds} s may skip runs: the CronJob controller checks "
