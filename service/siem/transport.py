@@ -14,6 +14,8 @@ environment is honoured through httpcore's proxy pool with the same backend.
 
 from __future__ import annotations
 
+import functools
+import ssl
 import time
 import typing
 import urllib.request
@@ -80,10 +82,16 @@ class DeadlineBackend(httpcore.NetworkBackend):
         time.sleep(max(0.0, min(seconds, self._deadline() - self._clock())))
 
 
+@functools.lru_cache(maxsize=1)
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's default verifying context (certifi's CA bundle), built once per process."""
+    return httpx.create_ssl_context()
+
+
 class DeadlineTransport(httpx.HTTPTransport):
     def __init__(self, backend: DeadlineBackend, proxy: str | None = None) -> None:
-        super().__init__()
-        ssl_context = httpx.create_ssl_context()
+        # HTTPTransport.__init__ only builds the pool, which is replaced here
+        ssl_context = _ssl_context()
         if proxy:
             url = httpx.URL(proxy)
             self._pool = httpcore.HTTPProxy(
