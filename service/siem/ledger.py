@@ -60,8 +60,9 @@ def cursor(session: Session, backend: str, now: datetime, window_seconds: int) -
         max_id = session.scalar(select(func.max(AuditLog.id))) or 0
         first = session.scalar(select(func.min(AuditLog.id)).where(AuditLog.created_at > floor_at))
         high = first - 1 if first is not None else max_id
-        row = SiemCursor(backend=backend, high_id=high, floor_id=max_id, floor_at=floor_at, created_at=now,
-                         updated_at=now)
+        row = SiemCursor(
+            backend=backend, high_id=high, floor_id=max_id, floor_at=floor_at, created_at=now, updated_at=now
+        )
         session.add(row)
         try:
             session.commit()
@@ -81,8 +82,9 @@ def _owed(pos: Position) -> ColumnElement[bool]:
 
 def new_rows(session: Session, pos: Position, limit: int) -> list[AuditLog]:
     """The next ``limit`` rows after the cursor, by id (visible ones; predating rows included)."""
-    return list(session.scalars(select(AuditLog).where(AuditLog.id > pos.high_id).order_by(AuditLog.id)
-                                .limit(limit)))
+    return list(
+        session.scalars(select(AuditLog).where(AuditLog.id > pos.high_id).order_by(AuditLog.id).limit(limit))
+    )
 
 
 def predates(row: AuditLog, pos: Position) -> bool:
@@ -90,13 +92,16 @@ def predates(row: AuditLog, pos: Position) -> bool:
 
 
 def _in_pending(backend: str) -> ColumnElement[bool]:
-    return exists().where(SiemPending.backend == backend, AuditLog.id >= SiemPending.lo, AuditLog.id <= SiemPending.hi)
+    return exists().where(
+        SiemPending.backend == backend, AuditLog.id >= SiemPending.lo, AuditLog.id <= SiemPending.hi
+    )
 
 
 def pending_rows(session: Session, pos: Position, limit: int) -> list[AuditLog]:
     """Rows that appeared (late commits) or were not acknowledged, inside pending ranges, by id."""
-    return list(session.scalars(select(AuditLog).where(_in_pending(pos.backend)).order_by(AuditLog.id)
-                                .limit(limit)))
+    return list(
+        session.scalars(select(AuditLog).where(_in_pending(pos.backend)).order_by(AuditLog.id).limit(limit))
+    )
 
 
 def fence_xid(session: Session) -> int | None:
@@ -155,14 +160,35 @@ class Dead:
 
 def _bury(session: Session, backend: str, dead: Sequence[Dead], now: datetime) -> None:
     for d in dead:
-        if session.scalar(select(SiemDeadLetter.id).where(SiemDeadLetter.backend == backend,
-                                                          SiemDeadLetter.audit_id == d.audit_id)) is None:
-            session.add(SiemDeadLetter(backend=backend, audit_id=d.audit_id, audit_created_at=d.created_at,
-                                       size_bytes=d.size, reason=d.reason[:2000], dead_at=now))
+        if (
+            session.scalar(
+                select(SiemDeadLetter.id).where(
+                    SiemDeadLetter.backend == backend, SiemDeadLetter.audit_id == d.audit_id
+                )
+            )
+            is None
+        ):
+            session.add(
+                SiemDeadLetter(
+                    backend=backend,
+                    audit_id=d.audit_id,
+                    audit_created_at=d.created_at,
+                    size_bytes=d.size,
+                    reason=d.reason[:2000],
+                    dead_at=now,
+                )
+            )
 
 
-def advance(session: Session, pos: Position, rows: Sequence[AuditLog], failed: set[int], dead: Sequence[Dead],
-            now: datetime, fence: int | None) -> Position:
+def advance(
+    session: Session,
+    pos: Position,
+    rows: Sequence[AuditLog],
+    failed: set[int],
+    dead: Sequence[Dead],
+    now: datetime,
+    fence: int | None,
+) -> Position:
     """After shipping ``rows`` (read by :func:`new_rows`): the cursor moves to the last row read; ids
     in between without a row, and ``failed`` rows, become pending; dead letters are written. One
     transaction. Nothing moves when no row was settled (the SIEM took nothing)."""
@@ -171,21 +197,32 @@ def advance(session: Session, pos: Position, rows: Sequence[AuditLog], failed: s
     for lo, hi in owed:
         session.add(SiemPending(backend=pos.backend, lo=lo, hi=hi, first_seen_at=now, fence_xid=fence))
     _bury(session, pos.backend, dead, now)
-    moved = session.execute(update(SiemCursor).where(SiemCursor.backend == pos.backend,
-                                                     SiemCursor.high_id == pos.high_id)
-                            .values(high_id=new_high, updated_at=now)).rowcount
+    moved = session.execute(
+        update(SiemCursor)
+        .where(SiemCursor.backend == pos.backend, SiemCursor.high_id == pos.high_id)
+        .values(high_id=new_high, updated_at=now)
+    ).rowcount
     if moved != 1:
         session.rollback()
-        raise LeaseLost(f"the {pos.backend} SIEM cursor was moved by another run; stopping this one", job=ROUTE)
+        raise LeaseLost(
+            f"the {pos.backend} SIEM cursor was moved by another run; stopping this one", job=ROUTE
+        )
     session.commit()
     return Position(pos.backend, new_high, pos.floor_id, pos.floor_at)
 
 
-def settle_pending(session: Session, backend: str, resolved: set[int], dead: Sequence[Dead], now: datetime) -> None:
+def settle_pending(
+    session: Session, backend: str, resolved: set[int], dead: Sequence[Dead], now: datetime
+) -> None:
     """Remove ``resolved`` ids (acknowledged, dead or predating) from the pending ranges (one transaction)."""
     if resolved:
-        ranges = session.scalars(select(SiemPending).where(
-            SiemPending.backend == backend, SiemPending.lo <= max(resolved), SiemPending.hi >= min(resolved))).all()
+        ranges = session.scalars(
+            select(SiemPending).where(
+                SiemPending.backend == backend,
+                SiemPending.lo <= max(resolved),
+                SiemPending.hi >= min(resolved),
+            )
+        ).all()
         for r in ranges:
             inside = {i for i in resolved if r.lo <= i <= r.hi}
             if not inside:
@@ -195,30 +232,46 @@ def settle_pending(session: Session, backend: str, resolved: set[int], dead: Seq
             session.delete(r)
             session.flush()
             for lo, hi in pieces:
-                session.add(SiemPending(backend=backend, lo=lo, hi=hi, first_seen_at=first_seen, fence_xid=fence))
+                session.add(
+                    SiemPending(backend=backend, lo=lo, hi=hi, first_seen_at=first_seen, fence_xid=fence)
+                )
     _bury(session, backend, dead, now)
     session.commit()
 
 
-def expire(session: Session, backend: str, now: datetime, settle_s: float, max_s: float, limit: int = 1000) -> int:
+def expire(
+    session: Session, backend: str, now: datetime, settle_s: float, max_s: float, limit: int = 1000
+) -> int:
     """Give up pending ranges that hold no row and can no longer get one (see the module doc)."""
     session.commit()  # a fresh transaction: this session holds no transaction id of its own
     horizon = _oldest_running_xid(session)
     settled = now - timedelta(seconds=settle_s)
     too_old = now - timedelta(seconds=max_s)
-    candidates = session.scalars(select(SiemPending).where(SiemPending.backend == backend,
-                                                           SiemPending.first_seen_at <= settled)
-                                 .order_by(SiemPending.lo).limit(limit)).all()
+    candidates = session.scalars(
+        select(SiemPending)
+        .where(SiemPending.backend == backend, SiemPending.first_seen_at <= settled)
+        .order_by(SiemPending.lo)
+        .limit(limit)
+    ).all()
     gone = 0
     for r in candidates:
         fenced = horizon is None or r.fence_xid is None or horizon >= r.fence_xid
         if not fenced and r.first_seen_at > too_old:
             continue
-        if session.scalar(select(AuditLog.id).where(AuditLog.id >= r.lo, AuditLog.id <= r.hi).limit(1)) is not None:
+        if (
+            session.scalar(select(AuditLog.id).where(AuditLog.id >= r.lo, AuditLog.id <= r.hi).limit(1))
+            is not None
+        ):
             continue  # a row is there (not acknowledged yet): it is owed, never given up
         if not fenced:
-            log.warning("siem-ship: %s: audit ids %d-%d given up after %.0f s although a transaction older than "
-                        "them is still open", backend, r.lo, r.hi, max_s)
+            log.warning(
+                "siem-ship: %s: audit ids %d-%d given up after %.0f s although a transaction older than "
+                "them is still open",
+                backend,
+                r.lo,
+                r.hi,
+                max_s,
+            )
         session.execute(delete(SiemPending).where(SiemPending.backend == backend, SiemPending.lo == r.lo))
         gone += 1
     session.commit()
@@ -227,10 +280,12 @@ def expire(session: Session, backend: str, now: datetime, settle_s: float, max_s
 
 def backlog(session: Session, pos: Position) -> tuple[int, datetime | None]:
     """(rows owed to the SIEM, the oldest one's created_at): after the cursor plus inside pending ranges."""
-    n1, t1 = session.execute(select(func.count(), func.min(AuditLog.created_at))
-                             .where(AuditLog.id > pos.high_id, _owed(pos))).one()
-    n2, t2 = session.execute(select(func.count(), func.min(AuditLog.created_at))
-                             .where(_in_pending(pos.backend), _owed(pos))).one()
+    n1, t1 = session.execute(
+        select(func.count(), func.min(AuditLog.created_at)).where(AuditLog.id > pos.high_id, _owed(pos))
+    ).one()
+    n2, t2 = session.execute(
+        select(func.count(), func.min(AuditLog.created_at)).where(_in_pending(pos.backend), _owed(pos))
+    ).one()
     oldest = min((t for t in (t1, t2) if t is not None), default=None)
     session.commit()
     return int(n1 or 0) + int(n2 or 0), oldest

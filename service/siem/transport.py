@@ -46,9 +46,12 @@ class _DeadlineStream(httpcore.NetworkStream):
     def close(self) -> None:
         self._inner.close()
 
-    def start_tls(self, ssl_context: typing.Any, server_hostname: str | None = None,
-                  timeout: float | None = None) -> httpcore.NetworkStream:
-        inner = self._inner.start_tls(ssl_context, server_hostname, self._left(timeout, httpcore.ConnectTimeout))
+    def start_tls(
+        self, ssl_context: typing.Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        inner = self._inner.start_tls(
+            ssl_context, server_hostname, self._left(timeout, httpcore.ConnectTimeout)
+        )
         return _DeadlineStream(inner, self._deadline, self._clock)
 
     def get_extra_info(self, info: str) -> typing.Any:
@@ -68,13 +71,23 @@ class DeadlineBackend(httpcore.NetworkBackend):
             raise httpcore.ConnectTimeout("the run's deadline has passed")
         return left if timeout is None else min(timeout, left)
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: typing.Iterable[typing.Any] | None = None) -> httpcore.NetworkStream:
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[typing.Any] | None = None,
+    ) -> httpcore.NetworkStream:
         stream = self._inner.connect_tcp(host, port, self._left(timeout), local_address, socket_options)
         return _DeadlineStream(stream, self._deadline, self._clock)
 
-    def connect_unix_socket(self, path: str, timeout: float | None = None,
-                            socket_options: typing.Iterable[typing.Any] | None = None) -> httpcore.NetworkStream:
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: typing.Iterable[typing.Any] | None = None,
+    ) -> httpcore.NetworkStream:
         stream = self._inner.connect_unix_socket(path, self._left(timeout), socket_options)
         return _DeadlineStream(stream, self._deadline, self._clock)
 
@@ -95,8 +108,11 @@ class DeadlineTransport(httpx.HTTPTransport):
         if proxy:
             url = httpx.URL(proxy)
             self._pool = httpcore.HTTPProxy(
-                proxy_url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path),
-                ssl_context=ssl_context, network_backend=backend,
+                proxy_url=httpcore.URL(
+                    scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+                ),
+                ssl_context=ssl_context,
+                network_backend=backend,
             )
         else:
             self._pool = httpcore.ConnectionPool(ssl_context=ssl_context, network_backend=backend)
@@ -115,5 +131,6 @@ def _proxy_for(url: str) -> str | None:
 def deadline_client(endpoint: str, deadline: float, clock: Clock = time.monotonic) -> httpx.Client:
     """A client for ``endpoint`` whose requests all end by ``deadline`` (a ``clock`` reading)."""
     backend = DeadlineBackend(lambda: deadline, clock)
-    return httpx.Client(transport=DeadlineTransport(backend, _proxy_for(endpoint)), follow_redirects=False,
-                        trust_env=False)
+    return httpx.Client(
+        transport=DeadlineTransport(backend, _proxy_for(endpoint)), follow_redirects=False, trust_env=False
+    )

@@ -40,7 +40,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "siem_dead_letters",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
         sa.Column("backend", sa.String(length=32), nullable=False),
         sa.Column("audit_id", sa.BigInteger(), nullable=False),
         sa.Column("audit_created_at", sa.DateTime(timezone=True), nullable=False),

@@ -21,15 +21,19 @@ from tests.service.siem_receivers import ItemStatuses, Reset, Respond, Trickle
 
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 pg_only = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-DOWN = {"splunk": Respond(503, {"text": "Server is busy", "code": 9}),
-        "datadog": Respond(503, {"errors": ["Service Unavailable"]}),
-        "elastic": Respond(503, {"error": "unavailable", "status": 503})}
+DOWN = {
+    "splunk": Respond(503, {"text": "Server is busy", "code": 9}),
+    "datadog": Respond(503, {"errors": ["Service Unavailable"]}),
+    "elastic": Respond(503, {"error": "unavailable", "status": 503}),
+}
 
 
 # the arrival simulations run for every back end on SQLite and for one on PostgreSQL (time budget)
-sims = pytest.mark.parametrize(("db_url", "backend"), [("sqlite", "splunk"), ("sqlite", "datadog"),
-                                                       ("sqlite", "elastic"), ("postgresql", "splunk")],
-                               indirect=["db_url"])
+sims = pytest.mark.parametrize(
+    ("db_url", "backend"),
+    [("sqlite", "splunk"), ("sqlite", "datadog"), ("sqlite", "elastic"), ("postgresql", "splunk")],
+    indirect=["db_url"],
+)
 
 
 @pytest.fixture(params=sorted(RECEIVERS))
@@ -54,13 +58,26 @@ class Sim:
         self.ids: list[int] = []
         self.results: list[siem_ship.SiemShipResult] = []
 
-    def add(self, n: int = 1, created_at: datetime | None = None, stamps: list[datetime] | None = None,
-            **fields) -> list[int]:
+    def add(
+        self, n: int = 1, created_at: datetime | None = None, stamps: list[datetime] | None = None, **fields
+    ) -> list[int]:
         stamps = stamps or [created_at or self.t] * n
         with self.factory() as s:
-            rows = [AuditLog(**{"tenant_id": "t1", "action": "update", "entity_type": "offer", "entity_id": f"o{i}",
-                                "changes": {"n": i}, "user_name": "alice", "created_at": at, **fields})
-                    for i, at in enumerate(stamps)]
+            rows = [
+                AuditLog(
+                    **{
+                        "tenant_id": "t1",
+                        "action": "update",
+                        "entity_type": "offer",
+                        "entity_id": f"o{i}",
+                        "changes": {"n": i},
+                        "user_name": "alice",
+                        "created_at": at,
+                        **fields,
+                    }
+                )
+                for i, at in enumerate(stamps)
+            ]
             s.add_all(rows)
             s.commit()
             new = [r.id for r in rows]
@@ -153,7 +170,9 @@ def test_trigger_jitter_over_6_hours(session_factory, settings, now, backend, re
 
 
 @sims
-def test_row_committed_late_with_an_old_timestamp_ships_once(session_factory, settings, now, backend, receiver):
+def test_row_committed_late_with_an_old_timestamp_ships_once(
+    session_factory, settings, now, backend, receiver
+):
     """dsar-purge stamps its audit rows with the run's start: a long purge commits rows hours 'old'."""
     sim = Sim(session_factory, settings, backend, receiver, now)
     sim.arrive_until(now + timedelta(minutes=5))
@@ -175,8 +194,9 @@ def test_late_committing_transaction_on_postgresql_ships_exactly_once(engine, se
         late_conn = engine.connect()
         trans = late_conn.begin()
         late_id = late_conn.execute(
-            AuditLog.__table__.insert().values(tenant_id="t1", action="dsar.purge", changes={},
-                                               created_at=now - timedelta(hours=1)).returning(AuditLog.id)
+            AuditLog.__table__.insert()
+            .values(tenant_id="t1", action="dsar.purge", changes={}, created_at=now - timedelta(hours=1))
+            .returning(AuditLog.id)
         ).scalar_one()
         try:
             sim.arrive_until(now + timedelta(minutes=5))
@@ -257,8 +277,9 @@ def big_changes(n_bytes: int) -> dict:
 
 
 @sqlite_only
-def test_event_too_large_is_dead_lettered_and_never_blocks(session_factory, settings, now, backend, receiver,
-                                                           monkeypatch):
+def test_event_too_large_is_dead_lettered_and_never_blocks(
+    session_factory, settings, now, backend, receiver, monkeypatch
+):
     if backend == "elastic":
         monkeypatch.setattr(elastic, "MAX_BYTES", 200_000)
     sim = Sim(session_factory, settings, backend, receiver, now)
@@ -272,13 +293,18 @@ def test_event_too_large_is_dead_lettered_and_never_blocks(session_factory, sett
     assert sorted(receiver.delivered()) == sorted(a + b)
     with session_factory() as s:
         dl = s.scalars(select(SiemDeadLetter)).one()
-        assert (dl.backend, dl.audit_id) == (backend, huge[0]) and "exceeds" in dl.reason and dl.size_bytes > 200_000
+        assert (
+            (dl.backend, dl.audit_id) == (backend, huge[0])
+            and "exceeds" in dl.reason
+            and dl.size_bytes > 200_000
+        )
     assert sim.run().ok is True  # counted once
 
 
 @sqlite_only
-def test_rejected_event_is_isolated_by_splitting_and_dead_lettered(session_factory, settings, now, backend,
-                                                                   receiver):
+def test_rejected_event_is_isolated_by_splitting_and_dead_lettered(
+    session_factory, settings, now, backend, receiver
+):
     sim = Sim(session_factory, settings, backend, receiver, now)
     sim.run()
     good = sim.add(3)
@@ -293,7 +319,9 @@ def test_rejected_event_is_isolated_by_splitting_and_dead_lettered(session_facto
 
 
 @sqlite_only
-def test_a_rejection_of_everything_is_not_blamed_on_the_events(session_factory, settings, now, backend, receiver):
+def test_a_rejection_of_everything_is_not_blamed_on_the_events(
+    session_factory, settings, now, backend, receiver
+):
     sim = Sim(session_factory, settings, backend, receiver, now)
     sim.run()
     sim.add(2, entity_name="POISON")
@@ -305,7 +333,9 @@ def test_a_rejection_of_everything_is_not_blamed_on_the_events(session_factory, 
 
 
 @sqlite_only
-@pytest.mark.parametrize(("backend", "limit", "size"), [("splunk", 1_000_000, 5_000), ("datadog", 5_000_000, 25_000)])
+@pytest.mark.parametrize(
+    ("backend", "limit", "size"), [("splunk", 1_000_000, 5_000), ("datadog", 5_000_000, 25_000)]
+)
 def test_requests_respect_the_backends_size_limits(session_factory, settings, now, backend, limit, size):
     with RECEIVERS[backend](API_KEY, allowed_indexes=(INDEX,) if backend == "splunk" else ()) as rec:
         sim = Sim(session_factory, settings, backend, rec, now)
@@ -371,10 +401,13 @@ def test_elastic_unreadable_item_status_is_retried_per_item(session_factory, set
 def test_a_trickling_siem_is_cut_at_the_run_deadline(session_factory, settings, now):
     with RECEIVERS["splunk"](API_KEY, allowed_indexes=(INDEX,)) as hec:
         cfg = siem_settings(settings, "splunk", hec.url, budget=30.0, timeout=10.0).model_copy(
-            update={"siem_run_budget_seconds": 1.0})
+            update={"siem_run_budget_seconds": 1.0}
+        )
         with session_factory() as s:
-            s.add_all(AuditLog(tenant_id="t1", action="update", created_at=now - timedelta(seconds=5))
-                      for _ in range(3))
+            s.add_all(
+                AuditLog(tenant_id="t1", action="update", created_at=now - timedelta(seconds=5))
+                for _ in range(3)
+            )
             s.commit()
         hec.default = Trickle(0.1)  # ~110 bytes: 11 s if read to the end
         with session_factory() as s:
@@ -408,5 +441,9 @@ def test_cursor_and_pending_tables_on_postgresql(session_factory, settings, now)
             cur = s.get(SiemCursor, "datadog")
             assert cur is not None and cur.high_id == max(sim.ids)
             hole = s.scalars(select(SiemPending)).one()
-            assert (hole.lo, hole.hi) == (ids[1], ids[1]) and hole.fence_xid is not None and hole.fence_xid >= xmax
+            assert (
+                (hole.lo, hole.hi) == (ids[1], ids[1])
+                and hole.fence_xid is not None
+                and hole.fence_xid >= xmax
+            )
         assert sim.lost() == huge  # dead-lettered, not sent
