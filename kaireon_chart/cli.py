@@ -25,6 +25,7 @@ subcommands (run `{PROG} <subcommand> --help` for each):
   explain                per job: schedule, plain-English description, next runs, deadlines, limits
   add-route NAME         wire an operator route (dsar-purge, siem-ship, export-interactions, ...)
                          into a values file, keeping its comments
+  schedule               the jobs over time: collisions, peak concurrency, heatmap, stagger suggestions
 
 examples:
   {PROG} -f prod.yaml                              # CronJobs as YAML on stdout, problems on stderr
@@ -87,6 +88,22 @@ The result is validated over the chart defaults first; an invalid result is not 
 
 
 ERROR_FORMATS = ("text", "github", "json", "sarif", "junit", "gitlab")
+
+
+SCHEDULE_EPILOG = f"""\
+examples:
+  {PROG} schedule                                # the chart defaults over the next 7 days
+  {PROG} schedule -f prod.yaml --days 1 --from 2026-12-01
+  {PROG} schedule -f prod.yaml --stagger --window 1-5          # H-style minutes, daily jobs in 01-05
+  {PROG} schedule -f prod.yaml --stagger --apply prod.yaml     # write them (comments kept)
+  {PROG} schedule -f prod.yaml --format json --herd 2
+
+Every fire time comes from the Kubernetes parser (robfig/cron v3.0.1) in each job's timeZone; times
+are printed in UTC. A run is assumed to last its activeDeadlineSeconds (the worst case). More than
+--herd jobs starting in one minute is a schedule-herd warning (stderr; exit 1 with --strict).
+
+{{EXIT_CODES}}
+"""
 
 
 class UsageError(Exception):
@@ -152,6 +169,8 @@ def _check_parser() -> argparse.ArgumentParser:
                                     description="Validate each values file on its own over the chart defaults.")
     check.add_argument("paths", nargs="+", metavar="FILE|DIR", help="values files, or directories of *.yaml/*.yml")
     _common(check)
+    check.add_argument("--herd", type=int, metavar="N",
+                       help="also warn (schedule-herd) when more than N jobs start in one minute over the next 7 days")
     return check
 
 
@@ -178,15 +197,34 @@ def _add_route_parser() -> argparse.ArgumentParser:
     return add
 
 
+def _schedule_parser() -> argparse.ArgumentParser:
+    sch = argparse.ArgumentParser(prog=f"{PROG} schedule", formatter_class=_Formatter,
+                                  epilog=SCHEDULE_EPILOG.replace("{EXIT_CODES}", EXIT_CODES),
+                                  description="The jobs over time: collisions, peak concurrency, per-hour heatmap, "
+                                              "herds and stagger suggestions.")
+    _common(sch, kube=False)
+    sch.add_argument("--days", type=float, default=7.0, help="horizon in days (default: 7; at most 366)")
+    sch.add_argument("--from", dest="start", metavar="T", help="start of the horizon, ISO 8601 (default: now; naive = UTC)")
+    sch.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    sch.add_argument("--herd", type=int, default=3, metavar="N",
+                     help="warn (schedule-herd) when more than N jobs start in one minute (default: 3)")
+    sch.add_argument("--stagger", action="store_true", help="suggest H-style minutes (and hours, with --window)")
+    sch.add_argument("--window", metavar="H-H",
+                     help="with --stagger: hours (in each job's timeZone) a daily job may move to, e.g. 1-5 or 22-4")
+    sch.add_argument("--apply", metavar="FILE", help="with --stagger: write the suggestions into FILE (comments kept)")
+    sch.add_argument("--strict", action="store_true", help="a schedule-herd warning fails (exit 1)")
+    return sch
+
+
 PARSERS = {"render": _render_parser, "check": _check_parser, "explain": _explain_parser,
-           "add-route": _add_route_parser}
+           "add-route": _add_route_parser, "schedule": _schedule_parser}
 
 
 # --------------------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = argv[0] if argv and argv[0] in ("check", "explain", "add-route") else "render"
+    command = argv[0] if argv and argv[0] in ("check", "explain", "add-route", "schedule") else "render"
     parser = PARSERS[command]()  # build only the parser this run needs
     try:
         args = parser.parse_args(argv[1:] if command != "render" else argv)
@@ -357,10 +395,12 @@ def _expand(paths: list[str]) -> list[str]:
 
 def cmd_check(args) -> int:
     from .reporters import FileReport, Finding, render
-    from .validate import ERROR, Problem
+    from .problems import ERROR, Problem
     from .values import ValuesError, load_values
 
     specs = _report_specs(args)
+    if args.herd is not None and args.herd < 1:
+        raise UsageError(f"--herd {args.herd}: allowed: 1 or more")
     chart = _chart(args)
     files = _expand(args.paths)
     reports, io_error, failed = [], False, False
@@ -376,6 +416,10 @@ def cmd_check(args) -> int:
             continue
         evaluation = _evaluate(args, values, chart, render=False)
         problems = evaluation.problems
+        if args.herd is not None:
+            from .schedule.timeline import check_herd
+
+            problems = problems + check_herd(values, args.release_name, chart, args.herd)
         failed = failed or _failed(problems, args.strict)
         jobs = None
         if _wants_jobs(args, specs):
@@ -477,7 +521,19 @@ def cmd_add_route(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"render": cmd_render, "check": cmd_check, "explain": cmd_explain, "add-route": cmd_add_route}
+def cmd_schedule(args) -> int:
+    from .schedule.cli import run
+
+    chart = _chart(args)
+    values = _load(args, chart, args.files)
+    try:
+        return run(args, values, chart)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+COMMANDS = {"render": cmd_render, "check": cmd_check, "explain": cmd_explain, "add-route": cmd_add_route,
+            "schedule": cmd_schedule}
 
 
 if __name__ == "__main__":  # pragma: no cover
