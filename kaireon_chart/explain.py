@@ -22,7 +22,7 @@ def explain(values: dict, *, release_name: str = "kaireon", chart=None, now: dat
             runs: int = 3) -> list[dict]:
     """One row per cron.schedules entry (sorted by key), with the next ``runs`` fire times."""
     from . import cron as cronlib
-    from .checks import tz_exists
+    from .checks.job import tz_exists
     from .render import resolve_jobs
 
     now = now or datetime.now(UTC)
@@ -46,7 +46,7 @@ def explain(values: dict, *, release_name: str = "kaireon", chart=None, now: dat
             else:
                 description = _describe(expr, tz)
                 if not sched.never_fires:
-                    from .checks.timing import facts
+                    from .checks.time_facts import facts
 
                     time_facts = facts(s, sched, tz, now)
                 nexts = [t.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") for t in sched.next_times(now, runs, tz)]

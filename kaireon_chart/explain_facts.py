@@ -1,4 +1,4 @@
-"""The time facts of ``explain`` as text lines (the data comes from kaireon_chart.checks.timing.facts)."""
+"""The time facts of ``explain`` as text lines (the data comes from kaireon_chart.checks.time_facts.facts)."""
 
 from __future__ import annotations
 

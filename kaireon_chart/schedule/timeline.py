@@ -35,7 +35,7 @@ def jobs_of(
     values: dict[str, Any], release_name: str = "kaireon", chart: Chart | None = None
 ) -> tuple[list[Job], list[tuple[str, str]]]:
     """(the jobs that run, [(key, why a job is left out)]) of fully merged values."""
-    from ..checks import tz_exists
+    from ..checks.job import tz_exists
     from ..cron import CronError, parse_schedule
     from ..render import resolve_jobs
 
@@ -213,7 +213,7 @@ HERD_ID = "schedule-herd"
 def herd_problems(timeline: Timeline, limit: int) -> list[Any]:
     """One ``schedule-herd`` warning per set of jobs that start more than ``limit`` together, at the
     schedule of the one that starts least often (moving it breaks the herd; the message names all)."""
-    from ..validate import WARNING, Problem
+    from ..problems import WARNING, Problem
 
     make = cast(Any, Problem)  # Record's constructor is untyped
 

@@ -1,4 +1,4 @@
-"""Time-aware checks and facts (kaireon_chart/checks/timing.py), with a fixed "now"; each claim is
+"""Time-aware checks and facts (kaireon_chart/checks/time_facts.py), with a fixed "now"; each claim is
 also checked against the Kubernetes parser's own fire times."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kaireon_chart import load_chart
-from kaireon_chart.checks import timing
+from kaireon_chart.checks import time_facts as timing
 from kaireon_chart.cron import parse_schedule
 from kaireon_chart.explain import explain, format_text
 from kaireon_chart.render import resolve_jobs
