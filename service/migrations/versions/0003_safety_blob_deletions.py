@@ -1,7 +1,7 @@
 """blob_deletions (dsar-purge's durable queue of blobs to delete) and an index on ai_attachments.storage_key
 
-Revision ID: 0002_safety_blob_deletions
-Revises: 0001
+Revision ID: 0003_safety_blob_deletions
+Revises: 0002_siem_cursor
 Create Date: 2026-11-29 14:10:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_safety_blob_deletions"
-down_revision: str | None = "0001"
+revision: str = "0003_safety_blob_deletions"
+down_revision: str | None = "0002_siem_cursor"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
