@@ -213,6 +213,7 @@ class AiAttachment(Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "sha256", name="uq_ai_attachments_tenant_sha"),
         Index("ix_ai_attachments_tenant_created", "tenant_id", "created_at"),
+        Index("ix_ai_attachments_storage_key", "storage_key"),  # dsar-purge: is a blob still referenced?
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -222,6 +223,22 @@ class AiAttachment(Base):
     filename: Mapped[str | None] = mapped_column(String(255), nullable=True)
     content_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
     size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BlobDeletion(Base):
+    """A blob of ``ATTACHMENT_STORAGE_URL`` whose rows dsar-purge deleted, queued in the same transaction.
+
+    The blob is deleted only after re-checking that no row references its key any more, then this
+    row goes (:mod:`service.blob_deletions`); a run that crashed in between is finished by the next.
+    """
+
+    __tablename__ = "blob_deletions"
+
+    blob_key: Mapped[str] = mapped_column(String(1024), primary_key=True)  # canonical key (storage.clean_key)
+    tenant_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # whose rows queued it
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -560,3 +577,51 @@ class JobLease(Base):
     acquired_at: Mapped[datetime] = mapped_column()
     renewed_at: Mapped[datetime] = mapped_column()
     expires_at: Mapped[datetime] = mapped_column()
+
+
+# --------------------------------------------------------------------------------------------------
+# SIEM shipping (siem-ship): cursor, pending id ranges, dead letters
+# --------------------------------------------------------------------------------------------------
+class SiemCursor(Base):
+    """Per back end: every audit row with ``id <= high_id`` was acknowledged, dead-lettered, or is
+    covered by a :class:`SiemPending` range. Rows with ``id <= floor_id`` and ``created_at <=
+    floor_at`` predate the cursor (first run: ``now - 300 s``) and are never shipped by it."""
+
+    __tablename__ = "siem_cursors"
+
+    backend: Mapped[str] = mapped_column(String(32), primary_key=True)
+    high_id: Mapped[int] = mapped_column(BigInteger)
+    floor_id: Mapped[int] = mapped_column(BigInteger)
+    floor_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SiemPending(Base):
+    """Audit ids at or below the cursor still owed to the SIEM: holes (ids not visible when the
+    cursor passed them: rolled back, or a transaction still open) and rows that failed to deliver.
+    ``fence_xid``: PostgreSQL's next transaction id when the range was recorded (a hole may be given
+    up only once every transaction older than it has ended)."""
+
+    __tablename__ = "siem_pending"
+
+    backend: Mapped[str] = mapped_column(String(32), primary_key=True)
+    lo: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hi: Mapped[int] = mapped_column(BigInteger)
+    first_seen_at: Mapped[datetime] = mapped_column()
+    fence_xid: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class SiemDeadLetter(Base):
+    """An audit row the SIEM can never accept (too large, or rejected alone while others passed)."""
+
+    __tablename__ = "siem_dead_letters"
+    __table_args__ = (UniqueConstraint("backend", "audit_id", name="uq_siem_dead_letters_backend_audit"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    backend: Mapped[str] = mapped_column(String(32))
+    audit_id: Mapped[int] = mapped_column(BigInteger)
+    audit_created_at: Mapped[datetime] = mapped_column()
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    dead_at: Mapped[datetime] = mapped_column(default=utcnow)
