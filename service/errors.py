@@ -88,6 +88,29 @@ class RequestTooLarge(ServiceError):
     code = "request_too_large"
 
 
+def db_unavailable_detail(exc: BaseException) -> str:
+    """A 503 detail for a database failure: the exception type only — never a host, port, driver
+    message or path (those go to the logs, password scrubbed)."""
+    return f"the database is unavailable ({type(exc).__name__})"
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """True when ``exc`` means the PostgreSQL connection itself failed (not a SQL error such as a
+    deadlock or a timeout): SQLAlchemy marked the connection invalidated, or the driver error has no
+    SQLSTATE / a connection-class one (08xxx, 57P0x)."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if not hasattr(orig, "sqlstate"):
+        return False  # SQLite: "database is locked" and friends are not an outage
+    state = getattr(orig, "sqlstate", None)
+    return state is None or state.startswith("08") or state.startswith("57P0")
+
+
 def error_response(err: ServiceError) -> JSONResponse:
     return JSONResponse(err.body(), status_code=err.status_code, headers=err.headers)
 

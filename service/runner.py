@@ -54,11 +54,17 @@ from service.errors import (
     LeaseLost,
     ServiceError,
     ShuttingDown,
+    connection_lost,
+    db_unavailable_detail,
 )
 from service.jobs import JOB_MODULES, load_job
 from service.logging import get_logger, log_event, redact
 from service.metrics import Metrics
 from service.models import AuditLog
+from service.stopflag import StopFlag
+
+__all__ = ["RunContext", "RunOutcome", "Runner", "StopFlag", "current_run", "error_detail", "heartbeat",
+           "should_stop", "utcnow"]
 
 log = get_logger("kaireon.runner")
 
@@ -68,59 +74,6 @@ MAX_DETAIL = 1000
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class StopFlag:
-    """A shutdown flag that is safe to set from a signal handler.
-
-    ``set()`` is one attribute store: no lock, no I/O. (``threading.Event.set`` takes a Condition
-    lock; a second signal arriving while the first handler holds it re-enters the handler on the
-    same thread and deadlocks the process.) Readers poll :meth:`is_set`; nobody waits on it.
-    """
-
-    __slots__ = ("_set", "_at")
-
-    def __init__(self) -> None:
-        self._set = False
-        self._at = 0.0
-
-    def set(self) -> None:
-        if not self._set:
-            self._at = time.monotonic()  # a clock read: no lock either
-        self._set = True
-
-    def remaining(self, budget: float) -> float:
-        """Seconds left of ``budget`` counted from the first :meth:`set` (all of it while unset)."""
-        return budget if not self._set else max(budget - (time.monotonic() - self._at), 0.0)
-
-    def clear(self) -> None:
-        self._set = False
-
-    def is_set(self) -> bool:
-        return self._set
-
-
-def db_unavailable_detail(exc: BaseException) -> str:
-    """A 503 detail for a database failure: the exception type only — never a host, port, driver
-    message or path (those go to the logs, password scrubbed)."""
-    return f"the database is unavailable ({type(exc).__name__})"
-
-
-def connection_lost(exc: BaseException) -> bool:
-    """True when ``exc`` means the PostgreSQL connection itself failed (not a SQL error such as a
-    deadlock or a timeout): SQLAlchemy marked the connection invalidated, or the driver error has no
-    SQLSTATE / a connection-class one (08xxx, 57P0x)."""
-    from sqlalchemy.exc import DBAPIError
-
-    if not isinstance(exc, DBAPIError):
-        return False
-    if exc.connection_invalidated:
-        return True
-    orig = exc.orig
-    if not hasattr(orig, "sqlstate"):
-        return False  # SQLite: "database is locked" and friends are not an outage
-    state = getattr(orig, "sqlstate", None)
-    return state is None or state.startswith("08") or state.startswith("57P0")
 
 
 def skipped_body(route: str) -> dict[str, Any]:
@@ -281,12 +234,8 @@ class Runner:
         self.ttl = float(settings.lease_ttl_seconds)
         #: set when the process is shutting down (signal-safe); jobs see it through :func:`should_stop`
         self.stopping = StopFlag()
-        #: leases whose release failed: run_id -> (lease, the latest expiry it may have)
-        self._unreleased: dict[str, tuple[leases.Lease, datetime]] = {}
-        self._unreleased_lock = threading.Lock()
-        self._retry_wake = threading.Event()
-        self._retrier: threading.Thread | None = None
-        self.release_retry_max_interval = 10.0
+        #: lease releases that failed (database down), retried until done or expired
+        self.pending = leases.PendingReleases(engine, clock)
 
     # -- public -----------------------------------------------------------------------------------
     def run(self, route: str, trigger: str = "http") -> RunOutcome:
@@ -326,68 +275,22 @@ class Runner:
         return self._run_leased(route, run_fn, lease, now, trigger)
 
     def flush_releases(self) -> int:
-        """Retry the releases that failed; returns how many are still pending. Raises the database
-        error of the first one that fails again (the others wait for the next attempt)."""
-        with self._unreleased_lock:
-            pending = list(self._unreleased.items())
-        for run_id, (lease, expiry) in pending:
-            now = self.clock()
-            if now >= expiry:
-                outcome = "expired"  # it ran out by itself: nothing left to release
-            else:
-                leases.release(self.engine, lease, now)
-                outcome = "released"
-            with self._unreleased_lock:
-                self._unreleased.pop(run_id, None)
-            log_event(log, logging.INFO, f"pending lease release done: {outcome}", route=lease.job, run_id=run_id)
-        with self._unreleased_lock:
-            return len(self._unreleased)
+        """Retry the lease releases that failed (see :class:`service.lease.PendingReleases`)."""
+        return self.pending.flush()
 
     @property
     def unreleased(self) -> list[str]:
         """Run ids whose lease release is still pending (for tests and introspection)."""
-        with self._unreleased_lock:
-            return list(self._unreleased)
+        return self.pending.run_ids
 
     def close(self) -> None:
         """Shutdown: one last attempt at pending releases, then stop the retry thread."""
-        try:
-            self.flush_releases()
-        except Exception as exc:  # noqa: BLE001 - they expire by themselves after the TTL
-            log_event(log, logging.WARNING, "pending lease releases dropped at shutdown; they expire after the TTL",
-                      count=len(self.unreleased), error=error_detail(exc))
-        self._retry_wake.set()
+        self.pending.close()
 
     # -- internals --------------------------------------------------------------------------------
     def _release(self, lease: leases.Lease, ctx: RunContext) -> None:
-        try:
-            leases.release(self.engine, lease, self.clock())
-            return
-        except Exception as exc:  # noqa: BLE001 - remembered and retried below
-            log_event(log, logging.WARNING, "lease release failed; retrying until the database answers",
-                      route=lease.job, run_id=lease.run_id, error=error_detail(exc))
         renewed = ctx.last_renewed or lease.acquired_at
-        expiry = max(lease.expires_at, renewed + timedelta(seconds=self.ttl))
-        with self._unreleased_lock:
-            self._unreleased[lease.run_id] = (lease, expiry)
-            if self._retrier is None or not self._retrier.is_alive():
-                self._retry_wake.clear()
-                self._retrier = threading.Thread(target=self._retry_loop, name="lease-release-retry", daemon=True)
-                self._retrier.start()
-
-    def _retry_loop(self) -> None:
-        delay = 0.5
-        while True:
-            if self._retry_wake.wait(delay) and self.stopping.is_set():
-                return
-            try:
-                if self.flush_releases() == 0:
-                    return
-            except Exception:  # noqa: BLE001 - still down: back off
-                delay = min(delay * 2, self.release_retry_max_interval)
-            with self._unreleased_lock:
-                if not self._unreleased:
-                    return
+        self.pending.release(lease, max(lease.expires_at, renewed + timedelta(seconds=self.ttl)))
 
     def _renewer(self, lease: leases.Lease) -> Callable[[], bool]:
         return lambda: leases.renew(self.engine, lease, self.clock(), self.ttl)
