@@ -12,6 +12,7 @@ import re
 from datetime import date, timedelta
 from functools import lru_cache
 
+from .. import kuberules
 from ..validate import ERROR, WARNING, Problem
 from . import secrets
 
@@ -45,6 +46,8 @@ CHECKS: dict[str, tuple[str, str]] = {
     "job-disabled": (WARNING, "the entry is disabled: no CronJob is rendered for it"),
     "cron-disabled": (WARNING, "cron.enabled is false: no CronJob is rendered at all"),
 }
+
+CHECKS.update({check: (ERROR, rule) for check, rule in kuberules.CHECKS.items()})
 
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
@@ -88,6 +91,8 @@ def run(values: dict, *, release_name: str = "kaireon", chart=None) -> list[Prob
     cron = values.get("cron")
     for path, message in secrets.scan(values):
         out.append(Problem(path, message, ERROR, secrets.ID))
+    for path, message, check in kuberules.scan(values):
+        out.append(Problem(path, message, ERROR, check))
     if not isinstance(cron, dict):
         return out
     if cron.get("enabled") is False:
