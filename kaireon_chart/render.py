@@ -225,7 +225,7 @@ def _cronjob(values: dict, job: ResolvedJob, base_labels: dict, api_url: str, ac
     }
 
 
-def _meta(labels: dict, annotations: dict) -> dict:
+def _meta(labels: dict[str, Any], annotations: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"labels": dict(labels)}
     if annotations:
         out["annotations"] = dict(annotations)
