@@ -297,7 +297,6 @@ def _evaluate(args, values, chart, render: bool = True):
 
 def _findings(problems, origins):
     from .reporters import Finding
-
     from .reports.locate import find
 
     return [Finding(p, *find(origins, p.path)) for p in problems]

@@ -15,7 +15,7 @@ from typing import Any
 def _parents(path: str) -> list[str]:
     """``a.b[0].c`` -> [``a.b[0]``, ``a.b``, ``a``] (a rendered-path suffix `` (rendered ...)`` dropped)."""
     path = path.split(" (", 1)[0]
-    out = []
+    out: list[str] = []
     while True:
         cut = max(path.rfind("."), path.rfind("["))
         if cut <= 0:
