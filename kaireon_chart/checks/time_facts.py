@@ -2,7 +2,7 @@
 
 Each fact is computed once here (:func:`facts`) and both the warnings and ``explain`` read it:
 
-* ``shortestInterval``: the shortest wall-clock time between two fire times (timing.min_period_seconds);
+* ``shortestInterval``: the shortest wall-clock time between two fire times (period.min_period_seconds);
 * ``startingDeadlineLonger``: startingDeadlineSeconds above that interval (``starting-deadline-long``);
 * ``orDates``: day-of-month and day-of-week both restricted -- the dates it fires on in the next
   two months (robfig ORs the fields) next to the dates an AND would give (``days-or`` message);
@@ -209,7 +209,7 @@ def _fires_between(sched: Any, tz: str, start: int, end: int) -> list[int]:
 
 def facts(settings: dict[str, Any], sched: Any, tz: str | None, now: datetime) -> dict[str, Any]:
     """The time facts of one job (explain shows them; the warnings below are made from them)."""
-    from .timing import min_period_seconds
+    from .period import min_period_seconds
 
     period: int | None = min_period_seconds(sched)
     out: dict[str, Any] = {"shortestIntervalSeconds": period}
