@@ -197,7 +197,7 @@ def advance(
     for lo, hi in owed:
         session.add(SiemPending(backend=pos.backend, lo=lo, hi=hi, first_seen_at=now, fence_xid=fence))
     _bury(session, pos.backend, dead, now)
-    moved = session.execute(
+    moved = session.execute(  # type: ignore[attr-defined]  # an UPDATE's CursorResult has rowcount
         update(SiemCursor)
         .where(SiemCursor.backend == pos.backend, SiemCursor.high_id == pos.high_id)
         .values(high_id=new_high, updated_at=now)
