@@ -66,8 +66,8 @@ def hec():
     history=[("open", 0), ("rows", 3), ("run", 0), ("down", 503), ("commit_open", 0), ("run", 0)],
     row_budget=25,
 )
-@hsettings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-@given(history=st.lists(step, min_size=1, max_size=30), row_budget=st.sampled_from([25, 5000]))
+@hsettings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(history=st.lists(step, min_size=1, max_size=20), row_budget=st.sampled_from([25, 5000]))
 def test_any_history_ends_with_every_row_delivered_once(tmp_path_factory, hec, history, row_budget):
     """SQLite stands in for the database (one writer, so an 'open' transaction is simulated by
     inserting its row with an id reserved below the rows committed meanwhile). SQLite has no
