@@ -129,8 +129,16 @@ RULES = [
                  'warning', id='every_descriptor'),
     pytest.param('days-or', 'strict', "cron:\n  schedules:\n    cleanup:\n      schedule: '0 0 13 * FRI'\n",
                  'cron.schedules.cleanup.schedule',
-                 '"0 0 13 * FRI": day-of-month and day-of-week are both restricted, so it runs on days matching EITHER (robfig/cron ORs them), more often than it reads; allowed: restrict only one of them (put * in the other)',
+                 '"0 0 13 * FRI": day-of-month and day-of-week are both restricted, so it runs on days matching EITHER (robfig/cron ORs them), more often than it reads (it fires on day 13 of the month AND on every Friday, not only when both match); allowed: restrict only one of them (put * in the other)',
                  'warning', id='days_or'),
+    pytest.param('step-range', 'strict', 'cron:\n  schedules:\n    cleanup:\n      schedule: "*/60 3 * * *"\n',
+                 'cron.schedules.cleanup.schedule',
+                 '"*/60 3 * * *": the minute step */60 is at least its range 0-59, so it fires only at minute 0, once per hour, not every 60; allowed: a step below 60, or write 0 if once per hour is meant',
+                 'warning', id='step_range'),
+    pytest.param('starting-deadline-long', 'strict', 'cron:\n  schedules:\n    outboxReaper:\n      startingDeadlineSeconds: 300\n',
+                 'cron.schedules.outboxReaper.startingDeadlineSeconds',
+                 '300 s is longer than the 120 s between runs of "*/2 * * * *": after a controller outage a missed run still starts up to 300 s late, when the next run is already due, instead of being skipped and reported; allowed: at most 120',
+                 'warning', id='starting_deadline_long'),
     pytest.param('job-suspended', 'strict', 'cron:\n  schedules:\n    cleanup:\n      suspend: true\n',
                  'cron.schedules.cleanup.suspend',
                  'true: the CronJob exists but starts no Jobs; set suspend: false to run it',
@@ -145,7 +153,7 @@ RULES = [
                  'warning', id='cron_disabled'),
     pytest.param('schema-unknown-key', 'strict', "cron:\n  schedules:\n    cleanup:\n      shedule: '0 0 * * *'\n",
                  'cron.schedules.cleanup.shedule',
-                 'unknown key "shedule"; did you mean `schedule`? allowed keys: activeDeadlineSeconds, backoffLimit, concurrencyPolicy, enabled, failedJobsHistoryLimit, path, resources, schedule, startingDeadlineSeconds, successfulJobsHistoryLimit, suspend, timeZone',
+                 'unknown key "shedule"; did you mean `schedule`? allowed keys: activeDeadlineSeconds, affinity, backoffLimit, concurrencyPolicy, containerSecurityContext, enabled, failedJobsHistoryLimit, imagePullSecrets, nodeSelector, path, podAnnotations, podLabels, podSecurityContext, priorityClassName, resources, schedule, startingDeadlineSeconds, successfulJobsHistoryLimit, suspend, timeZone, tolerations',
                  'error', id='schema_unknown_key'),
     pytest.param('schema-enum', 'strict', 'cron:\n  concurrencyPolicy: Sometimes\n',
                  'cron.concurrencyPolicy',
@@ -175,6 +183,26 @@ RULES = [
                  'cron.schedules.cleanup.resources',
                  'in CronJob kaireon-cleanup at spec.jobTemplate.spec.template.spec.containers.0.resources.limits.memory: [1] is not of type string; the Kubernetes API expects string here (Kubernetes 1.37 OpenAPI schema)',
                  'error', id='kube_schema'),
+    # API-server rules on the pod extension points (kaireon_chart/kuberules.py)
+    pytest.param('label', 'loose', 'commonLabels:\n  example..com/team: x\n', 'commonLabels.example..com/team',
+                 'key "example..com/team": the prefix part must be a DNS-1123 subdomain of at most 253 characters; '
+                 "allowed: a name of at most 63 characters (letters, digits, '-', '_', '.', starting and ending with "
+                 "a letter or digit), optionally prefixed by a DNS subdomain of at most 253 characters and '/'",
+                 'error', id='label_key'),
+    pytest.param('annotation', 'loose', 'api:\n  podAnnotations:\n    "a b": x\n', 'api.podAnnotations.a b',
+                 'key "a b": the name part must consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must '
+                 "start and end with an alphanumeric character; allowed: a name of at most 63 characters (letters, "
+                 "digits, '-', '_', '.', starting and ending with a letter or digit), optionally prefixed by a DNS "
+                 "subdomain of at most 253 characters and '/'", 'error', id='annotation_key'),
+    pytest.param('toleration', 'strict', 'cron:\n  schedules:\n    cleanup:\n      tolerations:\n'
+                 '        - {key: a, operator: Exists, effect: NoSchedule, tolerationSeconds: 5}\n',
+                 'cron.schedules.cleanup.tolerations[0].tolerationSeconds',
+                 "effect must be 'NoExecute' when `tolerationSeconds` is set; allowed: effect: NoExecute, or remove "
+                 'tolerationSeconds', 'error', id='toleration_seconds'),
+    pytest.param('quantity', 'strict', 'api:\n  resources:\n    requests: {memory: 1Gi}\n    limits: {memory: 512Mi}\n',
+                 'api.resources.requests.memory',
+                 '"1Gi" must be less than or equal to the memory limit "512Mi"; allowed: a request <= its limit',
+                 'error', id='quantity_request_above_limit'),
 ]
 
 
@@ -188,7 +216,9 @@ def test_rule(check, kind, text, path, message, severity):
 
 def test_every_check_id_has_a_test():
     # cronjob-name/release-name/render: tests below; values-file: tests/cli (check on a broken file)
-    tested = {r.values[0] for r in RULES} | {"cronjob-name", "release-name", "render", "values-file"}
+    # dst-gap/dst-repeat (dates depend on today) and schedule-herd: tests/checks/test_time_facts.py, tests/schedule
+    tested = {r.values[0] for r in RULES} | {"cronjob-name", "release-name", "render", "values-file", "dst-gap",
+                                             "dst-repeat", "schedule-herd"}
     declared = {c for c in CHECKS if c != "schema-*"}
     assert declared <= tested, declared - tested
 
