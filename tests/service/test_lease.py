@@ -169,8 +169,8 @@ def test_heartbeat_is_rate_limited(settings, engine, fake_job, now):
         return Done(processed=0)
 
     fake_job("siem-ship", job)
+    settings = settings.model_copy(update={"lease_ttl_seconds": 300})  # min interval = min(300/10, 30) = 30 s
     client = TestClient(create_app(settings, clock=lambda: clock["t"]))
     assert client.post("/api/v1/cron/siem-ship", headers=AUTH).status_code == 200
-    assert settings.lease_ttl_seconds >= 300  # min interval = 30 s
     assert renewed == [now, now, now, now + timedelta(seconds=31), now + timedelta(seconds=31),
                        now + timedelta(seconds=62)]
