@@ -17,7 +17,7 @@ from service.jobs import siem_ship
 from service.models import AuditLog, SiemCursor, SiemDeadLetter, SiemPending
 from service.siem import elastic
 from tests.service.jobs.test_siem_ship import API_KEY, INDEX, RECEIVERS, FakeClock, siem_settings
-from tests.service.siem_receivers import ItemStatuses, Reset, Respond, Trickle
+from tests.service.siem_receivers import Hang, ItemStatuses, Reset, Respond, Trickle
 
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 pg_only = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
@@ -483,3 +483,36 @@ def test_an_unacknowledged_row_stays_owed_through_a_long_outage(session_factory,
         back = sim.run(now + timedelta(hours=31))
         assert (back.shipped, back.late_shipped, back.backlog) == (1, 1, 0)
         assert sim.lost() == [] and sim.duplicated() == []
+
+
+@sqlite_only
+def test_the_run_budget_in_seconds_ends_the_run_with_a_backlog(session_factory, settings, now):
+    """Each bulk answer takes 0.5 s; a 1.2 s run ships whole batches until its deadline cuts one off."""
+    with RECEIVERS["elastic"](API_KEY) as es:
+        sim = Sim(session_factory, settings, "elastic", es, now)
+        sim.run()
+        sim.add(1500)
+        es.default = Hang(0.5, store=True)
+        cfg = sim.cfg.model_copy(update={"siem_run_budget_seconds": 1.2, "siem_timeout_seconds": 5.0})
+        with session_factory() as s:
+            result = siem_ship.run(s, cfg, now)  # real clock: the deadline is wall time
+            s.commit()
+        assert result.shipped < 1500 and result.shipped % 500 == 0
+        assert result.backlog == 1500 - result.shipped and result.stopped == "SIEM_RUN_BUDGET_SECONDS spent"
+        es.default = None
+        rest = sim.run()
+        assert rest.shipped == 1500 - result.shipped and rest.backlog == 0
+        assert sim.lost() == [] and len(es.stored) == 1500  # a cut-off batch re-sent: 409s, no duplicates
+
+
+def test_proxy_from_the_environment(monkeypatch):
+    from service.siem.transport import _proxy_for
+
+    for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "hec.local")
+    assert _proxy_for("https://es.example:9200/_bulk") == "http://proxy.internal:3128"
+    assert _proxy_for("https://hec.local:8088") is None
+    assert _proxy_for("http://plain.example") is None  # no HTTP_PROXY set
