@@ -173,9 +173,20 @@ def run_cli(
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
-def wait_for(predicate: Any, timeout: float) -> bool:
-    return wait_until(predicate, timeout)
-
-
-def now_s() -> float:
-    return time.monotonic()
+def rerun_until_idle(replica: Replica, route: str, idle: Any, limit_s: float = 120.0) -> list[str]:
+    """Trigger ``route`` until ``idle(body)`` (nothing left to do); a crashed holder's lease (short TTL)
+    is waited out. Bounded by ``limit_s``; returns failures (5xx, never idle)."""
+    deadline = time.monotonic() + limit_s
+    runs = 0
+    while time.monotonic() < deadline:
+        resp = replica.trigger(route, timeout=120)
+        if resp.status_code >= 500:
+            return [f"{route} re-run answered HTTP {resp.status_code}: {resp.text[:200]}"]
+        body = resp.json()
+        if "skipped" in body:
+            time.sleep(0.5)
+            continue
+        runs += 1
+        if idle(body):
+            return []
+    return [f"{route}: still work left after {runs} re-runs in {limit_s:.0f} s"]
