@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/.tools:$(PATH)
 
-.PHONY: install test run lint docs bench bench-smoke clean tools go-judge
+.PHONY: install test run lint docs bench bench-smoke clean tools go-judge chaos pg-server
 
 install: $(STAMP) tools go-judge
 
@@ -31,14 +31,14 @@ go-judge:
 	fi
 	@if [ -x scripts/build-cron-judge.sh ]; then bash scripts/build-cron-judge.sh; fi
 
-test: install
+test: install pg-server
 	$(BIN)/python -m pytest -n 2 -q
 
 run: install
 	bash scripts/run.sh
 
 lint: install
-	$(BIN)/ruff check kaireon_chart service tests bench
+	$(BIN)/ruff check kaireon_chart service tests bench chaos
 	$(BIN)/ruff format --check kaireon_chart service tests bench || true
 
 docs: install
@@ -49,6 +49,21 @@ bench: install
 
 bench-smoke: install
 	$(BIN)/python -m bench --smoke
+
+# The fault-injection campaign (docs/chaos.md): private PostgreSQL instances from Debian's packages,
+# two service replicas, kill -9, a misbehaving SIEM receiver, schemathesis, hostile HTTP and rows.
+# Full run: minutes. `python -m chaos --quick` is the reduced run (also inside `make test`).
+CHAOS_ARGS ?=
+chaos: install pg-server
+	$(BIN)/python -m chaos $(CHAOS_ARGS)
+
+pg-server:
+	@if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get install -y -q postgresql-15 >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null && apt-get install -y -q postgresql-15 >/dev/null)); \
+	  else echo "pg-server: /usr/lib/postgresql/15/bin/initdb missing: apt-get install postgresql-15"; exit 1; fi; \
+	fi
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .hypothesis var

@@ -32,7 +32,12 @@ def exchange(
                 if not chunk:
                     break
                 buf += chunk
-            if b"\r\n\r\n" in buf:
+            if b"\r\n\r\n" in buf and data.startswith(b"HEAD "):
+                # an answer to HEAD has no body whatever Content-Length says: anything more is a body
+                s.settimeout(0.3)
+                with contextlib.suppress(TimeoutError):
+                    buf += s.recv(65536)
+            elif b"\r\n\r\n" in buf:
                 head, body = buf.split(b"\r\n\r\n", 1)
                 length = _content_length(head)
                 while length is not None and len(body) < length and time.monotonic() < deadline:
