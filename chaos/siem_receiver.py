@@ -56,7 +56,8 @@ class SiemReceiver:
     backend: str
     script: list[str] = field(default_factory=lambda: ["ok"])
     requests: list[Received] = field(default_factory=list)
-    accepted_events: int = 0
+    accepted_events: int = 0  # since the last set_script
+    acked_ids: set[str] = field(default_factory=set)  # every audit id ever acknowledged (2xx)
 
     def __post_init__(self) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -110,10 +111,11 @@ class SiemReceiver:
                 with self.lock:
                     n = len(self.requests)
                     behaviour = self.script[min(n, len(self.script) - 1)]
-                    events = _count_events(self.backend, body)
+                    ids = _event_ids(self.backend, body)
+                    events = len(ids)
                     self.requests.append(Received(behaviour, events, len(body)))
                 self.got_request.set()
-                if not self._answer(conn, behaviour, events):
+                if not self._answer(conn, behaviour, ids):
                     return
         except OSError:
             pass
@@ -121,11 +123,16 @@ class SiemReceiver:
             with contextlib.suppress(OSError):
                 conn.close()
 
-    def _answer(self, conn: socket.socket, behaviour: str, events: int) -> bool:
+    def _accept(self, ids: list[str]) -> None:
+        with self.lock:
+            self.accepted_events += len(ids)
+            self.acked_ids.update(ids)
+
+    def _answer(self, conn: socket.socket, behaviour: str, ids: list[str]) -> bool:
         """Send the answer; False when the connection is finished."""
+        events = len(ids)
         if behaviour == "ok":
-            with self.lock:
-                self.accepted_events += events
+            self._accept(ids)
             _send(conn, 200 if self.backend != "datadog" else 202, _ok_body(self.backend, events))
             return True
         if behaviour in ("429", "500", "503"):
@@ -137,8 +144,7 @@ class SiemReceiver:
             while not self.release.is_set() and time.monotonic() < deadline and not self.stopping.is_set():
                 time.sleep(0.05)
             if self.release.is_set() and not self.stopping.is_set():
-                with self.lock:
-                    self.accepted_events += events
+                self._accept(ids)
                 _send(conn, 200 if self.backend != "datadog" else 202, _ok_body(self.backend, events))
                 return True
             return False
@@ -176,10 +182,7 @@ class SiemReceiver:
             return False
         if behaviour.startswith("items_"):
             if behaviour == "items_mixed":
-                with self.lock:
-                    self.accepted_events += sum(
-                        1 for i in range(events) if MIXED[i % len(MIXED)] in (201, 409)
-                    )
+                self._accept([x for i, x in enumerate(ids) if MIXED[i % len(MIXED)] in (201, 409)])
             _send(conn, 200, _items_body(behaviour, events))
             return True
         raise ValueError(f"unknown behaviour {behaviour!r}")
@@ -210,14 +213,18 @@ def _read_request(conn: socket.socket) -> bytes | None:
     return rest
 
 
-def _count_events(backend: str, body: bytes) -> int:
-    if backend == "datadog":
-        try:
-            return len(json.loads(body))
-        except ValueError:
-            return 0
-    lines = [ln for ln in body.split(b"\n") if ln.strip()]
-    return len(lines) // 2 if backend == "elastic" else len(lines)
+def _event_ids(backend: str, body: bytes) -> list[str]:
+    """The audit ids in a request, per back end (Splunk ``fields.event_id``, Datadog ``event_id``,
+    Elasticsearch the action's ``_id``); ``"?"`` for an event whose id cannot be read."""
+    try:
+        if backend == "datadog":
+            return [str(i.get("event_id", "?")) for i in json.loads(body)]
+        objs = [json.loads(ln) for ln in body.split(b"\n") if ln.strip()]
+    except (ValueError, AttributeError):
+        return []
+    if backend == "elastic":
+        return [str(next(iter(a.values()), {}).get("_id", "?")) for a in objs[0::2]]
+    return [str((o.get("fields") or {}).get("event_id", "?")) for o in objs]
 
 
 def _send(conn: socket.socket, status: int, body: bytes, extra: str = "") -> None:
