@@ -48,7 +48,7 @@ def _overlaps(engine: Engine, route: str) -> list[str]:
     bad = [
         f"{route}: run {b[2]} started {(a[1] - b[0]).total_seconds() * 1000:.0f} ms before run {a[2]} ended"
         for a, b in zip(spans, spans[1:], strict=False)
-        if b[0] < a[1] - timedelta(milliseconds=5)
+        if b[0] < a[1] - OVERLAP_TOLERANCE
     ]
     return bad
 
