@@ -137,7 +137,7 @@ def _export(engine: Engine, url: str, workdir: Path, big: int) -> list[str]:
             fails.append(f"tenant {t!r}: {n_exported} of {len(ids)} rows exported ({err[:120]})")
         elif n_exported:
             fails.append(f"tenant {t!r}: partially exported ({n_exported} of {len(ids)})")
-        elif not err or (t not in err and repr(t) not in err and json.dumps(t) not in err):
+        elif not err or not _names(err, t):
             fails.append(f"tenant {t!r}: not exported and no error naming the tenant ({err[:120]!r})")
     for i, recs in seen.items():
         row = rows.get(i)
@@ -148,6 +148,17 @@ def _export(engine: Engine, url: str, workdir: Path, big: int) -> list[str]:
         if rec.get("customerId") != row.customer_id or rec.get("context") != ctx:
             fails.append(f"record {i}: exported values differ from the stored ones")
     return fails
+
+
+def _names(err: str, tenant: str) -> bool:
+    """Does ``err`` name ``tenant`` (as is, or in an escaped spelling: repr, JSON, backslash escapes)?"""
+    spellings = {
+        tenant,
+        repr(tenant)[1:-1],
+        json.dumps(tenant)[1:-1],
+        tenant.encode("unicode_escape").decode(),
+    }
+    return any(s and s in err for s in spellings)
 
 
 def _record(path: Path, rid: int) -> dict[str, object]:
