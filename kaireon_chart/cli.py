@@ -6,6 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from .extras import MissingExtra
+from .yamlout import dump_manifests, go_safe_dumper
+
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 PROG = "render-values"
 
@@ -22,12 +25,14 @@ subcommands (run `{PROG} <subcommand> --help` for each):
   explain                per job: schedule, plain-English description, next runs, deadlines, limits
   add-route NAME         wire an operator route (dsar-purge, siem-ship, export-interactions, ...)
                          into a values file, keeping its comments
+  schedule               the jobs over time: collisions, peak concurrency, heatmap, stagger suggestions
 
 examples:
   {PROG} -f prod.yaml                              # CronJobs as YAML on stdout, problems on stderr
   {PROG} -f base.yaml -f prod.yaml --set cron.schedules.cleanup.schedule="0 3 * * *"
   {PROG} -f prod.yaml --format json -o cronjobs.json --kube-version 1.30
   {PROG} -f prod.yaml --error-format github --strict   # annotations in GitHub Actions
+  {PROG} -f prod.yaml --report sarif=rv.sarif --report junit=rv.xml   # text on stderr, reports in files
   cat prod.yaml | {PROG} -f -
 
 Problems are one line each, `<dotted.values.path>: <what is wrong>; <what is allowed>`, prefixed by
@@ -46,6 +51,7 @@ examples:
   {PROG} check environments/                    # every *.yaml / *.yml in the directory
   {PROG} check dev.yaml staging.yaml prod.yaml --error-format github
   {PROG} check envs/*.yaml --error-format json > report.json
+  {PROG} check envs/ --report sarif=rv.sarif --report junit=rv.xml --report gitlab=gl-code-quality.json
 
 Each file is merged over the chart defaults on its own (as its own environment would be) and
 reported separately, in one process. `-f BASE` files and `--set*` flags are applied to every checked
@@ -81,6 +87,25 @@ The result is validated over the chart defaults first; an invalid result is not 
 """
 
 
+ERROR_FORMATS = ("text", "github", "json", "sarif", "junit", "gitlab")
+
+
+SCHEDULE_EPILOG = f"""\
+examples:
+  {PROG} schedule                                # the chart defaults over the next 7 days
+  {PROG} schedule -f prod.yaml --days 1 --from 2026-12-01
+  {PROG} schedule -f prod.yaml --stagger --window 1-5          # H-style minutes, daily jobs in 01-05
+  {PROG} schedule -f prod.yaml --stagger --apply prod.yaml     # write them (comments kept)
+  {PROG} schedule -f prod.yaml --format json --herd 2
+
+Every fire time comes from the Kubernetes parser (robfig/cron v3.0.1) in each job's timeZone; times
+are printed in UTC. A run is assumed to last its activeDeadlineSeconds (the worst case). More than
+--herd jobs starting in one minute is a schedule-herd warning (stderr; exit 1 with --strict).
+
+{{EXIT_CODES}}
+"""
+
+
 class UsageError(Exception):
     """Exit 2 with this message."""
 
@@ -104,8 +129,11 @@ def _common(p: argparse.ArgumentParser, *, values: bool = True, kube: bool = Tru
                        help="Kubernetes version of the OpenAPI schema check (default: the newest bundled; 1.27+)")
         p.add_argument("--no-kube-schema", action="store_true",
                        help="skip the Kubernetes OpenAPI schema layer (needs kubernetes-validate)")
-        p.add_argument("--error-format", choices=("text", "github", "json"), default="text",
-                       help="problem report format (default: text)")
+        p.add_argument("--error-format", choices=ERROR_FORMATS, default="text",
+                       help="problem report format (default: text; sarif/junit/gitlab: see docs/ci/)")
+        p.add_argument("--report", dest="reports", action="append", default=[], metavar="FORMAT=PATH",
+                       help="also write a report to PATH (repeatable), FORMAT one of "
+                            "sarif, junit, gitlab, json, github, text")
         p.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
 
 
@@ -141,6 +169,8 @@ def _check_parser() -> argparse.ArgumentParser:
                                     description="Validate each values file on its own over the chart defaults.")
     check.add_argument("paths", nargs="+", metavar="FILE|DIR", help="values files, or directories of *.yaml/*.yml")
     _common(check)
+    check.add_argument("--herd", type=int, metavar="N",
+                       help="also warn (schedule-herd) when more than N jobs start in one minute over the next 7 days")
     return check
 
 
@@ -167,15 +197,34 @@ def _add_route_parser() -> argparse.ArgumentParser:
     return add
 
 
+def _schedule_parser() -> argparse.ArgumentParser:
+    sch = argparse.ArgumentParser(prog=f"{PROG} schedule", formatter_class=_Formatter,
+                                  epilog=SCHEDULE_EPILOG.replace("{EXIT_CODES}", EXIT_CODES),
+                                  description="The jobs over time: collisions, peak concurrency, per-hour heatmap, "
+                                              "herds and stagger suggestions.")
+    _common(sch, kube=False)
+    sch.add_argument("--days", type=float, default=7.0, help="horizon in days (default: 7; at most 366)")
+    sch.add_argument("--from", dest="start", metavar="T", help="start of the horizon, ISO 8601 (default: now; naive = UTC)")
+    sch.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    sch.add_argument("--herd", type=int, default=3, metavar="N",
+                     help="warn (schedule-herd) when more than N jobs start in one minute (default: 3)")
+    sch.add_argument("--stagger", action="store_true", help="suggest H-style minutes (and hours, with --window)")
+    sch.add_argument("--window", metavar="H-H",
+                     help="with --stagger: hours (in each job's timeZone) a daily job may move to, e.g. 1-5 or 22-4")
+    sch.add_argument("--apply", metavar="FILE", help="with --stagger: write the suggestions into FILE (comments kept)")
+    sch.add_argument("--strict", action="store_true", help="a schedule-herd warning fails (exit 1)")
+    return sch
+
+
 PARSERS = {"render": _render_parser, "check": _check_parser, "explain": _explain_parser,
-           "add-route": _add_route_parser}
+           "add-route": _add_route_parser, "schedule": _schedule_parser}
 
 
 # --------------------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = argv[0] if argv and argv[0] in ("check", "explain", "add-route") else "render"
+    command = argv[0] if argv and argv[0] in ("check", "explain", "add-route", "schedule") else "render"
     parser = PARSERS[command]()  # build only the parser this run needs
     try:
         args = parser.parse_args(argv[1:] if command != "render" else argv)
@@ -183,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return COMMANDS[command](args)
-    except UsageError as exc:
+    except (UsageError, MissingExtra) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. piped into `head`: stop quietly, as a shell tool does
@@ -229,17 +278,19 @@ def _load(args, chart, files, origins=None) -> dict:
         raise UsageError(str(exc)) from None
 
 
-def _validate(args, values, chart):
+def _evaluate(args, values, chart, render: bool = True):
+    """Problems, resolved jobs and manifests of ``values``: each resolved and rendered once."""
     from .kube import KubeUnavailable, KubeVersionError, available
-    from .validate import validate
+    from .validate import evaluate
 
     if not args.no_kube_schema and args.kube_version is None and not available():
         print(f"{PROG}: note: kubernetes-validate is not installed, the Kubernetes OpenAPI schema layer is "
               "skipped (pip install 'kaireon-chart[k8s]')", file=sys.stderr)
 
     try:
-        return validate(values, release_name=args.release_name, namespace=args.namespace,
-                        kube_version=args.kube_version, chart=chart, kube_schema=not args.no_kube_schema)
+        return evaluate(values, release_name=args.release_name, namespace=args.namespace,
+                        kube_version=args.kube_version, chart=chart, kube_schema=not args.no_kube_schema,
+                        render=render)
     except (KubeVersionError, KubeUnavailable) as exc:
         raise UsageError(str(exc)) from None
 
@@ -254,6 +305,31 @@ def _findings(problems, origins):
     return out
 
 
+def _report_specs(args) -> list:
+    if not getattr(args, "reports", None):
+        return []
+    from .reports import parse_specs
+
+    try:
+        return parse_specs(getattr(args, "reports", []), ERROR_FORMATS)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _write_reports(specs, reports, strict: bool) -> None:
+    if specs:
+        from .reports import write_all
+
+        try:
+            write_all(specs, reports, strict)
+        except OSError as exc:
+            raise UsageError(f"{exc.filename}: cannot write the report: {exc.strerror}") from None
+
+
+def _wants_jobs(args, specs) -> bool:
+    return args.error_format == "junit" or any(fmt == "junit" for fmt, _ in specs)
+
+
 def _emit(text: str, stream) -> None:
     if text:
         stream.write(text)
@@ -264,146 +340,6 @@ def _failed(problems, strict: bool) -> bool:
     return any(p.severity == "error" or (strict and p.severity == "warning") for p in problems)
 
 
-def _dump_manifests(manifests: list[dict], fmt: str) -> str:
-    if fmt == "json":
-        import json
-
-        return json.dumps(manifests, indent=2) + "\n"
-    return "".join("---\n" + (_yaml_block(m, 0) if m else f"{_inline(m)}\n") for m in manifests)
-
-
-# -- a small YAML emitter for manifests (plain data: dict, list, str, int, float, bool, None) --------
-# PyYAML's representer costs more than the rest of a run; manifests need none of its generality. A
-# string is written plain only when both YAML 1.1 (go-yaml v2: kubectl, helm) and YAML 1.2 readers read
-# it back as that same string; anything else is double-quoted with escapes. tests/cli/test_output.py
-# round-trips generated documents through PyYAML and through helm's YAML typing.
-
-_PLAIN_OK = None
-_RESOLVERS: dict = {}
-
-
-def _plain_ok(text: str) -> bool:
-    global _PLAIN_OK, _RESOLVERS
-    if _PLAIN_OK is None:
-        import re
-
-        from .values import implicit_resolvers  # go-yaml's implicit types, without importing PyYAML
-
-        _PLAIN_OK = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@-]*(?:[ ][A-Za-z0-9_./@()-]+)*\Z").match
-        _RESOLVERS = implicit_resolvers()
-    if not text or not _PLAIN_OK(text) or text[-1] in ".:-":
-        return False
-    if any(regexp.match(text) for _tag, regexp in _RESOLVERS.get(text[0], [])):
-        return False
-    return text.lower() not in _YAML_WORDS
-
-
-_YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", ".nan"})
-
-
-def _quote(text: str) -> str:
-    out = ['"']
-    for ch in text:
-        o = ord(ch)
-        if ch == '"' or ch == "\\":
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif o < 0x20 or 0x7F <= o <= 0x9F or 0xD800 <= o <= 0xDFFF or o in (0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF):
-            out.append(f"\\u{o:04x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def _scalar(value) -> str:
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        import json
-
-        return json.dumps(value)
-    if isinstance(value, str):
-        return _string(value)
-    raise TypeError(f"cannot write {type(value).__name__} as YAML")
-
-
-_STRINGS: dict[str, str] = {}  # text -> its YAML form (keys and labels repeat in every manifest)
-
-
-def _string(text: str) -> str:
-    out = _STRINGS.get(text)
-    if out is None:
-        out = _STRINGS[text] = text if _plain_ok(text) else _quote(text)
-    return out
-
-
-def _key(key) -> str:
-    return _string(key) if type(key) is str else _scalar(str(key))
-
-
-def _yaml_block(value, indent: int) -> str:
-    """``value`` (a dict or list) as block YAML lines at ``indent`` spaces, ending with a newline."""
-    pad = " " * indent
-    lines = []
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if isinstance(v, dict) and v:
-                lines.append(f"{pad}{_key(k)}:\n{_yaml_block(v, indent + 2)}")
-            elif isinstance(v, list) and v:
-                lines.append(f"{pad}{_key(k)}:\n{_yaml_block(v, indent)}")
-            else:
-                lines.append(f"{pad}{_key(k)}: {_inline(v)}\n")
-    else:
-        for item in value:
-            if isinstance(item, (dict, list)) and item:
-                body = _yaml_block(item, indent + 2)
-                lines.append(f"{pad}- {body[indent + 2:]}")
-            else:
-                lines.append(f"{pad}- {_inline(item)}\n")
-    return "".join(lines)
-
-
-def _inline(value) -> str:
-    if isinstance(value, dict):
-        return "{}"
-    if isinstance(value, list):
-        return "[]"
-    return _scalar(value)
-
-
-_DUMPER = None
-
-
-def _go_safe_dumper():
-    """A SafeDumper that also quotes every string go-yaml v2 (kubectl, helm) would read as something
-    else: `y`, `on`, `1e3`, `0o17`, `09`, `+.5` ... (PyYAML alone prints those plain)."""
-    global _DUMPER
-    if _DUMPER is None:
-        import yaml
-
-        from .values import implicit_resolvers
-
-        base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-        dumper = type("GoSafeDumper", (base,), {})
-        dumper.yaml_implicit_resolvers = {k: list(v) for k, v in base.yaml_implicit_resolvers.items()}
-        for first, resolvers in implicit_resolvers().items():
-            for tag, regexp in resolvers:
-                if tag != "tag:yaml.org,2002:merge":
-                    dumper.yaml_implicit_resolvers.setdefault(first, []).append((tag, regexp))
-        _DUMPER = dumper
-    return _DUMPER
-
-
 def cmd_render(args) -> int:
     if args.list_checks:
         from .checks import CHECKS
@@ -411,21 +347,28 @@ def cmd_render(args) -> int:
         for check_id, (severity, rule) in CHECKS.items():
             print(f"{check_id:26} {severity:8} {rule}")
         return EXIT_OK
+    specs = _report_specs(args)
     chart = _chart(args)
     origins = _origins(chart)
     values = _load(args, chart, args.files, origins)
-    problems = _validate(args, values, chart)
-    if problems or args.error_format == "json":  # (a clean text run needs no reporter)
+    evaluation = _evaluate(args, values, chart)
+    problems = evaluation.problems
+    if problems or args.error_format != "text" or specs:  # (a clean text run needs no reporter)
         from .reporters import FileReport, render
 
-        report = FileReport(None, _findings(problems, origins))
-        _emit(render(args.error_format, [report], args.strict), sys.stderr)
+        anchor = next((f for f in reversed(args.files) if f != "-"), origins.files[0][0] if origins.files else None)
+        jobs = None
+        if _wants_jobs(args, specs):
+            from .reports import job_list
+
+            jobs = job_list(values, evaluation.jobs)
+        report = FileReport(None, _findings(problems, origins), jobs=jobs, anchor=anchor)
+        _write_reports(specs, [report], args.strict)
+        if problems or args.error_format != "text":
+            _emit(render(args.error_format, [report], args.strict), sys.stderr)
     if _failed(problems, args.strict):
         return EXIT_INVALID
-    from .render import render_cronjobs
-
-    manifests = render_cronjobs(values, args.release_name, args.namespace, chart)
-    text = _dump_manifests(manifests, args.format)
+    text = dump_manifests(evaluation.manifests or [], args.format)
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")
@@ -452,9 +395,12 @@ def _expand(paths: list[str]) -> list[str]:
 
 def cmd_check(args) -> int:
     from .reporters import FileReport, Finding, render
-    from .validate import ERROR, Problem
+    from .problems import ERROR, Problem
     from .values import ValuesError, load_values
 
+    specs = _report_specs(args)
+    if args.herd is not None and args.herd < 1:
+        raise UsageError(f"--herd {args.herd}: allowed: 1 or more")
     chart = _chart(args)
     files = _expand(args.paths)
     reports, io_error, failed = [], False, False
@@ -468,9 +414,20 @@ def cmd_check(args) -> int:
             finding = Finding(Problem("", exc.message, ERROR, "values-file"), exc.file or name, exc.line, exc.column)
             reports.append(FileReport(name, [finding]))
             continue
-        problems = _validate(args, values, chart)
+        evaluation = _evaluate(args, values, chart, render=False)
+        problems = evaluation.problems
+        if args.herd is not None:
+            from .schedule.timeline import check_herd
+
+            problems = problems + check_herd(values, args.release_name, chart, args.herd)
         failed = failed or _failed(problems, args.strict)
-        reports.append(FileReport(name, _findings(problems, origins)))
+        jobs = None
+        if _wants_jobs(args, specs):
+            from .reports import job_list
+
+            jobs = job_list(values, evaluation.jobs)
+        reports.append(FileReport(name, _findings(problems, origins), jobs=jobs))
+    _write_reports(specs, reports, args.strict)
     if args.error_format == "text":
         for report in reports:
             errs = sum(f.problem.severity == "error" for f in report.findings)
@@ -528,7 +485,8 @@ def cmd_add_route(args) -> int:
     except RouteError as exc:
         raise UsageError(f"{target}: {exc}" if target and str(exc)[:1].isdigit() else str(exc)) from None
     values = coalesce(edit.values, chart.values)
-    problems = _validate(args, values, chart)
+    evaluation = _evaluate(args, values, chart, render=args.manifest)
+    problems = evaluation.problems
     origins = None
     if target is not None:
         from .values import Origins
@@ -550,22 +508,32 @@ def cmd_add_route(args) -> int:
         print(f"{verb} cron.schedules.{edit.key} (schedule {edit.schedule!r}, path {edit.path}) in {target}",
               file=sys.stderr)
     if args.manifest:
-        from .render import render_cronjobs
-
-        manifests = [m for m in render_cronjobs(values, args.release_name, args.namespace, chart)
+        manifests = [m for m in evaluation.manifests or []
                      if m["metadata"]["labels"].get("app.kubernetes.io/component") == edit.key]
         if not manifests:
             raise UsageError(f"cron.schedules.{edit.key} renders no CronJob (is it disabled, or cron.enabled false?)")
-        _emit(_dump_manifests(manifests, "yaml"), sys.stdout)
+        _emit(dump_manifests(manifests, "yaml"), sys.stdout)
     elif target is None:
         import yaml
 
         snippet = {"cron": {"schedules": {edit.key: {"schedule": edit.schedule, "path": edit.path}}}}
-        _emit(yaml.dump(snippet, Dumper=_go_safe_dumper(), sort_keys=False), sys.stdout)
+        _emit(yaml.dump(snippet, Dumper=go_safe_dumper(), sort_keys=False), sys.stdout)
     return EXIT_OK
 
 
-COMMANDS = {"render": cmd_render, "check": cmd_check, "explain": cmd_explain, "add-route": cmd_add_route}
+def cmd_schedule(args) -> int:
+    from .schedule.cli import run
+
+    chart = _chart(args)
+    values = _load(args, chart, args.files)
+    try:
+        return run(args, values, chart)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+COMMANDS = {"render": cmd_render, "check": cmd_check, "explain": cmd_explain, "add-route": cmd_add_route,
+            "schedule": cmd_schedule}
 
 
 if __name__ == "__main__":  # pragma: no cover

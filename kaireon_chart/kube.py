@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ._record import Record
+from .extras import MissingExtra
 
 MIN_VERSION = (1, 27)  # chart kubeVersion >=1.27.0-0 (timeZone is GA from 1.27)
 _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?$")
@@ -24,7 +25,7 @@ class KubeVersionError(ValueError):
     """--kube-version is malformed or outside what the chart and the bundled schemas support."""
 
 
-class KubeUnavailable(RuntimeError):
+class KubeUnavailable(MissingExtra):
     """kubernetes-validate is not installed."""
 
 
@@ -44,10 +45,8 @@ def _schema_root() -> Path:
 
     spec = importlib.util.find_spec("kubernetes_validate")
     if spec is None or not spec.origin:
-        raise KubeUnavailable(
-            "the Kubernetes OpenAPI layer needs kubernetes-validate; install `kaireon-chart[k8s]` "
-            "or pass --no-kube-schema"
-        )
+        raise KubeUnavailable("the Kubernetes OpenAPI layer", "kubernetes-validate", "k8s",
+                              "pass --no-kube-schema")
     return Path(spec.origin).resolve().parent / "kubernetes-json-schema"
 
 
@@ -440,11 +439,11 @@ def validate_manifests(manifests: list[dict], kube_version: str | None = None) -
     The OpenAPI schema of a CronJob constrains types and field names only (its only enums are
     apiVersion and kind; ``format`` is not asserted), so whether a manifest passes depends on its
     *shape* alone: the same keys and value types. Shapes known to pass are remembered for the process
-    and on disk (see checks/cache.py), so validating many environments costs one real validation per
+    and on disk (see cache.py), so validating many environments costs one real validation per
     distinct shape. A manifest whose shape is not known to pass is validated in full, which is also
     where the messages (that quote the values) come from.
     """
-    from .checks import cache
+    from . import cache
 
     version = parse_version(kube_version)
     passing = _PASSING.setdefault(version, set())
