@@ -45,7 +45,7 @@ def _tmp_appeared(root: Path) -> bool:
 
 def run(quick: bool, seed: int, workdir: Path) -> list[Result]:
     rng = random.Random(seed)
-    kills = 3 if quick else 30
+    kills = 2 if quick else 30
     tenants = ["tenant_a", "tenant_b"] if quick else ["tenant_a", "tenant_b", "tenant_c"]
     per_tenant = 12_000 if quick else 25_000
     # every row of the run in one UTC day (yesterday, from 01:00): one partition directory per tenant,

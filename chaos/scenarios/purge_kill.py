@@ -113,7 +113,7 @@ def _reconcile(engine: Engine, att: Path, held_rows: int) -> list[str]:
 
 def run(quick: bool, seed: int, workdir: Path) -> list[Result]:
     rng = random.Random(seed)
-    kills = 3 if quick else 22
+    kills = 2 if quick else 22
     per_batch = 60 if quick else 200
     fails: list[str] = []
     att = workdir / "attachments"

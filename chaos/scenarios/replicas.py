@@ -55,7 +55,7 @@ def _overlaps(engine: Engine, route: str) -> list[str]:
 
 def run(quick: bool, seed: int, workdir: Path) -> list[Result]:
     rng = random.Random(seed)
-    rounds = 4 if quick else 40
+    rounds = 3 if quick else 40
     per_replica = 3
     tenants = ["tenant_a", "tenant_b", "tenant_c"]
     start = datetime.now(UTC) - timedelta(days=1)

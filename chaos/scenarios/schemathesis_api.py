@@ -63,7 +63,7 @@ def run(quick: bool, seed: int, workdir: Path) -> list[Result]:
             "--checks",
             CHECKS,
             "--max-examples",
-            "3" if quick else "60",
+            "2" if quick else "60",
             "--seed",
             str(seed),
             "--workers",

@@ -51,19 +51,9 @@ ELASTIC_ONLY: list[tuple[list[str], bool]] = [
     (["items_weird"], False),
     (["items_short"], False),
 ]
+# the reduced run: the cases that found defects, plus a healthy receiver and a reset
 QUICK = {
-    "elastic": [
-        "ok",
-        "429",
-        "hang",
-        "trickle",
-        "reset",
-        "malformed",
-        "gzip_garbage",
-        "items_mixed",
-        "items_null",
-        "items_weird",
-    ],
+    "elastic": ["ok", "trickle", "reset", "gzip_garbage", "items_mixed", "items_null", "items_weird"],
     "splunk": ["trickle", "gzip_garbage"],
 }
 
@@ -79,7 +69,7 @@ def _runs(engine: Engine) -> int:
     return int(scalar(engine, "SELECT count(*) FROM audit_log WHERE action = 'cron.siem-ship'"))
 
 
-DRAIN_RUNS = 3
+DRAIN_RUNS = 2
 
 
 def _lost_rows(engine: Engine, replica: Replica, receiver: SiemReceiver, backend: str) -> list[str]:
