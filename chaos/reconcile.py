@@ -49,7 +49,7 @@ def check_exports(engine: Engine, root: Path, settled_before: datetime) -> list[
     """Every settled row exported exactly once, into its own tenant's directory; no temp file left."""
     fails: list[str] = []
     with engine.connect() as conn:
-        rows = dict(
+        rows: dict[int, str] = dict(
             conn.execute(
                 text("SELECT id, tenant_id FROM interaction_history WHERE created_at <= :c"),
                 {"c": settled_before},
@@ -78,7 +78,9 @@ def check_exports(engine: Engine, root: Path, settled_before: datetime) -> list[
         pending = conn.execute(
             text("SELECT count(*) FROM export_checkpoints WHERE pending_object IS NOT NULL")
         ).scalar()
-        totals = dict(conn.execute(text("SELECT tenant_id, total_exported FROM export_checkpoints")).all())
+        totals: dict[str, int] = dict(
+            conn.execute(text("SELECT tenant_id, total_exported FROM export_checkpoints")).all()
+        )
     if pending:
         fails.append(f"{pending} checkpoint(s) still pending after the re-runs")
     per_tenant = Counter(rows.values())

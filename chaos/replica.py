@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -173,7 +174,9 @@ def run_cli(
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
-def rerun_until_idle(replica: Replica, route: str, idle: Any, limit_s: float = 120.0) -> list[str]:
+def rerun_until_idle(
+    replica: Replica, route: str, idle: Callable[[dict[str, Any]], bool], limit_s: float = 120.0
+) -> list[str]:
     """Trigger ``route`` until ``idle(body)`` (nothing left to do); a crashed holder's lease (short TTL)
     is waited out. Bounded by ``limit_s``; returns failures (5xx, never idle)."""
     deadline = time.monotonic() + limit_s

@@ -19,6 +19,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from chaos.common import LOOPBACK
 
@@ -223,7 +224,8 @@ def _event_ids(backend: str, body: bytes) -> list[str]:
     except (ValueError, AttributeError):
         return []
     if backend == "elastic":
-        return [str(next(iter(a.values()), {}).get("_id", "?")) for a in objs[0::2]]
+        metas: list[dict[str, Any]] = [next(iter(a.values()), {}) for a in objs[0::2]]
+        return [str(m.get("_id", "?")) for m in metas]
     return [str((o.get("fields") or {}).get("event_id", "?")) for o in objs]
 
 

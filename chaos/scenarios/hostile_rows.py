@@ -90,7 +90,10 @@ def _export(engine: Engine, url: str, workdir: Path, big: int) -> list[str]:
             context={"odd": ODD, "big": "b" * (big if i == 1 else 10)},
         )
     body, fails = _run_job("export-interactions", url, workdir)
-    entries = {e.get("tenantId"): e for e in body.get("tenants", []) if isinstance(e, dict)}
+    listed = body.get("tenants")
+    entries = {
+        e.get("tenantId"): e for e in (listed if isinstance(listed, list) else []) if isinstance(e, dict)
+    }
     with engine.connect() as conn:
         rows = {
             r.id: r
@@ -179,9 +182,9 @@ def _purge(engine: Engine, url: str, workdir: Path) -> list[str]:
         v.write_text("must survive\n")
     os.symlink("../outside", att / "linkdir")
     files = {"shared/held.txt": "held blob\n", f"ok/ünï-{ODD}.txt": "expired, legitimately deleted\n"}
-    for k, v in files.items():
-        (att / k).parent.mkdir(parents=True, exist_ok=True)
-        (att / k).write_text(v)
+    for name, content in files.items():
+        (att / name).parent.mkdir(parents=True, exist_ok=True)
+        (att / name).write_text(content)
     add_tenants(engine, ["purge_a", "purge_h"])
     add_retention(engine, "purge_a", DATA_CLASS_AI_ATTACHMENTS, 30, False)
     add_retention(engine, "purge_h", DATA_CLASS_AI_ATTACHMENTS, 30, True)

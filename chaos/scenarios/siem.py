@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Engine, text
@@ -100,6 +101,10 @@ def _lost_rows(engine: Engine, replica: Replica, receiver: SiemReceiver, backend
     return []
 
 
+def _more_runs(engine: Engine, before: int) -> bool:
+    return _runs(engine) > before
+
+
 def _one_backend(backend: str, quick: bool, workdir: Path) -> list[str]:
     wd = workdir / backend
     wd.mkdir(parents=True, exist_ok=True)
@@ -136,7 +141,7 @@ def _one_backend(backend: str, quick: bool, workdir: Path) -> list[str]:
                     f"({type(exc).__name__}: {exc})"
                 )
                 receiver.release.set()  # end the hang/trickle, let the run finish before the next script
-                wait_until(lambda n=runs: _runs(engine) > n, 60)
+                wait_until(partial(_more_runs, engine, runs), 60)
                 continue
             elapsed = time.monotonic() - t0
             if elapsed > ROUTE_BUDGET_S:

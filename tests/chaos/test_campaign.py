@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ NOT_FIXED_YET: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _pg_template():
+def _pg_template() -> Iterator[None]:
     """One initialised PostgreSQL data directory, copied by every scenario's private instance."""
     old = os.environ.get(TEMPLATE_ENV)
     template = make_template()
