@@ -1,7 +1,10 @@
 """A private PostgreSQL instance the campaign may stop and freeze (Debian's initdb/pg_ctl).
 
 Never the shared server: a fresh cluster in its own temporary directory on a free loopback port,
-with ``fsync=off`` (throw-away data). As root it runs as the ``postgres`` OS user. ``freeze()``
+with ``fsync=off`` (throw-away data; a process crash
+keeps what the OS has). Commits stay synchronous: ``synchronous_commit=off`` would let a crash stop
+lose committed transactions (a lease taken, then released, coming back held) — a fault of the test
+set-up, not of the service. As root it runs as the ``postgres`` OS user. ``freeze()``
 sends SIGSTOP to the postmaster and every backend (a hung server: connections are accepted by the
 kernel, nothing answers); ``thaw()`` sends SIGCONT; ``stop("immediate")`` is a crash stop.
 
@@ -109,7 +112,7 @@ class PgCluster:
     def start(self) -> PgCluster:
         opts = (
             f"-p {self.port} -c listen_addresses={LOOPBACK} -k {self.base} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            "-c max_connections=200"
         )
         _run(
             [
