@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/.tools:$(PATH)
 
-.PHONY: install test run lint docs bench bench-smoke clean tools go-judge sarif-tool chaos pg-server
+.PHONY: install test run lint docs bench bench-smoke clean tools go-judge sarif-tool chart-tools checkov pg-tools chaos
 
-install: $(STAMP) tools go-judge sarif-tool
+install: $(STAMP) tools go-judge sarif-tool chart-tools checkov pg-tools
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -31,6 +31,16 @@ go-judge:
 	fi
 	@if [ -x scripts/build-cron-judge.sh ]; then bash scripts/build-cron-judge.sh; fi
 
+# initdb/pg_ctl (Debian's postgresql) for the fault-injection tests that run a private PostgreSQL
+# instance and stop or freeze it (tests/service/test_outages.py); without them those tests skip.
+pg-tools:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get install -y -q postgresql >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null && apt-get install -y -q postgresql >/dev/null)); \
+	  else echo "pg-tools: initdb/pg_ctl missing and not root; the private-PostgreSQL tests will skip"; fi; \
+	fi
+
 # The SARIF maintainers' validator (tests/reports check our SARIF with `validate --rule-kind Gh`,
 # the rules GitHub code scanning applies). npm installs it under .tools/sarif; needs node + npm.
 SARIF_VERSION := 5.7.0
@@ -46,7 +56,24 @@ sarif-tool: .tools/sarif-multitool
 	chmod u+x .tools/sarif/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool && \
 	ln -sf sarif/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool .tools/sarif-multitool
 
-test: install pg-server
+# The chart's runtime checks use Debian's promtool (package prometheus: `promtool check/test rules`)
+# and busybox (the trigger script under the same ash as the Alpine-based curl image) with curl.
+chart-tools:
+	@if ! command -v promtool >/dev/null 2>&1 || ! command -v busybox >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get install -y -q prometheus busybox curl >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null && apt-get install -y -q prometheus busybox curl >/dev/null)); \
+	  else echo "chart-tools: prometheus / busybox / curl missing and not root; the promtool and busybox tests fail"; fi; \
+	fi
+
+# checkov (Kubernetes policies on the rendered chart) pins many libraries of its own: it gets its
+# own venv under .tools, shared by the worktrees, instead of the project's.
+checkov: .tools/checkov-venv/bin/checkov
+.tools/checkov-venv/bin/checkov:
+	$(PY) -m venv .tools/checkov-venv
+	.tools/checkov-venv/bin/pip install -q checkov
+
+test: install
 	$(BIN)/python -m pytest -n 2 -q
 
 run: install
@@ -68,17 +95,10 @@ bench-smoke: install
 # The fault-injection campaign (docs/chaos.md): private PostgreSQL instances from Debian's packages,
 # two service replicas, kill -9, a misbehaving SIEM receiver, schemathesis, hostile HTTP and rows.
 # Full run: minutes. `python -m chaos --quick` is the reduced run (also inside `make test`).
+# initdb/pg_ctl come from Debian's postgresql package (pg-tools, part of install).
 CHAOS_ARGS ?=
-chaos: install pg-server
+chaos: install
 	$(BIN)/python -m chaos $(CHAOS_ARGS)
-
-pg-server:
-	@if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    (apt-get install -y -q postgresql-15 >/dev/null 2>&1 || \
-	     (apt-get update -q >/dev/null && apt-get install -y -q postgresql-15 >/dev/null)); \
-	  else echo "pg-server: /usr/lib/postgresql/15/bin/initdb missing: apt-get install postgresql-15"; exit 1; fi; \
-	fi
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .hypothesis var

@@ -23,7 +23,19 @@ from pathlib import Path
 
 from chaos.common import LOOPBACK, free_port
 
-PG_BIN = Path(os.environ.get("KAIREON_CHAOS_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _pg_bin() -> Path:
+    """``KAIREON_CHAOS_PG_BIN``, else the newest ``/usr/lib/postgresql/<version>/bin`` (Debian)."""
+    if os.environ.get("KAIREON_CHAOS_PG_BIN"):
+        return Path(os.environ["KAIREON_CHAOS_PG_BIN"])
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
 TEMPLATE_ENV = "KAIREON_CHAOS_PG_TEMPLATE"
 
 
@@ -48,7 +60,7 @@ def _prepare_dir(prefix: str) -> Path:
 def _run(args: list[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
     for exe in (args[0],):
         if not Path(exe).exists():
-            raise PgError(f"{exe} not found: install Debian's postgresql-15 (make chaos does)")
+            raise PgError(f"{exe} not found: install Debian's postgresql (make install does, as root)")
     proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, user=_os_user())
     if proc.returncode != 0:
         raise PgError(
