@@ -38,6 +38,13 @@ environment:
   KAIREON_CHART_CACHE=0       do not cache the schema layers' results (default: cached on disk)
   KAIREON_CHART_CACHE_DIR=D   where to cache them (default: $XDG_CACHE_HOME/kaireon-chart)
 
+input limits (a hostile file gets exit 2 and a clear error; raise them with these variables):
+  KAIREON_CHART_MAX_FILE_BYTES=N   bytes per values file, stdin or chart file (default: 5242880, 5 MiB)
+  KAIREON_CHART_MAX_TOTAL_BYTES=N  bytes of all the values files of one run (default: 20971520)
+  KAIREON_CHART_MAX_EXPANDED=N     size of a YAML document with its aliases expanded, in nodes plus
+                                   scalar characters (default: 20000000; alias cycles are refused)
+  KAIREON_CHART_MAX_DEPTH=N        nesting of maps and lists, YAML and --set-json (default: 100)
+
 {EXIT_CODES}
 """
 
@@ -185,6 +192,11 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[command](args)
     except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (MemoryError, RecursionError) as exc:  # an input past what this process can hold: exit 2, no traceback
+        what = "out of memory" if isinstance(exc, MemoryError) else "nested too deeply"
+        print(f"{PROG}: error: the input is too large for this process ({what}); see the input limits in "
+              f"`{PROG} --help`", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. piped into `head`: stop quietly, as a shell tool does
         import os
@@ -513,13 +525,10 @@ def cmd_add_route(args) -> int:
     text = ""
     target = Path(args.file) if args.file else None
     if target is not None and target.exists():
-        try:
-            text = target.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"{target}: cannot read: {exc}") from None
-        from .values import ValuesError
+        from .values import ValuesError, read_values_file
 
         try:
+            text = read_values_file(str(target))[1]  # bounded, as every values file
             parse_yaml(text, str(target))
         except ValuesError as exc:
             raise UsageError(str(exc)) from None
