@@ -6,14 +6,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/.tools:$(PATH)
 
-.PHONY: install test run lint docs bench bench-smoke clean tools go-judge
+.PHONY: install test run lint docs bench bench-smoke clean tools go-judge sarif-tool
 
-install: $(STAMP) tools go-judge
+install: $(STAMP) tools go-judge sarif-tool
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,bench]'
+	$(BIN)/pip install -q -e '.[dev]'  # every extra (pyproject.toml: dev)
 	touch $(STAMP)
 
 tools: .tools/helm3 .tools/helm4
@@ -30,6 +30,21 @@ go-judge:
 	  else echo "go-judge: golang-go / golang-github-robfig-cron-dev missing and not root; differential tests will skip"; fi; \
 	fi
 	@if [ -x scripts/build-cron-judge.sh ]; then bash scripts/build-cron-judge.sh; fi
+
+# The SARIF maintainers' validator (tests/reports check our SARIF with `validate --rule-kind Gh`,
+# the rules GitHub code scanning applies). npm installs it under .tools/sarif; needs node + npm.
+SARIF_VERSION := 5.7.0
+sarif-tool: .tools/sarif-multitool
+.tools/sarif-multitool:
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get install -y -q npm >/dev/null 2>&1 || \
+	    (apt-get update -q >/dev/null && apt-get install -y -q npm >/dev/null)); \
+	  else echo "sarif-tool: npm missing and not root; the SARIF validator tests will skip"; exit 0; fi; \
+	fi; \
+	mkdir -p .tools/sarif && npm install -q --no-audit --no-fund --prefix .tools/sarif \
+	  @microsoft/sarif-multitool-linux@$(SARIF_VERSION) && \
+	chmod u+x .tools/sarif/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool && \
+	ln -sf sarif/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool .tools/sarif-multitool
 
 test: install
 	$(BIN)/python -m pytest -n 2 -q

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .extras import MissingExtra
+
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 PROG = "render-values"
 
@@ -28,6 +30,7 @@ examples:
   {PROG} -f base.yaml -f prod.yaml --set cron.schedules.cleanup.schedule="0 3 * * *"
   {PROG} -f prod.yaml --format json -o cronjobs.json --kube-version 1.30
   {PROG} -f prod.yaml --error-format github --strict   # annotations in GitHub Actions
+  {PROG} -f prod.yaml --report sarif=rv.sarif --report junit=rv.xml   # text on stderr, reports in files
   cat prod.yaml | {PROG} -f -
 
 Problems are one line each, `<dotted.values.path>: <what is wrong>; <what is allowed>`, prefixed by
@@ -53,6 +56,7 @@ examples:
   {PROG} check environments/                    # every *.yaml / *.yml in the directory
   {PROG} check dev.yaml staging.yaml prod.yaml --error-format github
   {PROG} check envs/*.yaml --error-format json > report.json
+  {PROG} check envs/ --report sarif=rv.sarif --report junit=rv.xml --report gitlab=gl-code-quality.json
 
 Each file is merged over the chart defaults on its own (as its own environment would be) and
 reported separately, in one process. `-f BASE` files and `--set*` flags are applied to every checked
@@ -88,6 +92,9 @@ The result is validated over the chart defaults first; an invalid result is not 
 """
 
 
+ERROR_FORMATS = ("text", "github", "json", "sarif", "junit", "gitlab")
+
+
 class UsageError(Exception):
     """Exit 2 with this message."""
 
@@ -111,8 +118,11 @@ def _common(p: argparse.ArgumentParser, *, values: bool = True, kube: bool = Tru
                        help="Kubernetes version of the OpenAPI schema check (default: the newest bundled; 1.27+)")
         p.add_argument("--no-kube-schema", action="store_true",
                        help="skip the Kubernetes OpenAPI schema layer (needs kubernetes-validate)")
-        p.add_argument("--error-format", choices=("text", "github", "json"), default="text",
-                       help="problem report format (default: text)")
+        p.add_argument("--error-format", choices=ERROR_FORMATS, default="text",
+                       help="problem report format (default: text; sarif/junit/gitlab: see docs/ci/)")
+        p.add_argument("--report", dest="reports", action="append", default=[], metavar="FORMAT=PATH",
+                       help="also write a report to PATH (repeatable), FORMAT one of "
+                            "sarif, junit, gitlab, json, github, text")
         p.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
 
 
@@ -190,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return COMMANDS[command](args)
-    except UsageError as exc:
+    except (UsageError, MissingExtra) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (MemoryError, RecursionError) as exc:  # an input past what this process can hold: exit 2, no traceback
@@ -264,6 +274,31 @@ def _findings(problems, origins):
         file, line = origins.find(p.path) if origins is not None else (None, None)
         out.append(Finding(p, file, line))
     return out
+
+
+def _report_specs(args) -> list:
+    if not getattr(args, "reports", None):
+        return []
+    from .reports import parse_specs
+
+    try:
+        return parse_specs(getattr(args, "reports", []), ERROR_FORMATS)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _write_reports(specs, reports, strict: bool) -> None:
+    if specs:
+        from .reports import write_all
+
+        try:
+            write_all(specs, reports, strict)
+        except OSError as exc:
+            raise UsageError(f"{exc.filename}: cannot write the report: {exc.strerror}") from None
+
+
+def _wants_jobs(args, specs) -> bool:
+    return args.error_format == "junit" or any(fmt == "junit" for fmt, _ in specs)
 
 
 def _emit(text: str, stream) -> None:
@@ -423,15 +458,24 @@ def cmd_render(args) -> int:
         for check_id, (severity, rule) in CHECKS.items():
             print(f"{check_id:26} {severity:8} {rule}")
         return EXIT_OK
+    specs = _report_specs(args)
     chart = _chart(args)
     origins = _origins(chart)
     values = _load(args, chart, args.files, origins)
     problems = _validate(args, values, chart)
-    if problems or args.error_format == "json":  # (a clean text run needs no reporter)
+    if problems or args.error_format != "text" or specs:  # (a clean text run needs no reporter)
         from .reporters import FileReport, render
 
-        report = FileReport(None, _findings(problems, origins))
-        _emit(render(args.error_format, [report], args.strict), sys.stderr)
+        anchor = next((f for f in reversed(args.files) if f != "-"), origins.files[0][0] if origins.files else None)
+        jobs = None
+        if _wants_jobs(args, specs):
+            from .reports import job_list
+
+            jobs = job_list(values, args.release_name, chart)
+        report = FileReport(None, _findings(problems, origins), jobs=jobs, anchor=anchor)
+        _write_reports(specs, [report], args.strict)
+        if problems or args.error_format != "text":
+            _emit(render(args.error_format, [report], args.strict), sys.stderr)
     if _failed(problems, args.strict):
         return EXIT_INVALID
     from .render import render_cronjobs
@@ -467,6 +511,7 @@ def cmd_check(args) -> int:
     from .validate import ERROR, Problem
     from .values import ValuesError, load_values
 
+    specs = _report_specs(args)
     chart = _chart(args)
     files = _expand(args.paths)
     reports, io_error, failed = [], False, False
@@ -482,7 +527,13 @@ def cmd_check(args) -> int:
             continue
         problems = _validate(args, values, chart)
         failed = failed or _failed(problems, args.strict)
-        reports.append(FileReport(name, _findings(problems, origins)))
+        jobs = None
+        if _wants_jobs(args, specs):
+            from .reports import job_list
+
+            jobs = job_list(values, args.release_name, chart)
+        reports.append(FileReport(name, _findings(problems, origins), jobs=jobs))
+    _write_reports(specs, reports, args.strict)
     if args.error_format == "text":
         for report in reports:
             errs = sum(f.problem.severity == "error" for f in report.findings)

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import yaml
+
+from .extras import MissingExtra
 
 __all__ = ["DocsError", "Param", "Section", "parse_params", "render_readme", "main"]
 
@@ -85,6 +86,10 @@ def render_readme(chart_dir: Path) -> str:
     values = yaml.safe_load(values_text) or {}
     schema = json.loads(_schema_source(chart_dir).read_text(encoding="utf-8"))
     meta = yaml.safe_load((chart_dir / "Chart.yaml").read_text(encoding="utf-8"))
+    try:
+        import jinja2  # the [docs] extra: only README generation needs it
+    except ImportError:
+        raise MissingExtra("chart README generation", "jinja2", "docs") from None
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("kaireon_chart", "templates"),
         autoescape=False,
@@ -209,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         readme = render_readme(args.chart)
-    except (DocsError, OSError, ValueError) as exc:
+    except (DocsError, MissingExtra, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     ok = _check_or_write(args.chart / "README.md", readme.encode("utf-8"), args.check)

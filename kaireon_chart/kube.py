@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ._record import Record
+from .extras import MissingExtra
 
 MIN_VERSION = (1, 27)  # chart kubeVersion >=1.27.0-0 (timeZone is GA from 1.27)
 _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?$")
@@ -24,7 +25,7 @@ class KubeVersionError(ValueError):
     """--kube-version is malformed or outside what the chart and the bundled schemas support."""
 
 
-class KubeUnavailable(RuntimeError):
+class KubeUnavailable(MissingExtra):
     """kubernetes-validate is not installed."""
 
 
@@ -44,10 +45,8 @@ def _schema_root() -> Path:
 
     spec = importlib.util.find_spec("kubernetes_validate")
     if spec is None or not spec.origin:
-        raise KubeUnavailable(
-            "the Kubernetes OpenAPI layer needs kubernetes-validate; install `kaireon-chart[k8s]` "
-            "or pass --no-kube-schema"
-        )
+        raise KubeUnavailable("the Kubernetes OpenAPI layer", "kubernetes-validate", "k8s",
+                              "pass --no-kube-schema")
     return Path(spec.origin).resolve().parent / "kubernetes-json-schema"
 
 

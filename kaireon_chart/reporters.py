@@ -8,12 +8,15 @@ the CLI's ``--error-format`` choices.
   "message", "input"}]}``; ``file``/``line`` say where the value was set, ``input`` which checked file
   the problem belongs to (``check`` mode; also ``"inputs": [{"input", "status"}]`` there).
 * github: ``::error file=F,line=L,title=T::path: message`` (``%``, CR and LF escaped in the message;
-  also ``:`` and ``,`` in properties), one ``::group::`` per file when there are several.
+  also ``:`` and ``,`` in properties), one ``::group::`` per file when there are several; at most 10
+  per type, then the full table in ``$GITHUB_STEP_SUMMARY`` (kaireon_chart/reports/github.py).
+* sarif, junit, gitlab: kaireon_chart/reports/ (SARIF 2.1.0, JUnit XML, GitLab Code Quality).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from ._record import Record
 from .validate import ERROR, WARNING, Problem
@@ -31,9 +34,12 @@ class Finding(Record):
 class FileReport:
     """Problems of one input (a values file in ``check`` mode; the merged inputs otherwise)."""
 
-    def __init__(self, name: str | None, findings: list[Finding] | None = None):
+    def __init__(self, name: str | None, findings: list[Finding] | None = None,
+                 jobs: list[tuple[str, str]] | None = None, anchor: str | None = None):
         self.name = name
         self.findings = [] if findings is None else findings
+        self.jobs = jobs  # (key, CronJob name) of the rendered jobs, for the JUnit testcases
+        self.anchor = anchor  # the file CI reports point at for a problem without one (render mode)
 
     def __eq__(self, other):
         if other.__class__ is not self.__class__:
@@ -93,30 +99,23 @@ def _json(reports: list[FileReport], strict: bool = False) -> str:
 
 
 def _github(reports: list[FileReport], strict: bool = False) -> str:
-    out = []
-    grouped = len(reports) > 1
-    for report in reports:
-        if grouped and report.name:
-            out.append(f"::group::{escape_data(report.name)}")
-        for f in report.findings:
-            p = f.problem
-            level = "error" if p.severity == ERROR else "warning"
-            props = []
-            if f.file and not f.file.startswith("--"):  # a --set flag is no file to annotate
-                props.append(f"file={escape_property(f.file)}")
-                if f.line:
-                    props.append(f"line={f.line}")
-                    if f.column:
-                        props.append(f"col={f.column}")
-            title = f"render-values {p.check}: {p.path}" if p.path else f"render-values {p.check}"
-            props.append(f"title={escape_property(title)}")
-            out.append(f"::{level} {','.join(props)}::{escape_data(_line(p))}")
-        if grouped and report.name:
-            out.append("::endgroup::")
-    return "".join(line + "\n" for line in out)
+    from .reports.github import render as github  # at most 10 annotations per type, then a job summary
+
+    return github(reports, strict)
 
 
-REPORTERS = {"text": _text, "json": _json, "github": _github}
+def _lazy(name: str) -> Callable[[list[FileReport], bool], str]:
+    def run(reports: list[FileReport], strict: bool = False) -> str:
+        import importlib
+
+        text: str = importlib.import_module(f".reports.{name}", __package__).render(reports, strict)
+        return text
+
+    return run
+
+
+REPORTERS = {"text": _text, "json": _json, "github": _github, "sarif": _lazy("sarif"), "junit": _lazy("junit"),
+             "gitlab": _lazy("gitlab")}
 
 
 def render(fmt: str, reports: list[FileReport], strict: bool = False) -> str:

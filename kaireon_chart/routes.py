@@ -24,6 +24,9 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from .extras import MissingExtra
 
 KNOWN_ROUTES = {
     "dsar-purge": ("dsarPurge", "/api/v1/cron/dsar-purge"),
@@ -60,8 +63,11 @@ def route_key(name: str) -> tuple[str, str]:
     return head + "".join(p[:1].upper() + p[1:] for p in rest), f"/api/v1/cron/{name}"
 
 
-def _yaml():
-    from ruamel.yaml import YAML
+def _yaml() -> Any:
+    try:
+        from ruamel.yaml import YAML
+    except ImportError:
+        raise MissingExtra("render-values add-route", "ruamel.yaml", "edit") from None
 
     y = YAML()  # round-trip
     y.preserve_quotes = True
@@ -71,13 +77,13 @@ def _yaml():
 
 def add_route(text: str, name: str, schedule: str, path: str | None = None) -> RouteEdit:
     """Return the edited values text with cron.schedules.<key> = {schedule, path} (comments kept)."""
+    y = _yaml()  # first: names the [edit] extra when ruamel.yaml is missing
     from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.error import YAMLError
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
     key, default_path = route_key(name)
     path = path or default_path
-    y = _yaml()
     try:
         doc = y.load(text) if text.strip() else None
     except YAMLError as exc:

@@ -1,21 +1,25 @@
-"""The JSON Schema layer: the chart's values.schema.json (the file helm uses) with Draft7Validator.
+"""The JSON Schema layer: the chart's values.schema.json (the file helm uses), draft-07.
 
 Errors become ``(dotted path, message, check id)`` with a helpful "allowed" part: enum values,
 pattern meaning, bounds, and for unknown keys the closest known key (``shedule`` -> ``schedule``).
 The validator is compiled once per schema (cached by its JSON text) for the life of the process.
 
-Speed: for the bundled chart's schema, ``_values_validator.is_valid`` (generated ahead of time by
-schemagen.py, ``make docs``) decides first; jsonschema (about 60 ms to import) runs only when that rejects,
-to word the problems, or for another chart's schema.
+For the bundled chart's schema, the generated ``_values_validator.is_valid`` decides first; draft7.py
+finds and words the violations only when it rejects.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
+from . import _values_validator as generated
+from . import draft7
 from ._record import Record
+from .extras import MissingExtra
 
 # What the chart's patterns mean, for messages (pattern -> plain words).
 PATTERN_MEANINGS = {
@@ -51,52 +55,44 @@ def dotted(parts) -> str:
 
 
 @lru_cache(maxsize=4)
-def _compiled(schema_json: str):
-    from jsonschema import Draft7Validator
-
+def _compiled(schema_json: str) -> Any:
     schema = json.loads(schema_json)  # the schema itself is checked against the metaschema by tests/chart
-    return Draft7Validator(schema), schema
+    if draft7.supports(schema):
+        return draft7.Walker(schema)
+    try:
+        from jsonschema import Draft7Validator
+    except ImportError:
+        raise MissingExtra("a values.schema.json with keywords draft7.py lacks", "jsonschema", "jsonschema") from None
+    return Draft7Validator(schema)
 
 
-def validator_for(schema: dict):
+def validator_for(schema: dict[str, Any]) -> Any:
+    """An object with ``iter_errors(values)``: draft7.Walker, or jsonschema's for keywords it lacks."""
     return _compiled(json.dumps(schema, sort_keys=True))
 
 
-def fast_validator(schema: dict):
+def fast_validator(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
     """The generated ``is_valid`` (see schemagen.py) when ``schema`` is exactly the schema it was
     generated from (the bundled chart's), else None. Compared by canonical JSON on every call (about
     0.05 ms), so a schema changed in place is never judged by the wrong validator."""
-    try:
-        from . import _values_validator as generated
-    except ImportError:  # pragma: no cover - a damaged install: jsonschema alone still works
-        return None
     canonical = json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return generated.is_valid if canonical == generated.SCHEMA_JSON else None
 
 
-def check(values: dict, schema: dict) -> list[SchemaIssue]:
+def check(values: dict[str, Any], schema: dict[str, Any]) -> list[SchemaIssue]:
     """Every schema violation of ``values``, as dotted paths and helpful messages.
 
-    Valid values are recognised by the pre-compiled validator of the bundled schema without importing
-    jsonschema; jsonschema runs (and words the problems) only when that rejects, or for another schema.
+    The pre-compiled validator of the bundled schema recognises valid values; draft7.py finds and
+    words the violations when it rejects (jsonschema only for keywords draft7.py lacks).
     """
     if not schema:
         return []
     fast = fast_validator(schema)
     if fast is not None and fast(values):
         return []
-    from .checks import cache
-
-    cache_key = cache.key("values-schema", cache.package_stamp("jsonschema"), schema, values)
-    cached = cache.get(cache_key)
-    if cached is not None:
-        try:
-            return [SchemaIssue(*map(str, item)) for item in cached]
-        except TypeError:  # a damaged cache entry: recompute
-            pass
-    validator, _ = validator_for(schema)
     issues: list[SchemaIssue] = []
-    for err in sorted(validator.iter_errors(values), key=lambda e: [str(p) for p in e.absolute_path]):
+    errors = validator_for(schema).iter_errors(values)
+    for err in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
         issues.extend(_translate(err))
     # keep first occurrence of each (path, message)
     seen, out = set(), []
@@ -104,7 +100,6 @@ def check(values: dict, schema: dict) -> list[SchemaIssue]:
         if (issue.path, issue.message) not in seen:
             seen.add((issue.path, issue.message))
             out.append(issue)
-    cache.put(cache_key, [[i.path, i.message, i.check] for i in out])
     return out
 
 

@@ -49,8 +49,32 @@ class ValuesError(Exception):
 # YAML as go-yaml v2 (through sigs.k8s.io/yaml) reads it
 # ---------------------------------------------------------------------------------------------------
 
-_INT_RE = re.compile(r"^[-+]?(?:0b[01_]+|0o[0-7_]+|0x[0-9a-fA-F_]+|0[0-7_]*|[1-9][0-9_]*)$")
-_FLOAT_RE = re.compile(r"^[-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?$")
+class _GoNumber:
+    """A resolver pattern matched the way go-yaml v2 reads numbers: underscores are dropped first.
+
+    go-yaml picks the number path by the scalar's first character (sign or digit) and then parses
+    ``strings.Replace(in, "_", "", -1)`` with Go's ``ParseInt(_, 0, 64)`` (0b/0o/0x prefixes in
+    either case, a leading 0 for octal) or, failing that, its YAML-style float pattern.
+    """
+
+    __slots__ = ("pattern",)
+
+    def __init__(self, pattern: str):
+        self.pattern = re.compile(pattern)
+
+    def match(self, value: str):
+        return self.pattern.match(value.replace("_", ""))
+
+    def __eq__(self, other):
+        return isinstance(other, _GoNumber) and other.pattern == self.pattern
+
+    __hash__ = None
+
+
+_INT_RE = _GoNumber(r"^[-+]?(?:0[bB][01]+|0[oO][0-7]+|0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$")
+_FLOAT_RE = _GoNumber(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+# a scalar starting with "." goes to Go's ParseFloat as it is: an underscore only between two digits
+_DOT_FLOAT_RE = re.compile(r"^\.[0-9]+(?:_[0-9]+)*(?:[eE][-+]?[0-9]+(?:_[0-9]+)*)?$")
 _INF_NAN_RE = re.compile(r"^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
 # go-yaml v2's implicit types, in resolution order: (tag, regexp, first characters)
 _RESOLVERS = (
@@ -59,7 +83,8 @@ _RESOLVERS = (
      list("yYnNtTfFoO")),
     ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]),
     ("tag:yaml.org,2002:int", _INT_RE, list("-+0123456789")),
-    ("tag:yaml.org,2002:float", _FLOAT_RE, list("-+0123456789.")),
+    ("tag:yaml.org,2002:float", _FLOAT_RE, list("-+0123456789")),
+    ("tag:yaml.org,2002:float", _DOT_FLOAT_RE, ["."]),
     ("tag:yaml.org,2002:float", _INF_NAN_RE, list("-+.")),
     ("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"]),
 )
@@ -112,12 +137,13 @@ def _construct_int(loader, node):
     text = raw.replace("_", "")
     sign = -1 if text.startswith("-") else 1
     body = text[1:] if text[:1] in "+-" else text
+    prefix = body[:2].lower()
     try:
-        if body.startswith("0b"):
+        if prefix == "0b":
             return sign * int(body[2:], 2)
-        if body.startswith("0o"):
+        if prefix == "0o":
             return sign * int(body[2:], 8)
-        if body.startswith("0x"):
+        if prefix == "0x":
             return sign * int(body[2:], 16)
         if len(body) > 1 and body.startswith("0"):
             return sign * int(body, 8)

@@ -151,6 +151,43 @@ def test_generated_validator_agrees_with_jsonschema(values):
     assert fast(values) == jsonschema.Draft7Validator(CHART.schema).is_valid(values)
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_values())
+def test_draft7_walker_finds_and_words_what_jsonschema_does(values):
+    """draft7.py (no jsonschema at run time) reports the same violations, worded the same."""
+    from kaireon_chart import draft7
+
+    def key(err):
+        return [str(p) for p in err.absolute_path]
+
+    ours = sorted(draft7.Walker(CHART.schema).iter_errors(values), key=key)
+    theirs = sorted(jsonschema.Draft7Validator(CHART.schema).iter_errors(values), key=key)
+    assert [(list(e.absolute_path), e.validator) for e in ours] == \
+        [(list(e.absolute_path), e.validator) for e in theirs]
+    assert [i for e in ours for i in schema._translate(e)] == [i for e in theirs for i in schema._translate(e)]
+
+
+def test_draft7_walker_covers_every_keyword_the_generator_supports():
+    from kaireon_chart import draft7
+
+    cases = [({"type": "integer"}, 1.0), ({"type": "integer"}, True), ({"enum": [1, "a"]}, True),
+             ({"const": [1, {"a": 1.0}]}, [1.0, {"a": 1}]), ({"exclusiveMinimum": 1}, 1), ({"exclusiveMaximum": 1}, 0.5),
+             ({"anyOf": [{"type": "string"}, {"minimum": 3}]}, 2), ({"oneOf": [{"minimum": 1}, {"maximum": 5}]}, 3),
+             ({"allOf": [{"minimum": 1}, {"maximum": 0}]}, 0.5), ({"not": {"type": "null"}}, None),
+             ({"items": {"type": "string"}}, ["a", 1]), ({"if": {"type": "string"}, "else": {"minimum": 2}}, 1),
+             ({"patternProperties": {"^a": {"type": "string"}}, "additionalProperties": False}, {"ab": 1, "b": 2}),
+             ({"properties": {"a": {"maxLength": 1}}, "required": ["a", "b"]}, {"a": "xy"}),
+             ({"$ref": "#/definitions/x", "definitions": {"x": {"pattern": "^[0-9]+$"}}}, "12a"), (False, 1)]
+    for schema_doc, instance in cases:
+        assert draft7.supports(schema_doc)
+        ours = [(list(e.absolute_path), e.validator, len(e.context)) for e in
+                draft7.Walker(schema_doc).iter_errors(instance)]
+        theirs = [(list(e.absolute_path), e.validator, len(e.context)) for e in
+                  jsonschema.Draft7Validator(schema_doc).iter_errors(instance)]
+        assert sorted(ours, key=str) == sorted(theirs, key=str), schema_doc
+    assert not draft7.supports({"uniqueItems": True})
+
+
 def test_generated_validator_uses_jsonschema_equality_and_types():
     fast = schema.fast_validator(CHART.schema)
     reference = jsonschema.Draft7Validator(CHART.schema)
