@@ -3,14 +3,15 @@
 A CI runner validates values files from pull requests. Three bounds hold on every path that reads a
 values file or the chart's YAML (``-f FILE``, ``-f -``, ``check``, ``add-route -f``, ``--chart DIR``):
 
-* **size**: at most ``KAIREON_CHART_MAX_FILE_BYTES`` bytes per file (default 5 MiB, helm's own limit
-  for one file of a chart) and ``KAIREON_CHART_MAX_TOTAL_BYTES`` over all the files of one run
-  (default 20 MiB). ``-f /dev/zero`` stops at the bound.
+* **size**: at most ``KAIREON_CHART_MAX_FILE_BYTES`` bytes per file (default 1 MiB; the chart's own
+  values.yaml is a few KiB, and a 1 MiB file of tiny nodes already costs seconds to parse) and
+  ``KAIREON_CHART_MAX_TOTAL_BYTES`` over all the values files of one run (default 4 MiB).
+  ``-f /dev/zero`` stops at the bound.
 * **aliases**: a YAML alias (``*name``) stands for a copy of its anchor, so a 400-byte file can stand
   for gigabytes (a "billion laughs" bomb). The size of a document with every alias replaced by what it
   names (one per node plus the characters of each scalar) may be at most
-  ``KAIREON_CHART_MAX_EXPANDED`` (default 20,000,000; an alias-free document under the size bound is
-  always far below it). An alias inside its own anchor (a cycle) is refused too, as helm refuses it.
+  ``KAIREON_CHART_MAX_EXPANDED`` (default: four times the per-file byte bound; an alias-free document
+  counts at most about twice its bytes, so only aliases can reach it). An alias inside its own anchor (a cycle) is refused too, as helm refuses it.
 * **depth**: at most ``KAIREON_CHART_MAX_DEPTH`` nested maps and lists (default 100; helm's values
   are rarely ten deep), for YAML files and ``--set-json`` alike.
 
@@ -37,9 +38,9 @@ __all__ = [
 ]
 
 DEFAULTS = {
-    "KAIREON_CHART_MAX_FILE_BYTES": 5 * 1024 * 1024,
-    "KAIREON_CHART_MAX_TOTAL_BYTES": 20 * 1024 * 1024,
-    "KAIREON_CHART_MAX_EXPANDED": 20_000_000,
+    "KAIREON_CHART_MAX_FILE_BYTES": 1024 * 1024,
+    "KAIREON_CHART_MAX_TOTAL_BYTES": 4 * 1024 * 1024,
+    "KAIREON_CHART_MAX_EXPANDED": 0,  # 0: derived, 4 x KAIREON_CHART_MAX_FILE_BYTES
     "KAIREON_CHART_MAX_DEPTH": 100,
 }
 
@@ -57,7 +58,9 @@ def _limit(name: str) -> int:
     if not raw:
         return DEFAULTS[name]
     if not raw.isdigit() or len(raw) > 18 or int(raw) < 1:
-        raise LimitError(f"{name}={raw[:40]!r} is not a positive integer; allowed: e.g. {DEFAULTS[name]}")
+        raise LimitError(
+            f"{name}={raw[:40]!r} is not a positive integer; allowed: e.g. {DEFAULTS[name] or 4194304}"
+        )
     return int(raw)
 
 
@@ -70,7 +73,7 @@ def max_total_bytes() -> int:
 
 
 def max_expanded() -> int:
-    return _limit("KAIREON_CHART_MAX_EXPANDED")
+    return _limit("KAIREON_CHART_MAX_EXPANDED") or 4 * max_file_bytes()
 
 
 def max_depth() -> int:
@@ -114,20 +117,29 @@ def check_node(root: Any) -> None:
         return
     limit, depth_limit = max_expanded(), max_depth()
     cap = limit + 1  # sizes saturate: a chain of aliases must not build huge integers
-    size: dict[int, int] = {}
+    size: dict[int, int] = {}  # containers only: a scalar's size is 1 + its length
     depth: dict[int, int] = {}
     open_nodes: set[int] = set()
+    if isinstance(root.value, str):
+        return
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
         node, done = stack.pop()
         ident = id(node)
         children = _children(node)
         if done:
-            assert children is not None  # only containers are pushed as done
+            total, deepest = 1, 0
+            for child in children:
+                value = child.value
+                if isinstance(value, str):
+                    total += 1 + len(value)
+                else:
+                    total += size[id(child)]
+                    deepest = max(deepest, depth[id(child)])
             open_nodes.discard(ident)
-            size[ident] = min(cap, 1 + sum(size[id(c)] for c in children))
-            depth[ident] = 1 + max((depth[id(c)] for c in children), default=0)
-            if depth[ident] > depth_limit:
+            size[ident] = min(cap, total)
+            depth[ident] = deepest + 1
+            if deepest + 1 > depth_limit:
                 mark = node.start_mark
                 raise LimitError(
                     f"maps and lists nest more than {depth_limit} levels deep here; allowed: at most "
@@ -138,13 +150,11 @@ def check_node(root: Any) -> None:
             continue
         if ident in size:
             continue
-        if children is None:  # a scalar
-            size[ident] = min(cap, 1 + len(node.value))
-            depth[ident] = 0
-            continue
         open_nodes.add(ident)
         stack.append((node, True))
         for child in children:
+            if isinstance(child.value, str):
+                continue
             cid = id(child)
             if cid in open_nodes:
                 mark = child.start_mark
@@ -167,13 +177,18 @@ def check_node(root: Any) -> None:
         )
 
 
-def _children(node: Any) -> list[Any] | None:
+def _children(node: Any) -> list[Any]:
     value = node.value
     if isinstance(value, str):
-        return None
+        return []
     if value and isinstance(value[0], tuple):  # a mapping: (key node, value node) pairs
         return [part for pair in value for part in pair]
     return list(value)
+
+
+def _size(node: Any, size: dict[int, int]) -> int:
+    value = node.value
+    return 1 + len(value) if isinstance(value, str) else size[id(node)]
 
 
 def _where_too_big(root: Any, size: dict[int, int], limit: int) -> tuple[int, int]:
@@ -183,8 +198,8 @@ def _where_too_big(root: Any, size: dict[int, int], limit: int) -> tuple[int, in
         children = _children(node)
         if not children:
             break
-        biggest = max(children, key=lambda c: size[id(c)])
-        if size[id(biggest)] <= limit:
+        biggest = max(children, key=lambda c: _size(c, size))
+        if _size(biggest, size) <= limit:
             break
         mark = biggest.start_mark
         if node.value and isinstance(node.value[0], tuple):  # point at the key that holds it

@@ -140,16 +140,26 @@ def _construct_int(loader, node):
     prefix = body[:2].lower()
     try:
         if prefix == "0b":
-            return sign * int(body[2:], 2)
-        if prefix == "0o":
-            return sign * int(body[2:], 8)
-        if prefix == "0x":
-            return sign * int(body[2:], 16)
-        if len(body) > 1 and body.startswith("0"):
-            return sign * int(body, 8)
-        return sign * int(body)
+            value = sign * int(body[2:], 2)
+        elif prefix == "0o":
+            value = sign * int(body[2:], 8)
+        elif prefix == "0x":
+            value = sign * int(body[2:], 16)
+        elif len(body) > 1 and body.startswith("0"):
+            value = sign * int(body, 8)
+        else:
+            value = sign * int(body)
     except ValueError:  # e.g. "0x_": go-yaml's ParseInt fails too and the scalar stays a string
         return raw
+    if -(2**63) <= value <= 2**64 - 1:  # go-yaml's ParseInt (int64) or ParseUint (uint64)
+        return value
+    # past both, go-yaml tries ParseFloat on what looks like a float (digits read as decimal), and
+    # keeps the string when that fails too (out of float64's range, or 0x/0o/0b digits)
+    if _FLOAT_RE.match(text):
+        number = float(text)
+        if not math.isinf(number):
+            return number
+    return raw
 
 
 def _construct_float(loader, node):
