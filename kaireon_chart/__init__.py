@@ -18,8 +18,9 @@ from __future__ import annotations
 import importlib
 
 # `validate` is both a submodule and the public function: import it eagerly so the function, not the
-# module, is the package attribute (validate.py is tiny: dataclasses only).
-from .validate import Problem, validate
+# module, is the package attribute.
+from .problems import Problem
+from .validate import validate
 
 __all__ = ["CronError", "Problem", "load_chart", "load_values", "parse_schedule", "render_cronjobs",
            "resolve_jobs", "validate"]

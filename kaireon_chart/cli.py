@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .extras import MissingExtra
+from .yamlout import dump_manifests, go_safe_dumper
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 PROG = "render-values"
@@ -25,6 +26,7 @@ subcommands (run `{PROG} <subcommand> --help` for each):
   explain                per job: schedule, plain-English description, next runs, deadlines, limits
   add-route NAME         wire an operator route (dsar-purge, siem-ship, export-interactions, ...)
                          into a values file, keeping its comments
+  schedule               the jobs over time: collisions, peak concurrency, heatmap, stagger suggestions
 
 examples:
   {PROG} -f prod.yaml                              # CronJobs as YAML on stdout, problems on stderr
@@ -96,6 +98,22 @@ The result is validated over the chart defaults first; an invalid result is not 
 ERROR_FORMATS = ("text", "github", "json", "sarif", "junit", "gitlab")
 
 
+SCHEDULE_EPILOG = f"""\
+examples:
+  {PROG} schedule                                # the chart defaults over the next 7 days
+  {PROG} schedule -f prod.yaml --days 1 --from 2026-12-01
+  {PROG} schedule -f prod.yaml --stagger --window 1-5          # H-style minutes, daily jobs in 01-05
+  {PROG} schedule -f prod.yaml --stagger --apply prod.yaml     # write them (comments kept)
+  {PROG} schedule -f prod.yaml --format json --herd 2
+
+Every fire time comes from the Kubernetes parser (robfig/cron v3.0.1) in each job's timeZone; times
+are printed in UTC. A run is assumed to last its activeDeadlineSeconds (the worst case). More than
+--herd jobs starting in one minute is a schedule-herd warning (stderr; exit 1 with --strict).
+
+{{EXIT_CODES}}
+"""
+
+
 class UsageError(Exception):
     """Exit 2 with this message."""
 
@@ -159,6 +177,8 @@ def _check_parser() -> argparse.ArgumentParser:
                                     description="Validate each values file on its own over the chart defaults.")
     check.add_argument("paths", nargs="+", metavar="FILE|DIR", help="values files, or directories of *.yaml/*.yml")
     _common(check)
+    check.add_argument("--herd", type=int, metavar="N",
+                       help="also warn (schedule-herd) when more than N jobs start in one minute over the next 7 days")
     return check
 
 
@@ -185,15 +205,34 @@ def _add_route_parser() -> argparse.ArgumentParser:
     return add
 
 
+def _schedule_parser() -> argparse.ArgumentParser:
+    sch = argparse.ArgumentParser(prog=f"{PROG} schedule", formatter_class=_Formatter,
+                                  epilog=SCHEDULE_EPILOG.replace("{EXIT_CODES}", EXIT_CODES),
+                                  description="The jobs over time: collisions, peak concurrency, per-hour heatmap, "
+                                              "herds and stagger suggestions.")
+    _common(sch, kube=False)
+    sch.add_argument("--days", type=float, default=7.0, help="horizon in days (default: 7; at most 366)")
+    sch.add_argument("--from", dest="start", metavar="T", help="start of the horizon, ISO 8601 (default: now; naive = UTC)")
+    sch.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    sch.add_argument("--herd", type=int, default=3, metavar="N",
+                     help="warn (schedule-herd) when more than N jobs start in one minute (default: 3)")
+    sch.add_argument("--stagger", action="store_true", help="suggest H-style minutes (and hours, with --window)")
+    sch.add_argument("--window", metavar="H-H",
+                     help="with --stagger: hours (in each job's timeZone) a daily job may move to, e.g. 1-5 or 22-4")
+    sch.add_argument("--apply", metavar="FILE", help="with --stagger: write the suggestions into FILE (comments kept)")
+    sch.add_argument("--strict", action="store_true", help="a schedule-herd warning fails (exit 1)")
+    return sch
+
+
 PARSERS = {"render": _render_parser, "check": _check_parser, "explain": _explain_parser,
-           "add-route": _add_route_parser}
+           "add-route": _add_route_parser, "schedule": _schedule_parser}
 
 
 # --------------------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = argv[0] if argv and argv[0] in ("check", "explain", "add-route") else "render"
+    command = argv[0] if argv and argv[0] in ("check", "explain", "add-route", "schedule") else "render"
     parser = PARSERS[command]()  # build only the parser this run needs
     try:
         args = parser.parse_args(argv[1:] if command != "render" else argv)
@@ -252,17 +291,19 @@ def _load(args, chart, files, origins=None) -> dict:
         raise UsageError(str(exc)) from None
 
 
-def _validate(args, values, chart):
+def _evaluate(args, values, chart, render: bool = True):
+    """Problems, resolved jobs and manifests of ``values``: each resolved and rendered once."""
     from .kube import KubeUnavailable, KubeVersionError, available
-    from .validate import validate
+    from .validate import evaluate
 
     if not args.no_kube_schema and args.kube_version is None and not available():
         print(f"{PROG}: note: kubernetes-validate is not installed, the Kubernetes OpenAPI schema layer is "
               "skipped (pip install 'kaireon-chart[k8s]')", file=sys.stderr)
 
     try:
-        return validate(values, release_name=args.release_name, namespace=args.namespace,
-                        kube_version=args.kube_version, chart=chart, kube_schema=not args.no_kube_schema)
+        return evaluate(values, release_name=args.release_name, namespace=args.namespace,
+                        kube_version=args.kube_version, chart=chart, kube_schema=not args.no_kube_schema,
+                        render=render)
     except (KubeVersionError, KubeUnavailable) as exc:
         raise UsageError(str(exc)) from None
 
@@ -312,146 +353,6 @@ def _failed(problems, strict: bool) -> bool:
     return any(p.severity == "error" or (strict and p.severity == "warning") for p in problems)
 
 
-def _dump_manifests(manifests: list[dict], fmt: str) -> str:
-    if fmt == "json":
-        import json
-
-        return json.dumps(manifests, indent=2) + "\n"
-    return "".join("---\n" + (_yaml_block(m, 0) if m else f"{_inline(m)}\n") for m in manifests)
-
-
-# -- a small YAML emitter for manifests (plain data: dict, list, str, int, float, bool, None) --------
-# PyYAML's representer costs more than the rest of a run; manifests need none of its generality. A
-# string is written plain only when both YAML 1.1 (go-yaml v2: kubectl, helm) and YAML 1.2 readers read
-# it back as that same string; anything else is double-quoted with escapes. tests/cli/test_output.py
-# round-trips generated documents through PyYAML and through helm's YAML typing.
-
-_PLAIN_OK = None
-_RESOLVERS: dict = {}
-
-
-def _plain_ok(text: str) -> bool:
-    global _PLAIN_OK, _RESOLVERS
-    if _PLAIN_OK is None:
-        import re
-
-        from .values import implicit_resolvers  # go-yaml's implicit types, without importing PyYAML
-
-        _PLAIN_OK = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@-]*(?:[ ][A-Za-z0-9_./@()-]+)*\Z").match
-        _RESOLVERS = implicit_resolvers()
-    if not text or not _PLAIN_OK(text) or text[-1] in ".:-":
-        return False
-    if any(regexp.match(text) for _tag, regexp in _RESOLVERS.get(text[0], [])):
-        return False
-    return text.lower() not in _YAML_WORDS
-
-
-_YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", ".nan"})
-
-
-def _quote(text: str) -> str:
-    out = ['"']
-    for ch in text:
-        o = ord(ch)
-        if ch == '"' or ch == "\\":
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif o < 0x20 or 0x7F <= o <= 0x9F or 0xD800 <= o <= 0xDFFF or o in (0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF):
-            out.append(f"\\u{o:04x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def _scalar(value) -> str:
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        import json
-
-        return json.dumps(value)
-    if isinstance(value, str):
-        return _string(value)
-    raise TypeError(f"cannot write {type(value).__name__} as YAML")
-
-
-_STRINGS: dict[str, str] = {}  # text -> its YAML form (keys and labels repeat in every manifest)
-
-
-def _string(text: str) -> str:
-    out = _STRINGS.get(text)
-    if out is None:
-        out = _STRINGS[text] = text if _plain_ok(text) else _quote(text)
-    return out
-
-
-def _key(key) -> str:
-    return _string(key) if type(key) is str else _scalar(str(key))
-
-
-def _yaml_block(value, indent: int) -> str:
-    """``value`` (a dict or list) as block YAML lines at ``indent`` spaces, ending with a newline."""
-    pad = " " * indent
-    lines = []
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if isinstance(v, dict) and v:
-                lines.append(f"{pad}{_key(k)}:\n{_yaml_block(v, indent + 2)}")
-            elif isinstance(v, list) and v:
-                lines.append(f"{pad}{_key(k)}:\n{_yaml_block(v, indent)}")
-            else:
-                lines.append(f"{pad}{_key(k)}: {_inline(v)}\n")
-    else:
-        for item in value:
-            if isinstance(item, (dict, list)) and item:
-                body = _yaml_block(item, indent + 2)
-                lines.append(f"{pad}- {body[indent + 2:]}")
-            else:
-                lines.append(f"{pad}- {_inline(item)}\n")
-    return "".join(lines)
-
-
-def _inline(value) -> str:
-    if isinstance(value, dict):
-        return "{}"
-    if isinstance(value, list):
-        return "[]"
-    return _scalar(value)
-
-
-_DUMPER = None
-
-
-def _go_safe_dumper():
-    """A SafeDumper that also quotes every string go-yaml v2 (kubectl, helm) would read as something
-    else: `y`, `on`, `1e3`, `0o17`, `09`, `+.5` ... (PyYAML alone prints those plain)."""
-    global _DUMPER
-    if _DUMPER is None:
-        import yaml
-
-        from .values import implicit_resolvers
-
-        base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-        dumper = type("GoSafeDumper", (base,), {})
-        dumper.yaml_implicit_resolvers = {k: list(v) for k, v in base.yaml_implicit_resolvers.items()}
-        for first, resolvers in implicit_resolvers().items():
-            for tag, regexp in resolvers:
-                if tag != "tag:yaml.org,2002:merge":
-                    dumper.yaml_implicit_resolvers.setdefault(first, []).append((tag, regexp))
-        _DUMPER = dumper
-    return _DUMPER
-
-
 def cmd_render(args) -> int:
     if args.list_checks:
         from .checks import CHECKS
@@ -463,7 +364,8 @@ def cmd_render(args) -> int:
     chart = _chart(args)
     origins = _origins(chart)
     values = _load(args, chart, args.files, origins)
-    problems = _validate(args, values, chart)
+    evaluation = _evaluate(args, values, chart)
+    problems = evaluation.problems
     if problems or args.error_format != "text" or specs:  # (a clean text run needs no reporter)
         from .reporters import FileReport, render
 
@@ -472,17 +374,14 @@ def cmd_render(args) -> int:
         if _wants_jobs(args, specs):
             from .reports import job_list
 
-            jobs = job_list(values, args.release_name, chart)
+            jobs = job_list(values, evaluation.jobs)
         report = FileReport(None, _findings(problems, origins), jobs=jobs, anchor=anchor)
         _write_reports(specs, [report], args.strict)
         if problems or args.error_format != "text":
             _emit(render(args.error_format, [report], args.strict), sys.stderr)
     if _failed(problems, args.strict):
         return EXIT_INVALID
-    from .render import render_cronjobs
-
-    manifests = render_cronjobs(values, args.release_name, args.namespace, chart)
-    text = _dump_manifests(manifests, args.format)
+    text = dump_manifests(evaluation.manifests or [], args.format)
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")
@@ -509,10 +408,12 @@ def _expand(paths: list[str]) -> list[str]:
 
 def cmd_check(args) -> int:
     from .reporters import FileReport, Finding, render
-    from .validate import ERROR, Problem
+    from .problems import ERROR, Problem
     from .values import ValuesError, load_values
 
     specs = _report_specs(args)
+    if args.herd is not None and args.herd < 1:
+        raise UsageError(f"--herd {args.herd}: allowed: 1 or more")
     chart = _chart(args)
     files = _expand(args.paths)
     reports, io_error, failed = [], False, False
@@ -526,13 +427,18 @@ def cmd_check(args) -> int:
             finding = Finding(Problem("", exc.message, ERROR, "values-file"), exc.file or name, exc.line, exc.column)
             reports.append(FileReport(name, [finding]))
             continue
-        problems = _validate(args, values, chart)
+        evaluation = _evaluate(args, values, chart, render=False)
+        problems = evaluation.problems
+        if args.herd is not None:
+            from .schedule.timeline import check_herd
+
+            problems = problems + check_herd(values, args.release_name, chart, args.herd)
         failed = failed or _failed(problems, args.strict)
         jobs = None
         if _wants_jobs(args, specs):
             from .reports import job_list
 
-            jobs = job_list(values, args.release_name, chart)
+            jobs = job_list(values, evaluation.jobs)
         reports.append(FileReport(name, _findings(problems, origins), jobs=jobs))
     _write_reports(specs, reports, args.strict)
     if args.error_format == "text":
@@ -589,7 +495,8 @@ def cmd_add_route(args) -> int:
     except RouteError as exc:
         raise UsageError(f"{target}: {exc}" if target and str(exc)[:1].isdigit() else str(exc)) from None
     values = coalesce(edit.values, chart.values)
-    problems = _validate(args, values, chart)
+    evaluation = _evaluate(args, values, chart, render=args.manifest)
+    problems = evaluation.problems
     origins = None
     if target is not None:
         from .values import Origins
@@ -611,22 +518,32 @@ def cmd_add_route(args) -> int:
         print(f"{verb} cron.schedules.{edit.key} (schedule {edit.schedule!r}, path {edit.path}) in {target}",
               file=sys.stderr)
     if args.manifest:
-        from .render import render_cronjobs
-
-        manifests = [m for m in render_cronjobs(values, args.release_name, args.namespace, chart)
+        manifests = [m for m in evaluation.manifests or []
                      if m["metadata"]["labels"].get("app.kubernetes.io/component") == edit.key]
         if not manifests:
             raise UsageError(f"cron.schedules.{edit.key} renders no CronJob (is it disabled, or cron.enabled false?)")
-        _emit(_dump_manifests(manifests, "yaml"), sys.stdout)
+        _emit(dump_manifests(manifests, "yaml"), sys.stdout)
     elif target is None:
         import yaml
 
         snippet = {"cron": {"schedules": {edit.key: {"schedule": edit.schedule, "path": edit.path}}}}
-        _emit(yaml.dump(snippet, Dumper=_go_safe_dumper(), sort_keys=False), sys.stdout)
+        _emit(yaml.dump(snippet, Dumper=go_safe_dumper(), sort_keys=False), sys.stdout)
     return EXIT_OK
 
 
-COMMANDS = {"render": cmd_render, "check": cmd_check, "explain": cmd_explain, "add-route": cmd_add_route}
+def cmd_schedule(args) -> int:
+    from .schedule.cli import run
+
+    chart = _chart(args)
+    values = _load(args, chart, args.files)
+    try:
+        return run(args, values, chart)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+COMMANDS = {"render": cmd_render, "check": cmd_check, "explain": cmd_explain, "add-route": cmd_add_route,
+            "schedule": cmd_schedule}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,7 +22,7 @@ def explain(values: dict, *, release_name: str = "kaireon", chart=None, now: dat
             runs: int = 3) -> list[dict]:
     """One row per cron.schedules entry (sorted by key), with the next ``runs`` fire times."""
     from . import cron as cronlib
-    from .checks import tz_exists
+    from .checks.job import tz_exists
     from .render import resolve_jobs
 
     now = now or datetime.now(UTC)

@@ -439,11 +439,11 @@ def validate_manifests(manifests: list[dict], kube_version: str | None = None) -
     The OpenAPI schema of a CronJob constrains types and field names only (its only enums are
     apiVersion and kind; ``format`` is not asserted), so whether a manifest passes depends on its
     *shape* alone: the same keys and value types. Shapes known to pass are remembered for the process
-    and on disk (see checks/cache.py), so validating many environments costs one real validation per
+    and on disk (see cache.py), so validating many environments costs one real validation per
     distinct shape. A manifest whose shape is not known to pass is validated in full, which is also
     where the messages (that quote the values) come from.
     """
-    from .checks import cache
+    from . import cache
 
     version = parse_version(kube_version)
     passing = _PASSING.setdefault(version, set())

@@ -5,7 +5,8 @@
 by key, as helm's ``range``). tests/render compares the two with helm 3 and helm 4.
 
 Pipeline: ``resolve_jobs`` (entry + tier defaults -> effective settings, with the values path each
-setting came from) -> ``render_cronjobs`` (settings -> manifest). Nothing is text-templated.
+setting came from) -> ``build_cronjobs`` (settings -> manifest); ``render_cronjobs`` does both.
+Nothing is text-templated.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = [
     "OVERRIDABLE",
     "RenderError",
     "ResolvedJob",
+    "build_cronjobs",
     "curl_max_time",
     "render_cronjobs",
     "resolve_jobs",
@@ -120,10 +122,18 @@ def render_cronjobs(values: dict, release_name: str = "kaireon", namespace: str 
                     chart: Chart | None = None) -> list[dict]:
     """The CronJob manifests helm renders for these (fully merged) values, sorted by key."""
     chart = chart or load_chart()
+    if not names.go_truth((values.get("cron") or {}).get("enabled")):
+        return []
+    names.validate_release_name(release_name)
+    return build_cronjobs(values, resolve_jobs(values, release_name, chart), release_name, namespace, chart)
+
+
+def build_cronjobs(values: dict, jobs: list[ResolvedJob], release_name: str, namespace: str,
+                   chart: Chart) -> list[dict]:
+    """``render_cronjobs`` from jobs already resolved (``resolve_jobs``) for a release name already checked."""
     cron = values.get("cron") or {}
     if not names.go_truth(cron.get("enabled")):
         return []
-    names.validate_release_name(release_name)
     labels = names.labels(values, release_name, chart.name, chart.version, chart.app_version)
     api_url = names.api_url(values, release_name, namespace, chart.name)
     account = names.service_account_name(values, release_name, chart.name)
@@ -131,7 +141,7 @@ def render_cronjobs(values: dict, release_name: str = "kaireon", namespace: str 
     secret = cron.get("secret") or {}
     seen: dict[str, str] = {}
     manifests = []
-    for job in resolve_jobs(values, release_name, chart):
+    for job in jobs:
         if not job.enabled:
             continue
         if job.name in seen:

@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable
 
 from ._record import Record
-from .validate import ERROR, WARNING, Problem
+from .problems import ERROR, WARNING, Problem
 
 
 class Finding(Record):

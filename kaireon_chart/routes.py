@@ -79,31 +79,12 @@ def add_route(text: str, name: str, schedule: str, path: str | None = None) -> R
     """Return the edited values text with cron.schedules.<key> = {schedule, path} (comments kept)."""
     y = _yaml()  # first: names the [edit] extra when ruamel.yaml is missing
     from ruamel.yaml.comments import CommentedMap
-    from ruamel.yaml.error import YAMLError
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
     key, default_path = route_key(name)
     path = path or default_path
-    try:
-        doc = y.load(text) if text.strip() else None
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{mark.line + 1}:{mark.column + 1}: " if mark else ""
-        raise RouteError(f"{where}{getattr(exc, 'problem', None) or exc}") from None
-    if doc is None:
-        doc = CommentedMap()
-    if not isinstance(doc, dict):
-        raise RouteError("the values file is not a map of keys")
-    cron = doc.get("cron")
-    if cron is None:
-        cron = doc["cron"] = CommentedMap()
-    if not isinstance(cron, dict):
-        raise RouteError("cron is not a map in the values file; allowed: cron: {schedules: {...}}")
-    schedules = cron.get("schedules")
-    if schedules is None:
-        schedules = cron["schedules"] = CommentedMap()
-    if not isinstance(schedules, dict):
-        raise RouteError("cron.schedules is not a map in the values file; allowed: cron.schedules.<key>: {...}")
+    doc = _load(y, text)
+    schedules = _schedules(doc)
     existed = key in schedules and isinstance(schedules[key], dict)
     entry = schedules[key] if existed else CommentedMap()
     entry["schedule"] = DoubleQuotedScalarString(schedule)
@@ -117,6 +98,60 @@ def add_route(text: str, name: str, schedule: str, path: str | None = None) -> R
     from .values import parse_yaml
 
     return RouteEdit(key, path, schedule, new_text, parse_yaml(new_text, "<edited>"), existed)
+
+
+def _load(y, text: str):
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        doc = y.load(text) if text.strip() else None
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{mark.line + 1}:{mark.column + 1}: " if mark else ""
+        raise RouteError(f"{where}{getattr(exc, 'problem', None) or exc}") from None
+    if doc is None:
+        doc = CommentedMap()
+    if not isinstance(doc, dict):
+        raise RouteError("the values file is not a map of keys")
+    return doc
+
+
+def _schedules(doc):
+    """doc's cron.schedules map, created when missing."""
+    from ruamel.yaml.comments import CommentedMap
+
+    cron = doc.get("cron")
+    if cron is None:
+        cron = doc["cron"] = CommentedMap()
+    if not isinstance(cron, dict):
+        raise RouteError("cron is not a map in the values file; allowed: cron: {schedules: {...}}")
+    schedules = cron.get("schedules")
+    if schedules is None:
+        schedules = cron["schedules"] = CommentedMap()
+    if not isinstance(schedules, dict):
+        raise RouteError("cron.schedules is not a map in the values file; allowed: cron.schedules.<key>: {...}")
+    return schedules
+
+
+def set_schedules(text: str, schedules_by_key: dict[str, str]) -> str:
+    """The values text with cron.schedules.<key>.schedule set for each key (comments kept; an entry
+    that is missing is added with just its schedule, merged over the chart's entry by helm)."""
+    y = _yaml()  # first: names the [edit] extra when ruamel.yaml is missing
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    doc = _load(y, text)
+    schedules = _schedules(doc)
+    for key, schedule in schedules_by_key.items():
+        entry = schedules.get(key)
+        if not isinstance(entry, dict):
+            entry = CommentedMap()
+            schedules[DoubleQuotedScalarString(key) if _needs_quotes(key) else key] = entry
+        entry["schedule"] = DoubleQuotedScalarString(schedule)
+    buf = io.StringIO()
+    y.dump(doc, buf)
+    return buf.getvalue()
 
 
 def _needs_quotes(text: str) -> bool:

@@ -1,11 +1,10 @@
-"""validate(values) -> every problem, not just the first.
+"""validate(values) -> every problem, not just the first; evaluate() also hands on what it rendered.
 
+One run is load -> merge -> evaluate (schema, resolve once, rules, render once, OpenAPI) -> report.
 Layers, in order (each problem is one line ``<dotted.values.path>: <what is wrong>; <what is allowed>``):
 
-1. the chart's values.schema.json (schema.py, Draft-07, the file helm validates with);
-2. Kubernetes' API-server rules applied to the CronJob each ``cron.schedules`` entry becomes
-   (checks.py): schedule, timeZone, names, integer fields, concurrencyPolicy, secretKeyRef wiring,
-   plaintext secrets, the path, plus warnings for runs that behave differently than they read;
+1. the chart's values.schema.json (schema.py, the file helm validates with);
+2. Kubernetes' API-server rules for the CronJob each ``cron.schedules`` entry becomes (checks/);
 3. the rendered manifests against the Kubernetes OpenAPI schema of ``kube_version`` (kube.py).
 
 A problem a lower layer reports at a path an earlier layer already reported an error for is dropped,
@@ -14,38 +13,55 @@ so one mistake gives one line.
 
 from __future__ import annotations
 
-from ._record import Record
+from typing import Any
 
-ERROR = "error"
-WARNING = "warning"
+from . import names, schema
+from .chart import Chart, load_chart
+from .checks import openapi, tier
+from .problems import ERROR, WARNING, Problem, errors, warnings
+from .render import ResolvedJob, build_cronjobs, resolve_jobs
 
-
-class Problem(Record):
-    """One problem (an immutable value: a Record, not a dataclass, whose import costs a run ~10 ms)."""
-
-    __slots__ = _fields = ("path", "message", "severity", "check")
-    path: str  # dotted values path, e.g. cron.schedules.cleanup.schedule
-    message: str  # "<what is wrong>; <what is allowed>"
-    severity: str  # "error" | "warning"
-    check: str  # stable check id, e.g. "cron-schedule"
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+_CANNOT = (TypeError, ValueError, AttributeError, KeyError)  # values only the schema layer rejects
 
 
-def validate(values: dict, *, release_name: str = "kaireon", namespace: str = "default",
-             kube_version: str | None = None, chart=None, kube_schema: bool = True) -> list[Problem]:
+class Evaluation:
+    """What one evaluation found and made: the problems, the resolved jobs and, when there were no
+    errors, the manifests."""
+
+    __slots__ = ("problems", "jobs", "manifests")
+
+    def __init__(self, problems: list[Problem], jobs: list[ResolvedJob] | None,
+                 manifests: list[dict[str, Any]] | None) -> None:
+        self.problems = problems
+        self.jobs = jobs  # None: they cannot be resolved (the values have errors)
+        self.manifests = manifests  # None: not rendered (errors, or render=False)
+
+
+def validate(values: dict[str, Any], *, release_name: str = "kaireon", namespace: str = "default",
+             kube_version: str | None = None, chart: Chart | None = None,
+             kube_schema: bool = True) -> list[Problem]:
     """Every problem of fully merged ``values`` (chart defaults + user input).
 
     ``kube_version``: Kubernetes version of the OpenAPI layer (default: the newest bundled, >= 1.27);
     raises ``kaireon_chart.kube.KubeVersionError`` for an unsupported one. ``kube_schema=False``
     skips that layer (it needs the kubernetes-validate package).
     """
-    from . import checks, schema
-    from .chart import load_chart
+    chart = chart or load_chart()
+    try:
+        names.validate_release_name(release_name)
+    except ValueError as exc:
+        return _dedupe([*_schema_problems(values, chart),
+                        Problem("--release-name", str(exc).replace("release name ", "", 1), ERROR, "release-name")])
+    return evaluate(values, release_name=release_name, namespace=namespace, kube_version=kube_version,
+                    chart=chart, kube_schema=kube_schema, render=kube_schema).problems
 
-    if chart is None:
-        chart = load_chart()
+
+def evaluate(values: dict[str, Any], *, release_name: str, namespace: str, kube_version: str | None,
+             chart: Chart, kube_schema: bool = True, render: bool = True) -> Evaluation:
+    """The problems of ``values`` and, without errors and with ``render``, the CronJobs (built once).
+
+    ``release_name`` must already be valid (``names.validate_release_name``: the CLI checks it once per run).
+    """
     if kube_schema:
         from . import kube
 
@@ -53,13 +69,35 @@ def validate(values: dict, *, release_name: str = "kaireon", namespace: str = "d
             kube_schema = False  # the optional layer: `pip install kaireon-chart[k8s]` enables it
         else:
             kube.parse_version(kube_version)  # fail fast on a bad --kube-version
-    problems: list[Problem] = [
-        Problem(i.path, i.message, ERROR, i.check) for i in schema.check(values, chart.schema)
-    ]
-    problems.extend(checks.run(values, release_name=release_name, chart=chart))
-    if kube_schema and not _has_errors(problems):
-        problems.extend(checks.kube_layer(values, release_name, namespace, chart, kube_version))
-    return _dedupe(problems)
+    problems = _schema_problems(values, chart)
+    jobs: list[ResolvedJob] | None = []
+    if isinstance(values.get("cron"), dict):
+        try:
+            jobs = resolve_jobs(values, release_name, chart)
+        except _CANNOT as exc:
+            jobs = None
+            cannot = Problem("cron", f"the jobs cannot be resolved ({exc}); fix the values reported above",
+                             ERROR, "render")
+    problems.extend(tier.run(values, jobs))
+    if jobs is None:
+        problems.append(cannot)
+    manifests = None
+    if (render or kube_schema) and not _has_errors(problems):
+        try:
+            manifests = build_cronjobs(values, jobs or [], release_name, namespace, chart)
+        except _CANNOT as exc:
+            problems.append(Problem("cron", f"cannot be rendered: {exc}; fix the values reported above", ERROR,
+                                    "render"))
+        else:
+            if kube_schema:
+                enabled = [j for j in jobs or [] if j.enabled]
+                problems.extend(openapi.run(manifests, enabled, kube_version))
+    problems = _dedupe(problems)
+    return Evaluation(problems, jobs, manifests if not _has_errors(problems) else None)
+
+
+def _schema_problems(values: dict[str, Any], chart: Chart) -> list[Problem]:
+    return [Problem(i.path, i.message, ERROR, i.check) for i in schema.check(values, chart.schema)]
 
 
 def _has_errors(problems: list[Problem]) -> bool:
@@ -67,8 +105,8 @@ def _has_errors(problems: list[Problem]) -> bool:
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
-    seen: set = set()
-    error_paths: set = set()
+    seen: set[tuple[str, str]] = set()
+    error_paths: set[str] = set()
     out = []
     for p in problems:
         if (p.path, p.message) in seen:
@@ -82,12 +120,4 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return out
 
 
-def errors(problems: list[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == ERROR]
-
-
-def warnings(problems: list[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == WARNING]
-
-
-__all__ = ["ERROR", "WARNING", "Problem", "errors", "validate", "warnings"]
+__all__ = ["ERROR", "WARNING", "Evaluation", "Problem", "errors", "evaluate", "validate", "warnings"]

@@ -84,6 +84,20 @@ class Settings(BaseSettings):
     siem_sourcetype: str | None = None
     siem_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     siem_retry_budget_seconds: float = Field(default=60.0, gt=0, le=600)
+    # siem-ship cursor shipping (docs/service.md "siem-ship"): per-run budgets and late commits
+    siem_run_budget_seconds: float = Field(
+        default=60.0, gt=0, le=3600,
+        description="Total deadline of one siem-ship run: reading, sending, retrying and every network "
+        "read (a SIEM that trickles its answer is cut off at it).")
+    siem_max_rows_per_run: int = Field(default=50_000, ge=1, le=10_000_000,
+                                       description="Audit rows one siem-ship run ships at most.")
+    siem_settle_seconds: float = Field(
+        default=60.0, ge=0, le=86_400,
+        description="An audit id skipped by the cursor (not visible yet) is re-checked for at least this long "
+        "(on PostgreSQL also until every transaction open when it was skipped has ended).")
+    siem_gap_max_seconds: float = Field(
+        default=86_400.0, gt=0, le=30 * 86_400,
+        description="A skipped audit id is given up after this long even if an old transaction is still open.")
 
     @field_validator("database_url")
     @classmethod

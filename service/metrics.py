@@ -6,11 +6,19 @@
 * ``kaireon_cron_rows_affected_total{route}``: rows the job reports it changed
 * ``kaireon_cron_last_success_timestamp_seconds{route}``: unix time of the last successful run
 * ``kaireon_cron_running{route}``: runs in progress in this process
+* ``kaireon_siem_events_total{backend, outcome}``: audit events siem-ship handled; outcome is
+  shipped | failed | dead_lettered
+* ``kaireon_siem_backlog_rows{backend}``: audit rows not yet acknowledged, as of the last run
+* ``kaireon_siem_oldest_unshipped_age_seconds{backend}``: age of the oldest of them at the last run
+  (0 when none); ``kaireon_siem_oldest_unshipped_timestamp_seconds{backend}`` its created_at (unix
+  time, 0 when none), for alerts that compute a live age
 
 Labels are route names only; no header, token or tenant data ever becomes a label value.
 """
 
 from __future__ import annotations
+
+import weakref
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -47,6 +55,8 @@ class Metrics:
         self.running = Gauge(
             "kaireon_cron_running", "Cron job runs in progress in this process.", ["route"], registry=self.registry
         )
+        self.siem = SiemMetrics(self.registry)
+        _LIVE.add(self)
 
     def observe_run(self, route: str, outcome: str, duration_s: float | None = None,
                     rows: int | None = None, finished_at: float | None = None) -> None:
@@ -68,3 +78,52 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class SiemMetrics:
+    """siem-ship's figures per back end (label values: splunk | datadog | elastic only)."""
+
+    OUTCOMES = ("shipped", "failed", "dead_lettered")
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.events = Counter(
+            "kaireon_siem_events", "Audit events handled by siem-ship, by back end and outcome.",
+            ["backend", "outcome"], registry=registry,
+        )
+        self.backlog = Gauge(
+            "kaireon_siem_backlog_rows", "Audit rows not yet acknowledged by the SIEM (last run).", ["backend"],
+            registry=registry,
+        )
+        self.oldest_age = Gauge(
+            "kaireon_siem_oldest_unshipped_age_seconds",
+            "Age of the oldest audit row not yet acknowledged, at the last run (0 = none).", ["backend"],
+            registry=registry,
+        )
+        self.oldest_ts = Gauge(
+            "kaireon_siem_oldest_unshipped_timestamp_seconds",
+            "created_at (unix time) of the oldest audit row not yet acknowledged (0 = none).", ["backend"],
+            registry=registry,
+        )
+
+    def observe(self, backend: str, *, shipped: int, failed: int, dead_lettered: int, backlog: int,
+                oldest_age_s: float, oldest_ts: float) -> None:
+        for outcome, n in zip(self.OUTCOMES, (shipped, failed, dead_lettered), strict=True):
+            counter = self.events.labels(backend=backend, outcome=outcome)
+            if n:
+                counter.inc(n)
+        self.backlog.labels(backend=backend).set(backlog)
+        self.oldest_age.labels(backend=backend).set(oldest_age_s)
+        self.oldest_ts.labels(backend=backend).set(oldest_ts)
+
+
+#: every Metrics of this process (an app builds one; tests build many). Jobs do not see the app, so
+#: :func:`observe_siem` publishes to all of them.
+_LIVE: weakref.WeakSet[Metrics] = weakref.WeakSet()
+
+
+def observe_siem(backend: str, *, shipped: int, failed: int, dead_lettered: int, backlog: int,
+                 oldest_age_s: float, oldest_ts: float) -> None:
+    """Record one siem-ship run's figures in every live metrics registry of the process."""
+    for m in list(_LIVE):
+        m.siem.observe(backend, shipped=shipped, failed=failed, dead_lettered=dead_lettered, backlog=backlog,
+                       oldest_age_s=oldest_age_s, oldest_ts=oldest_ts)

@@ -560,3 +560,51 @@ class JobLease(Base):
     acquired_at: Mapped[datetime] = mapped_column()
     renewed_at: Mapped[datetime] = mapped_column()
     expires_at: Mapped[datetime] = mapped_column()
+
+
+# --------------------------------------------------------------------------------------------------
+# SIEM shipping (siem-ship): cursor, pending id ranges, dead letters
+# --------------------------------------------------------------------------------------------------
+class SiemCursor(Base):
+    """Per back end: every audit row with ``id <= high_id`` was acknowledged, dead-lettered, or is
+    covered by a :class:`SiemPending` range. Rows with ``id <= floor_id`` and ``created_at <=
+    floor_at`` predate the cursor (first run: ``now - 300 s``) and are never shipped by it."""
+
+    __tablename__ = "siem_cursors"
+
+    backend: Mapped[str] = mapped_column(String(32), primary_key=True)
+    high_id: Mapped[int] = mapped_column(BigInteger)
+    floor_id: Mapped[int] = mapped_column(BigInteger)
+    floor_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SiemPending(Base):
+    """Audit ids at or below the cursor still owed to the SIEM: holes (ids not visible when the
+    cursor passed them: rolled back, or a transaction still open) and rows that failed to deliver.
+    ``fence_xid``: PostgreSQL's next transaction id when the range was recorded (a hole may be given
+    up only once every transaction older than it has ended)."""
+
+    __tablename__ = "siem_pending"
+
+    backend: Mapped[str] = mapped_column(String(32), primary_key=True)
+    lo: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hi: Mapped[int] = mapped_column(BigInteger)
+    first_seen_at: Mapped[datetime] = mapped_column()
+    fence_xid: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class SiemDeadLetter(Base):
+    """An audit row the SIEM can never accept (too large, or rejected alone while others passed)."""
+
+    __tablename__ = "siem_dead_letters"
+    __table_args__ = (UniqueConstraint("backend", "audit_id", name="uq_siem_dead_letters_backend_audit"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    backend: Mapped[str] = mapped_column(String(32))
+    audit_id: Mapped[int] = mapped_column(BigInteger)
+    audit_created_at: Mapped[datetime] = mapped_column()
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    dead_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..chart import Chart
+    from ..render import ResolvedJob
     from ..reporters import FileReport, Finding
 
 FORMATS = ("sarif", "junit", "gitlab")
@@ -84,15 +84,10 @@ def write_all(specs: list[tuple[str, str]], reports: list[FileReport], strict: b
         write_text(path, render(fmt, reports, strict))
 
 
-def job_list(values: dict[str, object], release_name: str, chart: Chart | None) -> list[tuple[str, str]]:
-    """(key, CronJob name) of the jobs the values render, for the JUnit testcases ([] if they cannot be
-    resolved: those values have errors already)."""
-    from ..render import resolve_jobs
-
+def job_list(values: dict[str, object], jobs: list[ResolvedJob] | None) -> list[tuple[str, str]]:
+    """(key, CronJob name) of the jobs the values render, for the JUnit testcases ([] if they could not
+    be resolved: those values have errors already)."""
     cron = values.get("cron")
     if not isinstance(cron, dict) or cron.get("enabled") is False:
         return []
-    try:
-        return [(job.key, job.name) for job in resolve_jobs(values, release_name, chart) if job.enabled]
-    except (TypeError, ValueError, AttributeError, KeyError):
-        return []
+    return [(job.key, job.name) for job in jobs or [] if job.enabled]

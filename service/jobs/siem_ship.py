@@ -1,15 +1,20 @@
-"""/api/v1/cron/siem-ship — ship the last 5 minutes of audit-log rows to the configured SIEM.
+"""/api/v1/cron/siem-ship — ship every audit-log row to the configured SIEM, once, whatever the cadence.
 
-Reads at most ``MAX_ROWS`` (500) audit rows with ``now - 300 s < created_at <= now`` (oldest first)
-and delivers them to the back end chosen by ``SIEM_BACKEND`` (``splunk`` | ``datadog`` | ``elastic``)
-at ``SIEM_ENDPOINT`` (the standard path is appended unless present). The configuration is validated
-at start-up (:class:`service.config.Settings`); an unset or unknown ``SIEM_BACKEND`` makes this route a
-structured no-op ``{"ok": true, "skipped": "..."}``.
+A durable cursor per back end (:mod:`service.siem.ledger`: an audit id, plus the ids it passed that
+were not visible yet or not acknowledged) decides what is owed. A run first re-reads the pending
+ids (late commits, earlier failures), then ships the rows after the cursor in id order, in requests
+of at most 500 events, until nothing is left, ``SIEM_MAX_ROWS_PER_RUN`` rows were read, the run's
+``SIEM_RUN_BUDGET_SECONDS`` deadline (which also cuts off a SIEM that trickles its answer) is
+reached, the SIEM fails a request, or the service is shutting down. The cursor moves only past
+rows the SIEM acknowledged or that were dead-lettered; one transaction per batch, and no
+transaction stays open while the SIEM is called. First run: rows of the last 300 s
+(``windowSeconds``) and everything after.
 
-A SIEM that is down, slow or rejecting never makes the route fail: retries (408/429/5xx, connection
-errors, timeouts) run with jittered backoff inside ``SIEM_RETRY_BUDGET_SECONDS``, and whatever is
-still undelivered is counted in ``errors`` (``ok`` is then false; the HTTP status stays 200).
-Schedule it every 5 minutes to match the window.
+The back end is ``SIEM_BACKEND`` (``splunk`` | ``datadog`` | ``elastic``) at ``SIEM_ENDPOINT``; unset
+or unknown makes this route a structured no-op ``{"ok": true, "skipped": "..."}``. A SIEM that is
+down, slow, or answers garbage never makes the route fail: undelivered events are counted in
+``errors`` (``ok`` false, HTTP 200) and shipped by a later run. Any schedule works: faster runs
+ship sooner, slower ones ship more per run; none loses or repeats a row.
 """
 
 from __future__ import annotations
@@ -21,16 +26,19 @@ from datetime import datetime, timedelta
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import siem
 from service.config import SIEM_BACKENDS, Settings
+from service.metrics import observe_siem
 from service.models import AuditLog, Tenant
+from service.runner import heartbeat, should_stop
+from service.siem import ledger
+from service.siem.base import MAX_EVENTS_PER_REQUEST, ShipOutcome
 
 ROUTE = "siem-ship"
 WINDOW_SECONDS = 300
-MAX_ROWS = 500
+MAX_ROWS = MAX_EVENTS_PER_REQUEST  # rows read per batch (one or more requests)
 log = logging.getLogger(__name__)
 
 
@@ -50,10 +58,81 @@ class SiemShipResult(_Model):
     errors: int = 0
     window_seconds: int = Field(WINDOW_SECONDS, alias="windowSeconds")
     rows_scanned: int = Field(0, alias="rowsScanned")
+    # added by the cursor (never remove or rename the fields above)
+    dead_lettered: int = Field(0, alias="deadLettered")
+    late_shipped: int = Field(0, alias="lateShipped")  # rows shipped from pending ids (late commits, retries)
+    backlog: int = 0
+    oldest_unshipped_age_seconds: float = Field(0.0, alias="oldestUnshippedAgeSeconds")
+    cursor: int = 0  # audit id: every row at or below it is acknowledged, dead-lettered or pending
+    pending_ranges_expired: int = Field(0, alias="pendingRangesExpired")
+    stopped: str | None = None  # why the run ended before the backlog was empty
 
     @property
     def rows_affected(self) -> int:
         return self.shipped
+
+
+class _Run:
+    def __init__(self, session: Session, settings: Settings, shipper: siem.Shipper, now: datetime) -> None:
+        self.session, self.settings, self.shipper, self.now = session, settings, shipper, now
+        self.result = SiemShipResult(backend=settings.siem_backend or "")
+        self.rows_left = settings.siem_max_rows_per_run
+
+    def stop_reason(self) -> str | None:
+        if self.rows_left <= 0:
+            return "SIEM_MAX_ROWS_PER_RUN reached"
+        if self.shipper.remaining() <= 0:
+            return "SIEM_RUN_BUDGET_SECONDS spent"
+        if should_stop():
+            return "service shutting down"
+        return None
+
+    def ship(self, rows: Sequence[AuditLog], pos: ledger.Position) -> tuple[ShipOutcome, set[int], list[ledger.Dead]]:
+        """Ship ``rows`` (predating ones are settled without sending); commit before calling the SIEM."""
+        owed = [r for r in rows if not ledger.predates(r, pos)]
+        events = [siem.from_row(r) for r in owed]
+        created = {r.id: r.created_at for r in owed}
+        predating = {r.id for r in rows} - set(created)
+        self.session.commit()  # no transaction stays open while the SIEM is called
+        out = self.shipper.ship(events)
+        self.result.rows_scanned += len(rows)
+        self.rows_left -= len(rows)
+        self.result.shipped += out.shipped
+        self.result.errors += out.errors
+        self.result.dead_lettered += len(out.dead)
+        dead = [ledger.Dead(i, created[i], size, reason) for i, (reason, size) in out.dead.items()]
+        return out, predating | set(out.delivered) | set(out.dead), dead
+
+    def pending(self, pos: ledger.Position) -> bool:
+        """Re-ship rows inside pending ranges; False when the SIEM failed."""
+        while self.stop_reason() is None:
+            rows = ledger.pending_rows(self.session, pos, min(MAX_ROWS, self.rows_left))
+            if not rows:
+                return True
+            out, resolved, dead = self.ship(rows, pos)
+            ledger.settle_pending(self.session, pos.backend, resolved, dead, self.now)
+            self.result.late_shipped += out.shipped
+            heartbeat()
+            if out.failed:
+                return False
+            if len(rows) < MAX_ROWS:
+                return True
+        return True
+
+    def new(self, pos: ledger.Position) -> ledger.Position:
+        while self.stop_reason() is None:
+            rows = ledger.new_rows(self.session, pos, min(MAX_ROWS, self.rows_left))
+            if not rows:
+                break
+            fence = ledger.fence_xid(self.session)  # taken after the read: covers every txn it missed
+            out, resolved, dead = self.ship(rows, pos)
+            if not resolved:  # the SIEM took nothing: the cursor stays
+                break
+            pos = ledger.advance(self.session, pos, rows, set(out.failed), dead, self.now, fence)
+            heartbeat()
+            if out.failed:
+                break
+        return pos
 
 
 def run(
@@ -72,25 +151,28 @@ def run(
     if backend not in SIEM_BACKENDS:
         return SiemSkipped(skipped=f"SIEM_BACKEND={backend!r} is not one of {', '.join(SIEM_BACKENDS)}")
 
-    rows = session.scalars(
-        select(AuditLog)
-        .where(AuditLog.created_at > now - timedelta(seconds=WINDOW_SECONDS), AuditLog.created_at <= now)
-        .order_by(AuditLog.created_at, AuditLog.id)
-        .limit(MAX_ROWS)
-    ).all()
-    events = [siem.from_row(r) for r in rows]
-    session.commit()  # no transaction stays open while the SIEM is called
-
-    outcome = siem.ship(events, settings, client=client, sleep=sleep, clock=clock, rng=rng)
-    if outcome.errors:
-        log.warning("siem-ship: %s: %d shipped, %d not delivered", backend, outcome.shipped, outcome.errors)
-    return SiemShipResult(
-        ok=outcome.errors == 0,
-        backend=backend,
-        shipped=outcome.shipped,
-        errors=outcome.errors,
-        rows_scanned=len(rows),
-    )
+    pos = ledger.cursor(session, backend, now, WINDOW_SECONDS)
+    with siem.Shipper(settings, client=client, sleep=sleep, clock=clock, rng=rng) as shipper:
+        job = _Run(session, settings, shipper, now)
+        if job.pending(pos):
+            pos = job.new(pos)
+    result = job.result
+    result.pending_ranges_expired = ledger.expire(session, backend, now, settings.siem_settle_seconds,
+                                                  settings.siem_gap_max_seconds)
+    result.backlog, oldest = ledger.backlog(session, pos)
+    age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+    result.oldest_unshipped_age_seconds = round(age, 3)
+    result.cursor = pos.high_id
+    result.stopped = job.stop_reason() if result.backlog else None
+    if result.errors and result.backlog:
+        result.stopped = result.stopped or "the SIEM did not acknowledge a request; retried by the next run"
+    result.ok = result.errors == 0 and result.dead_lettered == 0
+    observe_siem(backend, shipped=result.shipped, failed=result.errors, dead_lettered=result.dead_lettered,
+                 backlog=result.backlog, oldest_age_s=age, oldest_ts=oldest.timestamp() if oldest else 0.0)
+    if result.errors or result.dead_lettered:
+        log.warning("siem-ship: %s: %d shipped, %d not delivered, %d dead-lettered, backlog %d", backend,
+                    result.shipped, result.errors, result.dead_lettered, result.backlog)
+    return result
 
 
 def demo(session: Session, tenants: Sequence[Tenant], now: datetime, rng: random.Random) -> None:

@@ -1,4 +1,12 @@
-"""What every SIEM back end shares: endpoint joining, size-bounded chunking, the ship outcome."""
+"""What every SIEM back end shares: endpoint joining, the per-event outcome, size-bounded requests,
+and all-or-nothing delivery (Splunk HEC, Datadog) with splitting and dead letters.
+
+Every audit event ends a run in exactly one of three states: **delivered** (the SIEM acknowledged
+it), **dead** (it can never be accepted: larger than the back end's per-event limit, or rejected on
+its own while other events of the same run were accepted), or **failed** (not acknowledged this
+time: retried by a later run). A rejection is blamed on an event only when the SIEM accepted others,
+so a configuration error (bad index, proxy answering 400) never dead-letters anything.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +18,58 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from service.siem.events import AuditEvent
-from service.siem.retry import RetryPolicy, describe, post_with_retry
+from service.siem.retry import Delivery, RetryPolicy, describe, post_with_retry
 
 log = logging.getLogger("service.siem")
+
+#: the most events one request carries, whatever the back end allows
+MAX_EVENTS_PER_REQUEST = 500
 
 
 @dataclass
 class ShipOutcome:
-    shipped: int = 0
-    errors: int = 0
+    delivered: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    dead: dict[int, tuple[str, int]] = field(default_factory=dict)  # audit id -> (reason, size)
     messages: list[str] = field(default_factory=list)
+    requests: int = 0
+    stopped: bool = False  # the SIEM failed a request: send nothing more this run
+    _rejected: list[tuple[AuditEvent, str, int]] = field(default_factory=list)
+
+    @property
+    def shipped(self) -> int:
+        return len(self.delivered)
+
+    @property
+    def errors(self) -> int:
+        return len(self.failed)
+
+    def ack(self, events: Iterable[AuditEvent]) -> None:
+        self.delivered.extend(e.id for e in events)
+
+    def fail(self, events: Sequence[AuditEvent], message: str | None) -> None:
+        self.failed.extend(e.id for e in events)
+        if message and events:
+            self.messages.append(message)
+            log.warning("siem-ship: %d event(s) not delivered: %s", len(events), message)
+
+    def bury(self, event: AuditEvent, reason: str, size: int) -> None:
+        self.dead[event.id] = (reason, size)
+        log.warning("siem-ship: audit row %d dead-lettered: %s", event.id, reason)
+
+    def reject(self, event: AuditEvent, reason: str, size: int) -> None:
+        """The SIEM refused this event alone; settled by :meth:`finish`."""
+        self._rejected.append((event, reason, size))
+
+    def finish(self) -> ShipOutcome:
+        """Rejected events are dead if the SIEM accepted others in this run, else failed (retried)."""
+        for event, reason, size in self._rejected:
+            if self.delivered:
+                self.bury(event, reason, size)
+            else:
+                self.fail([event], f"{reason} (kept for retry: nothing else was accepted either)")
+        self._rejected.clear()
+        return self
 
 
 def join_endpoint(base: str, standard_path: str, also_accepted: Iterable[str] = ()) -> str:
@@ -31,43 +81,77 @@ def join_endpoint(base: str, standard_path: str, also_accepted: Iterable[str] = 
     return urlunsplit(parts._replace(path=path + standard_path))
 
 
-def chunked(
-    events: Sequence[AuditEvent], encode_one: Callable[[AuditEvent], bytes], max_bytes: int, max_items: int
-) -> Iterator[tuple[list[AuditEvent], list[bytes]]]:
-    """Group encoded events so each request stays under ``max_bytes`` and ``max_items``."""
-    batch: list[AuditEvent] = []
-    parts: list[bytes] = []
-    size = 0
+Encoded = tuple[AuditEvent, bytes]
+
+
+def screen(events: Sequence[AuditEvent], encode_one: Callable[[AuditEvent], bytes], max_event_bytes: int,
+           backend: str, out: ShipOutcome, limit_name: str) -> list[Encoded]:
+    """Encode each event; one larger than the back end's per-event limit is dead-lettered, never sent."""
+    keep: list[Encoded] = []
     for event in events:
         blob = encode_one(event)
-        if batch and (size + len(blob) > max_bytes or len(batch) >= max_items):
-            yield batch, parts
-            batch, parts, size = [], [], 0
-        batch.append(event)
-        parts.append(blob)
-        size += len(blob)
-    if batch:
-        yield batch, parts
-
-
-def ship_simple(
-    backend: str,
-    client: httpx.Client,
-    url: str,
-    headers: dict[str, str],
-    requests: Iterable[tuple[list[AuditEvent], bytes]],
-    policy: RetryPolicy,
-    secret: str | None,
-) -> ShipOutcome:
-    """All-or-nothing requests (Splunk HEC, Datadog): a 2xx delivers the whole chunk."""
-    out = ShipOutcome()
-    for batch, body in requests:
-        delivery = post_with_retry(client, url, body, headers, policy, secret=secret)
-        if delivery.response is not None and delivery.response.is_success:
-            out.shipped += len(batch)
+        if len(blob) > max_event_bytes:
+            out.bury(event, f"{backend}: event of {len(blob)} bytes exceeds {limit_name} ({max_event_bytes} bytes)",
+                     len(blob))
         else:
-            out.errors += len(batch)
-            msg = describe(backend, delivery, secret)
-            out.messages.append(msg)
-            log.warning("siem-ship: %d event(s) not delivered: %s", len(batch), msg)
-    return out
+            keep.append((event, blob))
+    return keep
+
+
+def chunked(items: Sequence[Encoded], max_bytes: int, max_items: int, overhead: int = 0) -> Iterator[list[Encoded]]:
+    """Consecutive groups whose joined size (plus ``overhead`` per item) stays under both limits."""
+    batch: list[Encoded] = []
+    size = 0
+    for item in items:
+        n = len(item[1]) + overhead
+        if batch and (size + n > max_bytes or len(batch) >= max_items):
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += n
+    if batch:
+        yield batch
+
+
+@dataclass
+class Simple:
+    """An all-or-nothing back end: a 2xx acknowledges the whole request."""
+
+    name: str
+    client: httpx.Client
+    url: str
+    headers: dict[str, str]
+    policy: RetryPolicy
+    secret: str | None
+    join: Callable[[list[bytes]], bytes]
+    accept: Callable[[Delivery], bool]
+    is_rejection: Callable[[Delivery], bool]  # the payload (not the setup) was refused: split it
+
+    def ship(self, batches: Iterable[list[Encoded]], out: ShipOutcome) -> ShipOutcome:
+        for batch in batches:
+            if out.stopped:
+                out.fail([e for e, _ in batch], None)
+            else:
+                self._send(batch, out)
+        return out.finish()
+
+    def _send(self, batch: list[Encoded], out: ShipOutcome) -> None:
+        delivery = post_with_retry(self.client, self.url, self.join([b for _, b in batch]), self.headers,
+                                   self.policy, secret=self.secret, accept=self.accept)
+        out.requests += delivery.attempts
+        if delivery.ok:
+            out.ack(e for e, _ in batch)
+        elif delivery.status is not None and self.is_rejection(delivery):
+            if len(batch) == 1:
+                event, blob = batch[0]
+                out.reject(event, describe(self.name, delivery, self.secret), len(blob))
+                return
+            half = len(batch) // 2
+            for part in (batch[:half], batch[half:]):
+                if out.stopped:
+                    out.fail([e for e, _ in part], None)
+                else:
+                    self._send(part, out)
+        else:
+            out.fail([e for e, _ in batch], describe(self.name, delivery, self.secret))
+            out.stopped = True

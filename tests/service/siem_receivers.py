@@ -13,7 +13,12 @@ Behaviour is scriptable per request: push :class:`Respond` (a fixed answer, noth
 :class:`Hang` (answer only after a delay — longer than the client timeout simulates a timeout; with
 ``store=True`` the request is processed first, i.e. "delivered but the answer was lost") or, for
 Elasticsearch, :class:`ItemStatuses` (per-``_id`` item failures) onto ``receiver.script``; set
-``receiver.default`` to answer every unscripted request the same way.
+``receiver.default`` to answer every unscripted request the same way. Misbehaviour for the
+robustness tests: :class:`Trickle` (a 200 sent one byte at a time), :class:`Reset` (the connection
+is closed with no answer, after the request was read), ``receiver.poison`` (a request holding an
+event whose JSON contains that string is refused as the real service refuses bad data: Splunk 400
+code 6, Datadog 400, Elasticsearch a per-item 400 ``mapper_parsing_exception``).
+``receiver.delivered`` counts, per audit id, how often the receiver stored or acknowledged it.
 """
 
 from __future__ import annotations
@@ -42,9 +47,22 @@ class Hang:
 
 @dataclass
 class ItemStatuses:
-    """Elasticsearch only: ``{_id: status}`` overrides for the items of one request."""
+    """Elasticsearch only: ``{_id: status}`` overrides for the items of one request (any JSON value:
+    ``None`` or ``"abc"`` make malformed items)."""
 
-    statuses: dict[str, int]
+    statuses: dict[str, Any]
+
+
+@dataclass
+class Trickle:
+    """Answer 200 one byte every ``seconds`` (headers first), stopping when the client hangs up."""
+
+    seconds: float
+
+
+@dataclass
+class Reset:
+    """Read the request, then close the connection without answering (RST)."""
 
 
 @dataclass
@@ -65,6 +83,8 @@ class _Receiver:
         self.default: Any = None
         self.requests: list[Recorded] = []
         self.stored: list[dict[str, Any]] = []
+        self.poison: str | None = None
+        self.trickled: list[int] = []  # bytes each Trickle answer got out before the client hung up
         self._lock = threading.Lock()
         receiver = self
 
@@ -81,6 +101,17 @@ class _Receiver:
                 with receiver._lock:
                     receiver.requests.append(rec)
                     action = receiver.script.popleft() if receiver.script else receiver.default
+                if isinstance(action, Reset):
+                    import socket
+                    import struct
+
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                if isinstance(action, Trickle):
+                    self._trickle(action.seconds)
+                    return
                 status, payload, headers = receiver._handle(rec, action)
                 if isinstance(action, Hang):
                     time.sleep(action.seconds)
@@ -95,6 +126,21 @@ class _Receiver:
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout)
+
+            def _trickle(self, seconds: float) -> None:
+                data = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n"
+                        + b'{"text":"Success","code":0,"pad":"xxxx"}')
+                sent = 0
+                try:
+                    for i in range(len(data)):
+                        self.wfile.write(data[i : i + 1])
+                        self.wfile.flush()
+                        sent += 1
+                        time.sleep(seconds)
+                except OSError:
+                    pass
+                receiver.trickled.append(sent)
+                self.close_connection = True
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -125,7 +171,20 @@ class _Receiver:
         with self._lock:
             return self.process(rec, overrides)
 
-    def process(self, rec: Recorded, overrides: dict[str, int]) -> tuple[int, Any, dict[str, str]]:
+    def process(self, rec: Recorded, overrides: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        raise NotImplementedError
+
+    def poisoned(self, obj: Any) -> bool:
+        return self.poison is not None and self.poison in json.dumps(obj)
+
+    def delivered(self) -> dict[int, int]:
+        """Audit id -> times stored (Splunk, Datadog) or acknowledged (Elasticsearch, 201 and 409)."""
+        counts: dict[int, int] = {}
+        for i in self.audit_ids():
+            counts[i] = counts.get(i, 0) + 1
+        return counts
+
+    def audit_ids(self) -> list[int]:
         raise NotImplementedError
 
 
@@ -164,9 +223,14 @@ class SplunkHEC(_Receiver):
                 return 400, {"text": "Event field is required", "code": 12, "invalid-event-number": len(events)}, {}
             if self.allowed_indexes and obj.get("index") not in self.allowed_indexes:
                 return 400, {"text": "Incorrect index", "code": 7, "invalid-event-number": len(events)}, {}
+            if self.poisoned(obj):
+                return 400, {"text": "Invalid data format", "code": 6, "invalid-event-number": len(events)}, {}
             events.append(obj)
         self.stored.extend(events)
         return 200, {"text": "Success", "code": 0}, {}
+
+    def audit_ids(self) -> list[int]:
+        return [e["event"]["id"] for e in self.stored]
 
 
 class DatadogLogs(_Receiver):
@@ -192,8 +256,13 @@ class DatadogLogs(_Receiver):
             return 400, {"errors": ["Bad Request"]}, {}
         if any(not isinstance(i, dict) or not isinstance(i.get("message"), str) for i in items):
             return 400, {"errors": ["Bad Request"]}, {}
+        if any(self.poisoned(i) for i in items):
+            return 400, {"errors": ["Bad Request"]}, {}
         self.stored.extend(items)
         return 202, {}, {}
+
+    def audit_ids(self) -> list[int]:
+        return [json.loads(i["message"])["id"] for i in self.stored]
 
 
 class ElasticBulk(_Receiver):
@@ -202,6 +271,7 @@ class ElasticBulk(_Receiver):
     def __init__(self, api_key: str, allowed_indexes: tuple[str, ...] = ()) -> None:
         super().__init__(api_key, allowed_indexes)
         self.docs: dict[tuple[str, str], dict[str, Any]] = {}
+        self.acked: list[int] = []  # audit ids answered 201 or 409
 
     def process(self, rec: Recorded, overrides: dict[str, int]) -> tuple[int, Any, dict[str, str]]:
         path = rec.path.split("?")[0].rstrip("/")
@@ -231,10 +301,15 @@ class ElasticBulk(_Receiver):
             index = meta.get("_index") or path_index
             doc_id = str(meta.get("_id"))
             result: dict[str, Any] = {"_index": index, "_id": doc_id}
-            forced = overrides.get(doc_id)
+            forced = overrides.get(doc_id, ...)
             if op != "create":
                 result.update(status=400, error={"type": "illegal_argument_exception", "reason": f"unexpected {op}"})
-            elif forced is not None:
+            elif forced is not ... and not isinstance(forced, int):
+                result["status"] = forced  # malformed: null, "abc", ...
+            elif self.poisoned(source):
+                result["status"] = 400
+                result["error"] = {"type": "mapper_parsing_exception", "reason": "failed to parse"}
+            elif forced is not ...:
                 result["status"] = forced
                 kind = {429: "es_rejected_execution_exception", 400: "mapper_parsing_exception"}.get(
                     forced, "internal_server_error" if forced >= 500 else "illegal_argument_exception")
@@ -247,6 +322,11 @@ class ElasticBulk(_Receiver):
                 self.docs[(index, doc_id)] = source
                 self.stored.append(source)
                 result.update(status=201, result="created", _version=1)
-            errors = errors or result["status"] >= 300
+            if result["status"] in (201, 409):
+                self.acked.append(int(doc_id))
+            errors = errors or not isinstance(result["status"], int) or result["status"] >= 300
             items.append({op: result})
         return 200, {"took": 3, "errors": errors, "items": items}, {}
+
+    def audit_ids(self) -> list[int]:
+        return list(self.acked)

@@ -11,7 +11,9 @@ import pytest
 
 from kaireon_chart import Problem, validate
 from kaireon_chart.chart import load_chart
-from kaireon_chart.checks import CHECKS, _job, min_period_seconds
+from kaireon_chart.checks import CHECKS
+from kaireon_chart.checks.job import _job
+from kaireon_chart.checks.timing import min_period_seconds
 from kaireon_chart.cron import parse_schedule
 from kaireon_chart.render import ResolvedJob
 from kaireon_chart.values import coalesce, parse_yaml
@@ -231,10 +233,10 @@ def test_render_failure_is_reported_not_raised():
                                  "    aB: {schedule: '@daily', path: /y}\n"), CHART.values)
     problems = validate(values, chart=CHART)  # the OpenAPI layer is skipped: there are errors already
     assert any(p.check == "cronjob-name-unique" for p in problems)
-    from kaireon_chart.checks import kube_layer
+    from kaireon_chart.validate import evaluate
 
-    [problem] = kube_layer(values, "kaireon", "default", CHART, None)
-    assert problem.check == "render" and problem.path == "cron"
+    evaluation = evaluate(values, release_name="kaireon", namespace="default", kube_version=None, chart=CHART)
+    assert evaluation.manifests is None  # errors: nothing is handed on to be printed
 
 
 @pytest.mark.parametrize(("expr", "seconds"), [

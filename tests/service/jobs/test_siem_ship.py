@@ -65,14 +65,25 @@ def siem_settings(settings: Settings, backend: str, url: str, **extra) -> Settin
 
 
 def seed_audit(session, now, n_inside=3):
+    """A row older than the first run's 300 s start (never shipped), then ``n_inside`` rows inside it."""
+    session.add(AuditLog(tenant_id="t1", action="create", created_at=now - timedelta(seconds=301)))
+    session.commit()
     rows = [AuditLog(tenant_id="t1", action="update", entity_type="offer", entity_id=f"o{i}",
                      changes={"i": i}, user_name="alice", created_at=now - timedelta(seconds=10 + i))
             for i in range(n_inside)]
-    rows.append(AuditLog(tenant_id="t1", action="create", created_at=now - timedelta(seconds=301)))  # too old
-    rows.append(AuditLog(tenant_id="t1", action="create", created_at=now + timedelta(seconds=5)))  # not yet
     session.add_all(rows)
     session.commit()
-    return [r.id for r in sorted(rows[:n_inside], key=lambda r: r.created_at)]  # shipping order
+    return [r.id for r in rows]  # shipping order (by id)
+
+
+SEED_FIELDS = ("ok", "backend", "shipped", "errors", "windowSeconds", "rowsScanned")
+
+
+def seed_shape(result) -> dict:
+    """The response fields the platform documents (kept; the cursor only adds fields)."""
+    body = result.model_dump(mode="json", by_alias=True)
+    assert set(SEED_FIELDS) <= set(body)
+    return {k: body[k] for k in SEED_FIELDS}
 
 
 def run(session, cfg, now, clock=None):
@@ -101,8 +112,9 @@ def test_unset_or_unknown_backend_is_a_structured_noop(session, settings, now):
 def test_ships_window_in_the_backends_wire_format(session, settings, now, backend, receiver):
     ids = seed_audit(session, now)
     result, clock = run(session, siem_settings(settings, backend, receiver.url), now)
-    assert result.model_dump(mode="json", by_alias=True) == {
+    assert seed_shape(result) == {
         "ok": True, "backend": backend, "shipped": 3, "errors": 0, "windowSeconds": 300, "rowsScanned": 3}
+    assert (result.backlog, result.dead_lettered, result.cursor) == (0, 0, ids[-1])
     assert clock.sleeps == [] and len(receiver.requests) == 1
     assert shipped_ids(backend, receiver) == sorted(ids)
     req = receiver.requests[0]
@@ -140,8 +152,9 @@ def test_5xx_until_the_budget_is_spent_is_counted_not_raised(session, settings, 
     receiver.default = Respond(503, {"text": "Service Unavailable"})
     with caplog.at_level(logging.DEBUG):
         result, clock = run(session, siem_settings(settings, backend, receiver.url, budget=10.0), now)
-    assert result.model_dump(mode="json", by_alias=True) == {
+    assert seed_shape(result) == {
         "ok": False, "backend": backend, "shipped": 0, "errors": 3, "windowSeconds": 300, "rowsScanned": 3}
+    assert result.backlog == 3 and result.stopped
     assert len(receiver.requests) >= 3 and sum(clock.sleeps) <= 10.0
     assert "HTTP 503" in caplog.text and API_KEY not in caplog.text
 
@@ -183,7 +196,9 @@ def test_elastic_partial_failure_retries_only_retryable_items(session, settings,
     with ElasticBulk(API_KEY) as es:
         es.script.append(ItemStatuses({str(ids[0]): 429, str(ids[1]): 400}))
         result, clock = run(session, siem_settings(settings, "elastic", es.url), now)
-        assert (result.ok, result.shipped, result.errors) == (False, 3, 1)
+        # the 400 item is rejected while the others are accepted: dead-lettered, never blocking the cursor
+        assert (result.ok, result.shipped, result.errors, result.dead_lettered) == (False, 3, 0, 1)
+        assert (result.backlog, result.cursor) == (0, ids[-1])
         assert len(es.requests) == 2 and len(clock.sleeps) == 1
         # the second request carries only the rejected-with-429 item
         assert es.requests[1].body.count(b'"create"') == 1 and str(ids[0]).encode() in es.requests[1].body
@@ -200,13 +215,15 @@ def test_elastic_retry_after_lost_answer_counts_409_as_delivered(session, settin
         assert len(es.stored) == 3  # no duplicate documents
 
 
-def test_at_most_500_rows_oldest_first(session, settings, now):
+def test_everything_after_the_cursor_in_requests_of_at_most_500(session, settings, now):
     session.add_all(AuditLog(tenant_id="t", action="update", created_at=now - timedelta(seconds=250 - i * 0.3))
-                    for i in range(620))
+                    for i in range(1220))
     session.commit()
     with DatadogLogs(API_KEY) as dd:
         result, _ = run(session, siem_settings(settings, "datadog", dd.url), now)
-        assert (result.rows_scanned, result.shipped) == (500, 500)
+        assert (result.rows_scanned, result.shipped, result.backlog) == (1220, 1220, 0)
+        assert [len(json.loads(r.body)) for r in dd.requests] == [500, 500, 220]
+        assert sorted(dd.delivered().values()) == [1] * 1220
 
 
 @pytest.mark.parametrize(
@@ -239,11 +256,23 @@ def test_http_route(session, settings, now):
         auth = {"Authorization": f"Bearer {settings.cron_secret.get_secret_value()}"}
         resp = client.post("/api/v1/cron/siem-ship", headers=auth)
         assert resp.status_code == 200, resp.text
-        assert resp.json() == {"ok": True, "backend": "splunk", "shipped": 3, "errors": 0,
-                               "windowSeconds": 300, "rowsScanned": 3}
+        body = resp.json()
+        assert {k: body[k] for k in SEED_FIELDS} == {"ok": True, "backend": "splunk", "shipped": 3, "errors": 0,
+                                                     "windowSeconds": 300, "rowsScanned": 3}
+        assert body["backlog"] == 0 and body["deadLettered"] == 0
+        metrics = client.get("/metrics").text
+        assert 'kaireon_siem_events_total{backend="splunk",outcome="shipped"} 3.0' in metrics
+        assert 'kaireon_siem_backlog_rows{backend="splunk"} 0.0' in metrics
+        session.add(AuditLog(tenant_id="t1", action="update", created_at=now - timedelta(seconds=1)))
+        session.commit()
         hec.default = Respond(503, {"text": "Server is busy", "code": 9})
         down = TestClient(create_app(cfg.model_copy(update={"siem_retry_budget_seconds": 0.5}),
                                      clock=lambda: now))
         resp = down.post("/api/v1/cron/siem-ship", headers=auth)
-        assert resp.status_code == 200 and resp.json()["ok"] is False and resp.json()["errors"] >= 3
+        # the first run's own audit row (cron.siem-ship) and the new row are owed; nothing is shipped twice
+        assert resp.status_code == 200 and resp.json()["ok"] is False and resp.json()["errors"] == 2
+        assert resp.json()["backlog"] == 2
         assert API_KEY not in resp.text
+        metrics = down.get("/metrics").text
+        assert 'kaireon_siem_events_total{backend="splunk",outcome="failed"} 2.0' in metrics
+        assert 'kaireon_siem_backlog_rows{backend="splunk"} 2.0' in metrics
