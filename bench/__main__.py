@@ -14,9 +14,8 @@ import traceback
 from pathlib import Path
 
 from bench import pg, report
-from bench.common import PROFILES, Context, Row
+from bench.common import MODULES, PROFILES, Context, Row
 
-MODULES = ("cli_render", "cli_check", "dsar_purge", "export_interactions", "flow_tick", "siem_ship")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 

@@ -18,6 +18,9 @@ REPO = Path(__file__).resolve().parent.parent
 TOOLS = REPO / ".tools"
 VENV_BIN = REPO / ".venv" / "bin"
 
+# the benchmarks, in their numbered order (python -m bench --only N)
+MODULES = ("cli_render", "cli_check", "dsar_purge", "export_interactions", "flow_tick", "siem_ship")
+
 
 @dataclass(frozen=True)
 class Profile:

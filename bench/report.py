@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import pg
-from bench.common import REPO, TOOLS, Row, fmt_ratio, fmt_stats
+from bench.common import MODULES, REPO, TOOLS, Row, fmt_ratio, fmt_stats
 
 ANALYSIS = Path(__file__).resolve().parent / "analysis.md"
 _HEAD = ("benchmark", "case", "ours median (min–max)", "reference", "ref median (min–max)", "ratio median (min–max)",
@@ -136,8 +136,6 @@ def markdown(rows: list[Row], profile: str, durations: dict[str, float], total: 
         lines += ["", "Notes per row:", ""]
         lines += [f"* {r.case}: {r.notes}" for r in noted]
     lines += ["", "## What each benchmark measures", ""]
-    from bench.__main__ import MODULES
-
     for name in MODULES:
         mod = importlib.import_module(f"bench.{name}")
         took = durations.get(mod.TITLE)

@@ -37,6 +37,7 @@ def explain(values: dict, *, release_name: str = "kaireon", chart=None, now: dat
         zone = ZoneInfo(tz) if tz else UTC
         nexts: list[str] = []
         description = ""
+        time_facts: dict = {}
         if isinstance(expr, str) and expr:
             try:
                 sched = cronlib.parse_schedule(expr)
@@ -44,6 +45,10 @@ def explain(values: dict, *, release_name: str = "kaireon", chart=None, now: dat
                 description = f"invalid: {cronlib.friendly(err)}"
             else:
                 description = _describe(expr, tz)
+                if not sched.never_fires:
+                    from .checks.time_facts import facts
+
+                    time_facts = facts(s, sched, tz, now)
                 nexts = [t.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") for t in sched.next_times(now, runs, tz)]
                 if not nexts:
                     description += " (never fires)"
@@ -69,6 +74,7 @@ def explain(values: dict, *, release_name: str = "kaireon", chart=None, now: dat
             "successfulJobsHistoryLimit": s.get("successfulJobsHistoryLimit"),
             "failedJobsHistoryLimit": s.get("failedJobsHistoryLimit"),
             "backoffLimit": s.get("backoffLimit"),
+            "timeFacts": time_facts,
         })
     return rows
 
@@ -93,10 +99,12 @@ def _cell(row: dict, field: str) -> str:
 
 
 def format_text(rows: list[dict]) -> str:
-    """One line per job under a header, columns padded to their widest cell."""
+    """One line per job under a header, columns padded to their widest cell; then the time facts."""
     if not rows:
         return "no cron.schedules entries\n"
     table = [[title for title, _ in _COLUMNS]] + [[_cell(row, field) for _, field in _COLUMNS] for row in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(_COLUMNS))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in table]
-    return "\n".join(lines) + "\n"
+    from .explain_facts import facts_lines
+
+    return "\n".join(lines + facts_lines(rows)) + "\n"

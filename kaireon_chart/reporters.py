@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from ._record import Record
 from .problems import ERROR, WARNING, Problem
+from .reports import write_text
 
 
 class Finding(Record):
@@ -58,14 +59,6 @@ class FileReport:
 
 def status(reports: list[FileReport], strict: bool = False) -> str:
     return "fail" if any(r.failed(strict) for r in reports) else "ok"
-
-
-def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def _line(p: Problem) -> str:
@@ -121,3 +114,9 @@ REPORTERS = {"text": _text, "json": _json, "github": _github, "sarif": _lazy("sa
 def render(fmt: str, reports: list[FileReport], strict: bool = False) -> str:
     """The report in format ``fmt`` (a key of REPORTERS)."""
     return REPORTERS[fmt](reports, strict)
+
+
+def write_all(specs: list[tuple[str, str]], reports: list[FileReport], strict: bool) -> None:
+    """Write every requested report file (OSError propagates with the path in it)."""
+    for fmt, path in specs:
+        write_text(path, render(fmt, reports, strict))

@@ -3,48 +3,55 @@
 One small interface, three back ends, chosen by the URL in ``ATTACHMENT_STORAGE_URL`` /
 ``EXPORT_STORAGE_URL``:
 
-* a local directory (a plain path or ``file://``): writes are atomic — the bytes go to a hidden
-  temporary file in the same directory whose name does not end in ``.json`` (``.<name>.<rand>.tmp``,
-  so no ``*.json`` glob of DuckDB/Spark/Athena ever sees it), are fsynced, then ``os.replace``-d onto
-  the final name and the directory is fsynced. A crash mid-write leaves no partial visible file.
+* a local directory (a plain path or ``file://``), :class:`service.storage_local.LocalStore`: writes
+  are atomic — the bytes go to a hidden temporary file in the same directory whose name does not end
+  in ``.json`` (``.kaireon-tmp.<pid>.<rand>.tmp``, so no ``*.json`` glob of DuckDB/Spark/Athena ever
+  sees it), are fsynced, then renamed onto the final name and the directory is fsynced. A crash
+  mid-write leaves no partial visible file, only a temporary file a later run removes once stale.
 * ``s3://bucket/prefix`` through boto3: one ``PutObject`` per object (an object appears whole or not
   at all); deletes use ``DeleteObjects`` (1000 keys per request). boto3 honours the standard AWS
   variables, including ``AWS_ENDPOINT_URL`` for S3-compatible servers (MinIO, moto).
 * ``gs://bucket/prefix`` through fsspec/gcsfs (optional: install ``gcsfs``); one upload per object.
 
-Keys are relative, ``/``-separated paths (``exports/t1/.../batch-….json``). A key that is absolute or
-climbs out of the root (``..``) is refused, so a hostile ``storage_key`` row cannot reach outside.
+Keys are relative, ``/``-separated paths (``exports/t1/.../batch-….json``) with one canonical form
+(:func:`service.storage_keys.clean_key`). A key that is absolute, climbs out of the root (``..``),
+holds NUL or a control character, or is too long is refused, so a hostile ``storage_key`` row cannot
+reach outside; the local store also never follows a symbolic link below its root
+(:mod:`service.storage_local`). Every operation reports a refused key as a ``StorageError`` (or a
+``failed`` entry of a delete report) naming it, escaped with :func:`service.storage_keys.show`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import posixpath
-import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
+
+from service.storage_keys import (
+    STALE_TEMP_SECONDS,
+    DeleteReport,
+    StorageError,
+    clean_key,
+    is_temp_name,
+    segment_problem,
+    show,
+    temp_name,
+)
+from service.storage_keys import short_error as _short
+from service.storage_local import LocalStore
+
+__all__ = [
+    "STALE_TEMP_SECONDS", "DeleteReport", "FsspecStore", "LocalStore", "S3Store", "Store", "StorageError",
+    "attachment_store", "clean_key", "export_store", "is_temp_name", "open_store", "segment_problem", "show",
+    "temp_name",
+]
 
 log = logging.getLogger(__name__)
 
 DELETED = "deleted"
 MISSING = "missing"
-
-
-class StorageError(Exception):
-    """A store cannot be opened or an operation failed; the message names the variable or key."""
-
-
-@dataclass
-class DeleteReport:
-    """Outcome of a best-effort multi-delete: which keys went, which were already gone, which failed."""
-
-    deleted: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)  # key -> short reason
 
 
 class Store(Protocol):
@@ -55,91 +62,8 @@ class Store(Protocol):
     def exists(self, key: str) -> bool: ...
     def delete_many(self, keys: Iterable[str]) -> DeleteReport: ...
     def list(self, prefix: str = "") -> list[str]: ...
-
-
-def clean_key(key: str) -> str:
-    """Normalise a relative key; refuse absolute keys and keys that leave the store's root."""
-    if not isinstance(key, str) or not key or "\x00" in key:
-        raise StorageError(f"invalid storage key {key!r}: must be a non-empty relative path")
-    k = key.replace("\\", "/")
-    if k.startswith("/") or (len(k) > 1 and k[1] == ":"):
-        raise StorageError(f"invalid storage key {key!r}: must be relative, not absolute")
-    norm = posixpath.normpath(k)
-    if norm in (".", "") or norm == ".." or norm.startswith("../"):
-        raise StorageError(f"invalid storage key {key!r}: must stay inside the store root")
-    return norm
-
-
-# --------------------------------------------------------------------------------------------------
-# Local directory
-# --------------------------------------------------------------------------------------------------
-class LocalStore:
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root).resolve()
-        self.url = str(self.root)
-
-    def _path(self, key: str) -> Path:
-        return self.root / clean_key(key)
-
-    def put(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # hidden, and never matching *.json: invisible to readers' globs while being written
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                tmp.unlink()
-            except FileNotFoundError:
-                pass
-            raise
-        _fsync_dir(path.parent)
-
-    def get(self, key: str) -> bytes:
-        return self._path(key).read_bytes()
-
-    def exists(self, key: str) -> bool:
-        return self._path(key).is_file()
-
-    def delete_many(self, keys: Iterable[str]) -> DeleteReport:
-        report = DeleteReport()
-        for key in keys:
-            try:
-                self._path(key).unlink()
-                report.deleted.append(key)
-            except FileNotFoundError:
-                report.missing.append(key)
-            except (OSError, StorageError) as exc:
-                report.failed[key] = _short(exc)
-        return report
-
-    def list(self, prefix: str = "") -> list[str]:
-        base = self.root / clean_key(prefix) if prefix else self.root
-        if not base.exists():
-            return []
-        return sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file())
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
+    def check(self, key: str) -> None: ...  # StorageError when the key is refused
+    def remove_stale_temps(self, prefix: str, older_than: float = STALE_TEMP_SECONDS) -> list[str]: ...
 
 
 # --------------------------------------------------------------------------------------------------
@@ -164,6 +88,12 @@ class S3Store:
     def _key(self, key: str) -> str:
         k = clean_key(key)
         return f"{self.prefix}/{k}" if self.prefix else k
+
+    def check(self, key: str) -> None:
+        self._key(key)
+
+    def remove_stale_temps(self, prefix: str, older_than: float = STALE_TEMP_SECONDS) -> list[str]:
+        return []  # one PutObject per object: no temporary objects
 
     def put(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)  # type: ignore[attr-defined]
@@ -254,6 +184,12 @@ class FsspecStore:
     def _path(self, key: str) -> str:
         return f"{self.root}/{clean_key(key)}"
 
+    def check(self, key: str) -> None:
+        self._path(key)
+
+    def remove_stale_temps(self, prefix: str, older_than: float = STALE_TEMP_SECONDS) -> list[str]:
+        return []  # one upload per object: no temporary objects
+
     def put(self, key: str, data: bytes) -> None:
         self.fs.pipe_file(self._path(key), data)
 
@@ -317,7 +253,3 @@ def attachment_store(settings: object) -> Store:
 def export_store(settings: object) -> Store:
     return open_store(settings.export_storage_url, "EXPORT_STORAGE_URL")  # type: ignore[attr-defined]
 
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__

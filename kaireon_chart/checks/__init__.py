@@ -2,14 +2,15 @@
 
 ``render-values --list-checks`` and docs/checks.md print it. The rules live in the modules by topic:
 tier.py (the cron tier and its secretKeyRef, the job loop), job.py (one resolved job's fields),
-timing.py (schedule timing warnings), secrets.py (plaintext secrets), openapi.py (the OpenAPI layer's
+timing.py (schedule timing warnings), time_facts.py (behaviour over time: DST,
+step ranges, deadlines against the interval; the facts `explain` shows), secrets.py (plaintext secrets), openapi.py (the OpenAPI layer's
 problems mapped back to values paths).
 """
 
 from __future__ import annotations
 
 from ..problems import ERROR, WARNING
-from . import secrets
+from . import secrets, time_facts
 
 CHECKS: dict[str, tuple[str, str]] = {
     # id: (severity, rule)
@@ -41,3 +42,4 @@ CHECKS: dict[str, tuple[str, str]] = {
     "job-disabled": (WARNING, "the entry is disabled: no CronJob is rendered for it"),
     "cron-disabled": (WARNING, "cron.enabled is false: no CronJob is rendered at all"),
 }
+CHECKS.update(time_facts.CHECKS)  # the checks over time (time_facts.py)

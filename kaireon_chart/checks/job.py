@@ -104,6 +104,9 @@ def _job(job: ResolvedJob) -> list[Problem]:
     # warnings
     if sched is not None:
         out.extend(_schedule_warnings(job, sched, tz if tz_ok else None))
+        from .time_facts import warnings as time_warnings
+
+        out.extend(time_warnings(job, sched, tz if tz_ok else None))
     return out
 
 

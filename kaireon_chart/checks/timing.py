@@ -66,9 +66,12 @@ def _schedule_warnings(job, sched, tz) -> list[Problem]:
                            "relative to the controller's start; allowed: a 5-field schedule such as \"*/10 * * * *\"",
                            WARNING, "every-descriptor"))
     if sched.days_or:
+        from .time_facts import days_or_text
+
         out.append(Problem(src["schedule"], f"{_q(expr)}: day-of-month and day-of-week are both restricted, so it runs "
-                           "on days matching EITHER (robfig/cron ORs them), more often than it reads; allowed: restrict "
-                           "only one of them (put * in the other)", WARNING, "days-or"))
+                           "on days matching EITHER (robfig/cron ORs them), more often than it reads "
+                           f"({days_or_text(sched)}); allowed: restrict only one of them (put * in the other)",
+                           WARNING, "days-or"))
     sds = s.get("startingDeadlineSeconds")
     if isinstance(sds, int) and not isinstance(sds, bool) and 0 <= sds < 10:
         out.append(Problem(src["startingDeadlineSeconds"], f"{sds} s may skip runs: the CronJob controller checks "

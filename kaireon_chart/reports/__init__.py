@@ -76,14 +76,6 @@ def parse_specs(specs: list[str], known: tuple[str, ...]) -> list[tuple[str, str
     return out
 
 
-def write_all(specs: list[tuple[str, str]], reports: list[FileReport], strict: bool) -> None:
-    """Write every requested report file (OSError propagates with the path in it)."""
-    from ..reporters import render
-
-    for fmt, path in specs:
-        write_text(path, render(fmt, reports, strict))
-
-
 def job_list(values: dict[str, object], jobs: list[ResolvedJob] | None) -> list[tuple[str, str]]:
     """(key, CronJob name) of the jobs the values render, for the JUnit testcases ([] if they could not
     be resolved: those values have errors already)."""

@@ -17,9 +17,15 @@ LIMIT = 10  # annotations per type per step (actions/toolkit#734)
 SUMMARY_MAX = 1024 * 1024  # GitHub refuses a larger step summary
 
 
-def _annotation(f: Finding) -> str:
-    from ..reporters import escape_data, escape_property
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _annotation(f: Finding) -> str:
     p = f.problem
     level = "error" if p.severity == "error" else "warning"
     props = []
@@ -80,8 +86,6 @@ def render(reports: list[FileReport], strict: bool = False, env: Mapping[str, st
     shown = {"error": 0, "warning": 0}
     out: list[str] = []
     grouped = len(reports) > 1
-    from ..reporters import escape_data
-
     for report in reports:
         if grouped and report.name:
             out.append(f"::group::{escape_data(report.name)}")

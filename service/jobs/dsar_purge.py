@@ -32,11 +32,17 @@ table falls back to the per-tenant path — ``LIMIT``-ed batches through the ``(
 created_at)`` index (``ctid`` on PostgreSQL, ``rowid`` on SQLite) — so one tenant's failure lands in
 its own ``errors`` and the other tenants continue; rows the slices already deleted stay counted.
 
-Attachment blobs are deleted through the attachment store *before* their rows, tenant by tenant
-(the table is small): a crash between the two leaves a row whose blob is already gone, which the
-next run deletes (the missing blob is logged and skipped), so a re-run always completes with no
-orphaned blob. A blob that cannot be deleted (permissions, network) keeps its row and is reported in
-``errors``; the next run retries it. Each processed tenant gets one ``audit_log`` row (action
+Attachments (the table is small) go tenant by tenant, in two crash-safe steps
+(:mod:`service.blob_deletions`): a batch of expired rows is deleted and their blob keys are queued in
+``blob_deletions`` in the same transaction; then, after every tenant's rows, the queue is drained — a
+blob is deleted only after re-checking that no row of any tenant references its key (a legal-hold
+row, another tenant's row, a fresh row sharing the key), and dequeued after. A crash at any moment
+leaves neither an orphan blob nor a row whose blob is gone; the next run finishes the queue. A row
+whose key the store refuses (absolute, ``..``, NUL or control characters, too long, or reaching
+through a symbolic link) is kept and reported in its tenant's ``errors``; a blob that cannot be
+deleted (permissions, network) stays queued, is reported, and is retried by the next run. Legal hold
+is re-checked in each batch's transaction. ``blobsKept`` counts the blobs of purged rows kept because
+another row still references them. Each processed tenant gets one ``audit_log`` row (action
 ``dsar_purge``) with the per-class counts.
 """
 
@@ -51,9 +57,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
-from sqlalchemy import bindparam, delete, select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
+from service import blob_deletions
+from service.blob_deletions import delete_rows_and_queue
 from service.config import Settings
 from service.errors import LeaseLost
 from service.models import (
@@ -69,7 +77,7 @@ from service.models import (
     UTCDateTime,
 )
 from service.runner import heartbeat, should_stop
-from service.storage import Store, attachment_store
+from service.storage import StorageError, Store, attachment_store, show
 
 ROUTE = "dsar-purge"
 AUDIT_ACTION = "dsar_purge"
@@ -95,9 +103,10 @@ class TenantPurge(_Model):
     interaction_history: int = Field(0, alias="interactionHistory")
     ai_attachments: int = Field(0, alias="aiAttachments")
     blobs_deleted: int = Field(0, alias="blobsDeleted")
+    blobs_kept: int = Field(0, alias="blobsKept")  # still referenced by a row that is not purged
     errors: list[str] = Field(default_factory=list)
     held: list[str] = Field(default_factory=list)
-    _blobs_attempted: int = PrivateAttr(0)
+    _refused: int = PrivateAttr(0)
 
 
 class DsarPurgeResult(_Model):
@@ -180,8 +189,10 @@ def run(session: Session, settings: Settings, now: datetime) -> DsarPurgeResult:
             stopped = should_stop()
         if not stopped:
             _purge_tenant_attachments(session, store, store_error, entry, target.cutoff, batch)
-        result.total_blobs_attempted += entry._blobs_attempted
-        _audit(session, entry, now)
+    if store is not None and not stopped:
+        stopped = _drain_blobs(session, store, result)
+    for target in targets:
+        _audit(session, target.entry, now)
     if stopped:
         log.warning("dsar-purge: stopping early (shutdown); the rest is left for the next run")
     result.ok = not any(t.errors for t in result.per_tenant)
@@ -460,8 +471,12 @@ def delete_expired(
             return total
 
 
+_MAX_REFUSED_REPORTED = 20  # refused keys listed per tenant; the rest are counted in one line
+
+
 def _purge_attachments(session: Session, store: Store, entry: TenantPurge, cutoff: datetime, batch: int) -> None:
-    # keyset over ids, so rows kept back (blob delete failed) are not selected again in this run
+    """Step 1 for one tenant: delete expired rows and queue their blobs, batch by batch."""
+    # keyset over ids, so rows kept back (refused keys) are not selected again in this run
     after_id = 0
     while True:
         rows = session.execute(
@@ -474,41 +489,91 @@ def _purge_attachments(session: Session, store: Store, entry: TenantPurge, cutof
             .order_by(AiAttachment.id)
             .limit(batch)
         ).all()
-        session.commit()  # no transaction stays open while talking to the object store
+        session.commit()
         if not rows:
             break
         after_id = rows[-1].id
-        keys = {r.storage_key for r in rows}
-        entry._blobs_attempted += len(keys)
-        report = store.delete_many(sorted(keys))
-        for key in report.missing:
-            log.info("dsar-purge: tenant %s: blob %s already gone; deleting its row", entry.tenant_id, key)
-        entry.blobs_deleted += len(report.deleted)
-        gone = set(report.deleted) | set(report.missing)
-        if report.failed:
-            for key, reason in sorted(report.failed.items()):
-                entry.errors.append(f"aiAttachments: blob {key}: {reason}")
-            log.warning(
-                "dsar-purge: tenant %s: %d blob(s) could not be deleted; their rows are kept for the next run",
-                entry.tenant_id,
-                len(report.failed),
-            )
-        ids = [r.id for r in rows if r.storage_key in gone]
-        for i in range(0, len(ids), _ID_CHUNK):
-            chunk = ids[i : i + _ID_CHUNK]
+        ok: list[int] = []
+        for row in rows:
             try:
-                res = session.execute(
-                    delete(AiAttachment)
-                    .where(AiAttachment.id.in_(chunk))
-                    .execution_options(synchronize_session=False)
-                )
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-            entry.ai_attachments += res.rowcount or 0
+                store.check(row.storage_key)  # canonical form, no link below the root (local store)
+            except (StorageError, OSError) as exc:
+                _refused(entry, row.id, exc)
+                continue
+            ok.append(row.id)
+        for i in range(0, len(ok), _ID_CHUNK):
+            if _held_now(session, entry.tenant_id):
+                if DATA_CLASS_AI_ATTACHMENTS not in entry.held:
+                    entry.held = sorted([*entry.held, DATA_CLASS_AI_ATTACHMENTS])
+                log.warning("dsar-purge: tenant %s: attachments put on legal hold during the run; stopped",
+                            show(entry.tenant_id))
+                return
+            entry.ai_attachments += delete_rows_and_queue(session, ok[i : i + _ID_CHUNK], entry.tenant_id, cutoff)
         if len(rows) < batch:
             break
+    if entry._refused > _MAX_REFUSED_REPORTED:
+        entry.errors.append(f"aiAttachments: {entry._refused - _MAX_REFUSED_REPORTED} more refused storage keys")
+
+
+def _refused(entry: TenantPurge, row_id: int, exc: BaseException) -> None:
+    entry._refused += 1
+    if entry._refused <= _MAX_REFUSED_REPORTED:
+        entry.errors.append(f"aiAttachments: row {row_id} kept: {_err(exc)}")
+    log.warning("dsar-purge: tenant %s: attachment row %s kept, its key is refused: %s",
+                show(entry.tenant_id), row_id, _err(exc))
+
+
+def _held_now(session: Session, tenant_id: str) -> bool:
+    """Legal hold is absolute: re-read it right before each batch is deleted."""
+    held = session.scalar(
+        select(RetentionConfig.id)
+        .where(
+            RetentionConfig.tenant_id == tenant_id,
+            RetentionConfig.data_class == DATA_CLASS_AI_ATTACHMENTS,
+            RetentionConfig.legal_hold.is_(True),
+        )
+        .limit(1)
+    )
+    session.commit()
+    return held is not None
+
+
+def _drain_blobs(session: Session, store: Store, result: DsarPurgeResult) -> bool:
+    """Step 2: delete the queued blobs nothing references any more; True when stopped by a shutdown."""
+    by_id = {t.tenant_id: t for t in result.per_tenant}
+
+    def report(tenant_id: str | None, key: str, outcome: str, reason: str | None) -> None:
+        entry = by_id.get(tenant_id) if tenant_id is not None else None
+        if outcome != blob_deletions.KEPT:
+            result.total_blobs_attempted += 1
+        if outcome == blob_deletions.DELETED:
+            if entry is not None:
+                entry.blobs_deleted += 1
+        elif outcome == blob_deletions.KEPT:
+            log.info("dsar-purge: blob %s kept: another row still references it", show(key))
+            if entry is not None:
+                entry.blobs_kept += 1
+        elif outcome == blob_deletions.MISSING:
+            log.info("dsar-purge: tenant %s: blob %s already gone", show(tenant_id), show(key))
+        else:
+            log.warning("dsar-purge: tenant %s: blob %s could not be deleted (%s); queued for the next run",
+                        show(tenant_id), show(key), reason)
+            if entry is not None:
+                entry.errors.append(f"aiAttachments: blob {show(key)}: {reason}; queued for the next run")
+
+    try:
+        blob_deletions.drain(session, store, report, between=_between_slices)
+    except LeaseLost:
+        raise
+    except _Stopped:
+        return True
+    except Exception as exc:  # noqa: BLE001 - the queue stays; every purged tenant learns why
+        session.rollback()
+        log.warning("dsar-purge: draining the blob queue failed: %s", _err(exc))
+        for entry in result.per_tenant:
+            if entry.ai_attachments:
+                entry.errors.append(f"aiAttachments: blob deletion queue: {_err(exc)}; retried by the next run")
+    return False
 
 
 def _audit(session: Session, entry: TenantPurge, now: datetime) -> None:

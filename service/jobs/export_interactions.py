@@ -29,6 +29,14 @@ pure function of the data (idempotent re-runs) and two batches can never collide
 share a millisecond. A batch can run past midnight: its rows stay in the file of the day it started;
 consumers that need exact days filter on the record's ``createdAt``.
 
+``{tenantId}`` is exactly one path segment, verbatim: a tenant id that is empty, ``.`` or ``..``,
+holds ``/``, ``\\``, NUL or a control character, or is longer than 255 UTF-8 bytes is refused for
+that tenant (its entry's ``error`` names it, escaped; its rows stay, the other tenants proceed), so a
+tenant can never write into another tenant's directory or outside ``exports/``. The store confines
+every key to its root on top of that (no ``..``, no symbolic link followed). Before each write, the
+stale temporary files of an interrupted write in the object's directory are removed
+(:meth:`service.storage_local.LocalStore.remove_stale_temps`).
+
 Record encoding. The database builds the lines; Python only joins them as bytes, fetched in
 chunks of ``FETCH_CHUNK`` rows into one buffer per batch (no per-row dict, datetime or parsed JSON).
 PostgreSQL with psycopg 3 builds the whole line (:func:`_pg_line_sql`: string concatenation of
@@ -73,7 +81,7 @@ from sqlalchemy.orm import Session
 from service.config import Settings
 from service.models import ExportCheckpoint, InteractionHistory, Tenant
 from service.runner import heartbeat
-from service.storage import Store, export_store
+from service.storage import Store, export_store, segment_problem, show
 
 ROUTE = "export-interactions"
 BATCH_SIZE = 10_000
@@ -140,7 +148,22 @@ def format_ts(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H-%M-%S-") + f"{dt.microsecond // 1000:03d}Z"
 
 
+class TenantIdRefused(ValueError):
+    """A tenant id that cannot be one path segment of an export key (the tenant is not exported)."""
+
+
+def check_tenant_segment(tenant_id: str) -> None:
+    """``TenantIdRefused`` naming the tenant (escaped) when its id cannot be one path segment."""
+    problem = segment_problem(tenant_id)
+    if problem:
+        raise TenantIdRefused(
+            f"tenant id {show(tenant_id)} cannot be one path segment of an export key: {problem}; "
+            "nothing was exported for it (rename the tenant)"
+        )
+
+
 def object_name(tenant_id: str, first_created_at: datetime, first_id: int) -> str:
+    check_tenant_segment(tenant_id)
     d = first_created_at.astimezone(UTC)
     return (
         f"exports/{tenant_id}/interaction_history/"
@@ -215,11 +238,12 @@ def run(session: Session, settings: Settings, now: datetime) -> ExportResult:
             try:
                 if store is None:
                     raise RuntimeError(f"export store unavailable: {store_error}")
+                check_tenant_segment(tenant_id)
                 _export_tenant(session, store, writer, tenant_id, now, settings.export_max_batches_per_run, entry)
             except Exception as exc:  # noqa: BLE001 - this tenant fails, the others continue
                 session.rollback()
-                entry.error = _err(exc)
-                log.warning("export-interactions: tenant %s failed: %s", tenant_id, entry.error)
+                entry.error = str(exc) if isinstance(exc, TenantIdRefused) else _err(exc)
+                log.warning("export-interactions: tenant %s failed: %s", show(tenant_id), entry.error)
                 _mark_failed(session, tenant_id, entry.error, now)
             result.total_exported += entry.exported
             result.tenants.append(entry)
@@ -437,7 +461,7 @@ def _export_tenant(session: Session, store: Store, writer: ThreadPoolExecutor, t
                 cp.updated_at = now
             session.commit()  # the intended object is durable before it is written
             _count(entry, advanced)
-            future = writer.submit(store.put, name, batch.data) if batch.rows else None
+            future = writer.submit(_write, store, name, batch.data) if batch.rows else None
             in_flight = _Write(future, batch.rows, name, end_key)
             del batch
             if in_flight.rows < BATCH_SIZE:
@@ -451,6 +475,21 @@ def _export_tenant(session: Session, store: Store, writer: ThreadPoolExecutor, t
     finally:
         if in_flight is not None and in_flight.future is not None:
             wait([in_flight.future])  # this tenant failed: no write may still be running afterwards
+
+
+def _write(store: Store, name: str, data: bytes) -> None:
+    """Write one object; first remove stale temporary files a crashed write left in its directory
+    (the batch a crash interrupted is the pending one, rewritten into the same directory)."""
+    folder = name.rsplit("/", 1)[0]
+    try:
+        removed = store.remove_stale_temps(folder)
+    except Exception as exc:  # noqa: BLE001 - a failed sweep never blocks the export
+        log.warning("export-interactions: cannot sweep stale temporary files in %s: %s", show(folder), _err(exc))
+    else:
+        if removed:
+            log.info("export-interactions: removed %d stale temporary file(s) of an interrupted write in %s",
+                     len(removed), show(folder))
+    store.put(name, data)
 
 
 def _advance(cp: ExportCheckpoint, done: _Write, now: datetime) -> None:
@@ -492,7 +531,7 @@ def _mark_failed(session: Session, tenant_id: str, error: str, now: datetime) ->
         session.commit()
     except Exception as exc:  # noqa: BLE001 - the database itself is failing; nothing more to record
         session.rollback()
-        log.warning("export-interactions: tenant %s: cannot mark checkpoint failed: %s", tenant_id, _err(exc))
+        log.warning("export-interactions: tenant %s: cannot mark checkpoint failed: %s", show(tenant_id), _err(exc))
 
 
 def _err(exc: BaseException) -> str:

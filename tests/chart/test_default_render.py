@@ -63,7 +63,6 @@ def test_tier_defaults(docs):
         assert spec["concurrencyPolicy"] == "Forbid"
         assert spec["successfulJobsHistoryLimit"] == 3
         assert spec["failedJobsHistoryLimit"] == 5
-        assert spec["startingDeadlineSeconds"] == 300
         assert spec["timeZone"] == "UTC"
         assert spec["suspend"] is False
         job = spec["jobTemplate"]["spec"]
@@ -72,6 +71,8 @@ def test_tier_defaults(docs):
         expected = {"flow-scheduler-tick": 55, "outbox-reaper": 110}
         key = cj["metadata"]["name"].removeprefix("kaireon-")
         assert job["activeDeadlineSeconds"] == expected.get(key, 600)
+        # likewise the starting deadline (a missed run is skipped, not started late: starting-deadline-long)
+        assert spec["startingDeadlineSeconds"] == {"flow-scheduler-tick": 50, "outbox-reaper": 100}.get(key, 300)
         assert job["backoffLimit"] == 1
         # curl gives up before Kubernetes kills the pod
         assert 0 < float(env_of(cj)["CRON_MAX_TIME"]["value"]) < job["activeDeadlineSeconds"]

@@ -175,7 +175,10 @@ def test_check_invalid_corpus_fails_and_yaml_error_is_exit_2(run, tmp_path):
 def test_explain_table(run):
     proc = run("explain", "-f", EXAMPLES / "valid" / "prod.yaml")
     assert proc.returncode == 0, proc.stderr
-    header, *lines = proc.stdout.splitlines()
+    table, facts = proc.stdout.split("\n\n")
+    header, *lines = table.splitlines()
+    assert facts.startswith("time facts (next 12 months, each job's timeZone):\n")
+    assert "  outboxReaper: shortest interval 2 min\n" in facts
     assert header.split()[:3] == ["JOB", "CRONJOB", "STATE"]
     assert "NEXT RUNS" in header and "DEADLINES active/start" in header
     assert len(lines) == 10  # the seven default jobs and the three operator routes, one line each

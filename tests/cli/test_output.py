@@ -11,8 +11,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kaireon_chart.yamlout import dump_manifests as _dump_manifests
 from kaireon_chart.values import HelmLoader
+from kaireon_chart.yamlout import dump_manifests as _dump_manifests
 
 ROOT = Path(__file__).resolve().parents[2]
 RV = ROOT / ".venv" / "bin" / "render-values"

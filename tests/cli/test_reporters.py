@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from kaireon_chart import Problem
-from kaireon_chart.reporters import FileReport, Finding, escape_data, escape_property, render, status
+from kaireon_chart.reporters import FileReport, Finding, render, status
+from kaireon_chart.reports.github import escape_data, escape_property
 
 ERR = Problem("cron.schedules.x.schedule", '"61 * * * *": minute 61 is above the maximum 59; allowed: 0-59',
               "error", "cron-schedule")

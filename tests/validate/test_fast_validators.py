@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kaireon_chart import kube, schema, schemagen
+from kaireon_chart import kube, kube_compact, schema, schemagen
 from kaireon_chart.chart import load_chart
 from kaireon_chart.render import render_cronjobs
 
@@ -27,7 +27,7 @@ kubernetes_validate = pytest.importorskip("kubernetes_validate")
 
 def test_keyword_lists_match_jsonschema():
     assert schemagen.DRAFT7_KEYWORDS == set(jsonschema.Draft7Validator.VALIDATORS)
-    assert kube.DRAFT202012_KEYWORDS == set(jsonschema.Draft202012Validator.VALIDATORS)
+    assert kube_compact.DRAFT202012_KEYWORDS == set(jsonschema.Draft202012Validator.VALIDATORS)
 
 
 def test_generated_values_validator_is_current():

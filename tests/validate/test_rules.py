@@ -129,8 +129,16 @@ RULES = [
                  'warning', id='every_descriptor'),
     pytest.param('days-or', 'strict', "cron:\n  schedules:\n    cleanup:\n      schedule: '0 0 13 * FRI'\n",
                  'cron.schedules.cleanup.schedule',
-                 '"0 0 13 * FRI": day-of-month and day-of-week are both restricted, so it runs on days matching EITHER (robfig/cron ORs them), more often than it reads; allowed: restrict only one of them (put * in the other)',
+                 '"0 0 13 * FRI": day-of-month and day-of-week are both restricted, so it runs on days matching EITHER (robfig/cron ORs them), more often than it reads (it fires on day 13 of the month AND on every Friday, not only when both match); allowed: restrict only one of them (put * in the other)',
                  'warning', id='days_or'),
+    pytest.param('step-range', 'strict', 'cron:\n  schedules:\n    cleanup:\n      schedule: "*/60 3 * * *"\n',
+                 'cron.schedules.cleanup.schedule',
+                 '"*/60 3 * * *": the minute step */60 is at least its range 0-59, so it fires only at minute 0, once per hour, not every 60; allowed: a step below 60, or write 0 if once per hour is meant',
+                 'warning', id='step_range'),
+    pytest.param('starting-deadline-long', 'strict', 'cron:\n  schedules:\n    outboxReaper:\n      startingDeadlineSeconds: 300\n',
+                 'cron.schedules.outboxReaper.startingDeadlineSeconds',
+                 '300 s is longer than the 120 s between runs of "*/2 * * * *": after a controller outage a missed run still starts up to 300 s late, when the next run is already due, instead of being skipped and reported; allowed: at most 120',
+                 'warning', id='starting_deadline_long'),
     pytest.param('job-suspended', 'strict', 'cron:\n  schedules:\n    cleanup:\n      suspend: true\n',
                  'cron.schedules.cleanup.suspend',
                  'true: the CronJob exists but starts no Jobs; set suspend: false to run it',
@@ -188,7 +196,9 @@ def test_rule(check, kind, text, path, message, severity):
 
 def test_every_check_id_has_a_test():
     # cronjob-name/release-name/render: tests below; values-file: tests/cli (check on a broken file)
-    tested = {r.values[0] for r in RULES} | {"cronjob-name", "release-name", "render", "values-file"}
+    # dst-gap/dst-repeat (dates depend on today) and schedule-herd: tests/checks/test_time_facts.py, tests/schedule
+    tested = {r.values[0] for r in RULES} | {"cronjob-name", "release-name", "render", "values-file", "dst-gap",
+                                             "dst-repeat", "schedule-herd"}
     declared = {c for c in CHECKS if c != "schema-*"}
     assert declared <= tested, declared - tested
 

@@ -12,6 +12,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from sqlalchemy import event, func, select, text
 
+from service import blob_deletions
 from service.jobs import dsar_purge
 from service.models import (
     DATA_CLASS_AI_ATTACHMENTS as ATT,
@@ -103,9 +104,9 @@ def test_purge_effects_exact_shape_and_audit(session, settings, store, now):
         "totalBlobsAttempted": 2,
         "perTenant": [
             {"tenantId": "t-a", "retentionDays": 30, "decisionTraces": 3, "interactionHistory": 3,
-             "aiAttachments": 0, "blobsDeleted": 0, "errors": [], "held": ["ai_attachments"]},
+             "aiAttachments": 0, "blobsDeleted": 0, "blobsKept": 0, "errors": [], "held": ["ai_attachments"]},
             {"tenantId": "t-b", "retentionDays": 60, "decisionTraces": 2, "interactionHistory": 2,
-             "aiAttachments": 2, "blobsDeleted": 2, "errors": [], "held": []},
+             "aiAttachments": 2, "blobsDeleted": 2, "blobsKept": 0, "errors": [], "held": []},
         ],
     }
     assert counts(session, "t-a") == {"dt": 2, "ih": 2, "att": 5}  # held class untouched
@@ -343,26 +344,27 @@ class Crash(BaseException):
     """A process dying mid-run (not an Exception: nothing inside the job may swallow it)."""
 
 
-def test_rerun_after_crash_between_blob_and_row_leaves_no_orphans(session, settings, store, now, monkeypatch):
+def test_rerun_after_crash_between_row_delete_and_blob_delete_leaves_no_orphans(session, settings, store, now,
+                                                                                  monkeypatch):
     add_tenant(session, "t-k", {ATT: (30, False)})
     add_rows(session, store, "t-k", now)
     session.commit()
-    real_delete = dsar_purge.delete
 
-    def crash_on_attachment_delete(*a, **kw):
+    def crash(*_a, **_kw):
         raise Crash()
 
-    monkeypatch.setattr(dsar_purge, "delete", crash_on_attachment_delete)
+    monkeypatch.setattr(dsar_purge.blob_deletions, "drain", crash)
     with pytest.raises(Crash):
         dsar_purge.run(session, settings, now)
     session.rollback()
-    # the blobs went first; their rows are still there (a row without a blob, never a blob without a row)
-    assert counts(session, "t-k")["att"] == 5
-    assert set(store.list()) < keys_of(session)
-    monkeypatch.setattr(dsar_purge, "delete", real_delete)
+    # the rows went first, their blobs are queued: never a row without its blob
+    assert counts(session, "t-k")["att"] == 2
+    assert keys_of(session) < set(store.list())
+    assert blob_deletions.pending_count(session) == 3
+    monkeypatch.undo()
     entry = dsar_purge.run(session, settings, now).per_tenant[0]
-    assert (entry.ai_attachments, entry.blobs_deleted, entry.errors) == (3, 0, [])
-    assert set(store.list()) == keys_of(session) and counts(session, "t-k")["att"] == 2
+    assert (entry.ai_attachments, entry.blobs_deleted, entry.errors) == (0, 3, [])  # the leftovers, finished
+    assert set(store.list()) == keys_of(session) and blob_deletions.pending_count(session) == 0
 
 
 @sqlite_only
