@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/.tools:$(PATH)
 
-.PHONY: install test run lint docs bench bench-smoke clean tools go-judge sarif-tool
+.PHONY: install test run lint docs bench bench-smoke clean tools go-judge sarif-tool chart-tools checkov
 
-install: $(STAMP) tools go-judge sarif-tool
+install: $(STAMP) tools go-judge sarif-tool chart-tools checkov
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -45,6 +45,23 @@ sarif-tool: .tools/sarif-multitool
 	  @microsoft/sarif-multitool-linux@$(SARIF_VERSION) && \
 	chmod u+x .tools/sarif/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool && \
 	ln -sf sarif/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool .tools/sarif-multitool
+
+# The chart's runtime checks use Debian's promtool (package prometheus: `promtool check/test rules`)
+# and busybox (the trigger script under the same ash as the Alpine-based curl image) with curl.
+chart-tools:
+	@if ! command -v promtool >/dev/null 2>&1 || ! command -v busybox >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get install -y -q prometheus busybox curl >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null && apt-get install -y -q prometheus busybox curl >/dev/null)); \
+	  else echo "chart-tools: prometheus / busybox / curl missing and not root; the promtool and busybox tests fail"; fi; \
+	fi
+
+# checkov (Kubernetes policies on the rendered chart) pins many libraries of its own: it gets its
+# own venv under .tools, shared by the worktrees, instead of the project's.
+checkov: .tools/checkov-venv/bin/checkov
+.tools/checkov-venv/bin/checkov:
+	$(PY) -m venv .tools/checkov-venv
+	.tools/checkov-venv/bin/pip install -q checkov
 
 test: install
 	$(BIN)/python -m pytest -n 2 -q

@@ -6,17 +6,27 @@ for exactly the schema in ``SCHEMA_JSON``; schema.py words the problems with jso
 # ruff: noqa
 import re
 
-SCHEMA_JSON = '{"$id":"https://kaireonai.com/schemas/kaireon-chart/values.schema.json","$schema":"http://json-schema.org/draft-07/schema#","additionalProperties":false,"definitions":{"activeDeadlineSeconds":{"description":"Job activeDeadlineSeconds: at least 1 (Kubernetes accepts 0, which fails every run at once).","maximum":9007199254740991,"minimum":1,"type":"integer"},"concurrencyPolicy":{"enum":["Allow","Forbid","Replace"],"type":"string"},"cronEntry":{"additionalProperties":false,"else":{"required":["schedule","path"]},"if":{"properties":{"enabled":{"const":false}},"required":["enabled"]},"properties":{"activeDeadlineSeconds":{"$ref":"#/definitions/activeDeadlineSeconds"},"backoffLimit":{"$ref":"#/definitions/nonNegativeInt32"},"concurrencyPolicy":{"$ref":"#/definitions/concurrencyPolicy"},"enabled":{"type":"boolean"},"failedJobsHistoryLimit":{"$ref":"#/definitions/nonNegativeInt32"},"path":{"description":"API route, e.g. /api/v1/cron/dsar-purge: URL path characters only.","maxLength":2048,"pattern":"^/[A-Za-z0-9._~/-]*$","type":"string"},"resources":{"$ref":"#/definitions/resources"},"schedule":{"description":"Cron expression as Kubernetes accepts it (5 fields or @hourly-style descriptor).","minLength":1,"type":"string"},"startingDeadlineSeconds":{"$ref":"#/definitions/nonNegativeInt64"},"successfulJobsHistoryLimit":{"$ref":"#/definitions/nonNegativeInt32"},"suspend":{"type":"boolean"},"timeZone":{"$ref":"#/definitions/timeZone"}},"then":{},"type":"object"},"nonNegativeInt32":{"description":"An integer >= 0 that fits Kubernetes\' int32.","maximum":2147483647,"minimum":0,"type":"integer"},"nonNegativeInt64":{"description":"An integer >= 0 (Kubernetes int64; at most 2^53-1 because Helm reads values as float64).","maximum":9007199254740991,"minimum":0,"type":"integer"},"pullPolicy":{"enum":["Always","IfNotPresent","Never"],"type":"string"},"quantities":{"additionalProperties":{"type":["string","number"]},"type":"object"},"resources":{"additionalProperties":false,"properties":{"limits":{"$ref":"#/definitions/quantities"},"requests":{"$ref":"#/definitions/quantities"}},"type":"object"},"secretName":{"description":"A Secret name (DNS-1123 subdomain).","maxLength":253,"minLength":1,"pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","type":"string"},"timeZone":{"description":"IANA time zone name such as Europe/Berlin; \\"\\" omits spec.timeZone.","maxLength":255,"type":"string"}},"properties":{"api":{"additionalProperties":false,"properties":{"containerPort":{"maximum":65535,"minimum":1,"type":"integer"},"env":{"items":{"properties":{"name":{"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"type":"array"},"image":{"additionalProperties":false,"properties":{"pullPolicy":{"$ref":"#/definitions/pullPolicy"},"repository":{"minLength":1,"type":"string"},"tag":{"description":"\\"\\" = the chart\'s appVersion; `latest` is rejected.","not":{"enum":["latest"]},"type":"string"}},"required":["repository","tag","pullPolicy"],"type":"object"},"replicas":{"$ref":"#/definitions/nonNegativeInt32"},"resources":{"$ref":"#/definitions/resources"},"runAsUser":{"maximum":2147483647,"minimum":1,"type":"integer"},"secretName":{"$ref":"#/definitions/secretName"}},"required":["image","replicas","containerPort","secretName","env","resources","runAsUser"],"type":"object"},"cron":{"additionalProperties":false,"properties":{"activeDeadlineSeconds":{"$ref":"#/definitions/activeDeadlineSeconds"},"apiUrl":{"description":"\\"\\" or an http(s) URL without whitespace, quotes, $ or backslashes.","pattern":"^(https?://[^\\\\s\\"\'`$\\\\\\\\]+)?$","type":"string"},"backoffLimit":{"$ref":"#/definitions/nonNegativeInt32"},"concurrencyPolicy":{"$ref":"#/definitions/concurrencyPolicy"},"enabled":{"type":"boolean"},"failedJobsHistoryLimit":{"$ref":"#/definitions/nonNegativeInt32"},"image":{"additionalProperties":false,"properties":{"pullPolicy":{"$ref":"#/definitions/pullPolicy"},"repository":{"minLength":1,"pattern":"^[^\\\\s:@]+(:[0-9]+(/[^\\\\s:@]+)?)?$","type":"string"},"tag":{"description":"A pinned image tag; `latest` is rejected.","minLength":1,"not":{"enum":["latest"]},"pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$","type":"string"}},"required":["repository","tag","pullPolicy"],"type":"object"},"resources":{"$ref":"#/definitions/resources"},"schedules":{"additionalProperties":false,"description":"Job key -> entry. Keys: letters, digits and inner hyphens, at most 63 characters (a valid label value; its kebab case is a valid DNS-1123 name suffix).","patternProperties":{"^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$":{"$ref":"#/definitions/cronEntry"}},"type":"object"},"secret":{"additionalProperties":false,"properties":{"key":{"maxLength":253,"minLength":1,"pattern":"^[-._a-zA-Z0-9]+$","type":"string"},"name":{"$ref":"#/definitions/secretName"}},"required":["name","key"],"type":"object"},"startingDeadlineSeconds":{"$ref":"#/definitions/nonNegativeInt64"},"successfulJobsHistoryLimit":{"$ref":"#/definitions/nonNegativeInt32"},"suspend":{"type":"boolean"},"timeZone":{"$ref":"#/definitions/timeZone"}},"required":["enabled","image","apiUrl","secret","concurrencyPolicy","activeDeadlineSeconds","startingDeadlineSeconds","successfulJobsHistoryLimit","failedJobsHistoryLimit","backoffLimit","timeZone","suspend","resources","schedules"],"type":"object"},"fullnameOverride":{"maxLength":63,"pattern":"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$","type":"string"},"global":{"type":"object"},"nameOverride":{"maxLength":63,"pattern":"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$","type":"string"},"secrets":{"additionalProperties":false,"properties":{"create":{"type":"boolean"}},"required":["create"],"type":"object"},"service":{"additionalProperties":false,"properties":{"port":{"maximum":65535,"minimum":1,"type":"integer"},"type":{"enum":["ClusterIP","NodePort","LoadBalancer"],"type":"string"}},"required":["type","port"],"type":"object"},"serviceAccount":{"additionalProperties":false,"properties":{"create":{"type":"boolean"},"name":{"maxLength":253,"pattern":"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$","type":"string"}},"required":["create","name"],"type":"object"}},"required":["api","service","serviceAccount","secrets","cron"],"title":"kaireon chart values","type":"object"}'
+SCHEMA_JSON = '{"$id":"https://kaireonai.com/schemas/kaireon-chart/values.schema.json","$schema":"http://json-schema.org/draft-07/schema#","additionalProperties":false,"definitions":{"activeDeadlineSeconds":{"description":"Job activeDeadlineSeconds: at least 1 (Kubernetes accepts 0, which fails every run at once).","maximum":9007199254740991,"minimum":1,"type":"integer"},"affinity":{"additionalProperties":false,"properties":{"nodeAffinity":{"type":"object"},"podAffinity":{"type":"object"},"podAntiAffinity":{"type":"object"}},"type":"object"},"annotations":{"additionalProperties":false,"description":"Annotation key (label-key syntax) -> string value.","patternProperties":{"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$":{"type":"string"}},"type":"object"},"concurrencyPolicy":{"enum":["Allow","Forbid","Replace"],"type":"string"},"containerSecurityContext":{"additionalProperties":false,"description":"Only fields that keep the pod restricted: other UIDs/GIDs (>= 1), seccomp, SELinux level/type.","properties":{"allowPrivilegeEscalation":{"const":false},"readOnlyRootFilesystem":{"const":true},"runAsGroup":{"maximum":2147483647,"minimum":1,"type":"integer"},"runAsNonRoot":{"const":true},"runAsUser":{"maximum":2147483647,"minimum":1,"type":"integer"},"seLinuxOptions":{"additionalProperties":false,"properties":{"level":{"type":"string"},"type":{"enum":["","container_t","container_init_t","container_kvm_t"],"type":"string"}},"type":"object"},"seccompProfile":{"additionalProperties":false,"properties":{"localhostProfile":{"minLength":1,"type":"string"},"type":{"enum":["RuntimeDefault","Localhost"],"type":"string"}},"required":["type"],"type":"object"}},"type":"object"},"cronEntry":{"additionalProperties":false,"else":{"required":["schedule","path"]},"if":{"properties":{"enabled":{"const":false}},"required":["enabled"]},"properties":{"activeDeadlineSeconds":{"$ref":"#/definitions/activeDeadlineSeconds"},"affinity":{"$ref":"#/definitions/affinity"},"backoffLimit":{"$ref":"#/definitions/nonNegativeInt32"},"concurrencyPolicy":{"$ref":"#/definitions/concurrencyPolicy"},"containerSecurityContext":{"$ref":"#/definitions/triggerContainerSecurityContext"},"enabled":{"type":"boolean"},"failedJobsHistoryLimit":{"$ref":"#/definitions/nonNegativeInt32"},"imagePullSecrets":{"$ref":"#/definitions/pullSecrets"},"nodeSelector":{"$ref":"#/definitions/labels"},"path":{"description":"API route, e.g. /api/v1/cron/dsar-purge: URL path characters only.","maxLength":2048,"pattern":"^/[A-Za-z0-9._~/-]*$","type":"string"},"podAnnotations":{"$ref":"#/definitions/annotations"},"podLabels":{"$ref":"#/definitions/labels"},"podSecurityContext":{"$ref":"#/definitions/triggerPodSecurityContext"},"priorityClassName":{"$ref":"#/definitions/priorityClassName"},"resources":{"$ref":"#/definitions/resources"},"schedule":{"description":"Cron expression as Kubernetes accepts it (5 fields or @hourly-style descriptor).","minLength":1,"type":"string"},"startingDeadlineSeconds":{"$ref":"#/definitions/nonNegativeInt64"},"successfulJobsHistoryLimit":{"$ref":"#/definitions/nonNegativeInt32"},"suspend":{"type":"boolean"},"timeZone":{"$ref":"#/definitions/timeZone"},"tolerations":{"$ref":"#/definitions/tolerations"}},"then":{},"type":"object"},"envFrom":{"items":{"additionalProperties":false,"properties":{"configMapRef":{"additionalProperties":false,"properties":{"name":{"minLength":1,"type":"string"},"optional":{"type":"boolean"}},"required":["name"],"type":"object"},"prefix":{"type":"string"},"secretRef":{"additionalProperties":false,"properties":{"name":{"minLength":1,"type":"string"},"optional":{"type":"boolean"}},"required":["name"],"type":"object"}},"type":"object"},"type":"array"},"envVars":{"items":{"properties":{"name":{"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"type":"array"},"imageDigest":{"description":"\\"\\" or a digest such as sha256:<64 hex digits>.","pattern":"^([A-Za-z][A-Za-z0-9]*([-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$","type":"string"},"imageRegistry":{"description":"A registry host[:port][/path], or \\"\\".","pattern":"^([^\\\\s/:@]+(:[0-9]+)?(/[^\\\\s:@]+)?)?$","type":"string"},"intOrPercent":{"anyOf":[{"maximum":2147483647,"minimum":0,"type":"integer"},{"pattern":"^([0-9]+%?)?$","type":"string"}],"description":"An integer, a percentage such as \\"50%\\", or \\"\\"."},"labelValue":{"description":"A label value: at most 63 characters, alphanumerics with - _ . inside, or empty.","maxLength":63,"pattern":"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$","type":"string"},"labels":{"additionalProperties":false,"description":"Label key -> value (Kubernetes label syntax).","patternProperties":{"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$":{"$ref":"#/definitions/labelValue"}},"type":"object"},"networkPolicyPeer":{"additionalProperties":false,"properties":{"ipBlock":{"required":["cidr"],"type":"object"},"namespaceSelector":{"type":"object"},"podSelector":{"type":"object"}},"type":"object"},"nonNegativeInt32":{"description":"An integer >= 0 that fits Kubernetes\' int32.","maximum":2147483647,"minimum":0,"type":"integer"},"nonNegativeInt64":{"description":"An integer >= 0 (Kubernetes int64; at most 2^53-1 because Helm reads values as float64).","maximum":9007199254740991,"minimum":0,"type":"integer"},"podSecurityContext":{"additionalProperties":false,"description":"Only fields that keep the pod restricted: other UIDs/GIDs (>= 1), seccomp, SELinux level/type, fsGroup, supplementalGroups.","properties":{"fsGroup":{"maximum":2147483647,"minimum":1,"type":"integer"},"fsGroupChangePolicy":{"enum":["OnRootMismatch","Always"],"type":"string"},"runAsGroup":{"maximum":2147483647,"minimum":1,"type":"integer"},"runAsNonRoot":{"const":true},"runAsUser":{"maximum":2147483647,"minimum":1,"type":"integer"},"seLinuxOptions":{"additionalProperties":false,"properties":{"level":{"type":"string"},"type":{"enum":["","container_t","container_init_t","container_kvm_t"],"type":"string"}},"type":"object"},"seccompProfile":{"additionalProperties":false,"properties":{"localhostProfile":{"minLength":1,"type":"string"},"type":{"enum":["RuntimeDefault","Localhost"],"type":"string"}},"required":["type"],"type":"object"},"supplementalGroups":{"items":{"maximum":2147483647,"minimum":1,"type":"integer"},"type":"array"}},"type":"object"},"priorityClassName":{"maxLength":253,"pattern":"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$","type":"string"},"probe":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"failureThreshold":{"maximum":2147483647,"minimum":1,"type":"integer"},"initialDelaySeconds":{"maximum":2147483647,"minimum":0,"type":"integer"},"periodSeconds":{"maximum":2147483647,"minimum":1,"type":"integer"},"timeoutSeconds":{"maximum":2147483647,"minimum":1,"type":"integer"}},"required":["enabled"],"type":"object"},"pullPolicy":{"enum":["Always","IfNotPresent","Never"],"type":"string"},"pullSecrets":{"description":"Names of image pull Secrets.","items":{"$ref":"#/definitions/secretName"},"type":"array"},"quantities":{"additionalProperties":{"anyOf":[{"pattern":"^[+-]?([0-9]+(\\\\.[0-9]*)?|\\\\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?[0-9]+))?$","type":"string"},{"type":"number"}]},"description":"Resource name -> quantity (e.g. 100m, 64Mi, 1).","type":"object"},"readinessProbe":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"failureThreshold":{"maximum":2147483647,"minimum":1,"type":"integer"},"initialDelaySeconds":{"maximum":2147483647,"minimum":0,"type":"integer"},"periodSeconds":{"maximum":2147483647,"minimum":1,"type":"integer"},"successThreshold":{"maximum":2147483647,"minimum":1,"type":"integer"},"timeoutSeconds":{"maximum":2147483647,"minimum":1,"type":"integer"}},"required":["enabled"],"type":"object"},"resources":{"additionalProperties":false,"properties":{"limits":{"$ref":"#/definitions/quantities"},"requests":{"$ref":"#/definitions/quantities"}},"type":"object"},"secretName":{"description":"A Secret name (DNS-1123 subdomain).","maxLength":253,"minLength":1,"pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","type":"string"},"timeZone":{"description":"IANA time zone name such as Europe/Berlin; \\"\\" omits spec.timeZone.","maxLength":255,"type":"string"},"tolerations":{"items":{"additionalProperties":false,"allOf":[{"else":{},"if":{"properties":{"operator":{"const":"Exists"}},"required":["operator"]},"then":{"properties":{"value":{"const":""}}}},{"else":{},"if":{"required":["tolerationSeconds"]},"then":{"properties":{"effect":{"const":"NoExecute"}},"required":["effect"]}},{"else":{},"if":{"properties":{"key":{"const":""}}},"then":{"properties":{"operator":{"const":"Exists"}},"required":["operator"]}}],"properties":{"effect":{"enum":["","NoSchedule","PreferNoSchedule","NoExecute"],"type":"string"},"key":{"pattern":"^(|([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","type":"string"},"operator":{"enum":["Exists","Equal"],"type":"string"},"tolerationSeconds":{"type":"integer"},"value":{"$ref":"#/definitions/labelValue"}},"type":"object"},"type":"array"},"topologySpreadConstraints":{"items":{"properties":{"maxSkew":{"minimum":1,"type":"integer"},"topologyKey":{"minLength":1,"type":"string"},"whenUnsatisfiable":{"enum":["DoNotSchedule","ScheduleAnyway"],"type":"string"}},"required":["maxSkew","topologyKey","whenUnsatisfiable"],"type":"object"},"type":"array"},"triggerContainerSecurityContext":{"additionalProperties":false,"description":"Only fields that keep the pod restricted: other UIDs/GIDs (>= 10000), seccomp, SELinux level/type.","properties":{"allowPrivilegeEscalation":{"const":false},"readOnlyRootFilesystem":{"const":true},"runAsGroup":{"maximum":2147483647,"minimum":1,"type":"integer"},"runAsNonRoot":{"const":true},"runAsUser":{"maximum":2147483647,"minimum":10000,"type":"integer"},"seLinuxOptions":{"additionalProperties":false,"properties":{"level":{"type":"string"},"type":{"enum":["","container_t","container_init_t","container_kvm_t"],"type":"string"}},"type":"object"},"seccompProfile":{"additionalProperties":false,"properties":{"localhostProfile":{"minLength":1,"type":"string"},"type":{"enum":["RuntimeDefault","Localhost"],"type":"string"}},"required":["type"],"type":"object"}},"type":"object"},"triggerPodSecurityContext":{"additionalProperties":false,"description":"Only fields that keep the pod restricted: other UIDs/GIDs (>= 10000), seccomp, SELinux level/type, fsGroup, supplementalGroups.","properties":{"fsGroup":{"maximum":2147483647,"minimum":1,"type":"integer"},"fsGroupChangePolicy":{"enum":["OnRootMismatch","Always"],"type":"string"},"runAsGroup":{"maximum":2147483647,"minimum":1,"type":"integer"},"runAsNonRoot":{"const":true},"runAsUser":{"maximum":2147483647,"minimum":10000,"type":"integer"},"seLinuxOptions":{"additionalProperties":false,"properties":{"level":{"type":"string"},"type":{"enum":["","container_t","container_init_t","container_kvm_t"],"type":"string"}},"type":"object"},"seccompProfile":{"additionalProperties":false,"properties":{"localhostProfile":{"minLength":1,"type":"string"},"type":{"enum":["RuntimeDefault","Localhost"],"type":"string"}},"required":["type"],"type":"object"},"supplementalGroups":{"items":{"maximum":2147483647,"minimum":1,"type":"integer"},"type":"array"}},"type":"object"},"volumeMounts":{"items":{"additionalProperties":false,"properties":{"mountPath":{"minLength":1,"type":"string"},"name":{"minLength":1,"type":"string"},"readOnly":{"type":"boolean"},"subPath":{"type":"string"},"subPathExpr":{"type":"string"}},"required":["name","mountPath"],"type":"object"},"type":"array"},"volumes":{"description":"Volumes of the types the restricted Pod Security Standard allows.","items":{"additionalProperties":false,"properties":{"configMap":{"type":"object"},"csi":{"type":"object"},"downwardAPI":{"type":"object"},"emptyDir":{"type":"object"},"ephemeral":{"type":"object"},"name":{"maxLength":63,"minLength":1,"pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","type":"string"},"persistentVolumeClaim":{"type":"object"},"projected":{"type":"object"},"secret":{"type":"object"}},"required":["name"],"type":"object"},"type":"array"}},"properties":{"api":{"additionalProperties":false,"properties":{"affinity":{"$ref":"#/definitions/affinity"},"autoscaling":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"maxReplicas":{"maximum":2147483647,"minimum":1,"type":"integer"},"minReplicas":{"maximum":2147483647,"minimum":1,"type":"integer"},"targetCPUUtilizationPercentage":{"maximum":2147483647,"minimum":0,"type":"integer"},"targetMemoryUtilizationPercentage":{"maximum":2147483647,"minimum":0,"type":"integer"}},"required":["enabled"],"type":"object"},"containerPort":{"maximum":65535,"minimum":1,"type":"integer"},"containerSecurityContext":{"$ref":"#/definitions/containerSecurityContext"},"env":{"$ref":"#/definitions/envVars"},"extraEnv":{"$ref":"#/definitions/envVars"},"extraEnvFrom":{"$ref":"#/definitions/envFrom"},"extraVolumeMounts":{"$ref":"#/definitions/volumeMounts"},"extraVolumes":{"$ref":"#/definitions/volumes"},"image":{"additionalProperties":false,"properties":{"digest":{"$ref":"#/definitions/imageDigest"},"pullPolicy":{"$ref":"#/definitions/pullPolicy"},"registry":{"$ref":"#/definitions/imageRegistry"},"repository":{"minLength":1,"type":"string"},"tag":{"description":"\\"\\" = the chart\'s appVersion; `latest` is rejected.","not":{"enum":["latest"]},"type":"string"}},"required":["repository","tag","pullPolicy"],"type":"object"},"imagePullSecrets":{"$ref":"#/definitions/pullSecrets"},"livenessProbe":{"$ref":"#/definitions/probe"},"nodeSelector":{"$ref":"#/definitions/labels"},"pdb":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"maxUnavailable":{"$ref":"#/definitions/intOrPercent"},"minAvailable":{"$ref":"#/definitions/intOrPercent"}},"required":["enabled"],"type":"object"},"podAnnotations":{"$ref":"#/definitions/annotations"},"podLabels":{"$ref":"#/definitions/labels"},"podSecurityContext":{"$ref":"#/definitions/podSecurityContext"},"priorityClassName":{"$ref":"#/definitions/priorityClassName"},"readinessProbe":{"$ref":"#/definitions/readinessProbe"},"replicas":{"$ref":"#/definitions/nonNegativeInt32"},"resources":{"$ref":"#/definitions/resources"},"runAsUser":{"maximum":2147483647,"minimum":1,"type":"integer"},"secretName":{"$ref":"#/definitions/secretName"},"startupProbe":{"$ref":"#/definitions/probe"},"tolerations":{"$ref":"#/definitions/tolerations"},"topologySpreadConstraints":{"$ref":"#/definitions/topologySpreadConstraints"}},"required":["image","replicas","containerPort","secretName","env","resources","runAsUser"],"type":"object"},"commonAnnotations":{"$ref":"#/definitions/annotations"},"commonLabels":{"$ref":"#/definitions/labels"},"cron":{"additionalProperties":false,"properties":{"activeDeadlineSeconds":{"$ref":"#/definitions/activeDeadlineSeconds"},"affinity":{"$ref":"#/definitions/affinity"},"apiUrl":{"description":"\\"\\" or an http(s) URL without whitespace, quotes, $ or backslashes.","pattern":"^(https?://[^\\\\s\\"\'`$\\\\\\\\]+)?$","type":"string"},"backoffLimit":{"$ref":"#/definitions/nonNegativeInt32"},"concurrencyPolicy":{"$ref":"#/definitions/concurrencyPolicy"},"containerSecurityContext":{"$ref":"#/definitions/triggerContainerSecurityContext"},"enabled":{"type":"boolean"},"failedJobsHistoryLimit":{"$ref":"#/definitions/nonNegativeInt32"},"image":{"additionalProperties":false,"properties":{"digest":{"$ref":"#/definitions/imageDigest"},"pullPolicy":{"$ref":"#/definitions/pullPolicy"},"registry":{"$ref":"#/definitions/imageRegistry"},"repository":{"minLength":1,"pattern":"^[^\\\\s:@]+(:[0-9]+(/[^\\\\s:@]+)?)?$","type":"string"},"tag":{"description":"A pinned image tag; `latest` is rejected.","minLength":1,"not":{"enum":["latest"]},"pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$","type":"string"}},"required":["repository","tag","pullPolicy"],"type":"object"},"imagePullSecrets":{"$ref":"#/definitions/pullSecrets"},"nodeSelector":{"$ref":"#/definitions/labels"},"podAnnotations":{"$ref":"#/definitions/annotations"},"podLabels":{"$ref":"#/definitions/labels"},"podSecurityContext":{"$ref":"#/definitions/triggerPodSecurityContext"},"priorityClassName":{"$ref":"#/definitions/priorityClassName"},"resources":{"$ref":"#/definitions/resources"},"schedules":{"additionalProperties":false,"description":"Job key -> entry. Keys: letters, digits and inner hyphens, at most 63 characters (a valid label value; its kebab case is a valid DNS-1123 name suffix).","patternProperties":{"^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$":{"$ref":"#/definitions/cronEntry"}},"type":"object"},"secret":{"additionalProperties":false,"properties":{"key":{"maxLength":253,"minLength":1,"pattern":"^[-._a-zA-Z0-9]+$","type":"string"},"name":{"$ref":"#/definitions/secretName"}},"required":["name","key"],"type":"object"},"startingDeadlineSeconds":{"$ref":"#/definitions/nonNegativeInt64"},"successfulJobsHistoryLimit":{"$ref":"#/definitions/nonNegativeInt32"},"suspend":{"type":"boolean"},"timeZone":{"$ref":"#/definitions/timeZone"},"tolerations":{"$ref":"#/definitions/tolerations"}},"required":["enabled","image","apiUrl","secret","concurrencyPolicy","activeDeadlineSeconds","startingDeadlineSeconds","successfulJobsHistoryLimit","failedJobsHistoryLimit","backoffLimit","timeZone","suspend","resources","schedules"],"type":"object"},"fullnameOverride":{"maxLength":63,"pattern":"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$","type":"string"},"global":{"description":"Values shared with subcharts; imageRegistry and imagePullSecrets are used here.","properties":{"imagePullSecrets":{"$ref":"#/definitions/pullSecrets"},"imageRegistry":{"$ref":"#/definitions/imageRegistry"}},"type":"object"},"metrics":{"additionalProperties":false,"properties":{"prometheusRule":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"labels":{"$ref":"#/definitions/labels"},"severity":{"$ref":"#/definitions/labelValue"}},"required":["enabled"],"type":"object"},"serviceMonitor":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"interval":{"pattern":"^([0-9]+(ms|s|m|h|d|w|y))+$","type":"string"},"labels":{"$ref":"#/definitions/labels"},"scrapeTimeout":{"pattern":"^(([0-9]+(ms|s|m|h|d|w|y))+)?$","type":"string"}},"required":["enabled"],"type":"object"}},"type":"object"},"migration":{"additionalProperties":false,"properties":{"activeDeadlineSeconds":{"$ref":"#/definitions/activeDeadlineSeconds"},"backoffLimit":{"$ref":"#/definitions/nonNegativeInt32"},"enabled":{"type":"boolean"},"resources":{"$ref":"#/definitions/resources"}},"required":["enabled"],"type":"object"},"nameOverride":{"maxLength":63,"pattern":"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$","type":"string"},"networkPolicy":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"extraEgress":{"items":{"additionalProperties":false,"properties":{"ports":{"items":{"type":"object"},"type":"array"},"to":{"items":{"$ref":"#/definitions/networkPolicyPeer"},"type":"array"}},"type":"object"},"type":"array"},"ingressFrom":{"items":{"$ref":"#/definitions/networkPolicyPeer"},"type":"array"}},"required":["enabled"],"type":"object"},"secrets":{"additionalProperties":false,"properties":{"create":{"type":"boolean"}},"required":["create"],"type":"object"},"service":{"additionalProperties":false,"properties":{"annotations":{"$ref":"#/definitions/annotations"},"port":{"maximum":65535,"minimum":1,"type":"integer"},"type":{"enum":["ClusterIP","NodePort","LoadBalancer"],"type":"string"}},"required":["type","port"],"type":"object"},"serviceAccount":{"additionalProperties":false,"properties":{"create":{"type":"boolean"},"name":{"maxLength":253,"pattern":"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$","type":"string"}},"required":["create","name"],"type":"object"},"tests":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"path":{"maxLength":2048,"pattern":"^/[A-Za-z0-9._~/-]*$","type":"string"}},"required":["enabled"],"type":"object"}},"required":["api","service","serviceAccount","secrets","cron"],"title":"kaireon chart values","type":"object"}'
 
-_p0 = re.compile('^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$').search
+_p0 = re.compile('^([^\\s/:@]+(:[0-9]+)?(/[^\\s:@]+)?)?$').search
 _p1 = re.compile('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$').search
-_p2 = re.compile('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$').search
-_p3 = re.compile('^[^\\s:@]+(:[0-9]+(/[^\\s:@]+)?)?$').search
-_p4 = re.compile('^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$').search
-_p5 = re.compile('^(https?://[^\\s"\'`$\\\\]+)?$').search
-_p6 = re.compile('^[-._a-zA-Z0-9]+$').search
-_p7 = re.compile('^/[A-Za-z0-9._~/-]*$').search
-_p8 = re.compile('^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$').search
+_p2 = re.compile('^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$').search
+_p3 = re.compile('^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$').search
+_p4 = re.compile('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$').search
+_p5 = re.compile('^([A-Za-z][A-Za-z0-9]*([-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$').search
+_p6 = re.compile('^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?[0-9]+))?$').search
+_p7 = re.compile('^(|([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$').search
+_p8 = re.compile('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$').search
+_p9 = re.compile('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$').search
+_p10 = re.compile('^([0-9]+%?)?$').search
+_p11 = re.compile('^[^\\s:@]+(:[0-9]+(/[^\\s:@]+)?)?$').search
+_p12 = re.compile('^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$').search
+_p13 = re.compile('^(https?://[^\\s"\'`$\\\\]+)?$').search
+_p14 = re.compile('^[-._a-zA-Z0-9]+$').search
+_p15 = re.compile('^/[A-Za-z0-9._~/-]*$').search
+_p16 = re.compile('^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$').search
+_p17 = re.compile('^([0-9]+(ms|s|m|h|d|w|y))+$').search
+_p18 = re.compile('^(([0-9]+(ms|s|m|h|d|w|y))+)?$').search
 
 
 def _s0(d):  # #
@@ -28,39 +38,123 @@ def _s0(d):  # #
         if 'secrets' not in d: return False
         if 'cron' not in d: return False
         if 'global' in d and not _s1(d['global']): return False
-        if 'nameOverride' in d and not _s2(d['nameOverride']): return False
-        if 'fullnameOverride' in d and not _s3(d['fullnameOverride']): return False
-        if 'api' in d and not _s4(d['api']): return False
-        if 'service' in d and not _s26(d['service']): return False
-        if 'serviceAccount' in d and not _s29(d['serviceAccount']): return False
-        if 'secrets' in d and not _s32(d['secrets']): return False
-        if 'cron' in d and not _s34(d['cron']): return False
-        if any(k not in {'api', 'cron', 'fullnameOverride', 'global', 'nameOverride', 'secrets', 'service', 'serviceAccount'} for k in d): return False
+        if 'nameOverride' in d and not _s8(d['nameOverride']): return False
+        if 'fullnameOverride' in d and not _s9(d['fullnameOverride']): return False
+        if 'commonLabels' in d and not _s10(d['commonLabels']): return False
+        if 'commonAnnotations' in d and not _s14(d['commonAnnotations']): return False
+        if 'api' in d and not _s17(d['api']): return False
+        if 'service' in d and not _s174(d['service']): return False
+        if 'serviceAccount' in d and not _s178(d['serviceAccount']): return False
+        if 'secrets' in d and not _s181(d['secrets']): return False
+        if 'cron' in d and not _s183(d['cron']): return False
+        if 'networkPolicy' in d and not _s272(d['networkPolicy']): return False
+        if 'migration' in d and not _s286(d['migration']): return False
+        if 'tests' in d and not _s291(d['tests']): return False
+        if 'metrics' in d and not _s294(d['metrics']): return False
+        if any(k not in {'api', 'commonAnnotations', 'commonLabels', 'cron', 'fullnameOverride', 'global', 'metrics', 'migration', 'nameOverride', 'networkPolicy', 'secrets', 'service', 'serviceAccount', 'tests'} for k in d): return False
     return True
 
 
 def _s1(d):  # #/properties/global
     if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'imageRegistry' in d and not _s2(d['imageRegistry']): return False
+        if 'imagePullSecrets' in d and not _s4(d['imagePullSecrets']): return False
     return True
 
 
-def _s2(d):  # #/properties/nameOverride
+def _s2(d):  # #/properties/global/properties/imageRegistry
+    return _s3(d)
+
+
+def _s3(d):  # #/definitions/imageRegistry
     if not (isinstance(d, str)): return False
     if isinstance(d, str):
         if _p0(d) is None: return False
+    return True
+
+
+def _s4(d):  # #/properties/global/properties/imagePullSecrets
+    return _s5(d)
+
+
+def _s5(d):  # #/definitions/pullSecrets
+    if not (isinstance(d, list)): return False
+    if isinstance(d, list) and not all(_s6(x) for x in d): return False
+    return True
+
+
+def _s6(d):  # #/definitions/pullSecrets/items
+    return _s7(d)
+
+
+def _s7(d):  # #/definitions/secretName
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if _p1(d) is None: return False
+        if len(d) < 1: return False
+        if len(d) > 253: return False
+    return True
+
+
+def _s8(d):  # #/properties/nameOverride
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if _p2(d) is None: return False
         if len(d) > 63: return False
     return True
 
 
-def _s3(d):  # #/properties/fullnameOverride
+def _s9(d):  # #/properties/fullnameOverride
     if not (isinstance(d, str)): return False
     if isinstance(d, str):
-        if _p0(d) is None: return False
+        if _p2(d) is None: return False
         if len(d) > 63: return False
     return True
 
 
-def _s4(d):  # #/properties/api
+def _s10(d):  # #/properties/commonLabels
+    return _s11(d)
+
+
+def _s11(d):  # #/definitions/labels
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if not all(_s12(v) for k, v in d.items() if _p4(k) is not None): return False
+        if any(True and _p4(k) is None for k in d): return False
+    return True
+
+
+def _s12(d):  # #/definitions/labels/patternProperties/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$
+    return _s13(d)
+
+
+def _s13(d):  # #/definitions/labelValue
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if _p3(d) is None: return False
+        if len(d) > 63: return False
+    return True
+
+
+def _s14(d):  # #/properties/commonAnnotations
+    return _s15(d)
+
+
+def _s15(d):  # #/definitions/annotations
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if not all(_s16(v) for k, v in d.items() if _p4(k) is not None): return False
+        if any(True and _p4(k) is None for k in d): return False
+    return True
+
+
+def _s16(d):  # #/definitions/annotations/patternProperties/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$
+    if not (isinstance(d, str)): return False
+    return True
+
+
+def _s17(d):  # #/properties/api
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
         if 'image' not in d: return False
@@ -70,63 +164,99 @@ def _s4(d):  # #/properties/api
         if 'env' not in d: return False
         if 'resources' not in d: return False
         if 'runAsUser' not in d: return False
-        if 'image' in d and not _s5(d['image']): return False
-        if 'replicas' in d and not _s11(d['replicas']): return False
-        if 'containerPort' in d and not _s13(d['containerPort']): return False
-        if 'secretName' in d and not _s14(d['secretName']): return False
-        if 'env' in d and not _s16(d['env']): return False
-        if 'resources' in d and not _s19(d['resources']): return False
-        if 'runAsUser' in d and not _s25(d['runAsUser']): return False
-        if any(k not in {'containerPort', 'env', 'image', 'replicas', 'resources', 'runAsUser', 'secretName'} for k in d): return False
+        if 'image' in d and not _s18(d['image']): return False
+        if 'replicas' in d and not _s27(d['replicas']): return False
+        if 'containerPort' in d and not _s29(d['containerPort']): return False
+        if 'secretName' in d and not _s30(d['secretName']): return False
+        if 'env' in d and not _s31(d['env']): return False
+        if 'resources' in d and not _s35(d['resources']): return False
+        if 'runAsUser' in d and not _s43(d['runAsUser']): return False
+        if 'imagePullSecrets' in d and not _s44(d['imagePullSecrets']): return False
+        if 'podLabels' in d and not _s45(d['podLabels']): return False
+        if 'podAnnotations' in d and not _s46(d['podAnnotations']): return False
+        if 'nodeSelector' in d and not _s47(d['nodeSelector']): return False
+        if 'tolerations' in d and not _s48(d['tolerations']): return False
+        if 'affinity' in d and not _s73(d['affinity']): return False
+        if 'priorityClassName' in d and not _s78(d['priorityClassName']): return False
+        if 'podSecurityContext' in d and not _s80(d['podSecurityContext']): return False
+        if 'containerSecurityContext' in d and not _s95(d['containerSecurityContext']): return False
+        if 'topologySpreadConstraints' in d and not _s108(d['topologySpreadConstraints']): return False
+        if 'extraEnv' in d and not _s114(d['extraEnv']): return False
+        if 'extraEnvFrom' in d and not _s115(d['extraEnvFrom']): return False
+        if 'extraVolumes' in d and not _s125(d['extraVolumes']): return False
+        if 'extraVolumeMounts' in d and not _s137(d['extraVolumeMounts']): return False
+        if 'livenessProbe' in d and not _s145(d['livenessProbe']): return False
+        if 'readinessProbe' in d and not _s152(d['readinessProbe']): return False
+        if 'startupProbe' in d and not _s160(d['startupProbe']): return False
+        if 'pdb' in d and not _s161(d['pdb']): return False
+        if 'autoscaling' in d and not _s168(d['autoscaling']): return False
+        if any(k not in {'affinity', 'autoscaling', 'containerPort', 'containerSecurityContext', 'env', 'extraEnv', 'extraEnvFrom', 'extraVolumeMounts', 'extraVolumes', 'image', 'imagePullSecrets', 'livenessProbe', 'nodeSelector', 'pdb', 'podAnnotations', 'podLabels', 'podSecurityContext', 'priorityClassName', 'readinessProbe', 'replicas', 'resources', 'runAsUser', 'secretName', 'startupProbe', 'tolerations', 'topologySpreadConstraints'} for k in d): return False
     return True
 
 
-def _s5(d):  # #/properties/api/properties/image
+def _s18(d):  # #/properties/api/properties/image
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
         if 'repository' not in d: return False
         if 'tag' not in d: return False
         if 'pullPolicy' not in d: return False
-        if 'repository' in d and not _s6(d['repository']): return False
-        if 'tag' in d and not _s7(d['tag']): return False
-        if 'pullPolicy' in d and not _s9(d['pullPolicy']): return False
-        if any(k not in {'pullPolicy', 'repository', 'tag'} for k in d): return False
+        if 'repository' in d and not _s19(d['repository']): return False
+        if 'tag' in d and not _s20(d['tag']): return False
+        if 'pullPolicy' in d and not _s22(d['pullPolicy']): return False
+        if 'registry' in d and not _s24(d['registry']): return False
+        if 'digest' in d and not _s25(d['digest']): return False
+        if any(k not in {'digest', 'pullPolicy', 'registry', 'repository', 'tag'} for k in d): return False
     return True
 
 
-def _s6(d):  # #/properties/api/properties/image/properties/repository
+def _s19(d):  # #/properties/api/properties/image/properties/repository
     if not (isinstance(d, str)): return False
     if isinstance(d, str):
         if len(d) < 1: return False
     return True
 
 
-def _s7(d):  # #/properties/api/properties/image/properties/tag
+def _s20(d):  # #/properties/api/properties/image/properties/tag
     if not (isinstance(d, str)): return False
-    if _s8(d): return False
+    if _s21(d): return False
     return True
 
 
-def _s8(d):  # #/properties/api/properties/image/properties/tag/not
+def _s21(d):  # #/properties/api/properties/image/properties/tag/not
     if not any(_equal(d, o) for o in ['latest']): return False
     return True
 
 
-def _s9(d):  # #/properties/api/properties/image/properties/pullPolicy
-    return _s10(d)
+def _s22(d):  # #/properties/api/properties/image/properties/pullPolicy
+    return _s23(d)
 
 
-def _s10(d):  # #/definitions/pullPolicy
+def _s23(d):  # #/definitions/pullPolicy
     if not (isinstance(d, str)): return False
     if not any(_equal(d, o) for o in ['Always', 'IfNotPresent', 'Never']): return False
     return True
 
 
-def _s11(d):  # #/properties/api/properties/replicas
-    return _s12(d)
+def _s24(d):  # #/properties/api/properties/image/properties/registry
+    return _s3(d)
 
 
-def _s12(d):  # #/definitions/nonNegativeInt32
+def _s25(d):  # #/properties/api/properties/image/properties/digest
+    return _s26(d)
+
+
+def _s26(d):  # #/definitions/imageDigest
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if _p5(d) is None: return False
+    return True
+
+
+def _s27(d):  # #/properties/api/properties/replicas
+    return _s28(d)
+
+
+def _s28(d):  # #/definitions/nonNegativeInt32
     if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
     if isinstance(d, (int, float)) and not isinstance(d, bool):
         if d < 0: return False
@@ -134,7 +264,7 @@ def _s12(d):  # #/definitions/nonNegativeInt32
     return True
 
 
-def _s13(d):  # #/properties/api/properties/containerPort
+def _s29(d):  # #/properties/api/properties/containerPort
     if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
     if isinstance(d, (int, float)) and not isinstance(d, bool):
         if d < 1: return False
@@ -142,74 +272,81 @@ def _s13(d):  # #/properties/api/properties/containerPort
     return True
 
 
-def _s14(d):  # #/properties/api/properties/secretName
-    return _s15(d)
+def _s30(d):  # #/properties/api/properties/secretName
+    return _s7(d)
 
 
-def _s15(d):  # #/definitions/secretName
-    if not (isinstance(d, str)): return False
-    if isinstance(d, str):
-        if _p1(d) is None: return False
-        if len(d) < 1: return False
-        if len(d) > 253: return False
-    return True
+def _s31(d):  # #/properties/api/properties/env
+    return _s32(d)
 
 
-def _s16(d):  # #/properties/api/properties/env
+def _s32(d):  # #/definitions/envVars
     if not (isinstance(d, list)): return False
-    if isinstance(d, list) and not all(_s17(x) for x in d): return False
+    if isinstance(d, list) and not all(_s33(x) for x in d): return False
     return True
 
 
-def _s17(d):  # #/properties/api/properties/env/items
+def _s33(d):  # #/definitions/envVars/items
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
         if 'name' not in d: return False
-        if 'name' in d and not _s18(d['name']): return False
+        if 'name' in d and not _s34(d['name']): return False
     return True
 
 
-def _s18(d):  # #/properties/api/properties/env/items/properties/name
+def _s34(d):  # #/definitions/envVars/items/properties/name
     if not (isinstance(d, str)): return False
     if isinstance(d, str):
         if len(d) < 1: return False
     return True
 
 
-def _s19(d):  # #/properties/api/properties/resources
-    return _s20(d)
+def _s35(d):  # #/properties/api/properties/resources
+    return _s36(d)
 
 
-def _s20(d):  # #/definitions/resources
+def _s36(d):  # #/definitions/resources
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
-        if 'requests' in d and not _s21(d['requests']): return False
-        if 'limits' in d and not _s24(d['limits']): return False
+        if 'requests' in d and not _s37(d['requests']): return False
+        if 'limits' in d and not _s42(d['limits']): return False
         if any(k not in {'limits', 'requests'} for k in d): return False
     return True
 
 
-def _s21(d):  # #/definitions/resources/properties/requests
-    return _s22(d)
+def _s37(d):  # #/definitions/resources/properties/requests
+    return _s38(d)
 
 
-def _s22(d):  # #/definitions/quantities
+def _s38(d):  # #/definitions/quantities
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
-        if not all(_s23(v) for k, v in d.items() if True): return False
+        if not all(_s39(v) for k, v in d.items() if True): return False
     return True
 
 
-def _s23(d):  # #/definitions/quantities/additionalProperties
-    if not (isinstance(d, str) or (isinstance(d, (int, float)) and not isinstance(d, bool))): return False
+def _s39(d):  # #/definitions/quantities/additionalProperties
+    if not any((_s40(d), _s41(d),)): return False
     return True
 
 
-def _s24(d):  # #/definitions/resources/properties/limits
-    return _s22(d)
+def _s40(d):  # #/definitions/quantities/additionalProperties/anyOf/0
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if _p6(d) is None: return False
+    return True
 
 
-def _s25(d):  # #/properties/api/properties/runAsUser
+def _s41(d):  # #/definitions/quantities/additionalProperties/anyOf/1
+    if not ((isinstance(d, (int, float)) and not isinstance(d, bool))): return False
+    return True
+
+
+def _s42(d):  # #/definitions/resources/properties/limits
+    return _s38(d)
+
+
+def _s43(d):  # #/properties/api/properties/runAsUser
     if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
     if isinstance(d, (int, float)) and not isinstance(d, bool):
         if d < 1: return False
@@ -217,24 +354,886 @@ def _s25(d):  # #/properties/api/properties/runAsUser
     return True
 
 
-def _s26(d):  # #/properties/service
+def _s44(d):  # #/properties/api/properties/imagePullSecrets
+    return _s5(d)
+
+
+def _s45(d):  # #/properties/api/properties/podLabels
+    return _s11(d)
+
+
+def _s46(d):  # #/properties/api/properties/podAnnotations
+    return _s15(d)
+
+
+def _s47(d):  # #/properties/api/properties/nodeSelector
+    return _s11(d)
+
+
+def _s48(d):  # #/properties/api/properties/tolerations
+    return _s49(d)
+
+
+def _s49(d):  # #/definitions/tolerations
+    if not (isinstance(d, list)): return False
+    if isinstance(d, list) and not all(_s50(x) for x in d): return False
+    return True
+
+
+def _s50(d):  # #/definitions/tolerations/items
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'key' in d and not _s51(d['key']): return False
+        if 'operator' in d and not _s52(d['operator']): return False
+        if 'value' in d and not _s53(d['value']): return False
+        if 'effect' in d and not _s54(d['effect']): return False
+        if 'tolerationSeconds' in d and not _s55(d['tolerationSeconds']): return False
+        if any(k not in {'effect', 'key', 'operator', 'tolerationSeconds', 'value'} for k in d): return False
+    if not all((_s56(d), _s62(d), _s67(d),)): return False
+    return True
+
+
+def _s51(d):  # #/definitions/tolerations/items/properties/key
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if _p7(d) is None: return False
+    return True
+
+
+def _s52(d):  # #/definitions/tolerations/items/properties/operator
+    if not (isinstance(d, str)): return False
+    if not any(_equal(d, o) for o in ['Exists', 'Equal']): return False
+    return True
+
+
+def _s53(d):  # #/definitions/tolerations/items/properties/value
+    return _s13(d)
+
+
+def _s54(d):  # #/definitions/tolerations/items/properties/effect
+    if not (isinstance(d, str)): return False
+    if not any(_equal(d, o) for o in ['', 'NoSchedule', 'PreferNoSchedule', 'NoExecute']): return False
+    return True
+
+
+def _s55(d):  # #/definitions/tolerations/items/properties/tolerationSeconds
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    return True
+
+
+def _s56(d):  # #/definitions/tolerations/items/allOf/0
+    if not (_s59(d) if _s57(d) else _s61(d)): return False
+    return True
+
+
+def _s57(d):  # #/definitions/tolerations/items/allOf/0/if
+    if isinstance(d, dict):
+        if 'operator' not in d: return False
+        if 'operator' in d and not _s58(d['operator']): return False
+    return True
+
+
+def _s58(d):  # #/definitions/tolerations/items/allOf/0/if/properties/operator
+    if not any(_equal(d, o) for o in ['Exists']): return False
+    return True
+
+
+def _s59(d):  # #/definitions/tolerations/items/allOf/0/then
+    if isinstance(d, dict):
+        if 'value' in d and not _s60(d['value']): return False
+    return True
+
+
+def _s60(d):  # #/definitions/tolerations/items/allOf/0/then/properties/value
+    if not any(_equal(d, o) for o in ['']): return False
+    return True
+
+
+def _s61(d):  # #/definitions/tolerations/items/allOf/0/else
+    return True
+
+
+def _s62(d):  # #/definitions/tolerations/items/allOf/1
+    if not (_s64(d) if _s63(d) else _s66(d)): return False
+    return True
+
+
+def _s63(d):  # #/definitions/tolerations/items/allOf/1/if
+    if isinstance(d, dict):
+        if 'tolerationSeconds' not in d: return False
+    return True
+
+
+def _s64(d):  # #/definitions/tolerations/items/allOf/1/then
+    if isinstance(d, dict):
+        if 'effect' not in d: return False
+        if 'effect' in d and not _s65(d['effect']): return False
+    return True
+
+
+def _s65(d):  # #/definitions/tolerations/items/allOf/1/then/properties/effect
+    if not any(_equal(d, o) for o in ['NoExecute']): return False
+    return True
+
+
+def _s66(d):  # #/definitions/tolerations/items/allOf/1/else
+    return True
+
+
+def _s67(d):  # #/definitions/tolerations/items/allOf/2
+    if not (_s70(d) if _s68(d) else _s72(d)): return False
+    return True
+
+
+def _s68(d):  # #/definitions/tolerations/items/allOf/2/if
+    if isinstance(d, dict):
+        if 'key' in d and not _s69(d['key']): return False
+    return True
+
+
+def _s69(d):  # #/definitions/tolerations/items/allOf/2/if/properties/key
+    if not any(_equal(d, o) for o in ['']): return False
+    return True
+
+
+def _s70(d):  # #/definitions/tolerations/items/allOf/2/then
+    if isinstance(d, dict):
+        if 'operator' not in d: return False
+        if 'operator' in d and not _s71(d['operator']): return False
+    return True
+
+
+def _s71(d):  # #/definitions/tolerations/items/allOf/2/then/properties/operator
+    if not any(_equal(d, o) for o in ['Exists']): return False
+    return True
+
+
+def _s72(d):  # #/definitions/tolerations/items/allOf/2/else
+    return True
+
+
+def _s73(d):  # #/properties/api/properties/affinity
+    return _s74(d)
+
+
+def _s74(d):  # #/definitions/affinity
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'nodeAffinity' in d and not _s75(d['nodeAffinity']): return False
+        if 'podAffinity' in d and not _s76(d['podAffinity']): return False
+        if 'podAntiAffinity' in d and not _s77(d['podAntiAffinity']): return False
+        if any(k not in {'nodeAffinity', 'podAffinity', 'podAntiAffinity'} for k in d): return False
+    return True
+
+
+def _s75(d):  # #/definitions/affinity/properties/nodeAffinity
+    if not (isinstance(d, dict)): return False
+    return True
+
+
+def _s76(d):  # #/definitions/affinity/properties/podAffinity
+    if not (isinstance(d, dict)): return False
+    return True
+
+
+def _s77(d):  # #/definitions/affinity/properties/podAntiAffinity
+    if not (isinstance(d, dict)): return False
+    return True
+
+
+def _s78(d):  # #/properties/api/properties/priorityClassName
+    return _s79(d)
+
+
+def _s79(d):  # #/definitions/priorityClassName
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if _p8(d) is None: return False
+        if len(d) > 253: return False
+    return True
+
+
+def _s80(d):  # #/properties/api/properties/podSecurityContext
+    return _s81(d)
+
+
+def _s81(d):  # #/definitions/podSecurityContext
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'runAsUser' in d and not _s82(d['runAsUser']): return False
+        if 'runAsGroup' in d and not _s83(d['runAsGroup']): return False
+        if 'runAsNonRoot' in d and not _s84(d['runAsNonRoot']): return False
+        if 'seccompProfile' in d and not _s85(d['seccompProfile']): return False
+        if 'seLinuxOptions' in d and not _s88(d['seLinuxOptions']): return False
+        if 'fsGroup' in d and not _s91(d['fsGroup']): return False
+        if 'fsGroupChangePolicy' in d and not _s92(d['fsGroupChangePolicy']): return False
+        if 'supplementalGroups' in d and not _s93(d['supplementalGroups']): return False
+        if any(k not in {'fsGroup', 'fsGroupChangePolicy', 'runAsGroup', 'runAsNonRoot', 'runAsUser', 'seLinuxOptions', 'seccompProfile', 'supplementalGroups'} for k in d): return False
+    return True
+
+
+def _s82(d):  # #/definitions/podSecurityContext/properties/runAsUser
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s83(d):  # #/definitions/podSecurityContext/properties/runAsGroup
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s84(d):  # #/definitions/podSecurityContext/properties/runAsNonRoot
+    if not any(_equal(d, o) for o in [True]): return False
+    return True
+
+
+def _s85(d):  # #/definitions/podSecurityContext/properties/seccompProfile
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'type' not in d: return False
+        if 'type' in d and not _s86(d['type']): return False
+        if 'localhostProfile' in d and not _s87(d['localhostProfile']): return False
+        if any(k not in {'localhostProfile', 'type'} for k in d): return False
+    return True
+
+
+def _s86(d):  # #/definitions/podSecurityContext/properties/seccompProfile/properties/type
+    if not (isinstance(d, str)): return False
+    if not any(_equal(d, o) for o in ['RuntimeDefault', 'Localhost']): return False
+    return True
+
+
+def _s87(d):  # #/definitions/podSecurityContext/properties/seccompProfile/properties/localhostProfile
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if len(d) < 1: return False
+    return True
+
+
+def _s88(d):  # #/definitions/podSecurityContext/properties/seLinuxOptions
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'level' in d and not _s89(d['level']): return False
+        if 'type' in d and not _s90(d['type']): return False
+        if any(k not in {'level', 'type'} for k in d): return False
+    return True
+
+
+def _s89(d):  # #/definitions/podSecurityContext/properties/seLinuxOptions/properties/level
+    if not (isinstance(d, str)): return False
+    return True
+
+
+def _s90(d):  # #/definitions/podSecurityContext/properties/seLinuxOptions/properties/type
+    if not (isinstance(d, str)): return False
+    if not any(_equal(d, o) for o in ['', 'container_t', 'container_init_t', 'container_kvm_t']): return False
+    return True
+
+
+def _s91(d):  # #/definitions/podSecurityContext/properties/fsGroup
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s92(d):  # #/definitions/podSecurityContext/properties/fsGroupChangePolicy
+    if not (isinstance(d, str)): return False
+    if not any(_equal(d, o) for o in ['OnRootMismatch', 'Always']): return False
+    return True
+
+
+def _s93(d):  # #/definitions/podSecurityContext/properties/supplementalGroups
+    if not (isinstance(d, list)): return False
+    if isinstance(d, list) and not all(_s94(x) for x in d): return False
+    return True
+
+
+def _s94(d):  # #/definitions/podSecurityContext/properties/supplementalGroups/items
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s95(d):  # #/properties/api/properties/containerSecurityContext
+    return _s96(d)
+
+
+def _s96(d):  # #/definitions/containerSecurityContext
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'runAsUser' in d and not _s97(d['runAsUser']): return False
+        if 'runAsGroup' in d and not _s98(d['runAsGroup']): return False
+        if 'runAsNonRoot' in d and not _s99(d['runAsNonRoot']): return False
+        if 'seccompProfile' in d and not _s100(d['seccompProfile']): return False
+        if 'seLinuxOptions' in d and not _s103(d['seLinuxOptions']): return False
+        if 'allowPrivilegeEscalation' in d and not _s106(d['allowPrivilegeEscalation']): return False
+        if 'readOnlyRootFilesystem' in d and not _s107(d['readOnlyRootFilesystem']): return False
+        if any(k not in {'allowPrivilegeEscalation', 'readOnlyRootFilesystem', 'runAsGroup', 'runAsNonRoot', 'runAsUser', 'seLinuxOptions', 'seccompProfile'} for k in d): return False
+    return True
+
+
+def _s97(d):  # #/definitions/containerSecurityContext/properties/runAsUser
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s98(d):  # #/definitions/containerSecurityContext/properties/runAsGroup
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s99(d):  # #/definitions/containerSecurityContext/properties/runAsNonRoot
+    if not any(_equal(d, o) for o in [True]): return False
+    return True
+
+
+def _s100(d):  # #/definitions/containerSecurityContext/properties/seccompProfile
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'type' not in d: return False
+        if 'type' in d and not _s101(d['type']): return False
+        if 'localhostProfile' in d and not _s102(d['localhostProfile']): return False
+        if any(k not in {'localhostProfile', 'type'} for k in d): return False
+    return True
+
+
+def _s101(d):  # #/definitions/containerSecurityContext/properties/seccompProfile/properties/type
+    if not (isinstance(d, str)): return False
+    if not any(_equal(d, o) for o in ['RuntimeDefault', 'Localhost']): return False
+    return True
+
+
+def _s102(d):  # #/definitions/containerSecurityContext/properties/seccompProfile/properties/localhostProfile
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if len(d) < 1: return False
+    return True
+
+
+def _s103(d):  # #/definitions/containerSecurityContext/properties/seLinuxOptions
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'level' in d and not _s104(d['level']): return False
+        if 'type' in d and not _s105(d['type']): return False
+        if any(k not in {'level', 'type'} for k in d): return False
+    return True
+
+
+def _s104(d):  # #/definitions/containerSecurityContext/properties/seLinuxOptions/properties/level
+    if not (isinstance(d, str)): return False
+    return True
+
+
+def _s105(d):  # #/definitions/containerSecurityContext/properties/seLinuxOptions/properties/type
+    if not (isinstance(d, str)): return False
+    if not any(_equal(d, o) for o in ['', 'container_t', 'container_init_t', 'container_kvm_t']): return False
+    return True
+
+
+def _s106(d):  # #/definitions/containerSecurityContext/properties/allowPrivilegeEscalation
+    if not any(_equal(d, o) for o in [False]): return False
+    return True
+
+
+def _s107(d):  # #/definitions/containerSecurityContext/properties/readOnlyRootFilesystem
+    if not any(_equal(d, o) for o in [True]): return False
+    return True
+
+
+def _s108(d):  # #/properties/api/properties/topologySpreadConstraints
+    return _s109(d)
+
+
+def _s109(d):  # #/definitions/topologySpreadConstraints
+    if not (isinstance(d, list)): return False
+    if isinstance(d, list) and not all(_s110(x) for x in d): return False
+    return True
+
+
+def _s110(d):  # #/definitions/topologySpreadConstraints/items
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'maxSkew' not in d: return False
+        if 'topologyKey' not in d: return False
+        if 'whenUnsatisfiable' not in d: return False
+        if 'maxSkew' in d and not _s111(d['maxSkew']): return False
+        if 'topologyKey' in d and not _s112(d['topologyKey']): return False
+        if 'whenUnsatisfiable' in d and not _s113(d['whenUnsatisfiable']): return False
+    return True
+
+
+def _s111(d):  # #/definitions/topologySpreadConstraints/items/properties/maxSkew
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+    return True
+
+
+def _s112(d):  # #/definitions/topologySpreadConstraints/items/properties/topologyKey
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if len(d) < 1: return False
+    return True
+
+
+def _s113(d):  # #/definitions/topologySpreadConstraints/items/properties/whenUnsatisfiable
+    if not (isinstance(d, str)): return False
+    if not any(_equal(d, o) for o in ['DoNotSchedule', 'ScheduleAnyway']): return False
+    return True
+
+
+def _s114(d):  # #/properties/api/properties/extraEnv
+    return _s32(d)
+
+
+def _s115(d):  # #/properties/api/properties/extraEnvFrom
+    return _s116(d)
+
+
+def _s116(d):  # #/definitions/envFrom
+    if not (isinstance(d, list)): return False
+    if isinstance(d, list) and not all(_s117(x) for x in d): return False
+    return True
+
+
+def _s117(d):  # #/definitions/envFrom/items
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'configMapRef' in d and not _s118(d['configMapRef']): return False
+        if 'secretRef' in d and not _s121(d['secretRef']): return False
+        if 'prefix' in d and not _s124(d['prefix']): return False
+        if any(k not in {'configMapRef', 'prefix', 'secretRef'} for k in d): return False
+    return True
+
+
+def _s118(d):  # #/definitions/envFrom/items/properties/configMapRef
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'name' not in d: return False
+        if 'name' in d and not _s119(d['name']): return False
+        if 'optional' in d and not _s120(d['optional']): return False
+        if any(k not in {'name', 'optional'} for k in d): return False
+    return True
+
+
+def _s119(d):  # #/definitions/envFrom/items/properties/configMapRef/properties/name
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if len(d) < 1: return False
+    return True
+
+
+def _s120(d):  # #/definitions/envFrom/items/properties/configMapRef/properties/optional
+    if not (isinstance(d, bool)): return False
+    return True
+
+
+def _s121(d):  # #/definitions/envFrom/items/properties/secretRef
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'name' not in d: return False
+        if 'name' in d and not _s122(d['name']): return False
+        if 'optional' in d and not _s123(d['optional']): return False
+        if any(k not in {'name', 'optional'} for k in d): return False
+    return True
+
+
+def _s122(d):  # #/definitions/envFrom/items/properties/secretRef/properties/name
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if len(d) < 1: return False
+    return True
+
+
+def _s123(d):  # #/definitions/envFrom/items/properties/secretRef/properties/optional
+    if not (isinstance(d, bool)): return False
+    return True
+
+
+def _s124(d):  # #/definitions/envFrom/items/properties/prefix
+    if not (isinstance(d, str)): return False
+    return True
+
+
+def _s125(d):  # #/properties/api/properties/extraVolumes
+    return _s126(d)
+
+
+def _s126(d):  # #/definitions/volumes
+    if not (isinstance(d, list)): return False
+    if isinstance(d, list) and not all(_s127(x) for x in d): return False
+    return True
+
+
+def _s127(d):  # #/definitions/volumes/items
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'name' not in d: return False
+        if 'name' in d and not _s128(d['name']): return False
+        if 'configMap' in d and not _s129(d['configMap']): return False
+        if 'csi' in d and not _s130(d['csi']): return False
+        if 'downwardAPI' in d and not _s131(d['downwardAPI']): return False
+        if 'emptyDir' in d and not _s132(d['emptyDir']): return False
+        if 'ephemeral' in d and not _s133(d['ephemeral']): return False
+        if 'persistentVolumeClaim' in d and not _s134(d['persistentVolumeClaim']): return False
+        if 'projected' in d and not _s135(d['projected']): return False
+        if 'secret' in d and not _s136(d['secret']): return False
+        if any(k not in {'configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'name', 'persistentVolumeClaim', 'projected', 'secret'} for k in d): return False
+    return True
+
+
+def _s128(d):  # #/definitions/volumes/items/properties/name
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if _p9(d) is None: return False
+        if len(d) < 1: return False
+        if len(d) > 63: return False
+    return True
+
+
+def _s129(d):  # #/definitions/volumes/items/properties/configMap
+    if not (isinstance(d, dict)): return False
+    return True
+
+
+def _s130(d):  # #/definitions/volumes/items/properties/csi
+    if not (isinstance(d, dict)): return False
+    return True
+
+
+def _s131(d):  # #/definitions/volumes/items/properties/downwardAPI
+    if not (isinstance(d, dict)): return False
+    return True
+
+
+def _s132(d):  # #/definitions/volumes/items/properties/emptyDir
+    if not (isinstance(d, dict)): return False
+    return True
+
+
+def _s133(d):  # #/definitions/volumes/items/properties/ephemeral
+    if not (isinstance(d, dict)): return False
+    return True
+
+
+def _s134(d):  # #/definitions/volumes/items/properties/persistentVolumeClaim
+    if not (isinstance(d, dict)): return False
+    return True
+
+
+def _s135(d):  # #/definitions/volumes/items/properties/projected
+    if not (isinstance(d, dict)): return False
+    return True
+
+
+def _s136(d):  # #/definitions/volumes/items/properties/secret
+    if not (isinstance(d, dict)): return False
+    return True
+
+
+def _s137(d):  # #/properties/api/properties/extraVolumeMounts
+    return _s138(d)
+
+
+def _s138(d):  # #/definitions/volumeMounts
+    if not (isinstance(d, list)): return False
+    if isinstance(d, list) and not all(_s139(x) for x in d): return False
+    return True
+
+
+def _s139(d):  # #/definitions/volumeMounts/items
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'name' not in d: return False
+        if 'mountPath' not in d: return False
+        if 'name' in d and not _s140(d['name']): return False
+        if 'mountPath' in d and not _s141(d['mountPath']): return False
+        if 'subPath' in d and not _s142(d['subPath']): return False
+        if 'subPathExpr' in d and not _s143(d['subPathExpr']): return False
+        if 'readOnly' in d and not _s144(d['readOnly']): return False
+        if any(k not in {'mountPath', 'name', 'readOnly', 'subPath', 'subPathExpr'} for k in d): return False
+    return True
+
+
+def _s140(d):  # #/definitions/volumeMounts/items/properties/name
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if len(d) < 1: return False
+    return True
+
+
+def _s141(d):  # #/definitions/volumeMounts/items/properties/mountPath
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if len(d) < 1: return False
+    return True
+
+
+def _s142(d):  # #/definitions/volumeMounts/items/properties/subPath
+    if not (isinstance(d, str)): return False
+    return True
+
+
+def _s143(d):  # #/definitions/volumeMounts/items/properties/subPathExpr
+    if not (isinstance(d, str)): return False
+    return True
+
+
+def _s144(d):  # #/definitions/volumeMounts/items/properties/readOnly
+    if not (isinstance(d, bool)): return False
+    return True
+
+
+def _s145(d):  # #/properties/api/properties/livenessProbe
+    return _s146(d)
+
+
+def _s146(d):  # #/definitions/probe
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'enabled' not in d: return False
+        if 'enabled' in d and not _s147(d['enabled']): return False
+        if 'initialDelaySeconds' in d and not _s148(d['initialDelaySeconds']): return False
+        if 'periodSeconds' in d and not _s149(d['periodSeconds']): return False
+        if 'timeoutSeconds' in d and not _s150(d['timeoutSeconds']): return False
+        if 'failureThreshold' in d and not _s151(d['failureThreshold']): return False
+        if any(k not in {'enabled', 'failureThreshold', 'initialDelaySeconds', 'periodSeconds', 'timeoutSeconds'} for k in d): return False
+    return True
+
+
+def _s147(d):  # #/definitions/probe/properties/enabled
+    if not (isinstance(d, bool)): return False
+    return True
+
+
+def _s148(d):  # #/definitions/probe/properties/initialDelaySeconds
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 0: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s149(d):  # #/definitions/probe/properties/periodSeconds
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s150(d):  # #/definitions/probe/properties/timeoutSeconds
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s151(d):  # #/definitions/probe/properties/failureThreshold
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s152(d):  # #/properties/api/properties/readinessProbe
+    return _s153(d)
+
+
+def _s153(d):  # #/definitions/readinessProbe
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'enabled' not in d: return False
+        if 'enabled' in d and not _s154(d['enabled']): return False
+        if 'initialDelaySeconds' in d and not _s155(d['initialDelaySeconds']): return False
+        if 'periodSeconds' in d and not _s156(d['periodSeconds']): return False
+        if 'timeoutSeconds' in d and not _s157(d['timeoutSeconds']): return False
+        if 'failureThreshold' in d and not _s158(d['failureThreshold']): return False
+        if 'successThreshold' in d and not _s159(d['successThreshold']): return False
+        if any(k not in {'enabled', 'failureThreshold', 'initialDelaySeconds', 'periodSeconds', 'successThreshold', 'timeoutSeconds'} for k in d): return False
+    return True
+
+
+def _s154(d):  # #/definitions/readinessProbe/properties/enabled
+    if not (isinstance(d, bool)): return False
+    return True
+
+
+def _s155(d):  # #/definitions/readinessProbe/properties/initialDelaySeconds
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 0: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s156(d):  # #/definitions/readinessProbe/properties/periodSeconds
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s157(d):  # #/definitions/readinessProbe/properties/timeoutSeconds
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s158(d):  # #/definitions/readinessProbe/properties/failureThreshold
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s159(d):  # #/definitions/readinessProbe/properties/successThreshold
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s160(d):  # #/properties/api/properties/startupProbe
+    return _s146(d)
+
+
+def _s161(d):  # #/properties/api/properties/pdb
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'enabled' not in d: return False
+        if 'enabled' in d and not _s162(d['enabled']): return False
+        if 'minAvailable' in d and not _s163(d['minAvailable']): return False
+        if 'maxUnavailable' in d and not _s167(d['maxUnavailable']): return False
+        if any(k not in {'enabled', 'maxUnavailable', 'minAvailable'} for k in d): return False
+    return True
+
+
+def _s162(d):  # #/properties/api/properties/pdb/properties/enabled
+    if not (isinstance(d, bool)): return False
+    return True
+
+
+def _s163(d):  # #/properties/api/properties/pdb/properties/minAvailable
+    return _s164(d)
+
+
+def _s164(d):  # #/definitions/intOrPercent
+    if not any((_s165(d), _s166(d),)): return False
+    return True
+
+
+def _s165(d):  # #/definitions/intOrPercent/anyOf/0
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 0: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s166(d):  # #/definitions/intOrPercent/anyOf/1
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if _p10(d) is None: return False
+    return True
+
+
+def _s167(d):  # #/properties/api/properties/pdb/properties/maxUnavailable
+    return _s164(d)
+
+
+def _s168(d):  # #/properties/api/properties/autoscaling
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'enabled' not in d: return False
+        if 'enabled' in d and not _s169(d['enabled']): return False
+        if 'minReplicas' in d and not _s170(d['minReplicas']): return False
+        if 'maxReplicas' in d and not _s171(d['maxReplicas']): return False
+        if 'targetCPUUtilizationPercentage' in d and not _s172(d['targetCPUUtilizationPercentage']): return False
+        if 'targetMemoryUtilizationPercentage' in d and not _s173(d['targetMemoryUtilizationPercentage']): return False
+        if any(k not in {'enabled', 'maxReplicas', 'minReplicas', 'targetCPUUtilizationPercentage', 'targetMemoryUtilizationPercentage'} for k in d): return False
+    return True
+
+
+def _s169(d):  # #/properties/api/properties/autoscaling/properties/enabled
+    if not (isinstance(d, bool)): return False
+    return True
+
+
+def _s170(d):  # #/properties/api/properties/autoscaling/properties/minReplicas
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s171(d):  # #/properties/api/properties/autoscaling/properties/maxReplicas
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s172(d):  # #/properties/api/properties/autoscaling/properties/targetCPUUtilizationPercentage
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 0: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s173(d):  # #/properties/api/properties/autoscaling/properties/targetMemoryUtilizationPercentage
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 0: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s174(d):  # #/properties/service
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
         if 'type' not in d: return False
         if 'port' not in d: return False
-        if 'type' in d and not _s27(d['type']): return False
-        if 'port' in d and not _s28(d['port']): return False
-        if any(k not in {'port', 'type'} for k in d): return False
+        if 'type' in d and not _s175(d['type']): return False
+        if 'port' in d and not _s176(d['port']): return False
+        if 'annotations' in d and not _s177(d['annotations']): return False
+        if any(k not in {'annotations', 'port', 'type'} for k in d): return False
     return True
 
 
-def _s27(d):  # #/properties/service/properties/type
+def _s175(d):  # #/properties/service/properties/type
     if not (isinstance(d, str)): return False
     if not any(_equal(d, o) for o in ['ClusterIP', 'NodePort', 'LoadBalancer']): return False
     return True
 
 
-def _s28(d):  # #/properties/service/properties/port
+def _s176(d):  # #/properties/service/properties/port
     if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
     if isinstance(d, (int, float)) and not isinstance(d, bool):
         if d < 1: return False
@@ -242,45 +1241,49 @@ def _s28(d):  # #/properties/service/properties/port
     return True
 
 
-def _s29(d):  # #/properties/serviceAccount
+def _s177(d):  # #/properties/service/properties/annotations
+    return _s15(d)
+
+
+def _s178(d):  # #/properties/serviceAccount
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
         if 'create' not in d: return False
         if 'name' not in d: return False
-        if 'create' in d and not _s30(d['create']): return False
-        if 'name' in d and not _s31(d['name']): return False
+        if 'create' in d and not _s179(d['create']): return False
+        if 'name' in d and not _s180(d['name']): return False
         if any(k not in {'create', 'name'} for k in d): return False
     return True
 
 
-def _s30(d):  # #/properties/serviceAccount/properties/create
+def _s179(d):  # #/properties/serviceAccount/properties/create
     if not (isinstance(d, bool)): return False
     return True
 
 
-def _s31(d):  # #/properties/serviceAccount/properties/name
+def _s180(d):  # #/properties/serviceAccount/properties/name
     if not (isinstance(d, str)): return False
     if isinstance(d, str):
-        if _p2(d) is None: return False
+        if _p8(d) is None: return False
         if len(d) > 253: return False
     return True
 
 
-def _s32(d):  # #/properties/secrets
+def _s181(d):  # #/properties/secrets
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
         if 'create' not in d: return False
-        if 'create' in d and not _s33(d['create']): return False
+        if 'create' in d and not _s182(d['create']): return False
         if any(k not in {'create'} for k in d): return False
     return True
 
 
-def _s33(d):  # #/properties/secrets/properties/create
+def _s182(d):  # #/properties/secrets/properties/create
     if not (isinstance(d, bool)): return False
     return True
 
 
-def _s34(d):  # #/properties/cron
+def _s183(d):  # #/properties/cron
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
         if 'enabled' not in d: return False
@@ -297,114 +1300,133 @@ def _s34(d):  # #/properties/cron
         if 'suspend' not in d: return False
         if 'resources' not in d: return False
         if 'schedules' not in d: return False
-        if 'enabled' in d and not _s35(d['enabled']): return False
-        if 'image' in d and not _s36(d['image']): return False
-        if 'apiUrl' in d and not _s41(d['apiUrl']): return False
-        if 'secret' in d and not _s42(d['secret']): return False
-        if 'concurrencyPolicy' in d and not _s45(d['concurrencyPolicy']): return False
-        if 'activeDeadlineSeconds' in d and not _s47(d['activeDeadlineSeconds']): return False
-        if 'startingDeadlineSeconds' in d and not _s49(d['startingDeadlineSeconds']): return False
-        if 'successfulJobsHistoryLimit' in d and not _s51(d['successfulJobsHistoryLimit']): return False
-        if 'failedJobsHistoryLimit' in d and not _s52(d['failedJobsHistoryLimit']): return False
-        if 'backoffLimit' in d and not _s53(d['backoffLimit']): return False
-        if 'timeZone' in d and not _s54(d['timeZone']): return False
-        if 'suspend' in d and not _s56(d['suspend']): return False
-        if 'resources' in d and not _s57(d['resources']): return False
-        if 'schedules' in d and not _s58(d['schedules']): return False
-        if any(k not in {'activeDeadlineSeconds', 'apiUrl', 'backoffLimit', 'concurrencyPolicy', 'enabled', 'failedJobsHistoryLimit', 'image', 'resources', 'schedules', 'secret', 'startingDeadlineSeconds', 'successfulJobsHistoryLimit', 'suspend', 'timeZone'} for k in d): return False
+        if 'enabled' in d and not _s184(d['enabled']): return False
+        if 'image' in d and not _s185(d['image']): return False
+        if 'apiUrl' in d and not _s192(d['apiUrl']): return False
+        if 'secret' in d and not _s193(d['secret']): return False
+        if 'concurrencyPolicy' in d and not _s196(d['concurrencyPolicy']): return False
+        if 'activeDeadlineSeconds' in d and not _s198(d['activeDeadlineSeconds']): return False
+        if 'startingDeadlineSeconds' in d and not _s200(d['startingDeadlineSeconds']): return False
+        if 'successfulJobsHistoryLimit' in d and not _s202(d['successfulJobsHistoryLimit']): return False
+        if 'failedJobsHistoryLimit' in d and not _s203(d['failedJobsHistoryLimit']): return False
+        if 'backoffLimit' in d and not _s204(d['backoffLimit']): return False
+        if 'timeZone' in d and not _s205(d['timeZone']): return False
+        if 'suspend' in d and not _s207(d['suspend']): return False
+        if 'resources' in d and not _s208(d['resources']): return False
+        if 'schedules' in d and not _s209(d['schedules']): return False
+        if 'imagePullSecrets' in d and not _s263(d['imagePullSecrets']): return False
+        if 'podLabels' in d and not _s264(d['podLabels']): return False
+        if 'podAnnotations' in d and not _s265(d['podAnnotations']): return False
+        if 'nodeSelector' in d and not _s266(d['nodeSelector']): return False
+        if 'tolerations' in d and not _s267(d['tolerations']): return False
+        if 'affinity' in d and not _s268(d['affinity']): return False
+        if 'priorityClassName' in d and not _s269(d['priorityClassName']): return False
+        if 'podSecurityContext' in d and not _s270(d['podSecurityContext']): return False
+        if 'containerSecurityContext' in d and not _s271(d['containerSecurityContext']): return False
+        if any(k not in {'activeDeadlineSeconds', 'affinity', 'apiUrl', 'backoffLimit', 'concurrencyPolicy', 'containerSecurityContext', 'enabled', 'failedJobsHistoryLimit', 'image', 'imagePullSecrets', 'nodeSelector', 'podAnnotations', 'podLabels', 'podSecurityContext', 'priorityClassName', 'resources', 'schedules', 'secret', 'startingDeadlineSeconds', 'successfulJobsHistoryLimit', 'suspend', 'timeZone', 'tolerations'} for k in d): return False
     return True
 
 
-def _s35(d):  # #/properties/cron/properties/enabled
+def _s184(d):  # #/properties/cron/properties/enabled
     if not (isinstance(d, bool)): return False
     return True
 
 
-def _s36(d):  # #/properties/cron/properties/image
+def _s185(d):  # #/properties/cron/properties/image
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
         if 'repository' not in d: return False
         if 'tag' not in d: return False
         if 'pullPolicy' not in d: return False
-        if 'repository' in d and not _s37(d['repository']): return False
-        if 'tag' in d and not _s38(d['tag']): return False
-        if 'pullPolicy' in d and not _s40(d['pullPolicy']): return False
-        if any(k not in {'pullPolicy', 'repository', 'tag'} for k in d): return False
+        if 'repository' in d and not _s186(d['repository']): return False
+        if 'tag' in d and not _s187(d['tag']): return False
+        if 'pullPolicy' in d and not _s189(d['pullPolicy']): return False
+        if 'registry' in d and not _s190(d['registry']): return False
+        if 'digest' in d and not _s191(d['digest']): return False
+        if any(k not in {'digest', 'pullPolicy', 'registry', 'repository', 'tag'} for k in d): return False
     return True
 
 
-def _s37(d):  # #/properties/cron/properties/image/properties/repository
+def _s186(d):  # #/properties/cron/properties/image/properties/repository
     if not (isinstance(d, str)): return False
     if isinstance(d, str):
-        if _p3(d) is None: return False
+        if _p11(d) is None: return False
         if len(d) < 1: return False
     return True
 
 
-def _s38(d):  # #/properties/cron/properties/image/properties/tag
+def _s187(d):  # #/properties/cron/properties/image/properties/tag
     if not (isinstance(d, str)): return False
     if isinstance(d, str):
-        if _p4(d) is None: return False
+        if _p12(d) is None: return False
         if len(d) < 1: return False
-    if _s39(d): return False
+    if _s188(d): return False
     return True
 
 
-def _s39(d):  # #/properties/cron/properties/image/properties/tag/not
+def _s188(d):  # #/properties/cron/properties/image/properties/tag/not
     if not any(_equal(d, o) for o in ['latest']): return False
     return True
 
 
-def _s40(d):  # #/properties/cron/properties/image/properties/pullPolicy
-    return _s10(d)
+def _s189(d):  # #/properties/cron/properties/image/properties/pullPolicy
+    return _s23(d)
 
 
-def _s41(d):  # #/properties/cron/properties/apiUrl
+def _s190(d):  # #/properties/cron/properties/image/properties/registry
+    return _s3(d)
+
+
+def _s191(d):  # #/properties/cron/properties/image/properties/digest
+    return _s26(d)
+
+
+def _s192(d):  # #/properties/cron/properties/apiUrl
     if not (isinstance(d, str)): return False
     if isinstance(d, str):
-        if _p5(d) is None: return False
+        if _p13(d) is None: return False
     return True
 
 
-def _s42(d):  # #/properties/cron/properties/secret
+def _s193(d):  # #/properties/cron/properties/secret
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
         if 'name' not in d: return False
         if 'key' not in d: return False
-        if 'name' in d and not _s43(d['name']): return False
-        if 'key' in d and not _s44(d['key']): return False
+        if 'name' in d and not _s194(d['name']): return False
+        if 'key' in d and not _s195(d['key']): return False
         if any(k not in {'key', 'name'} for k in d): return False
     return True
 
 
-def _s43(d):  # #/properties/cron/properties/secret/properties/name
-    return _s15(d)
+def _s194(d):  # #/properties/cron/properties/secret/properties/name
+    return _s7(d)
 
 
-def _s44(d):  # #/properties/cron/properties/secret/properties/key
+def _s195(d):  # #/properties/cron/properties/secret/properties/key
     if not (isinstance(d, str)): return False
     if isinstance(d, str):
-        if _p6(d) is None: return False
+        if _p14(d) is None: return False
         if len(d) < 1: return False
         if len(d) > 253: return False
     return True
 
 
-def _s45(d):  # #/properties/cron/properties/concurrencyPolicy
-    return _s46(d)
+def _s196(d):  # #/properties/cron/properties/concurrencyPolicy
+    return _s197(d)
 
 
-def _s46(d):  # #/definitions/concurrencyPolicy
+def _s197(d):  # #/definitions/concurrencyPolicy
     if not (isinstance(d, str)): return False
     if not any(_equal(d, o) for o in ['Allow', 'Forbid', 'Replace']): return False
     return True
 
 
-def _s47(d):  # #/properties/cron/properties/activeDeadlineSeconds
-    return _s48(d)
+def _s198(d):  # #/properties/cron/properties/activeDeadlineSeconds
+    return _s199(d)
 
 
-def _s48(d):  # #/definitions/activeDeadlineSeconds
+def _s199(d):  # #/definitions/activeDeadlineSeconds
     if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
     if isinstance(d, (int, float)) and not isinstance(d, bool):
         if d < 1: return False
@@ -412,11 +1434,11 @@ def _s48(d):  # #/definitions/activeDeadlineSeconds
     return True
 
 
-def _s49(d):  # #/properties/cron/properties/startingDeadlineSeconds
-    return _s50(d)
+def _s200(d):  # #/properties/cron/properties/startingDeadlineSeconds
+    return _s201(d)
 
 
-def _s50(d):  # #/definitions/nonNegativeInt64
+def _s201(d):  # #/definitions/nonNegativeInt64
     if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
     if isinstance(d, (int, float)) and not isinstance(d, bool):
         if d < 0: return False
@@ -424,148 +1446,633 @@ def _s50(d):  # #/definitions/nonNegativeInt64
     return True
 
 
-def _s51(d):  # #/properties/cron/properties/successfulJobsHistoryLimit
-    return _s12(d)
+def _s202(d):  # #/properties/cron/properties/successfulJobsHistoryLimit
+    return _s28(d)
 
 
-def _s52(d):  # #/properties/cron/properties/failedJobsHistoryLimit
-    return _s12(d)
+def _s203(d):  # #/properties/cron/properties/failedJobsHistoryLimit
+    return _s28(d)
 
 
-def _s53(d):  # #/properties/cron/properties/backoffLimit
-    return _s12(d)
+def _s204(d):  # #/properties/cron/properties/backoffLimit
+    return _s28(d)
 
 
-def _s54(d):  # #/properties/cron/properties/timeZone
-    return _s55(d)
+def _s205(d):  # #/properties/cron/properties/timeZone
+    return _s206(d)
 
 
-def _s55(d):  # #/definitions/timeZone
+def _s206(d):  # #/definitions/timeZone
     if not (isinstance(d, str)): return False
     if isinstance(d, str):
         if len(d) > 255: return False
     return True
 
 
-def _s56(d):  # #/properties/cron/properties/suspend
+def _s207(d):  # #/properties/cron/properties/suspend
     if not (isinstance(d, bool)): return False
     return True
 
 
-def _s57(d):  # #/properties/cron/properties/resources
-    return _s20(d)
+def _s208(d):  # #/properties/cron/properties/resources
+    return _s36(d)
 
 
-def _s58(d):  # #/properties/cron/properties/schedules
+def _s209(d):  # #/properties/cron/properties/schedules
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
-        if not all(_s59(v) for k, v in d.items() if _p8(k) is not None): return False
-        if any(True and _p8(k) is None for k in d): return False
+        if not all(_s210(v) for k, v in d.items() if _p16(k) is not None): return False
+        if any(True and _p16(k) is None for k in d): return False
     return True
 
 
-def _s59(d):  # #/properties/cron/properties/schedules/patternProperties/^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$
-    return _s60(d)
+def _s210(d):  # #/properties/cron/properties/schedules/patternProperties/^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$
+    return _s211(d)
 
 
-def _s60(d):  # #/definitions/cronEntry
+def _s211(d):  # #/definitions/cronEntry
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
-        if 'enabled' in d and not _s61(d['enabled']): return False
-        if 'schedule' in d and not _s62(d['schedule']): return False
-        if 'path' in d and not _s63(d['path']): return False
-        if 'timeZone' in d and not _s64(d['timeZone']): return False
-        if 'suspend' in d and not _s65(d['suspend']): return False
-        if 'concurrencyPolicy' in d and not _s66(d['concurrencyPolicy']): return False
-        if 'activeDeadlineSeconds' in d and not _s67(d['activeDeadlineSeconds']): return False
-        if 'startingDeadlineSeconds' in d and not _s68(d['startingDeadlineSeconds']): return False
-        if 'successfulJobsHistoryLimit' in d and not _s69(d['successfulJobsHistoryLimit']): return False
-        if 'failedJobsHistoryLimit' in d and not _s70(d['failedJobsHistoryLimit']): return False
-        if 'backoffLimit' in d and not _s71(d['backoffLimit']): return False
-        if 'resources' in d and not _s72(d['resources']): return False
-        if any(k not in {'activeDeadlineSeconds', 'backoffLimit', 'concurrencyPolicy', 'enabled', 'failedJobsHistoryLimit', 'path', 'resources', 'schedule', 'startingDeadlineSeconds', 'successfulJobsHistoryLimit', 'suspend', 'timeZone'} for k in d): return False
-    if not (_s75(d) if _s73(d) else _s76(d)): return False
+        if 'enabled' in d and not _s212(d['enabled']): return False
+        if 'schedule' in d and not _s213(d['schedule']): return False
+        if 'path' in d and not _s214(d['path']): return False
+        if 'timeZone' in d and not _s215(d['timeZone']): return False
+        if 'suspend' in d and not _s216(d['suspend']): return False
+        if 'concurrencyPolicy' in d and not _s217(d['concurrencyPolicy']): return False
+        if 'activeDeadlineSeconds' in d and not _s218(d['activeDeadlineSeconds']): return False
+        if 'startingDeadlineSeconds' in d and not _s219(d['startingDeadlineSeconds']): return False
+        if 'successfulJobsHistoryLimit' in d and not _s220(d['successfulJobsHistoryLimit']): return False
+        if 'failedJobsHistoryLimit' in d and not _s221(d['failedJobsHistoryLimit']): return False
+        if 'backoffLimit' in d and not _s222(d['backoffLimit']): return False
+        if 'resources' in d and not _s223(d['resources']): return False
+        if 'imagePullSecrets' in d and not _s224(d['imagePullSecrets']): return False
+        if 'podLabels' in d and not _s225(d['podLabels']): return False
+        if 'podAnnotations' in d and not _s226(d['podAnnotations']): return False
+        if 'nodeSelector' in d and not _s227(d['nodeSelector']): return False
+        if 'tolerations' in d and not _s228(d['tolerations']): return False
+        if 'affinity' in d and not _s229(d['affinity']): return False
+        if 'priorityClassName' in d and not _s230(d['priorityClassName']): return False
+        if 'podSecurityContext' in d and not _s231(d['podSecurityContext']): return False
+        if 'containerSecurityContext' in d and not _s246(d['containerSecurityContext']): return False
+        if any(k not in {'activeDeadlineSeconds', 'affinity', 'backoffLimit', 'concurrencyPolicy', 'containerSecurityContext', 'enabled', 'failedJobsHistoryLimit', 'imagePullSecrets', 'nodeSelector', 'path', 'podAnnotations', 'podLabels', 'podSecurityContext', 'priorityClassName', 'resources', 'schedule', 'startingDeadlineSeconds', 'successfulJobsHistoryLimit', 'suspend', 'timeZone', 'tolerations'} for k in d): return False
+    if not (_s261(d) if _s259(d) else _s262(d)): return False
     return True
 
 
-def _s61(d):  # #/definitions/cronEntry/properties/enabled
+def _s212(d):  # #/definitions/cronEntry/properties/enabled
     if not (isinstance(d, bool)): return False
     return True
 
 
-def _s62(d):  # #/definitions/cronEntry/properties/schedule
+def _s213(d):  # #/definitions/cronEntry/properties/schedule
     if not (isinstance(d, str)): return False
     if isinstance(d, str):
         if len(d) < 1: return False
     return True
 
 
-def _s63(d):  # #/definitions/cronEntry/properties/path
+def _s214(d):  # #/definitions/cronEntry/properties/path
     if not (isinstance(d, str)): return False
     if isinstance(d, str):
-        if _p7(d) is None: return False
+        if _p15(d) is None: return False
         if len(d) > 2048: return False
     return True
 
 
-def _s64(d):  # #/definitions/cronEntry/properties/timeZone
-    return _s55(d)
+def _s215(d):  # #/definitions/cronEntry/properties/timeZone
+    return _s206(d)
 
 
-def _s65(d):  # #/definitions/cronEntry/properties/suspend
+def _s216(d):  # #/definitions/cronEntry/properties/suspend
     if not (isinstance(d, bool)): return False
     return True
 
 
-def _s66(d):  # #/definitions/cronEntry/properties/concurrencyPolicy
-    return _s46(d)
+def _s217(d):  # #/definitions/cronEntry/properties/concurrencyPolicy
+    return _s197(d)
 
 
-def _s67(d):  # #/definitions/cronEntry/properties/activeDeadlineSeconds
-    return _s48(d)
+def _s218(d):  # #/definitions/cronEntry/properties/activeDeadlineSeconds
+    return _s199(d)
 
 
-def _s68(d):  # #/definitions/cronEntry/properties/startingDeadlineSeconds
-    return _s50(d)
+def _s219(d):  # #/definitions/cronEntry/properties/startingDeadlineSeconds
+    return _s201(d)
 
 
-def _s69(d):  # #/definitions/cronEntry/properties/successfulJobsHistoryLimit
-    return _s12(d)
+def _s220(d):  # #/definitions/cronEntry/properties/successfulJobsHistoryLimit
+    return _s28(d)
 
 
-def _s70(d):  # #/definitions/cronEntry/properties/failedJobsHistoryLimit
-    return _s12(d)
+def _s221(d):  # #/definitions/cronEntry/properties/failedJobsHistoryLimit
+    return _s28(d)
 
 
-def _s71(d):  # #/definitions/cronEntry/properties/backoffLimit
-    return _s12(d)
+def _s222(d):  # #/definitions/cronEntry/properties/backoffLimit
+    return _s28(d)
 
 
-def _s72(d):  # #/definitions/cronEntry/properties/resources
-    return _s20(d)
+def _s223(d):  # #/definitions/cronEntry/properties/resources
+    return _s36(d)
 
 
-def _s73(d):  # #/definitions/cronEntry/if
+def _s224(d):  # #/definitions/cronEntry/properties/imagePullSecrets
+    return _s5(d)
+
+
+def _s225(d):  # #/definitions/cronEntry/properties/podLabels
+    return _s11(d)
+
+
+def _s226(d):  # #/definitions/cronEntry/properties/podAnnotations
+    return _s15(d)
+
+
+def _s227(d):  # #/definitions/cronEntry/properties/nodeSelector
+    return _s11(d)
+
+
+def _s228(d):  # #/definitions/cronEntry/properties/tolerations
+    return _s49(d)
+
+
+def _s229(d):  # #/definitions/cronEntry/properties/affinity
+    return _s74(d)
+
+
+def _s230(d):  # #/definitions/cronEntry/properties/priorityClassName
+    return _s79(d)
+
+
+def _s231(d):  # #/definitions/cronEntry/properties/podSecurityContext
+    return _s232(d)
+
+
+def _s232(d):  # #/definitions/triggerPodSecurityContext
+    if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
-        if 'enabled' not in d: return False
-        if 'enabled' in d and not _s74(d['enabled']): return False
+        if 'runAsUser' in d and not _s233(d['runAsUser']): return False
+        if 'runAsGroup' in d and not _s234(d['runAsGroup']): return False
+        if 'runAsNonRoot' in d and not _s235(d['runAsNonRoot']): return False
+        if 'seccompProfile' in d and not _s236(d['seccompProfile']): return False
+        if 'seLinuxOptions' in d and not _s239(d['seLinuxOptions']): return False
+        if 'fsGroup' in d and not _s242(d['fsGroup']): return False
+        if 'fsGroupChangePolicy' in d and not _s243(d['fsGroupChangePolicy']): return False
+        if 'supplementalGroups' in d and not _s244(d['supplementalGroups']): return False
+        if any(k not in {'fsGroup', 'fsGroupChangePolicy', 'runAsGroup', 'runAsNonRoot', 'runAsUser', 'seLinuxOptions', 'seccompProfile', 'supplementalGroups'} for k in d): return False
     return True
 
 
-def _s74(d):  # #/definitions/cronEntry/if/properties/enabled
+def _s233(d):  # #/definitions/triggerPodSecurityContext/properties/runAsUser
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 10000: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s234(d):  # #/definitions/triggerPodSecurityContext/properties/runAsGroup
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s235(d):  # #/definitions/triggerPodSecurityContext/properties/runAsNonRoot
+    if not any(_equal(d, o) for o in [True]): return False
+    return True
+
+
+def _s236(d):  # #/definitions/triggerPodSecurityContext/properties/seccompProfile
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'type' not in d: return False
+        if 'type' in d and not _s237(d['type']): return False
+        if 'localhostProfile' in d and not _s238(d['localhostProfile']): return False
+        if any(k not in {'localhostProfile', 'type'} for k in d): return False
+    return True
+
+
+def _s237(d):  # #/definitions/triggerPodSecurityContext/properties/seccompProfile/properties/type
+    if not (isinstance(d, str)): return False
+    if not any(_equal(d, o) for o in ['RuntimeDefault', 'Localhost']): return False
+    return True
+
+
+def _s238(d):  # #/definitions/triggerPodSecurityContext/properties/seccompProfile/properties/localhostProfile
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if len(d) < 1: return False
+    return True
+
+
+def _s239(d):  # #/definitions/triggerPodSecurityContext/properties/seLinuxOptions
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'level' in d and not _s240(d['level']): return False
+        if 'type' in d and not _s241(d['type']): return False
+        if any(k not in {'level', 'type'} for k in d): return False
+    return True
+
+
+def _s240(d):  # #/definitions/triggerPodSecurityContext/properties/seLinuxOptions/properties/level
+    if not (isinstance(d, str)): return False
+    return True
+
+
+def _s241(d):  # #/definitions/triggerPodSecurityContext/properties/seLinuxOptions/properties/type
+    if not (isinstance(d, str)): return False
+    if not any(_equal(d, o) for o in ['', 'container_t', 'container_init_t', 'container_kvm_t']): return False
+    return True
+
+
+def _s242(d):  # #/definitions/triggerPodSecurityContext/properties/fsGroup
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s243(d):  # #/definitions/triggerPodSecurityContext/properties/fsGroupChangePolicy
+    if not (isinstance(d, str)): return False
+    if not any(_equal(d, o) for o in ['OnRootMismatch', 'Always']): return False
+    return True
+
+
+def _s244(d):  # #/definitions/triggerPodSecurityContext/properties/supplementalGroups
+    if not (isinstance(d, list)): return False
+    if isinstance(d, list) and not all(_s245(x) for x in d): return False
+    return True
+
+
+def _s245(d):  # #/definitions/triggerPodSecurityContext/properties/supplementalGroups/items
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s246(d):  # #/definitions/cronEntry/properties/containerSecurityContext
+    return _s247(d)
+
+
+def _s247(d):  # #/definitions/triggerContainerSecurityContext
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'runAsUser' in d and not _s248(d['runAsUser']): return False
+        if 'runAsGroup' in d and not _s249(d['runAsGroup']): return False
+        if 'runAsNonRoot' in d and not _s250(d['runAsNonRoot']): return False
+        if 'seccompProfile' in d and not _s251(d['seccompProfile']): return False
+        if 'seLinuxOptions' in d and not _s254(d['seLinuxOptions']): return False
+        if 'allowPrivilegeEscalation' in d and not _s257(d['allowPrivilegeEscalation']): return False
+        if 'readOnlyRootFilesystem' in d and not _s258(d['readOnlyRootFilesystem']): return False
+        if any(k not in {'allowPrivilegeEscalation', 'readOnlyRootFilesystem', 'runAsGroup', 'runAsNonRoot', 'runAsUser', 'seLinuxOptions', 'seccompProfile'} for k in d): return False
+    return True
+
+
+def _s248(d):  # #/definitions/triggerContainerSecurityContext/properties/runAsUser
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 10000: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s249(d):  # #/definitions/triggerContainerSecurityContext/properties/runAsGroup
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+        if d > 2147483647: return False
+    return True
+
+
+def _s250(d):  # #/definitions/triggerContainerSecurityContext/properties/runAsNonRoot
+    if not any(_equal(d, o) for o in [True]): return False
+    return True
+
+
+def _s251(d):  # #/definitions/triggerContainerSecurityContext/properties/seccompProfile
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'type' not in d: return False
+        if 'type' in d and not _s252(d['type']): return False
+        if 'localhostProfile' in d and not _s253(d['localhostProfile']): return False
+        if any(k not in {'localhostProfile', 'type'} for k in d): return False
+    return True
+
+
+def _s252(d):  # #/definitions/triggerContainerSecurityContext/properties/seccompProfile/properties/type
+    if not (isinstance(d, str)): return False
+    if not any(_equal(d, o) for o in ['RuntimeDefault', 'Localhost']): return False
+    return True
+
+
+def _s253(d):  # #/definitions/triggerContainerSecurityContext/properties/seccompProfile/properties/localhostProfile
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if len(d) < 1: return False
+    return True
+
+
+def _s254(d):  # #/definitions/triggerContainerSecurityContext/properties/seLinuxOptions
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'level' in d and not _s255(d['level']): return False
+        if 'type' in d and not _s256(d['type']): return False
+        if any(k not in {'level', 'type'} for k in d): return False
+    return True
+
+
+def _s255(d):  # #/definitions/triggerContainerSecurityContext/properties/seLinuxOptions/properties/level
+    if not (isinstance(d, str)): return False
+    return True
+
+
+def _s256(d):  # #/definitions/triggerContainerSecurityContext/properties/seLinuxOptions/properties/type
+    if not (isinstance(d, str)): return False
+    if not any(_equal(d, o) for o in ['', 'container_t', 'container_init_t', 'container_kvm_t']): return False
+    return True
+
+
+def _s257(d):  # #/definitions/triggerContainerSecurityContext/properties/allowPrivilegeEscalation
     if not any(_equal(d, o) for o in [False]): return False
     return True
 
 
-def _s75(d):  # #/definitions/cronEntry/then
+def _s258(d):  # #/definitions/triggerContainerSecurityContext/properties/readOnlyRootFilesystem
+    if not any(_equal(d, o) for o in [True]): return False
     return True
 
 
-def _s76(d):  # #/definitions/cronEntry/else
+def _s259(d):  # #/definitions/cronEntry/if
+    if isinstance(d, dict):
+        if 'enabled' not in d: return False
+        if 'enabled' in d and not _s260(d['enabled']): return False
+    return True
+
+
+def _s260(d):  # #/definitions/cronEntry/if/properties/enabled
+    if not any(_equal(d, o) for o in [False]): return False
+    return True
+
+
+def _s261(d):  # #/definitions/cronEntry/then
+    return True
+
+
+def _s262(d):  # #/definitions/cronEntry/else
     if isinstance(d, dict):
         if 'schedule' not in d: return False
         if 'path' not in d: return False
     return True
+
+
+def _s263(d):  # #/properties/cron/properties/imagePullSecrets
+    return _s5(d)
+
+
+def _s264(d):  # #/properties/cron/properties/podLabels
+    return _s11(d)
+
+
+def _s265(d):  # #/properties/cron/properties/podAnnotations
+    return _s15(d)
+
+
+def _s266(d):  # #/properties/cron/properties/nodeSelector
+    return _s11(d)
+
+
+def _s267(d):  # #/properties/cron/properties/tolerations
+    return _s49(d)
+
+
+def _s268(d):  # #/properties/cron/properties/affinity
+    return _s74(d)
+
+
+def _s269(d):  # #/properties/cron/properties/priorityClassName
+    return _s79(d)
+
+
+def _s270(d):  # #/properties/cron/properties/podSecurityContext
+    return _s232(d)
+
+
+def _s271(d):  # #/properties/cron/properties/containerSecurityContext
+    return _s247(d)
+
+
+def _s272(d):  # #/properties/networkPolicy
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'enabled' not in d: return False
+        if 'enabled' in d and not _s273(d['enabled']): return False
+        if 'ingressFrom' in d and not _s274(d['ingressFrom']): return False
+        if 'extraEgress' in d and not _s280(d['extraEgress']): return False
+        if any(k not in {'enabled', 'extraEgress', 'ingressFrom'} for k in d): return False
+    return True
+
+
+def _s273(d):  # #/properties/networkPolicy/properties/enabled
+    if not (isinstance(d, bool)): return False
+    return True
+
+
+def _s274(d):  # #/properties/networkPolicy/properties/ingressFrom
+    if not (isinstance(d, list)): return False
+    if isinstance(d, list) and not all(_s275(x) for x in d): return False
+    return True
+
+
+def _s275(d):  # #/properties/networkPolicy/properties/ingressFrom/items
+    return _s276(d)
+
+
+def _s276(d):  # #/definitions/networkPolicyPeer
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'podSelector' in d and not _s277(d['podSelector']): return False
+        if 'namespaceSelector' in d and not _s278(d['namespaceSelector']): return False
+        if 'ipBlock' in d and not _s279(d['ipBlock']): return False
+        if any(k not in {'ipBlock', 'namespaceSelector', 'podSelector'} for k in d): return False
+    return True
+
+
+def _s277(d):  # #/definitions/networkPolicyPeer/properties/podSelector
+    if not (isinstance(d, dict)): return False
+    return True
+
+
+def _s278(d):  # #/definitions/networkPolicyPeer/properties/namespaceSelector
+    if not (isinstance(d, dict)): return False
+    return True
+
+
+def _s279(d):  # #/definitions/networkPolicyPeer/properties/ipBlock
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'cidr' not in d: return False
+    return True
+
+
+def _s280(d):  # #/properties/networkPolicy/properties/extraEgress
+    if not (isinstance(d, list)): return False
+    if isinstance(d, list) and not all(_s281(x) for x in d): return False
+    return True
+
+
+def _s281(d):  # #/properties/networkPolicy/properties/extraEgress/items
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'to' in d and not _s282(d['to']): return False
+        if 'ports' in d and not _s284(d['ports']): return False
+        if any(k not in {'ports', 'to'} for k in d): return False
+    return True
+
+
+def _s282(d):  # #/properties/networkPolicy/properties/extraEgress/items/properties/to
+    if not (isinstance(d, list)): return False
+    if isinstance(d, list) and not all(_s283(x) for x in d): return False
+    return True
+
+
+def _s283(d):  # #/properties/networkPolicy/properties/extraEgress/items/properties/to/items
+    return _s276(d)
+
+
+def _s284(d):  # #/properties/networkPolicy/properties/extraEgress/items/properties/ports
+    if not (isinstance(d, list)): return False
+    if isinstance(d, list) and not all(_s285(x) for x in d): return False
+    return True
+
+
+def _s285(d):  # #/properties/networkPolicy/properties/extraEgress/items/properties/ports/items
+    if not (isinstance(d, dict)): return False
+    return True
+
+
+def _s286(d):  # #/properties/migration
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'enabled' not in d: return False
+        if 'enabled' in d and not _s287(d['enabled']): return False
+        if 'activeDeadlineSeconds' in d and not _s288(d['activeDeadlineSeconds']): return False
+        if 'backoffLimit' in d and not _s289(d['backoffLimit']): return False
+        if 'resources' in d and not _s290(d['resources']): return False
+        if any(k not in {'activeDeadlineSeconds', 'backoffLimit', 'enabled', 'resources'} for k in d): return False
+    return True
+
+
+def _s287(d):  # #/properties/migration/properties/enabled
+    if not (isinstance(d, bool)): return False
+    return True
+
+
+def _s288(d):  # #/properties/migration/properties/activeDeadlineSeconds
+    return _s199(d)
+
+
+def _s289(d):  # #/properties/migration/properties/backoffLimit
+    return _s28(d)
+
+
+def _s290(d):  # #/properties/migration/properties/resources
+    return _s36(d)
+
+
+def _s291(d):  # #/properties/tests
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'enabled' not in d: return False
+        if 'enabled' in d and not _s292(d['enabled']): return False
+        if 'path' in d and not _s293(d['path']): return False
+        if any(k not in {'enabled', 'path'} for k in d): return False
+    return True
+
+
+def _s292(d):  # #/properties/tests/properties/enabled
+    if not (isinstance(d, bool)): return False
+    return True
+
+
+def _s293(d):  # #/properties/tests/properties/path
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if _p15(d) is None: return False
+        if len(d) > 2048: return False
+    return True
+
+
+def _s294(d):  # #/properties/metrics
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'serviceMonitor' in d and not _s295(d['serviceMonitor']): return False
+        if 'prometheusRule' in d and not _s300(d['prometheusRule']): return False
+        if any(k not in {'prometheusRule', 'serviceMonitor'} for k in d): return False
+    return True
+
+
+def _s295(d):  # #/properties/metrics/properties/serviceMonitor
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'enabled' not in d: return False
+        if 'enabled' in d and not _s296(d['enabled']): return False
+        if 'interval' in d and not _s297(d['interval']): return False
+        if 'scrapeTimeout' in d and not _s298(d['scrapeTimeout']): return False
+        if 'labels' in d and not _s299(d['labels']): return False
+        if any(k not in {'enabled', 'interval', 'labels', 'scrapeTimeout'} for k in d): return False
+    return True
+
+
+def _s296(d):  # #/properties/metrics/properties/serviceMonitor/properties/enabled
+    if not (isinstance(d, bool)): return False
+    return True
+
+
+def _s297(d):  # #/properties/metrics/properties/serviceMonitor/properties/interval
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if _p17(d) is None: return False
+    return True
+
+
+def _s298(d):  # #/properties/metrics/properties/serviceMonitor/properties/scrapeTimeout
+    if not (isinstance(d, str)): return False
+    if isinstance(d, str):
+        if _p18(d) is None: return False
+    return True
+
+
+def _s299(d):  # #/properties/metrics/properties/serviceMonitor/properties/labels
+    return _s11(d)
+
+
+def _s300(d):  # #/properties/metrics/properties/prometheusRule
+    if not (isinstance(d, dict)): return False
+    if isinstance(d, dict):
+        if 'enabled' not in d: return False
+        if 'enabled' in d and not _s301(d['enabled']): return False
+        if 'labels' in d and not _s302(d['labels']): return False
+        if 'severity' in d and not _s303(d['severity']): return False
+        if any(k not in {'enabled', 'labels', 'severity'} for k in d): return False
+    return True
+
+
+def _s301(d):  # #/properties/metrics/properties/prometheusRule/properties/enabled
+    if not (isinstance(d, bool)): return False
+    return True
+
+
+def _s302(d):  # #/properties/metrics/properties/prometheusRule/properties/labels
+    return _s11(d)
+
+
+def _s303(d):  # #/properties/metrics/properties/prometheusRule/properties/severity
+    return _s13(d)
 
 
 def _equal(a, b):  # jsonschema's equality: booleans are not numbers, 1 == 1.0

@@ -11,10 +11,9 @@ Nothing is text-templated.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from kaireon_chart import names
+from kaireon_chart import names, podspec
 from kaireon_chart._record import Record
 from kaireon_chart.chart import Chart, load_chart
 
@@ -40,6 +39,16 @@ OVERRIDABLE = (
     "failedJobsHistoryLimit",
     "backoffLimit",
     "resources",
+    # pod extension points (kaireon_chart/podspec.py): the job's value replaces the tier's whole value
+    "imagePullSecrets",
+    "podLabels",
+    "podAnnotations",
+    "nodeSelector",
+    "tolerations",
+    "affinity",
+    "priorityClassName",
+    "podSecurityContext",
+    "containerSecurityContext",
 )
 
 # The trigger container's constant script: values arrive only as environment variables, and the
@@ -49,8 +58,8 @@ CRON_SCRIPT = (
     '--show-error --max-time "$CRON_MAX_TIME" --request POST --header @- "$CRON_URL"'
 )
 
-CRON_RUN_AS_USER = 100  # curl_user in curlimages/curl
-CRON_RUN_AS_GROUP = 101  # curl_group
+CRON_RUN_AS_USER = podspec.TRIGGER_UID  # no passwd entry needed by curl; >= 10000 (checkov CKV_K8S_40)
+CRON_RUN_AS_GROUP = podspec.TRIGGER_UID
 
 
 class RenderError(ValueError):
@@ -150,14 +159,15 @@ def build_cronjobs(values: dict, jobs: list[ResolvedJob], release_name: str, nam
                 f"cron.schedules.{seen[job.name]}; rename one of the keys"
             )
         seen[job.name] = job.key
-        manifests.append(_cronjob(job, labels, api_url, account, image, secret))
+        manifests.append(_cronjob(values, job, labels, api_url, account, image, secret))
     return manifests
 
 
-def _cronjob(job: ResolvedJob, base_labels: dict, api_url: str, account: str, image: dict,
+def _cronjob(values: dict, job: ResolvedJob, base_labels: dict, api_url: str, account: str, image: dict,
              secret: dict) -> dict:
     s = job.settings
-    job_labels = {**base_labels, "app.kubernetes.io/component": job.key}
+    job_labels = podspec.label_map(values, base_labels, job.key)
+    common_annotations = podspec.annotation_map(values)
     spec: dict[str, Any] = {"schedule": _quote(s["schedule"])}
     if names.go_truth(s["timeZone"]):
         spec["timeZone"] = _quote(s["timeZone"])
@@ -170,7 +180,7 @@ def _cronjob(job: ResolvedJob, base_labels: dict, api_url: str, account: str, im
     )
     container = {
         "name": "trigger",
-        "image": f"{_printf_s(image.get('repository'))}:{_printf_s(image.get('tag'))}",
+        "image": podspec.image_ref(image, values.get("global")),
         "imagePullPolicy": _quote(image.get("pullPolicy")),
         "command": ["/bin/sh", "-c", CRON_SCRIPT],
         "env": [
@@ -183,39 +193,43 @@ def _cronjob(job: ResolvedJob, base_labels: dict, api_url: str, account: str, im
                 },
             },
         ],
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
+        "securityContext": podspec.security_context(podspec.CONTAINER_SECURITY, s["containerSecurityContext"]),
         "resources": _json_roundtrip(s["resources"]),
     }
-    pod_spec = {
+    pod_spec: dict[str, Any] = {
         "restartPolicy": "Never",
         "serviceAccountName": account,
         "automountServiceAccountToken": False,
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": CRON_RUN_AS_USER,
-            "runAsGroup": CRON_RUN_AS_GROUP,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        **podspec.pod_scheduling(values, s),
+        "securityContext": podspec.security_context(podspec.TRIGGER_POD_SECURITY, s["podSecurityContext"]),
         "containers": [container],
     }
+    pod_meta: dict[str, Any] = {
+        "labels": podspec.label_map(values, base_labels, job.key, s["podLabels"], client=True)}
+    pod_annotations = podspec.annotation_map(values, s["podAnnotations"])
+    if pod_annotations:
+        pod_meta["annotations"] = pod_annotations
     spec["jobTemplate"] = {
-        "metadata": {"labels": dict(job_labels)},
+        "metadata": _meta(job_labels, common_annotations),
         "spec": {
             "activeDeadlineSeconds": names.int64(s["activeDeadlineSeconds"]),
             "backoffLimit": names.int64(s["backoffLimit"]),
-            "template": {"metadata": {"labels": dict(job_labels)}, "spec": pod_spec},
+            "template": {"metadata": pod_meta, "spec": pod_spec},
         },
     }
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
-        "metadata": {"name": job.name, "labels": dict(job_labels)},
+        "metadata": {"name": job.name, **_meta(job_labels, common_annotations)},
         "spec": spec,
     }
+
+
+def _meta(labels: dict[str, Any], annotations: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"labels": dict(labels)}
+    if annotations:
+        out["annotations"] = dict(annotations)
+    return out
 
 
 def _go_str(value: Any) -> str:
@@ -235,12 +249,4 @@ def _printf_s(value: Any) -> str:
     return "%!s(<nil>)" if value is None else _go_str(value)
 
 
-def _json_roundtrip(value: Any) -> Any:
-    """``toYaml`` goes through JSON: integral floats come back as integers."""
-    if isinstance(value, dict):
-        return {str(k): _json_roundtrip(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_roundtrip(v) for v in value]
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        return int(value)
-    return copy.deepcopy(value)
+_json_roundtrip = podspec.json_roundtrip

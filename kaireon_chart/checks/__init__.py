@@ -9,6 +9,7 @@ problems mapped back to values paths).
 
 from __future__ import annotations
 
+from .. import kuberules
 from ..problems import ERROR, WARNING
 from . import secrets, time_facts
 
@@ -43,3 +44,5 @@ CHECKS: dict[str, tuple[str, str]] = {
     "cron-disabled": (WARNING, "cron.enabled is false: no CronJob is rendered at all"),
 }
 CHECKS.update(time_facts.CHECKS)  # the checks over time (time_facts.py)
+# API-server rules on the pod extension points (labels, annotations, tolerations, quantities)
+CHECKS.update({check: (ERROR, rule) for check, rule in kuberules.CHECKS.items()})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import kuberules
 from ..problems import ERROR, WARNING, Problem
 from ..problems import shown as _q
 from ..render import ResolvedJob
@@ -18,6 +19,8 @@ def run(values: dict[str, Any], jobs: list[ResolvedJob] | None) -> list[Problem]
     cron = values.get("cron")
     for path, message in secrets.scan(values):
         out.append(Problem(path, message, ERROR, secrets.ID))
+    for path, message, check in kuberules.scan(values):
+        out.append(Problem(path, message, ERROR, check))
     if not isinstance(cron, dict):
         return out
     if cron.get("enabled") is False:

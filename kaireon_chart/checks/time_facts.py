@@ -179,7 +179,7 @@ def dst_events(sched: Any, tz: str | None, now: datetime) -> dict[str, list[dict
 
 def _wall_matches(sched: Any, wall: datetime, seconds: int) -> list[str]:
     """HH:MM wall times in [wall, wall + seconds) the schedule matches (day, hour and minute bits)."""
-    from ..cron import _day_matches
+    from ..cron.schedule import _day_matches
 
     out = []
     t = wall.replace(second=0, microsecond=0)
@@ -205,7 +205,7 @@ def _fires_between(sched: Any, tz: str, start: int, end: int) -> list[int]:
 
 def facts(settings: dict[str, Any], sched: Any, tz: str | None, now: datetime) -> dict[str, Any]:
     """The time facts of one job (explain shows them; the warnings below are made from them)."""
-    from .timing import min_period_seconds
+    from .period import min_period_seconds
 
     period: int | None = min_period_seconds(sched)
     out: dict[str, Any] = {"shortestIntervalSeconds": period}

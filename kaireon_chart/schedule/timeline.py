@@ -35,9 +35,9 @@ def jobs_of(
     values: dict[str, Any], release_name: str = "kaireon", chart: Chart | None = None
 ) -> tuple[list[Job], list[tuple[str, str]]]:
     """(the jobs that run, [(key, why a job is left out)]) of fully merged values."""
-    from ..checks.job import tz_exists
     from ..cron import CronError, parse_schedule
     from ..render import resolve_jobs
+    from ..tzdb import tz_exists
 
     cron = values.get("cron")
     if not isinstance(cron, dict) or cron.get("enabled") is False:

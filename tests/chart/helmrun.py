@@ -93,3 +93,59 @@ def coalesce(defaults: dict, user: dict) -> dict:
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+# Every extension point and optional resource set at once (tests/chart: extension points, the
+# Kubernetes OpenAPI check, PSS restricted, checkov's policies use it).
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+FULL_VALUES = {
+    "global": {"imageRegistry": "mirror.example.com:5000", "imagePullSecrets": ["regcred"]},
+    "commonLabels": {"team": "payments", "app.kubernetes.io/name": "ignored"},
+    "commonAnnotations": {"example.com/cost-center": "42"},
+    "api": {
+        "image": {"digest": DIGEST},
+        "imagePullSecrets": ["regcred", "api-only"],
+        "podLabels": {"tier": "api"},
+        "podAnnotations": {"example.com/cost-center": "43", "sidecar.istio.io/inject": "false"},
+        "nodeSelector": {"kubernetes.io/os": "linux", "pool": "general"},
+        "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "kaireon", "effect": "NoSchedule"},
+                        {"operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}],
+        "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
+            "weight": 1, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname", "labelSelector": {
+                "matchLabels": {"app.kubernetes.io/name": "kaireon", "app.kubernetes.io/component": "api"}}}}]}},
+        "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
+                                       "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {
+                                           "matchLabels": {"app.kubernetes.io/component": "api"}}}],
+        "priorityClassName": "high",
+        "env": [{"name": "LOG_LEVEL", "value": "DEBUG"}],
+        "extraEnv": [{"name": "FEATURE_X", "value": "on"}],
+        "extraEnvFrom": [{"configMapRef": {"name": "kaireon-extra"}}, {"secretRef": {"name": "db", "optional": True}}],
+        "extraVolumes": [{"name": "ca", "configMap": {"name": "corp-ca"}}],
+        "extraVolumeMounts": [{"name": "ca", "mountPath": "/etc/ssl/corp", "readOnly": True}],
+        "podSecurityContext": {"runAsUser": 20000, "fsGroupChangePolicy": "OnRootMismatch"},
+        "containerSecurityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+        "startupProbe": {"enabled": True, "failureThreshold": 60},
+        "livenessProbe": {"enabled": True, "timeoutSeconds": 3},
+        "autoscaling": {"enabled": True, "minReplicas": 2, "maxReplicas": 6, "targetMemoryUtilizationPercentage": 75},
+    },
+    "service": {"annotations": {"example.com/lb": "internal"}},
+    "secrets": {"create": True},
+    "cron": {
+        "image": {"digest": DIGEST},
+        "imagePullSecrets": ["cron-only"],
+        "podLabels": {"tier": "cron"},
+        "podAnnotations": {"example.com/cost-center": "44"},
+        "nodeSelector": {"pool": "batch"},
+        "tolerations": [{"key": "batch", "operator": "Exists", "effect": "NoSchedule"}],
+        "priorityClassName": "low",
+        "podSecurityContext": {"runAsUser": 30000, "runAsGroup": 30000},
+        "schedules": {
+            # per-job values win, and empty ones survive
+            "cleanup": {"nodeSelector": {}, "tolerations": [], "priorityClassName": "", "podLabels": {"job": "x"}},
+            "dsarPurge": {"schedule": "0 3 * * *", "path": "/api/v1/cron/dsar-purge",
+                          "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                              "nodeSelectorTerms": [{"matchExpressions": [
+                                  {"key": "pool", "operator": "In", "values": ["batch"]}]}]}}}},
+        },
+    },
+}

@@ -85,17 +85,17 @@ def test_cron_pod_hardening(docs):
         assert pod["automountServiceAccountToken"] is False
         psc = pod["securityContext"]
         assert psc["runAsNonRoot"] is True
-        assert psc["runAsUser"] == 100 and psc["runAsGroup"] == 101
+        assert psc["runAsUser"] == 10100 and psc["runAsGroup"] == 10100
         assert psc["seccompProfile"] == {"type": "RuntimeDefault"}
         (container,) = pod["containers"]
-        assert container["image"] == "curlimages/curl:8.11.1"
+        assert container["image"] == "docker.io/curlimages/curl:8.11.1"
         assert not container["image"].endswith(":latest")
         csc = container["securityContext"]
         assert csc["allowPrivilegeEscalation"] is False
         assert csc["readOnlyRootFilesystem"] is True
         assert csc["capabilities"] == {"drop": ["ALL"]}
         assert container["resources"]["requests"] == {"cpu": "10m", "memory": "32Mi"}
-        assert container["resources"]["limits"] == {"memory": "64Mi"}
+        assert container["resources"]["limits"] == {"cpu": "100m", "memory": "64Mi"}
 
 
 def test_secret_only_through_secret_key_ref(docs):
@@ -129,7 +129,9 @@ def test_labels_on_cronjob_job_and_pod(docs):
         }
         assert cj["metadata"]["labels"] == expected
         assert cj["spec"]["jobTemplate"]["metadata"]["labels"] == expected
-        assert cj["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"] == expected
+        # the pod also carries the label the API NetworkPolicy admits
+        pod_labels = {**expected, "kaireonai.com/api-client": "true"}
+        assert cj["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"] == pod_labels
 
 
 def test_api_tier(docs):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from .helmrun import FULL_VALUES
+
 kubernetes_validate = pytest.importorskip("kubernetes_validate")
 
 VERSIONS = ["1.27.0", kubernetes_validate.latest_version()]
@@ -28,15 +30,27 @@ RICH = {
 }
 
 
+FULL = {**FULL_VALUES, "migration": {"enabled": True},
+        "networkPolicy": {"ingressFrom": [{"namespaceSelector": {"matchLabels": {"name": "ingress"}}}],
+                          "extraEgress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}],
+                                           "ports": [{"port": 443, "protocol": "TCP"}]}]}}
+# Prometheus Operator kinds are not in the Kubernetes OpenAPI schema (tests/chart/test_monitoring.py)
+CRD_KINDS = {"ServiceMonitor", "PrometheusRule"}
+
+
 @pytest.mark.parametrize("version", VERSIONS)
-@pytest.mark.parametrize("case", ["defaults", "rich"])
+@pytest.mark.parametrize("case", ["defaults", "rich", "full"])
 def test_rendered_manifests_are_strictly_valid(helm, case, version):
-    values = RICH if case == "rich" else None
+    values = {"rich": RICH, "full": FULL}.get(case)
     docs = helm.template(values, release="a-very-long-release-name-for-the-production-cluster1",
                          namespace="kaireon-prod")
     kinds = sorted({d["kind"] for d in docs})
-    assert {"CronJob", "Deployment", "Service", "ServiceAccount"} <= set(kinds)
+    assert {"CronJob", "Deployment", "Service", "ServiceAccount", "NetworkPolicy", "Pod"} <= set(kinds)
+    if case == "full":
+        assert {"HorizontalPodAutoscaler", "PodDisruptionBudget", "Job", "Secret"} <= set(kinds)
     for doc in docs:
+        if doc["kind"] in CRD_KINDS:
+            continue
         try:
             kubernetes_validate.validate(doc, version, strict=True)
         except kubernetes_validate.ValidationError as exc:

@@ -119,7 +119,14 @@ def test_schema_declares_draft_07_and_closes_every_object():
     def walk(node, where):
         if isinstance(node, dict):
             if node.get("type") == "object" and "additionalProperties" not in node:
-                open_ok = where.endswith(("quantities", "global")) or where.endswith("env/items")
+                # Kubernetes objects passed through verbatim (the OpenAPI layer / the API server
+                # validates them): affinity terms, volume sources, selectors, ports, spread constraints
+                verbatim = ("Affinity", "podSelector", "namespaceSelector", "ipBlock", "ports/items",
+                            "topologySpreadConstraints/items", *(f"volumes/items/properties/{k}" for k in (
+                                "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
+                                "persistentVolumeClaim", "projected", "secret")))
+                open_ok = (where.endswith(("quantities", "global", *verbatim)) or where.endswith("env/items")
+                           or where.endswith("envVars/items"))
                 assert open_ok, f"{where} is an object schema without additionalProperties"
             for key, child in node.items():
                 walk(child, f"{where}/{key}")

@@ -125,8 +125,10 @@ def test_error_format_json(run, tmp_path):
         "file": str(f), "path": "cron.schedules.cleanup.shedule", "line": 4, "column": None,
         "check": "schema-unknown-key", "severity": "error",
         "message": 'unknown key "shedule"; did you mean `schedule`? allowed keys: activeDeadlineSeconds, '
-                   "backoffLimit, concurrencyPolicy, enabled, failedJobsHistoryLimit, path, resources, schedule, "
-                   "startingDeadlineSeconds, successfulJobsHistoryLimit, suspend, timeZone",
+                   "affinity, backoffLimit, concurrencyPolicy, containerSecurityContext, enabled, "
+                   "failedJobsHistoryLimit, imagePullSecrets, nodeSelector, path, podAnnotations, podLabels, "
+                   "podSecurityContext, priorityClassName, resources, schedule, startingDeadlineSeconds, "
+                   "successfulJobsHistoryLimit, suspend, timeZone, tolerations",
         "input": None,
     }
     ok = run("--error-format", "json", "-f", EXAMPLES / "valid" / "prod.yaml")

@@ -40,6 +40,29 @@ resources = st.fixed_dictionaries({}, optional={
     "requests": st.dictionaries(st.sampled_from(["cpu", "memory", "ephemeral-storage"]), quantity, max_size=3),
     "limits": st.dictionaries(st.sampled_from(["cpu", "memory"]), quantity, max_size=2),
 })
+label_keys = st.one_of(st.from_regex(r"\A[A-Za-z0-9]([-A-Za-z0-9_.]{0,8}[A-Za-z0-9])?\Z"),
+                       st.sampled_from(["app.kubernetes.io/name", "team", "example.com/cost-center"]))
+label_values = st.one_of(st.just(""), st.sampled_from(["true", "1", "null", "on"]),
+                         st.from_regex(r"\A[A-Za-z0-9]([-A-Za-z0-9_.]{0,8}[A-Za-z0-9])?\Z"))
+labels = st.dictionaries(label_keys, label_values, max_size=3)
+annotations = st.dictionaries(label_keys, st.text(alphabet=string.printable.strip() + " é", max_size=12), max_size=3)
+secret_names = st.lists(st.sampled_from(["regcred", "mirror", "a.b"]), max_size=3)
+tolerations = st.lists(st.one_of(
+    st.fixed_dictionaries({"key": st.sampled_from(["dedicated", "example.com/pool"]), "operator": st.just("Equal"),
+                           "value": label_values, "effect": st.sampled_from(["", "NoSchedule", "NoExecute"])}),
+    st.fixed_dictionaries({"operator": st.just("Exists")}),
+    st.fixed_dictionaries({"operator": st.just("Exists"), "effect": st.just("NoExecute"),
+                           "tolerationSeconds": st.integers(0, 600)}),
+), max_size=2)
+affinity = st.one_of(st.just({}), st.just({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+    "nodeSelectorTerms": [{"matchExpressions": [{"key": "pool", "operator": "In", "values": ["cron"]}]}]}}}))
+uids = st.integers(10000, 2**31 - 1)
+pod_security = st.fixed_dictionaries({}, optional={
+    "runAsUser": uids, "runAsGroup": st.integers(1, 2**31 - 1), "fsGroup": st.integers(1, 70000),
+    "seccompProfile": st.sampled_from([{"type": "RuntimeDefault"}, {"type": "Localhost", "localhostProfile": "p.json"}]),
+})
+container_security = st.fixed_dictionaries({}, optional={
+    "runAsUser": uids, "readOnlyRootFilesystem": st.just(True), "seLinuxOptions": st.just({"level": "s0:c1"})})
 time_zones = st.sampled_from(["", "UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"])
 overrides = {
     "timeZone": time_zones,
@@ -51,6 +74,15 @@ overrides = {
     "failedJobsHistoryLimit": int32,
     "backoffLimit": int32,
     "resources": resources,
+    "imagePullSecrets": secret_names,
+    "podLabels": labels,
+    "podAnnotations": annotations,
+    "nodeSelector": labels,
+    "tolerations": tolerations,
+    "affinity": affinity,
+    "priorityClassName": st.sampled_from(["", "low", "system-cluster-critical"]),
+    "podSecurityContext": pod_security,
+    "containerSecurityContext": container_security,
 }
 entries = st.fixed_dictionaries(
     {"schedule": schedules, "path": paths},
@@ -64,7 +96,9 @@ cron = st.fixed_dictionaries({}, optional={
         "key": st.from_regex(r"\A[-._a-zA-Z0-9]{1,20}\Z"),
     }),
     "image": st.fixed_dictionaries({}, optional={
+        "registry": st.sampled_from(["", "docker.io", "registry.example.com:5000/mirror"]),
         "repository": st.sampled_from(["curlimages/curl", "registry.example.com:5000/mirror/curl"]),
+        "digest": st.sampled_from(["", "sha256:" + "ab" * 32]),
         "tag": st.sampled_from(["8.11.1", "8.11.1-r0", "8"]),
         "pullPolicy": st.sampled_from(["Always", "IfNotPresent", "Never"]),
     }),
@@ -72,6 +106,11 @@ cron = st.fixed_dictionaries({}, optional={
     "schedules": st.dictionaries(job_keys, entries, max_size=6),
 })
 user_values = st.fixed_dictionaries({"cron": cron}, optional={
+    "global": st.fixed_dictionaries({}, optional={
+        "imageRegistry": st.sampled_from(["", "mirror.example.com", "registry.example.com:5000/proxy"]),
+        "imagePullSecrets": secret_names}),
+    "commonLabels": labels,
+    "commonAnnotations": annotations,
     "fullnameOverride": st.one_of(st.just(""), dns_label, st.from_regex(r"\A[a-z]([-a-z0-9]{50,61})[a-z0-9]\Z")),
     "nameOverride": st.one_of(st.just(""), dns_label),
     "serviceAccount": st.fixed_dictionaries({"create": st.booleans(), "name": st.one_of(st.just(""), dns_label)}),

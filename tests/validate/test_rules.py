@@ -13,7 +13,7 @@ from kaireon_chart import Problem, validate
 from kaireon_chart.chart import load_chart
 from kaireon_chart.checks import CHECKS
 from kaireon_chart.checks.job import _job
-from kaireon_chart.checks.timing import min_period_seconds
+from kaireon_chart.checks.period import min_period_seconds
 from kaireon_chart.cron import parse_schedule
 from kaireon_chart.render import ResolvedJob
 from kaireon_chart.values import coalesce, parse_yaml
@@ -153,7 +153,7 @@ RULES = [
                  'warning', id='cron_disabled'),
     pytest.param('schema-unknown-key', 'strict', "cron:\n  schedules:\n    cleanup:\n      shedule: '0 0 * * *'\n",
                  'cron.schedules.cleanup.shedule',
-                 'unknown key "shedule"; did you mean `schedule`? allowed keys: activeDeadlineSeconds, backoffLimit, concurrencyPolicy, enabled, failedJobsHistoryLimit, path, resources, schedule, startingDeadlineSeconds, successfulJobsHistoryLimit, suspend, timeZone',
+                 'unknown key "shedule"; did you mean `schedule`? allowed keys: activeDeadlineSeconds, affinity, backoffLimit, concurrencyPolicy, containerSecurityContext, enabled, failedJobsHistoryLimit, imagePullSecrets, nodeSelector, path, podAnnotations, podLabels, podSecurityContext, priorityClassName, resources, schedule, startingDeadlineSeconds, successfulJobsHistoryLimit, suspend, timeZone, tolerations',
                  'error', id='schema_unknown_key'),
     pytest.param('schema-enum', 'strict', 'cron:\n  concurrencyPolicy: Sometimes\n',
                  'cron.concurrencyPolicy',
@@ -183,6 +183,26 @@ RULES = [
                  'cron.schedules.cleanup.resources',
                  'in CronJob kaireon-cleanup at spec.jobTemplate.spec.template.spec.containers.0.resources.limits.memory: [1] is not of type string; the Kubernetes API expects string here (Kubernetes 1.37 OpenAPI schema)',
                  'error', id='kube_schema'),
+    # API-server rules on the pod extension points (kaireon_chart/kuberules.py)
+    pytest.param('label', 'loose', 'commonLabels:\n  example..com/team: x\n', 'commonLabels.example..com/team',
+                 'key "example..com/team": the prefix part must be a DNS-1123 subdomain of at most 253 characters; '
+                 "allowed: a name of at most 63 characters (letters, digits, '-', '_', '.', starting and ending with "
+                 "a letter or digit), optionally prefixed by a DNS subdomain of at most 253 characters and '/'",
+                 'error', id='label_key'),
+    pytest.param('annotation', 'loose', 'api:\n  podAnnotations:\n    "a b": x\n', 'api.podAnnotations.a b',
+                 'key "a b": the name part must consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must '
+                 "start and end with an alphanumeric character; allowed: a name of at most 63 characters (letters, "
+                 "digits, '-', '_', '.', starting and ending with a letter or digit), optionally prefixed by a DNS "
+                 "subdomain of at most 253 characters and '/'", 'error', id='annotation_key'),
+    pytest.param('toleration', 'strict', 'cron:\n  schedules:\n    cleanup:\n      tolerations:\n'
+                 '        - {key: a, operator: Exists, effect: NoSchedule, tolerationSeconds: 5}\n',
+                 'cron.schedules.cleanup.tolerations[0].tolerationSeconds',
+                 "effect must be 'NoExecute' when `tolerationSeconds` is set; allowed: effect: NoExecute, or remove "
+                 'tolerationSeconds', 'error', id='toleration_seconds'),
+    pytest.param('quantity', 'strict', 'api:\n  resources:\n    requests: {memory: 1Gi}\n    limits: {memory: 512Mi}\n',
+                 'api.resources.requests.memory',
+                 '"1Gi" must be less than or equal to the memory limit "512Mi"; allowed: a request <= its limit',
+                 'error', id='quantity_request_above_limit'),
 ]
 
 
