@@ -68,7 +68,7 @@ def test_set_with_5000_digits_is_a_string_as_in_helm():
     # integer field (helm: "Invalid type. Expected: integer, given: string"), exit 1, the flag named
     out = _cli("--set", "api.replicas=" + "1" * 5000)
     assert out.code == 1
-    assert "--set api.replicas=1111" in out.text and "characters)" in out.text
+    assert "--set" in out.text and "api.replicas=1111" in out.text and "characters)" in out.text
     assert "api.replicas:" in out.text and "is a string; allowed: an integer" in out.text
     assert strvals.typed_value("1" * 5000) == "1" * 5000
     assert strvals.typed_value("+" + "0" * 30 + "7") == 7  # Go's ParseInt accepts leading zeros after a sign
