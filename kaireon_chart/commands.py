@@ -70,12 +70,9 @@ def _evaluate(args, values, chart, render: bool = True):
 
 def _findings(problems, origins):
     from .reporters import Finding
+    from .reports.locate import find
 
-    out = []
-    for p in problems:
-        file, line = origins.find(p.path) if origins is not None else (None, None)
-        out.append(Finding(p, file, line))
-    return out
+    return [Finding(p, *find(origins, p.path)) for p in problems]
 
 
 def _report_specs(args) -> list:

@@ -22,8 +22,8 @@ def explain(values: dict, *, release_name: str = "kaireon", chart=None, now: dat
             runs: int = 3) -> list[dict]:
     """One row per cron.schedules entry (sorted by key), with the next ``runs`` fire times."""
     from . import cron as cronlib
-    from .checks.job import tz_exists
     from .render import resolve_jobs
+    from .tzdb import tz_exists
 
     now = now or datetime.now(UTC)
     tier_on = bool((values.get("cron") or {}).get("enabled"))

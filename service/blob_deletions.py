@@ -69,13 +69,23 @@ def delete_rows_and_queue(session: Session, ids: Sequence[int], tenant_id: str, 
         t = AiAttachment.__table__
         stmt = (
             delete(t)
-            .where(t.c.id.in_(bindparam("ids", expanding=True)), t.c.tenant_id == tenant_id, t.c.created_at < cutoff)
+            .where(
+                t.c.id.in_(bindparam("ids", expanding=True)),
+                t.c.tenant_id == tenant_id,
+                t.c.created_at < cutoff,
+            )
             .returning(t.c.storage_key)
         )
         gone = list(session.execute(stmt, {"ids": list(ids)}).scalars())
         keys = sorted({clean_key(k) for k in gone})
         if keys:
-            _insert_ignore(session, [{"blob_key": k, "tenant_id": tenant_id, "attempts": 0, "created_at": utcnow()} for k in keys])
+            _insert_ignore(
+                session,
+                [
+                    {"blob_key": k, "tenant_id": tenant_id, "attempts": 0, "created_at": utcnow()}
+                    for k in keys
+                ],
+            )
         session.commit()
     except BaseException:
         session.rollback()
@@ -94,7 +104,11 @@ def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> None:
 
         session.execute(sqlite_insert(BlobDeletion).on_conflict_do_nothing(index_elements=["blob_key"]), rows)
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        have = set(session.scalars(select(BlobDeletion.blob_key).where(BlobDeletion.blob_key.in_([r["blob_key"] for r in rows]))))
+        have = set(
+            session.scalars(
+                select(BlobDeletion.blob_key).where(BlobDeletion.blob_key.in_([r["blob_key"] for r in rows]))
+            )
+        )
         new = [r for r in rows if r["blob_key"] not in have]
         if new:
             session.execute(insert(BlobDeletion), new)
@@ -167,7 +181,9 @@ def drain(session: Session, store: Any, report: Report, *, between: Callable[[],
             result = store.delete_many(sorted(set(owner) - keep))
             done = sorted(keep | set(result.deleted) | set(result.missing))
             for i in range(0, len(done), _IN_CHUNK):
-                session.execute(delete(BlobDeletion).where(BlobDeletion.blob_key.in_(done[i : i + _IN_CHUNK])))
+                session.execute(
+                    delete(BlobDeletion).where(BlobDeletion.blob_key.in_(done[i : i + _IN_CHUNK]))
+                )
             for key, reason in result.failed.items():
                 session.execute(
                     update(BlobDeletion)
@@ -195,4 +211,3 @@ def pending_count(session: Session) -> int:
     n = session.scalar(select(func.count()).select_from(BlobDeletion)) or 0
     session.commit()
     return int(n)
-

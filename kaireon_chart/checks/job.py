@@ -8,6 +8,7 @@ from .. import cron as cronlib
 from ..problems import ERROR, WARNING, Problem
 from ..problems import shown as _q
 from ..render import ResolvedJob
+from ..tzdb import tz_exists
 from .timing import _schedule_warnings
 
 INT32_MAX = 2**31 - 1
@@ -122,25 +123,6 @@ def _time_zone_error(tz) -> str | None:
     if not tz_exists(tz):
         return f"{_q(tz)}: unknown time zone {tz}; {_TZ_ALLOWED}"
     return None
-
-
-def tz_exists(name: str) -> bool:
-    """The zone loads from the bundled tz database (the tzdata package), as time.LoadLocation would."""
-    if name == "UTC":
-        return True
-    from importlib import resources
-
-    try:
-        node = resources.files("tzdata").joinpath("zoneinfo", *name.split("/"))
-        return node.is_file()
-    except (ModuleNotFoundError, OSError, ValueError):  # pragma: no cover - tzdata is a dependency
-        import zoneinfo
-
-        try:
-            zoneinfo.ZoneInfo(name)
-            return True
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-            return False
 
 
 def _int_problem(field, value, low, high, path) -> Problem | None:

@@ -50,25 +50,22 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
-from service import blob_deletions
-from service.blob_deletions import delete_rows_and_queue
 from service.config import Settings
 from service.errors import LeaseLost
+from service.jobs._dsar_attachments import drain_blobs, purge_tenant_attachments
+from service.jobs._dsar_demo import demo
+from service.jobs._dsar_result import DsarPurgeResult, Stopped, TenantPurge, err
 from service.models import (
-    DATA_CLASS_AI_ATTACHMENTS,
     DATA_CLASS_DECISION_TRACES,
     DATA_CLASS_INTERACTIONS,
-    AiAttachment,
     AuditLog,
     DecisionTrace,
     InteractionHistory,
@@ -77,7 +74,7 @@ from service.models import (
     UTCDateTime,
 )
 from service.runner import heartbeat, should_stop
-from service.storage import StorageError, Store, attachment_store, show
+from service.storage import Store, attachment_store
 
 ROUTE = "dsar-purge"
 AUDIT_ACTION = "dsar_purge"
@@ -88,36 +85,12 @@ _ROW_TABLES: tuple[tuple[str, Any, str], ...] = (
     (DATA_CLASS_DECISION_TRACES, DecisionTrace, "decisionTraces"),
     (DATA_CLASS_INTERACTIONS, InteractionHistory, "interactionHistory"),
 )
-_ID_CHUNK = 500  # ids per DELETE ... WHERE id IN (...) statement (far below SQLite's variable limit)
 _GROUPS_PER_STATEMENT = 16  # distinct cutoffs OR-ed in one slice statement (PostgreSQL: more -> a join)
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-
-class TenantPurge(_Model):
-    tenant_id: str = Field(alias="tenantId")
-    retention_days: int = Field(alias="retentionDays")
-    decision_traces: int = Field(0, alias="decisionTraces")
-    interaction_history: int = Field(0, alias="interactionHistory")
-    ai_attachments: int = Field(0, alias="aiAttachments")
-    blobs_deleted: int = Field(0, alias="blobsDeleted")
-    blobs_kept: int = Field(0, alias="blobsKept")  # still referenced by a row that is not purged
-    errors: list[str] = Field(default_factory=list)
-    held: list[str] = Field(default_factory=list)
-    _refused: int = PrivateAttr(0)
-
-
-class DsarPurgeResult(_Model):
-    ok: bool = True  # false when any tenant entry carries errors (the route still answers 200)
-    tenants_scanned: int = Field(0, alias="tenantsScanned")
-    total_blobs_attempted: int = Field(0, alias="totalBlobsAttempted")
-    per_tenant: list[TenantPurge] = Field(default_factory=list, alias="perTenant")
-
-    @property
-    def rows_affected(self) -> int:
-        return sum(t.decision_traces + t.interaction_history + t.ai_attachments for t in self.per_tenant)
+__all__ = ["ROUTE", "DsarPurgeResult", "TenantPurge", "delete_expired", "demo", "effective_retention", "run"]
+_Stopped = Stopped
+_err = err
 
 
 def effective_retention(configs: Sequence[RetentionConfig]) -> tuple[int | None, list[str]]:
@@ -133,10 +106,6 @@ class _Target:
 
     entry: TenantPurge
     cutoff: datetime
-
-
-class _Stopped(Exception):
-    """The service is shutting down: stop between slices, keep what is committed."""
 
 
 def run(session: Session, settings: Settings, now: datetime) -> DsarPurgeResult:
@@ -188,9 +157,9 @@ def run(session: Session, settings: Settings, now: datetime) -> DsarPurgeResult:
             heartbeat()
             stopped = should_stop()
         if not stopped:
-            _purge_tenant_attachments(session, store, store_error, entry, target.cutoff, batch)
+            purge_tenant_attachments(session, store, store_error, entry, target.cutoff, batch)
     if store is not None and not stopped:
-        stopped = _drain_blobs(session, store, result)
+        stopped = drain_blobs(session, store, result, _between_slices)
     for target in targets:
         _audit(session, target.entry, now)
     if stopped:
@@ -247,27 +216,6 @@ def _purge_table(session: Session, model: Any, attr: str, targets: list[_Target]
             entry.errors.append(f"{attr}: {_err(exc)}")
             log.warning("dsar-purge: tenant %s: %s purge failed: %s", entry.tenant_id, attr, _err(exc))
     return False
-
-
-def _purge_tenant_attachments(
-    session: Session,
-    store: Store | None,
-    store_error: str | None,
-    entry: TenantPurge,
-    cutoff: datetime,
-    batch: int,
-) -> None:
-    if DATA_CLASS_AI_ATTACHMENTS in entry.held:
-        return
-    if store is None:
-        entry.errors.append(f"aiAttachments: {store_error}")
-        return
-    try:
-        _purge_attachments(session, store, entry, cutoff, batch)
-    except Exception as exc:  # noqa: BLE001
-        session.rollback()
-        entry.errors.append(f"aiAttachments: {_err(exc)}")
-        log.warning("dsar-purge: tenant %s: attachment purge failed: %s", entry.tenant_id, _err(exc))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -471,111 +419,6 @@ def delete_expired(
             return total
 
 
-_MAX_REFUSED_REPORTED = 20  # refused keys listed per tenant; the rest are counted in one line
-
-
-def _purge_attachments(session: Session, store: Store, entry: TenantPurge, cutoff: datetime, batch: int) -> None:
-    """Step 1 for one tenant: delete expired rows and queue their blobs, batch by batch."""
-    # keyset over ids, so rows kept back (refused keys) are not selected again in this run
-    after_id = 0
-    while True:
-        rows = session.execute(
-            select(AiAttachment.id, AiAttachment.storage_key)
-            .where(
-                AiAttachment.tenant_id == entry.tenant_id,
-                AiAttachment.created_at < cutoff,
-                AiAttachment.id > after_id,
-            )
-            .order_by(AiAttachment.id)
-            .limit(batch)
-        ).all()
-        session.commit()
-        if not rows:
-            break
-        after_id = rows[-1].id
-        ok: list[int] = []
-        for row in rows:
-            try:
-                store.check(row.storage_key)  # canonical form, no link below the root (local store)
-            except (StorageError, OSError) as exc:
-                _refused(entry, row.id, exc)
-                continue
-            ok.append(row.id)
-        for i in range(0, len(ok), _ID_CHUNK):
-            if _held_now(session, entry.tenant_id):
-                if DATA_CLASS_AI_ATTACHMENTS not in entry.held:
-                    entry.held = sorted([*entry.held, DATA_CLASS_AI_ATTACHMENTS])
-                log.warning("dsar-purge: tenant %s: attachments put on legal hold during the run; stopped",
-                            show(entry.tenant_id))
-                return
-            entry.ai_attachments += delete_rows_and_queue(session, ok[i : i + _ID_CHUNK], entry.tenant_id, cutoff)
-        if len(rows) < batch:
-            break
-    if entry._refused > _MAX_REFUSED_REPORTED:
-        entry.errors.append(f"aiAttachments: {entry._refused - _MAX_REFUSED_REPORTED} more refused storage keys")
-
-
-def _refused(entry: TenantPurge, row_id: int, exc: BaseException) -> None:
-    entry._refused += 1
-    if entry._refused <= _MAX_REFUSED_REPORTED:
-        entry.errors.append(f"aiAttachments: row {row_id} kept: {_err(exc)}")
-    log.warning("dsar-purge: tenant %s: attachment row %s kept, its key is refused: %s",
-                show(entry.tenant_id), row_id, _err(exc))
-
-
-def _held_now(session: Session, tenant_id: str) -> bool:
-    """Legal hold is absolute: re-read it right before each batch is deleted."""
-    held = session.scalar(
-        select(RetentionConfig.id)
-        .where(
-            RetentionConfig.tenant_id == tenant_id,
-            RetentionConfig.data_class == DATA_CLASS_AI_ATTACHMENTS,
-            RetentionConfig.legal_hold.is_(True),
-        )
-        .limit(1)
-    )
-    session.commit()
-    return held is not None
-
-
-def _drain_blobs(session: Session, store: Store, result: DsarPurgeResult) -> bool:
-    """Step 2: delete the queued blobs nothing references any more; True when stopped by a shutdown."""
-    by_id = {t.tenant_id: t for t in result.per_tenant}
-
-    def report(tenant_id: str | None, key: str, outcome: str, reason: str | None) -> None:
-        entry = by_id.get(tenant_id) if tenant_id is not None else None
-        if outcome != blob_deletions.KEPT:
-            result.total_blobs_attempted += 1
-        if outcome == blob_deletions.DELETED:
-            if entry is not None:
-                entry.blobs_deleted += 1
-        elif outcome == blob_deletions.KEPT:
-            log.info("dsar-purge: blob %s kept: another row still references it", show(key))
-            if entry is not None:
-                entry.blobs_kept += 1
-        elif outcome == blob_deletions.MISSING:
-            log.info("dsar-purge: tenant %s: blob %s already gone", show(tenant_id), show(key))
-        else:
-            log.warning("dsar-purge: tenant %s: blob %s could not be deleted (%s); queued for the next run",
-                        show(tenant_id), show(key), reason)
-            if entry is not None:
-                entry.errors.append(f"aiAttachments: blob {show(key)}: {reason}; queued for the next run")
-
-    try:
-        blob_deletions.drain(session, store, report, between=_between_slices)
-    except LeaseLost:
-        raise
-    except _Stopped:
-        return True
-    except Exception as exc:  # noqa: BLE001 - the queue stays; every purged tenant learns why
-        session.rollback()
-        log.warning("dsar-purge: draining the blob queue failed: %s", _err(exc))
-        for entry in result.per_tenant:
-            if entry.ai_attachments:
-                entry.errors.append(f"aiAttachments: blob deletion queue: {_err(exc)}; retried by the next run")
-    return False
-
-
 def _audit(session: Session, entry: TenantPurge, now: datetime) -> None:
     changes = entry.model_dump(mode="json", by_alias=True)
     changes.pop("tenantId", None)
@@ -600,87 +443,3 @@ def _audit(session: Session, entry: TenantPurge, now: datetime) -> None:
 
 def _field(alias: str) -> str:
     return {"decisionTraces": "decision_traces", "interactionHistory": "interaction_history"}[alias]
-
-
-def _err(exc: BaseException) -> str:
-    """``Type: first 300 characters``, with every registered secret scrubbed (it goes in the body)."""
-    from service.logging import redact
-
-    text = " ".join(str(exc).split())
-    return redact(f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__)
-
-
-# --------------------------------------------------------------------------------------------------
-# Demo data
-# --------------------------------------------------------------------------------------------------
-def demo(
-    session: Session,
-    tenants: Sequence[Tenant],
-    now: datetime,
-    rng: random.Random,
-    settings: Settings | None = None,
-) -> None:
-    """Retention configs (held and unheld classes), expired and fresh rows, attachments with blobs.
-
-    Tenant 1: interactions 90 d, decision traces 30 d (strictest), ai_attachments on legal hold.
-    Tenant 2: every class 60 d, nothing held. Tenant 3 (if any): no config, scanned and skipped.
-    Blobs go to the attachment store of ``settings`` (else ``session.info["settings"]``, else the
-    process settings from the environment).
-    """
-    if settings is None:
-        from service.config import get_settings
-
-        settings = session.info.get("settings") or get_settings()
-    store = attachment_store(settings)
-    plans: list[dict[str, tuple[int | None, bool]]] = [
-        {DATA_CLASS_INTERACTIONS: (90, False), DATA_CLASS_DECISION_TRACES: (30, False),
-         DATA_CLASS_AI_ATTACHMENTS: (30, True)},
-        {DATA_CLASS_INTERACTIONS: (60, False), DATA_CLASS_DECISION_TRACES: (60, False),
-         DATA_CLASS_AI_ATTACHMENTS: (60, False)},
-    ]
-    for tenant, plan in zip(tenants, plans, strict=False):
-        existing = set(
-            session.scalars(select(RetentionConfig.data_class).where(RetentionConfig.tenant_id == tenant.id))
-        )
-        for data_class, (days, hold) in plan.items():
-            if data_class not in existing:
-                session.add(
-                    RetentionConfig(
-                        tenant_id=tenant.id,
-                        data_class=data_class,
-                        retention_days=days,
-                        legal_hold=hold,
-                        reason="litigation hold (demo)" if hold else None,
-                    )
-                )
-    for tenant in list(tenants)[:3]:
-        for age_days in (400, 200, 120, 45, 10, 1):
-            created = now - timedelta(days=age_days, minutes=rng.randint(0, 600))
-            for _ in range(3):
-                session.add(
-                    DecisionTrace(
-                        tenant_id=tenant.id,
-                        customer_id=f"cust-{rng.randint(1, 500)}",
-                        request_id=f"req-{rng.getrandbits(48):012x}",
-                        candidate_count=rng.randint(3, 20),
-                        final_count=rng.randint(1, 3),
-                        total_latency_ms=round(rng.uniform(5, 80), 2),
-                        created_at=created,
-                    )
-                )
-            sha = f"{rng.getrandbits(256):064x}"
-            key = f"{tenant.id}/{sha[:2]}/{sha}.txt"
-            body = f"demo attachment for {tenant.id}, {age_days} days old\n".encode()
-            store.put(key, body)
-            session.add(
-                AiAttachment(
-                    tenant_id=tenant.id,
-                    sha256=sha,
-                    storage_key=key,
-                    filename=f"note-{age_days}d.txt",
-                    content_type="text/plain",
-                    size_bytes=len(body),
-                    created_at=created,
-                )
-            )
-    session.flush()

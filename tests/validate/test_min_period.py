@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kaireon_chart.checks.timing import min_period_seconds
+from kaireon_chart.checks.period import min_period_seconds
 from kaireon_chart.cron import parse_schedule
 
 

@@ -13,7 +13,7 @@ from kaireon_chart import Problem, validate
 from kaireon_chart.chart import load_chart
 from kaireon_chart.checks import CHECKS
 from kaireon_chart.checks.job import _job
-from kaireon_chart.checks.timing import min_period_seconds
+from kaireon_chart.checks.period import min_period_seconds
 from kaireon_chart.cron import parse_schedule
 from kaireon_chart.render import ResolvedJob
 from kaireon_chart.values import coalesce, parse_yaml

@@ -353,7 +353,7 @@ def test_rerun_after_crash_between_row_delete_and_blob_delete_leaves_no_orphans(
     def crash(*_a, **_kw):
         raise Crash()
 
-    monkeypatch.setattr(dsar_purge.blob_deletions, "drain", crash)
+    monkeypatch.setattr(blob_deletions, "drain", crash)
     with pytest.raises(Crash):
         dsar_purge.run(session, settings, now)
     session.rollback()

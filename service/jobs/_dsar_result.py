@@ -1,0 +1,45 @@
+"""dsar-purge's response model and the helpers its modules share (no imports of the job modules)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class TenantPurge(_Model):
+    tenant_id: str = Field(alias="tenantId")
+    retention_days: int = Field(alias="retentionDays")
+    decision_traces: int = Field(0, alias="decisionTraces")
+    interaction_history: int = Field(0, alias="interactionHistory")
+    ai_attachments: int = Field(0, alias="aiAttachments")
+    blobs_deleted: int = Field(0, alias="blobsDeleted")
+    blobs_kept: int = Field(0, alias="blobsKept")  # still referenced by a row that is not purged
+    errors: list[str] = Field(default_factory=list)
+    held: list[str] = Field(default_factory=list)
+    _refused: int = PrivateAttr(0)
+
+
+class DsarPurgeResult(_Model):
+    ok: bool = True  # false when any tenant entry carries errors (the route still answers 200)
+    tenants_scanned: int = Field(0, alias="tenantsScanned")
+    total_blobs_attempted: int = Field(0, alias="totalBlobsAttempted")
+    per_tenant: list[TenantPurge] = Field(default_factory=list, alias="perTenant")
+
+    @property
+    def rows_affected(self) -> int:
+        return sum(t.decision_traces + t.interaction_history + t.ai_attachments for t in self.per_tenant)
+
+
+class Stopped(Exception):
+    """The service is shutting down: stop between slices, keep what is committed."""
+
+
+def err(exc: BaseException) -> str:
+    """``Type: first 300 characters``, with every registered secret scrubbed (it goes in the body)."""
+    from service.logging import redact
+
+    text = " ".join(str(exc).split())
+    return redact(f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__)
