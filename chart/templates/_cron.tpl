@@ -203,10 +203,10 @@ Usage: {{ include "kaireon.timeZoneError" (dict "tz" $tz "zones" $zones) }}
   {{- if or (has $part (list "." "..")) (hasPrefix "-" $part) (not (regexMatch "^[A-Za-z.\\-_0-9+]{1,14}$" $part)) -}}{{- $bad = true -}}{{- end -}}
 {{- end -}}
 {{- if $bad -}}
-{{ printf "%q: unknown time zone %s; %s" $tz $tz $allowed }}
+{{ printf "%+q: unknown time zone %s; %s" $tz $tz $allowed }}
 {{- else if eq (lower $tz) "local" -}}
-{{ printf "%q: timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones; %s" $tz $allowed }}
+{{ printf "%+q: timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones; %s" $tz $allowed }}
 {{- else if not (contains (printf "|%s|" $tz) .zones) -}}
-{{ printf "%q: unknown time zone %s; %s" $tz $tz $allowed }}
+{{ printf "%+q: unknown time zone %s; %s" $tz $tz $allowed }}
 {{- end -}}
 {{- end -}}

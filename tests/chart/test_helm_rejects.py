@@ -121,7 +121,7 @@ SCHEDULES = st.one_of(
         st.sampled_from(["TZ=UTC ", "CRON_TZ=Europe/Berlin ", "TZ=Mars/X ", "TZ=", "TZ=UTC"]),
         st.lists(FIELD, min_size=5, max_size=5).map(" ".join),
     ).map("".join),
-    st.text(alphabet=string.digits + " */-,?LW#", min_size=1, max_size=16),
+    st.text(alphabet=string.digits + " */-,?LW#é\t", min_size=1, max_size=16),
 )
 
 
