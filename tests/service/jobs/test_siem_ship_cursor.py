@@ -17,7 +17,7 @@ from service.jobs import siem_ship
 from service.models import AuditLog, SiemCursor, SiemDeadLetter, SiemPending
 from service.siem import elastic
 from tests.service.jobs.test_siem_ship import API_KEY, INDEX, RECEIVERS, FakeClock, siem_settings
-from tests.service.siem_receivers import ItemStatuses, Reset, Respond, Trickle
+from tests.service.siem_receivers import Hang, ItemStatuses, Reset, Respond, Trickle
 
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 pg_only = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
@@ -483,3 +483,105 @@ def test_an_unacknowledged_row_stays_owed_through_a_long_outage(session_factory,
         back = sim.run(now + timedelta(hours=31))
         assert (back.shipped, back.late_shipped, back.backlog) == (1, 1, 0)
         assert sim.lost() == [] and sim.duplicated() == []
+
+
+@sqlite_only
+def test_the_run_budget_in_seconds_ends_the_run_with_a_backlog(session_factory, settings, now):
+    """Each bulk answer takes 0.5 s; a 1.2 s run ships whole batches until its deadline cuts one off."""
+    with RECEIVERS["elastic"](API_KEY) as es:
+        sim = Sim(session_factory, settings, "elastic", es, now)
+        sim.run()
+        sim.add(1500)
+        es.default = Hang(0.5, store=True)
+        cfg = sim.cfg.model_copy(update={"siem_run_budget_seconds": 1.2, "siem_timeout_seconds": 5.0})
+        with session_factory() as s:
+            result = siem_ship.run(s, cfg, now)  # real clock: the deadline is wall time
+            s.commit()
+        assert result.shipped < 1500 and result.shipped % 500 == 0
+        assert result.backlog == 1500 - result.shipped and result.stopped == "SIEM_RUN_BUDGET_SECONDS spent"
+        es.default = None
+        rest = sim.run()
+        assert rest.shipped == 1500 - result.shipped and rest.backlog == 0
+        assert sim.lost() == [] and len(es.stored) == 1500  # a cut-off batch re-sent: 409s, no duplicates
+
+
+def test_proxy_from_the_environment(monkeypatch):
+    from service.siem.transport import _proxy_for
+
+    for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "hec.local")
+    assert _proxy_for("https://es.example:9200/_bulk") == "http://proxy.internal:3128"
+    assert _proxy_for("https://hec.local:8088") is None
+    assert _proxy_for("http://plain.example") is None  # no HTTP_PROXY set
+
+
+@sqlite_only
+def test_ships_through_an_http_proxy_from_the_environment(session_factory, settings, now, monkeypatch):
+    """HTTP_PROXY is honoured by the deadline transport: the request goes to the proxy in absolute form."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import httpx
+
+    seen: list[str] = []
+
+    class Forward(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *_args) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802
+            seen.append(self.path)
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            hop = {"connection", "proxy-connection", "host", "content-length", "transfer-encoding"}
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in hop}
+            with httpx.Client(trust_env=False) as c:
+                resp = c.post(self.path, content=body, headers=headers)
+            self.send_response(resp.status_code)
+            self.send_header("Content-Type", resp.headers.get("content-type", "application/json"))
+            self.send_header("Content-Length", str(len(resp.content)))
+            self.end_headers()
+            self.wfile.write(resp.content)
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+    threading.Thread(target=proxy.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
+            monkeypatch.delenv(name.upper(), raising=False)
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        with RECEIVERS["splunk"](API_KEY, allowed_indexes=(INDEX,)) as hec:
+            sim = Sim(session_factory, settings, "splunk", hec, now)
+            sim.run()
+            sim.add(3)
+            assert sim.run().shipped == 3 and sim.lost() == []
+            assert seen and all(p.startswith(hec.url + "/services/collector/event") for p in seen)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+
+
+@sqlite_only
+def test_a_pending_row_the_siem_refuses_alone_is_dead_lettered_not_retried_forever(
+    session_factory, settings, now
+):
+    with RECEIVERS["elastic"](API_KEY) as es:
+        sim = Sim(session_factory, settings, "elastic", es, now, budget=2.0)
+        sim.run()
+        a = sim.add(2)
+        x = sim.add(1, entity_name="POISON")
+        es.default = ItemStatuses({str(x[0]): 429})
+        first = sim.run()
+        assert (first.shipped, first.errors, first.backlog) == (2, 1, 1)
+        es.default, es.poison = None, "POISON"  # now its document fails to map: a 400 for it alone
+        b = sim.add(2)
+        second = sim.run()  # the new rows are accepted first, so the refusal is blamed on the row
+        assert (second.shipped, second.errors, second.dead_lettered, second.backlog) == (2, 0, 1, 0)
+        assert sorted(es.delivered()) == sorted(a + b)
+        with session_factory() as s:
+            assert s.scalars(select(SiemDeadLetter.audit_id)).all() == x
+            assert s.scalars(select(SiemPending)).all() == []
