@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/.tools:$(PATH)
 
-.PHONY: install test run lint docs bench bench-smoke clean tools go-judge sarif-tool chart-tools checkov
+.PHONY: install test run lint docs bench bench-smoke clean tools go-judge sarif-tool chart-tools checkov pg-tools chaos
 
-install: $(STAMP) tools go-judge sarif-tool chart-tools checkov
+install: $(STAMP) tools go-judge sarif-tool chart-tools checkov pg-tools
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,6 +30,16 @@ go-judge:
 	  else echo "go-judge: golang-go / golang-github-robfig-cron-dev missing and not root; differential tests will skip"; fi; \
 	fi
 	@if [ -x scripts/build-cron-judge.sh ]; then bash scripts/build-cron-judge.sh; fi
+
+# initdb/pg_ctl (Debian's postgresql) for the fault-injection tests that run a private PostgreSQL
+# instance and stop or freeze it (tests/service/test_outages.py); without them those tests skip.
+pg-tools:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get install -y -q postgresql >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null && apt-get install -y -q postgresql >/dev/null)); \
+	  else echo "pg-tools: initdb/pg_ctl missing and not root; the private-PostgreSQL tests will skip"; fi; \
+	fi
 
 # The SARIF maintainers' validator (tests/reports check our SARIF with `validate --rule-kind Gh`,
 # the rules GitHub code scanning applies). npm installs it under .tools/sarif; needs node + npm.
@@ -70,7 +80,7 @@ run: install
 	bash scripts/run.sh
 
 lint: install
-	$(BIN)/ruff check kaireon_chart service tests bench
+	$(BIN)/ruff check kaireon_chart service tests bench chaos
 	$(BIN)/ruff format --check kaireon_chart service tests bench || true
 
 docs: install
@@ -81,6 +91,14 @@ bench: install
 
 bench-smoke: install
 	$(BIN)/python -m bench --smoke
+
+# The fault-injection campaign (docs/chaos.md): private PostgreSQL instances from Debian's packages,
+# two service replicas, kill -9, a misbehaving SIEM receiver, schemathesis, hostile HTTP and rows.
+# Full run: minutes. `python -m chaos --quick` is the reduced run (also inside `make test`).
+# initdb/pg_ctl come from Debian's postgresql package (pg-tools, part of install).
+CHAOS_ARGS ?=
+chaos: install
+	$(BIN)/python -m chaos $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .hypothesis var

@@ -16,8 +16,10 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from service.api import cron, health, legacy
+from service.api.health import ReadinessProbe
+from service.api.http import HeadAsGet
 from service.config import Settings, get_settings
-from service.db import make_engine, make_sessionmaker
+from service.db import engine_from_settings, make_sessionmaker
 from service.errors import install_handlers
 from service.jobs import JOB_MODULES, v1_routes
 from service.logging import get_logger, log_event, register_settings_secrets
@@ -27,13 +29,9 @@ from service.runner import Runner, utcnow
 log = get_logger("kaireon.app")
 
 
-def engine_for(settings: Settings):  # type: ignore[no-untyped-def]
-    """The service's engine. PostgreSQL: a 5 s connect timeout (a probe or trigger fails fast on an
-    unreachable server) and no server-side prepared statements (``prepare_threshold=None``), so the
-    service works behind PgBouncer in transaction pooling mode."""
-    if settings.dialect == "postgresql":
-        return make_engine(settings.database_url, connect_args={"connect_timeout": 5, "prepare_threshold": None})
-    return make_engine(settings.database_url)
+def engine_for(settings: Settings, *, statement_timeout: bool = True):  # type: ignore[no-untyped-def]
+    """The service's engine, every wait bounded (:func:`service.db.engine_from_settings`)."""
+    return engine_from_settings(settings, statement_timeout=statement_timeout)
 
 
 def create_app(settings: Settings | None = None, *, clock=utcnow) -> FastAPI:  # type: ignore[no-untyped-def]
@@ -61,9 +59,11 @@ def create_app(settings: Settings | None = None, *, clock=utcnow) -> FastAPI:  #
         try:
             yield
         finally:
-            runner.stopping.set()
+            runner.stopping.set()  # lock-free flag (service.runner.StopFlag); running jobs stop at a batch
             if scheduler is not None:
-                scheduler.stop()
+                # one grace period for everything since SIGTERM (uvicorn's drain included)
+                scheduler.stop(timeout=max(runner.stopping.remaining(settings.shutdown_grace_seconds), 1.0))
+            runner.close()  # a last try at lease releases that failed while the database was down
             engine.dispose()
 
     app = FastAPI(
@@ -77,9 +77,11 @@ def create_app(settings: Settings | None = None, *, clock=utcnow) -> FastAPI:  #
     app.state.session_factory = session_factory
     app.state.metrics = metrics
     app.state.runner = runner
+    app.state.readiness = ReadinessProbe(engine, settings.readyz_timeout_seconds)
     app.state.scheduler = None
     app.state.started_at = datetime.now().astimezone()
     install_handlers(app)
+    app.add_middleware(HeadAsGet)
     app.include_router(health.router)
     app.include_router(cron.build_router(v1_routes()))
     app.include_router(legacy.router)

@@ -1,8 +1,13 @@
 """``kaireon-service``: serve | migrate | demo-data | run JOB.
 
 Exit codes: 0 success; 1 a job or command failed; 2 bad usage or bad configuration (a message
-naming the environment variable, e.g. ``PORT: Input should be a valid integer``; secret values are
-never echoed).
+naming the environment variable, e.g. ``PORT: Input should be a valid integer`` or ``DATABASE_URL:
+unsupported driver 'mysql': ...``; values, and so passwords, are never echoed).
+
+Shutdown (``serve``): SIGTERM/SIGINT only set flags (no lock, no I/O in the handler, so repeated
+signals cannot deadlock it); running jobs stop at their next batch boundary, commit, release their
+lease and answer with ``"stopped": true``; uvicorn drains requests for at most
+SHUTDOWN_GRACE_SECONDS; if anything still holds the process after that, it exits anyway.
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import time
 from collections.abc import Sequence
 
 from pydantic import ValidationError
@@ -53,10 +60,22 @@ def load_settings(**overrides: object) -> Settings:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kaireon-service", description="KaireonAI cron handlers service.")
+    p = argparse.ArgumentParser(
+        prog="kaireon-service", description="KaireonAI cron handlers service.",
+        epilog="Configuration comes from the environment (DATABASE_URL, CRON_SECRET, ...; see docs/service.md). "
+        "Exit codes: 0 ok, 1 failed, 2 bad usage or configuration (one 'VARIABLE: message' line per problem, "
+        "e.g. 'DATABASE_URL: unsupported driver ...'; values and passwords are never printed).",
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="serve the HTTP API (uvicorn)")
+    serve = sub.add_parser(
+        "serve", help="serve the HTTP API (uvicorn)",
+        description="Serve the HTTP API. On SIGTERM/SIGINT (repeated signals are safe) running jobs stop at "
+        "their next batch boundary, commit, release their lease and answer with \"stopped\": true; new "
+        "triggers get 503 shutting_down; the process exits within SHUTDOWN_GRACE_SECONDS (default 20). "
+        "Database waits are bounded by DB_CONNECT_TIMEOUT_SECONDS, DB_STATEMENT_TIMEOUT_SECONDS, "
+        "DB_POOL_TIMEOUT_SECONDS and TCP keepalives; /readyz answers within READYZ_TIMEOUT_SECONDS.",
+    )
     serve.add_argument("--host", help="bind address (default: HOST or 0.0.0.0)")
     serve.add_argument("--port", type=int, help="port (default: PORT or 3000)")
     serve.add_argument("--no-migrate", action="store_true",
@@ -70,7 +89,9 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     demo.add_argument("--reset", action="store_true", help="delete all existing rows first")
 
-    run = sub.add_parser("run", help="run one job once (under its lease) and print its JSON result")
+    run = sub.add_parser("run", help="run one job once (under its lease) and print its JSON result",
+                         description="Run one job once under its lease and print its JSON result. SIGTERM "
+                         "stops it at its next batch boundary (the result then carries \"stopped\": true).")
     run.add_argument("job", help="route name, e.g. cleanup, outbox-reaper, tick")
     return p
 
@@ -98,17 +119,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_USAGE  # pragma: no cover - argparse enforces the choices
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+def _engine(settings: Settings, *, statement_timeout: bool = True):  # type: ignore[no-untyped-def]
     from service.app import engine_for
 
-    return engine_for(settings)
+    return engine_for(settings, statement_timeout=statement_timeout)
 
 
 def _migrate(settings: Settings) -> int:
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
     from service.migrations import current_revision, upgrade
 
-    engine = _engine(settings)
+    engine = _engine(settings, statement_timeout=False)  # a migration may legitimately run long
     try:
         before = current_revision(engine)
         upgrade(engine)
@@ -142,16 +163,52 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     log_event(log, logging.INFO, "serving", host=host, port=port, dialect=settings.dialect,
               in_process_scheduler=settings.in_process_scheduler)
     app = create_app(settings)
+    server_cls = signal_safe_server(app.state.runner.stopping)
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, proxy_headers=False, server_header=False,
+                            timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds)))
+    try:
+        server_cls(config).run()
+    finally:
+        # whatever is left of the grace period counted from the signal, plus a little for exit itself
+        _exit_watchdog(app.state.runner.stopping.remaining(settings.shutdown_grace_seconds) + 2.0)
+    return EXIT_OK
 
-    class _Server(uvicorn.Server):
+
+def signal_safe_server(stopping: object) -> type:
+    """A ``uvicorn.Server`` whose signal handler first sets ``stopping`` (a lock-free
+    :class:`service.runner.StopFlag`), so running jobs stop at their next batch boundary.
+
+    The handler does plain stores only (the flag, uvicorn's own flags and a list append): no lock,
+    no logging, no I/O. A second signal that interrupts it re-enters it on the same thread, and
+    anything that takes a lock there (``threading.Event.set`` does) would deadlock the process.
+    """
+    import uvicorn
+
+    set_stopping = stopping.set  # type: ignore[attr-defined]
+
+    class SignalSafeServer(uvicorn.Server):
         def handle_exit(self, sig: int, frame: object) -> None:
-            # tell running jobs first (service.runner.should_stop), then let uvicorn drain requests
-            app.state.runner.stopping.set()
+            set_stopping()
             super().handle_exit(sig, frame)  # type: ignore[arg-type]
 
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, proxy_headers=False, server_header=False)
-    _Server(config).run()
-    return EXIT_OK
+    return SignalSafeServer
+
+
+def _exit_watchdog(seconds: float) -> None:
+    """After the server stopped: if a thread (a job that ignores the shutdown flag) still keeps the
+    interpreter from exiting ``seconds`` later, exit anyway. Its open transaction is rolled back by
+    the database and its lease expires after LEASE_TTL_SECONDS, as after a crash."""
+    import os
+    import threading
+
+    def watch() -> None:
+        time.sleep(seconds)
+        names = [t.name for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()]
+        log_event(log, logging.ERROR, "shutdown grace period over; exiting with jobs still running", threads=names)
+        logging.shutdown()
+        os._exit(EXIT_FAILED)
+
+    threading.Thread(target=watch, name="exit-watchdog", daemon=True).start()
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -181,12 +238,16 @@ def _run(settings: Settings, route: str) -> int:
         return EXIT_USAGE
     engine = _engine(settings)
     runner = Runner(settings, engine, make_sessionmaker(engine))
+    # SIGTERM (e.g. the pod is deleted): the job stops at its next batch boundary and reports
+    # "stopped": true; the handler only sets a lock-free flag
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: runner.stopping.set())
     try:
         outcome = runner.run(route, trigger="cli")
     except ServiceError as err:
         print(json.dumps(err.body(), indent=2))
         return EXIT_FAILED
     finally:
+        runner.close()
         engine.dispose()
     print(json.dumps(outcome.body, indent=2, default=str))
     return EXIT_OK

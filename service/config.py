@@ -17,6 +17,50 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 SIEM_BACKENDS = ("splunk", "datadog", "elastic")
 
 
+#: driver names the service ships with (``postgres://`` and ``postgresql://`` become psycopg)
+SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
+_URL_HELP = "use sqlite:///path/to/file.db or postgresql://user:password@host:5432/database"
+
+
+def normalise_database_url(v: str) -> str:
+    """Validate a DATABASE_URL and return it with the driver spelled out.
+
+    Every message is built here from fixed text and the driver name only: the URL itself (which may
+    carry a password) never appears in an error.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    v = v.strip()
+    if not v:
+        raise ValueError("must not be empty")
+    for prefix in ("postgres://", "postgresql://"):
+        if v.startswith(prefix):
+            v = "postgresql+psycopg://" + v[len(prefix):]
+            break
+    scheme = v.split("://", 1)[0] if "://" in v else None
+    if scheme is None or not scheme:
+        raise ValueError(f"not a database URL ({_URL_HELP})")
+    if scheme not in SUPPORTED_DRIVERS:
+        shown = scheme if len(scheme) <= 40 and scheme.replace("+", "").replace("_", "").isalnum() else "?"
+        raise ValueError(f"unsupported driver {shown!r}: must be a sqlite:/// or postgresql:// URL ({_URL_HELP})")
+    try:
+        url = make_url(v)
+    except (ArgumentError, ValueError):
+        raise ValueError(
+            f"cannot be parsed: the port must be a number and an IPv6 host needs brackets ([::1]:5432) ({_URL_HELP})"
+        ) from None
+    try:
+        port = url.port
+    except ValueError:  # pragma: no cover - make_url already parses the port
+        raise ValueError("the port must be a number") from None
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError("the port must be 1-65535")
+    if url.host is not None and (not url.host or any(c in url.host for c in "[]/ ")):
+        raise ValueError(f"the host is not valid ({_URL_HELP})")
+    return v
+
+
 class LogLevel(StrEnum):
     DEBUG = "DEBUG"
     INFO = "INFO"
@@ -69,12 +113,43 @@ class Settings(BaseSettings):
 
     # -- job tuning -------------------------------------------------------------------------------
     delete_batch_size: int = Field(default=5000, ge=1, le=100_000, description="Rows per purge batch.")
-    lease_ttl_seconds: int = Field(default=900, ge=5, description="A crashed holder's lease expires after this.")
+    lease_ttl_seconds: int = Field(
+        default=120, ge=5,
+        description="Run lease TTL. A running job's heartbeat renews it every TTL/3; a holder that died "
+        "(crash, kill -9, lost pod) blocks the job for at most this long.",
+    )
     outbox_stuck_after_seconds: int = Field(default=300, ge=1)
     outbox_max_attempts: int = Field(default=10, ge=1)
     engagement_min_impressions: int = Field(default=100, ge=0)
     engagement_watch_drop: float = Field(default=0.2, gt=0, lt=1)
     engagement_at_risk_drop: float = Field(default=0.5, gt=0, le=1)
+
+    # -- database timeouts (PostgreSQL; see docs/service.md "Database outages") -------------------
+    db_connect_timeout_seconds: int = Field(
+        default=5, ge=1, le=300, description="Connect timeout (libpq connect_timeout) of every new connection."
+    )
+    db_statement_timeout_seconds: float = Field(
+        default=300.0, ge=0, le=86_400,
+        description="Server-side statement_timeout of the service's sessions (0 = none; set 0 behind "
+        "PgBouncer and configure it on the role instead).",
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="Longest wait for a free pooled connection before a 503."
+    )
+    db_keepalives_idle_seconds: int = Field(
+        default=30, ge=1, le=7200,
+        description="TCP keepalives: first probe after this idle time, then every 10 s, 3 failures drop the connection.",
+    )
+    readyz_timeout_seconds: float = Field(
+        default=0.8, gt=0, le=60,
+        description="/readyz answers 503 when the database check takes longer (default under the kubelet's "
+        "1 s probe timeout).",
+    )
+    shutdown_grace_seconds: float = Field(
+        default=20.0, gt=0, le=3600,
+        description="After SIGTERM: longest wait for running jobs to stop at a batch boundary and for "
+        "requests to drain before the process exits (keep it under the pod's terminationGracePeriodSeconds).",
+    )
 
     # -- SIEM -------------------------------------------------------------------------------------
     siem_backend: str | None = Field(default=None, description="splunk | datadog | elastic; unset = no-op.")
@@ -102,15 +177,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, v: str) -> str:
-        v = v.strip()
-        if not v:
-            raise ValueError("must not be empty")
-        for prefix in ("postgres://", "postgresql://"):
-            if v.startswith(prefix):
-                return "postgresql+psycopg://" + v[len(prefix) :]
-        if not (v.startswith("sqlite") or v.startswith("postgresql+")):
-            raise ValueError("must be a sqlite:/// or postgresql:// URL")
-        return v
+        return normalise_database_url(v)
 
     @field_validator("siem_backend")
     @classmethod

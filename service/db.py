@@ -44,8 +44,40 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def engine_from_settings(settings: Settings) -> Engine:
-    return make_engine(settings.database_url)
+def postgres_connect_args(settings: Settings, *, statement_timeout: bool = True) -> dict[str, object]:
+    """libpq/psycopg options that bound every wait on PostgreSQL (documented in docs/service.md).
+
+    * ``connect_timeout``: a new connection gives up after DB_CONNECT_TIMEOUT_SECONDS;
+    * TCP keepalives: a peer that vanished (host down, network cut) is detected after
+      DB_KEEPALIVES_IDLE_SECONDS + 3 x 10 s instead of the kernel's two hours;
+    * ``statement_timeout`` (startup option; DB_STATEMENT_TIMEOUT_SECONDS, 0 = none): the server
+      cancels a statement that runs too long;
+    * no server-side prepared statements (``prepare_threshold=None``), so the service works behind
+      PgBouncer in transaction pooling mode.
+    """
+    args: dict[str, object] = {
+        "connect_timeout": settings.db_connect_timeout_seconds,
+        "prepare_threshold": None,
+        "keepalives": 1,
+        "keepalives_idle": settings.db_keepalives_idle_seconds,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+    }
+    ms = int(settings.db_statement_timeout_seconds * 1000)
+    if statement_timeout and ms > 0:
+        args["options"] = f"-c statement_timeout={ms}"
+    return args
+
+
+def engine_from_settings(settings: Settings, *, statement_timeout: bool = True) -> Engine:
+    """The service's engine with every wait bounded (PostgreSQL: see :func:`postgres_connect_args`;
+    both: a pool checkout waits at most DB_POOL_TIMEOUT_SECONDS). ``statement_timeout=False`` is for
+    schema migrations, which may legitimately run long."""
+    if settings.dialect == "postgresql":
+        return make_engine(settings.database_url,
+                           connect_args=postgres_connect_args(settings, statement_timeout=statement_timeout),
+                           pool_timeout=settings.db_pool_timeout_seconds)
+    return make_engine(settings.database_url, pool_timeout=settings.db_pool_timeout_seconds)
 
 
 @contextmanager

@@ -66,6 +66,51 @@ class DatabaseUnavailable(ServiceError):
     code = "database_unavailable"
 
 
+class ShuttingDown(ServiceError):
+    """The process received SIGTERM: no new run starts (another replica or the next slot runs it)."""
+
+    status_code = 503
+    code = "shutting_down"
+
+
+class RequestIncomplete(ServiceError):
+    """The request body was not fully and validly received (client gone, malformed chunking):
+    the job is not started. The server has usually answered 400 already."""
+
+    status_code = 400
+    code = "request_incomplete"
+
+
+class RequestTooLarge(ServiceError):
+    """A cron trigger carries no payload; a body over the bound is refused before the job runs."""
+
+    status_code = 413
+    code = "request_too_large"
+
+
+def db_unavailable_detail(exc: BaseException) -> str:
+    """A 503 detail for a database failure: the exception type only — never a host, port, driver
+    message or path (those go to the logs, password scrubbed)."""
+    return f"the database is unavailable ({type(exc).__name__})"
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """True when ``exc`` means the PostgreSQL connection itself failed (not a SQL error such as a
+    deadlock or a timeout): SQLAlchemy marked the connection invalidated, or the driver error has no
+    SQLSTATE / a connection-class one (08xxx, 57P0x)."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if not hasattr(orig, "sqlstate"):
+        return False  # SQLite: "database is locked" and friends are not an outage
+    state = getattr(orig, "sqlstate", None)
+    return state is None or state.startswith("08") or state.startswith("57P0")
+
+
 def error_response(err: ServiceError) -> JSONResponse:
     return JSONResponse(err.body(), status_code=err.status_code, headers=err.headers)
 

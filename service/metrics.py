@@ -1,7 +1,7 @@
 """Prometheus metrics of the cron runs (one registry per app, so tests can build many apps).
 
 * ``kaireon_cron_runs_total{route, outcome}``: outcome is success | error | skipped | not_implemented
-  | unauthorized | auth_not_configured | database_unavailable | lease_lost
+  | unauthorized | auth_not_configured | database_unavailable | lease_lost | shutting_down
 * ``kaireon_cron_run_duration_seconds{route}``: histogram of completed runs (success and error)
 * ``kaireon_cron_rows_affected_total{route}``: rows the job reports it changed
 * ``kaireon_cron_last_success_timestamp_seconds{route}``: unix time of the last successful run

@@ -43,13 +43,15 @@ def delete_in_batches(
     max_batches: int | None = None,
     on_batch: Callable[[int], None] | None = None,
     order_by: Sequence[Any] = (),
+    stop: Callable[[], bool] | None = None,
 ) -> int:
     """Delete every ``model`` row matching ``where`` in batches of ``batch_size``; return the count.
 
     ``source`` is either a session factory (each batch runs in a fresh session and commits) or a
     session (each batch is committed on it — anything the caller had pending is committed too).
     ``max_batches`` bounds one call (the rest is left for the next run); ``None`` = until done.
-    ``on_batch(deleted)`` is called after each committed batch (e.g. ``service.runner.heartbeat``).
+    ``on_batch(deleted)`` is called after each committed batch (e.g. ``service.runner.heartbeat``);
+    ``stop()`` too, and a true answer ends the loop there (e.g. ``service.runner.should_stop``).
     Without ``order_by`` each batch takes the first ``batch_size`` matching rows the database finds
     (an index range scan on the predicate's index, no sort): ordering by the key instead would make
     every batch find *all* matching rows to pick the smallest ids. Pass ``order_by`` only when the
@@ -87,6 +89,6 @@ def delete_in_batches(
         batches += 1
         if on_batch is not None:
             on_batch(deleted)
-        if deleted < batch_size:
+        if deleted < batch_size or (stop is not None and stop()):
             break
     return total

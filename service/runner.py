@@ -15,7 +15,15 @@ Flow of one run:
    stops instead of running next to its successor);
 4. commit (jobs may have committed their own batches already), or roll back on any exception;
 5. release the lease, write one ``audit_log`` row ``cron.<route>`` (outcome, counts, duration, run
-   id, trigger) in its own transaction, update metrics, log one JSON line.
+   id, trigger) in its own transaction, update metrics, log one JSON line. A release that fails (the
+   database is down) is remembered and retried — by a background thread with backoff and before
+   the next run of any job in this process — until it succeeds or the lease has expired by itself,
+   so a database outage never leaves the job "already running" for the rest of the TTL.
+
+Shutdown: :attr:`Runner.stopping` is a :class:`StopFlag`, set from the SIGTERM handler without
+taking any lock. A job that polls :func:`should_stop` and sees it true returns early; the runner
+then adds ``"stopped": true`` to its body (never removing a field). A run requested after the flag
+is set answers 503 ``shutting_down`` without starting.
 
 An exception inside a job becomes a JSON 500 whose ``detail`` is ``"<ExceptionType>: <message>"``
 with every configured secret scrubbed.
@@ -39,11 +47,24 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service import lease as leases
 from service.config import Settings
-from service.errors import DatabaseUnavailable, JobFailed, JobNotImplemented, LeaseLost, ServiceError
+from service.errors import (
+    DatabaseUnavailable,
+    JobFailed,
+    JobNotImplemented,
+    LeaseLost,
+    ServiceError,
+    ShuttingDown,
+    connection_lost,
+    db_unavailable_detail,
+)
 from service.jobs import JOB_MODULES, load_job
 from service.logging import get_logger, log_event, redact
 from service.metrics import Metrics
 from service.models import AuditLog
+from service.stopflag import StopFlag
+
+__all__ = ["RunContext", "RunOutcome", "Runner", "StopFlag", "current_run", "error_detail", "heartbeat",
+           "should_stop", "utcnow"]
 
 log = get_logger("kaireon.runner")
 
@@ -108,7 +129,9 @@ class RunContext:
     min_interval: timedelta = timedelta(seconds=0)
     lost: threading.Event = field(default_factory=threading.Event)
     last_renewed: datetime | None = None
-    stopping: threading.Event | None = None
+    stopping: StopFlag | threading.Event | None = None
+    #: set once :func:`should_stop` answered true to the job: it stopped early
+    stop_seen: bool = False
 
     def renew_now(self) -> bool:
         """One renewal; False (and ``lost`` set) when the lease has been taken over."""
@@ -162,7 +185,10 @@ def should_stop() -> bool:
     batches and return what they have done so far, leaving a consistent checkpoint, before the pod's
     grace period runs out. Always False outside a runner-managed run."""
     ctx = _current.get()
-    return ctx is not None and ctx.stopping is not None and ctx.stopping.is_set()
+    if ctx is None or ctx.stopping is None or not ctx.stopping.is_set():
+        return False
+    ctx.stop_seen = True
+    return True
 
 
 @dataclass
@@ -206,8 +232,10 @@ class Runner:
         self.clock = clock
         self.owner = owner or leases.default_owner()
         self.ttl = float(settings.lease_ttl_seconds)
-        #: set when the process is shutting down; jobs see it through :func:`should_stop`
-        self.stopping = threading.Event()
+        #: set when the process is shutting down (signal-safe); jobs see it through :func:`should_stop`
+        self.stopping = StopFlag()
+        #: lease releases that failed (database down), retried until done or expired
+        self.pending = leases.PendingReleases(engine, clock)
 
     # -- public -----------------------------------------------------------------------------------
     def run(self, route: str, trigger: str = "http") -> RunOutcome:
@@ -226,14 +254,18 @@ class Runner:
             raise JobFailed(f"{JOB_MODULES[route]} defines no run(session, settings, now)", job=route)
 
         run_id = uuid.uuid4().hex
-        now = self.clock()
+        if self.stopping.is_set():
+            self.metrics.observe_run(route, "shutting_down")
+            raise ShuttingDown("the service is shutting down; the job was not started", job=route, run_id=run_id)
         try:
+            self.flush_releases()  # a lease this process failed to release must not block this run
+            now = self.clock()
             lease = leases.try_acquire(self.engine, route, run_id, now, self.ttl, owner=self.owner)
         except Exception as exc:
             self.metrics.observe_run(route, "database_unavailable")
             log_event(log, logging.ERROR, "cannot take run lease", route=route, run_id=run_id,
                       trigger=trigger, error=error_detail(exc))
-            raise DatabaseUnavailable(f"cannot take the run lease: {error_detail(exc)}", job=route,
+            raise DatabaseUnavailable(f"cannot take the run lease: {db_unavailable_detail(exc)}", job=route,
                                       run_id=run_id) from None
         if lease is None:
             self.metrics.observe_run(route, "skipped")
@@ -242,7 +274,24 @@ class Runner:
             return RunOutcome(route, 200, skipped_body(route), "skipped", run_id=run_id)
         return self._run_leased(route, run_fn, lease, now, trigger)
 
+    def flush_releases(self) -> int:
+        """Retry the lease releases that failed (see :class:`service.lease.PendingReleases`)."""
+        return self.pending.flush()
+
+    @property
+    def unreleased(self) -> list[str]:
+        """Run ids whose lease release is still pending (for tests and introspection)."""
+        return self.pending.run_ids
+
+    def close(self) -> None:
+        """Shutdown: one last attempt at pending releases, then stop the retry thread."""
+        self.pending.close()
+
     # -- internals --------------------------------------------------------------------------------
+    def _release(self, lease: leases.Lease, ctx: RunContext) -> None:
+        renewed = ctx.last_renewed or lease.acquired_at
+        self.pending.release(lease, max(lease.expires_at, renewed + timedelta(seconds=self.ttl)))
+
     def _renewer(self, lease: leases.Lease) -> Callable[[], bool]:
         return lambda: leases.renew(self.engine, lease, self.clock(), self.ttl)
 
@@ -283,17 +332,21 @@ class Runner:
             hb.join(timeout=5)
             _current.reset(token)
             gauge.dec()
-            try:
-                leases.release(self.engine, lease, self.clock())
-            except Exception as exc:  # noqa: BLE001 - it expires by itself after the TTL
-                log_event(log, logging.WARNING, "lease release failed; it will expire", route=route,
-                          run_id=run_id, error=error_detail(exc))
+            self._release(lease, ctx)
         duration = time.perf_counter() - started
 
         if error is not None:
             if isinstance(error, KeyboardInterrupt | SystemExit):
                 raise error
+            if connection_lost(error):
+                # the database went away mid-run: 503 like a failed lease, no host/port in the body
+                log_event(log, logging.ERROR, "database connection lost during the run", route=route, run_id=run_id,
+                          error=error_detail(error))
+                error = DatabaseUnavailable(f"the run stopped: {db_unavailable_detail(error)}", job=route,
+                                            run_id=run_id)
             outcome = "lease_lost" if isinstance(error, LeaseLost) else "error"
+            if isinstance(error, DatabaseUnavailable):
+                outcome = "database_unavailable"
             detail = error.detail if isinstance(error, ServiceError) else error_detail(error)
             self._audit(route, run_id, trigger, outcome, duration, {}, 0, detail, now)
             self.metrics.observe_run(route, outcome, duration_s=duration)
@@ -304,16 +357,19 @@ class Runner:
             raise JobFailed(detail, job=route, run_id=run_id)
 
         assert result is not None
+        if ctx.stop_seen and "stopped" not in body:
+            body["stopped"] = True  # the job saw the shutdown and returned early: say so
         counts = result_counts(body)
         rows = rows_affected(result, counts)
-        self._audit(route, run_id, trigger, "success", duration, counts, rows, None, now)
+        self._audit(route, run_id, trigger, "success", duration, counts, rows, None, now, stopped=ctx.stop_seen)
         self.metrics.observe_run(route, "success", duration_s=duration, rows=rows, finished_at=time.time())
         log_event(log, logging.INFO, "run finished", route=route, run_id=run_id, trigger=trigger,
-                  outcome="success", duration_ms=round(duration * 1000, 1), rows_affected=rows, counts=counts)
+                  outcome="success", stopped=ctx.stop_seen, duration_ms=round(duration * 1000, 1), rows_affected=rows, counts=counts)
         return RunOutcome(route, 200, body, "success", run_id=run_id, duration_s=duration)
 
     def _audit(self, route: str, run_id: str, trigger: str, outcome: str, duration: float,
-               counts: dict[str, int], rows: int, error: str | None, started_at: datetime) -> None:
+               counts: dict[str, int], rows: int, error: str | None, started_at: datetime,
+               stopped: bool = False) -> None:
         changes: dict[str, Any] = {
             "outcome": outcome,
             "trigger": trigger,
@@ -325,6 +381,8 @@ class Runner:
         }
         if error is not None:
             changes["error"] = error
+        if stopped:
+            changes["stopped"] = True  # stopped early at a batch boundary (shutdown)
         try:
             with self.session_factory() as s, s.begin():
                 s.add(AuditLog(tenant_id=None, action=f"cron.{route}", entity_type="cron_job", entity_id=route,

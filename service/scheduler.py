@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -271,13 +272,24 @@ class InProcessScheduler:
             self._stop.wait(delay)
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop firing; wait at most ``timeout`` seconds in all for the loop and the running jobs.
+
+        Running jobs see the runner's shutdown flag and stop at their next batch boundary, releasing
+        their lease; queued-but-not-started firings are dropped. A job still running after
+        ``timeout`` is left to the process exit (its lease then expires after the TTL)."""
+        deadline = time.monotonic() + timeout
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=timeout)
             self._thread = None
-        # running jobs finish (they hold leases); queued-but-not-started firings are dropped
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        log_event(log, logging.INFO, "in-process scheduler stopped")
+        with self._lock:
+            running = [f for f in self._inflight.values() if not f.done()]
+        if running:
+            wait(running, timeout=max(deadline - time.monotonic(), 0.0))
+        still = sum(1 for f in running if not f.done())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        log_event(log, logging.INFO if not still else logging.WARNING, "in-process scheduler stopped",
+                  jobs_still_running=still)
 
 
 def build_scheduler(runner: Any, clock: Callable[[], datetime] | None = None) -> InProcessScheduler:

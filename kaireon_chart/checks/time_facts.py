@@ -2,7 +2,7 @@
 
 Each fact is computed once here (:func:`facts`) and both the warnings and ``explain`` read it:
 
-* ``shortestInterval``: the shortest wall-clock time between two fire times (timing.min_period_seconds);
+* ``shortestInterval``: the shortest wall-clock time between two fire times (period.min_period_seconds);
 * ``startingDeadlineLonger``: startingDeadlineSeconds above that interval (``starting-deadline-long``);
 * ``orDates``: day-of-month and day-of-week both restricted -- the dates it fires on in the next
   two months (robfig ORs the fields) next to the dates an AND would give (``days-or`` message);
@@ -179,8 +179,6 @@ def dst_events(sched: Any, tz: str | None, now: datetime) -> dict[str, list[dict
 
 def _wall_matches(sched: Any, wall: datetime, seconds: int) -> list[str]:
     """HH:MM wall times in [wall, wall + seconds) the schedule matches (day, hour and minute bits)."""
-    from ..cron.schedule import _day_matches
-
     out = []
     t = wall.replace(second=0, microsecond=0)
     if t < wall:
@@ -197,8 +195,14 @@ def _wall_matches(sched: Any, wall: datetime, seconds: int) -> list[str]:
     return out
 
 
+def _day_matches(sched: Any, day: int, weekday: int) -> bool:
+    """robfig's dayMatches: AND when either day field is a star, else OR."""
+    dom, dow = day in sched.days_of_month, weekday in sched.days_of_week
+    return (dom and dow) if (sched.dom_star or sched.dow_star) else (dom or dow)
+
+
 def _fires_between(sched: Any, tz: str, start: int, end: int) -> list[int]:
-    from ..schedule.timeline import fire_times
+    from ..schedule.fires import fire_times
 
     return fire_times(sched, tz, start, end)
 
@@ -237,31 +241,6 @@ def facts(settings: dict[str, Any], sched: Any, tz: str | None, now: datetime) -
 def _dates(days: list[str], limit: int = 8) -> str:
     more = f" and {len(days) - limit} more" if len(days) > limit else ""
     return ", ".join(days[:limit]) + more if days else "none"
-
-
-_WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
-
-
-def _spans(values: list[int]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for v in values:
-        if out and v == out[-1][1] + 1:
-            out[-1] = (out[-1][0], v)
-        else:
-            out.append((v, v))
-    return out
-
-
-def days_or_text(sched: Any) -> str:
-    """For the days-or message, time-independent: which days it fires on under robfig's OR
-    (``explain`` lists the concrete next dates)."""
-    doms = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in _spans(sorted(sched.days_of_month)))
-    dows = ", ".join(
-        _WEEKDAYS[a] if a == b else f"{_WEEKDAYS[a]}-{_WEEKDAYS[b]}"
-        for a, b in _spans(sorted(sched.days_of_week))
-    )
-    day_word = "day" if len(sched.days_of_month) == 1 else "days"
-    return f"it fires on {day_word} {doms} of the month AND on every {dows}, not only when both match"
 
 
 def warnings(job: Any, sched: Any, tz: str | None, now: datetime | None = None) -> list[Any]:

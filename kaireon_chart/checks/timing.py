@@ -18,7 +18,7 @@ def _schedule_warnings(job, sched, tz) -> list[Problem]:
                            "relative to the controller's start; allowed: a 5-field schedule such as \"*/10 * * * *\"",
                            WARNING, "every-descriptor"))
     if sched.days_or:
-        from .time_facts import days_or_text
+        from .daysor import days_or_text
 
         out.append(Problem(src["schedule"], f"{_q(expr)}: day-of-month and day-of-week are both restricted, so it runs "
                            "on days matching EITHER (robfig/cron ORs them), more often than it reads "

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 if TYPE_CHECKING:
     from ..chart import Chart
-    from ..cron import Schedule
+
+from .fires import fire_times
 
 DEFAULT_RUN_SECONDS = 60  # worst-case run time of a job without activeDeadlineSeconds (said in the output)
 
@@ -76,18 +77,6 @@ def jobs_of(
         )
         jobs.append(Job(job.key, job.name, expr, tz, deadline, policy, job.sources.get("schedule", "")))
     return jobs, skipped
-
-
-def fire_times(sched: Schedule, tz: str | None, start: int, end: int) -> list[int]:
-    """Unix seconds of every fire time in [start, end)."""
-    out: list[int] = []
-    if sched.is_every:
-        return out  # @every counts from the controller's start: no fixed fire times
-    nxt = sched.next_unix(start - 1, tz)
-    while nxt is not None and nxt < end:
-        out.append(nxt)
-        nxt = sched.next_unix(nxt + 59, tz)
-    return out
 
 
 class Timeline:

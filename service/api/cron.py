@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
+from service.api.http import receive_whole_body
 from service.auth import require_cron_bearer
-from service.jobs import v1_routes
+from service.jobs import load_job, v1_routes
+from service.jobs._dsar_preview import BadPreviewRequest, parse_flag
 
 PREFIX = "/api/v1/cron"
 
 RESPONSES: dict[int | str, dict[str, str]] = {
     200: {"description": "The job's JSON result, or `{\"ok\": true, \"skipped\": \"already running\"}`"},
+    400: {"description": "The request was not fully received (e.g. a malformed chunked body), or a bad `dryRun` / "
+                         "`maxShare` query parameter (dsar-purge preview); the job did not run"},
     401: {"description": "Missing or wrong `Authorization: Bearer` credentials"},
     500: {"description": "The job failed: `{\"ok\": false, \"error\": \"job_failed\", \"detail\": ...}`"},
-    400: {"description": "A bad `dryRun` / `maxShare` query parameter (dsar-purge preview)"},
     501: {"description": "The job is not implemented yet"},
-    503: {"description": "CRON_SECRET is not configured (the job did not run), or the database is unavailable"},
+    413: {"description": "The request carries a body over 64 KiB (triggers take none); the job did not run"},
+    503: {"description": "CRON_SECRET is not configured (the job did not run), the database is unavailable, "
+                         "or the service is shutting down"},
 }
 
 
@@ -33,20 +39,9 @@ PREVIEW_PARAMETERS = [
 ]
 
 
-def run_route(request: Request, route: str, trigger: str = "http") -> JSONResponse:
-    outcome = request.app.state.runner.run(route, trigger=trigger)
-    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=outcome.headers)
-
-
-def run_preview(request: Request, route: str) -> JSONResponse | None:
+def run_preview(request: Request, route: str) -> JSONResponse:
     """``?dryRun=true`` on a job with a ``preview`` (dsar-purge): its preview, without the run lease
-    and without deleting anything; None when the request is an ordinary run."""
-    from service.jobs import load_job
-    from service.jobs._dsar_preview import BadPreviewRequest, parse_flag
-
-    raw = request.query_params.get("dryRun")
-    if not parse_flag("dryRun", raw):
-        return None
+    and without deleting anything; a 400 for a job without one (a dry run is never silently a run)."""
     module = load_job(route)
     preview = getattr(module, "preview", None)
     if not callable(preview):
@@ -57,10 +52,20 @@ def run_preview(request: Request, route: str) -> JSONResponse | None:
     return JSONResponse(result.model_dump(mode="json", by_alias=True))
 
 
-def _endpoint(route: str) -> Callable[[Request], JSONResponse]:
-    # A sync endpoint: FastAPI runs it in its thread pool, so a long job never blocks the event loop.
-    def endpoint(request: Request) -> JSONResponse:
-        return run_preview(request, route) or run_route(request, route)
+async def run_route(request: Request, route: str, trigger: str = "http") -> JSONResponse:
+    """Receive the whole request first (a job starts only for a fully and validly received request),
+    then run the job on the thread pool, so a long job never blocks the event loop."""
+    await receive_whole_body(request)
+    outcome = await run_in_threadpool(request.app.state.runner.run, route, trigger)
+    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=outcome.headers)
+
+
+def _endpoint(route: str) -> Callable[[Request], Awaitable[JSONResponse]]:
+    async def endpoint(request: Request) -> JSONResponse:
+        if parse_flag("dryRun", request.query_params.get("dryRun")):  # a bad value: 400, nothing runs
+            await receive_whole_body(request)
+            return await run_in_threadpool(run_preview, request, route)
+        return await run_route(request, route)
 
     endpoint.__name__ = "cron_" + route.replace("-", "_")
     endpoint.__doc__ = f"Run the `{route}` job once under its run lease and return its result."

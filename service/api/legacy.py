@@ -16,9 +16,9 @@ from service.jobs import LEGACY_ROUTE
 router = APIRouter(tags=["cron (legacy)"])
 
 
-def legacy_tick(request: Request) -> JSONResponse:
+async def legacy_tick(request: Request) -> JSONResponse:
     """Evaluate alert rules and due report schedules (the platform's EventBridge tick)."""
-    return run_route(request, LEGACY_ROUTE)
+    return await run_route(request, LEGACY_ROUTE)
 
 
 for _method in ("GET", "POST"):

@@ -45,7 +45,7 @@ from service.models import (
     Tenant,
 )
 from service.purge import delete_in_batches
-from service.runner import heartbeat
+from service.runner import heartbeat, should_stop
 
 ROUTE = "cleanup"
 
@@ -130,8 +130,11 @@ def _cleanup_tenant(session: Session, tenant: Tenant, settings: Settings, now: d
 
     result.held.extend(held)
     for key, model, where in plan:
+        if should_stop():  # shutdown: keep what is committed, the next run does the rest
+            break
         # counted as soon as each class finishes, so a later failure still reports what was deleted
-        counts[key] = delete_in_batches(session, model, where, settings.delete_batch_size, on_batch=_heartbeat)
+        counts[key] = delete_in_batches(session, model, where, settings.delete_batch_size, on_batch=_heartbeat,
+                                        stop=should_stop)
         setattr(result, key, getattr(result, key) + counts[key])
     return counts
 
@@ -141,6 +144,8 @@ def run(session: Session, settings: Settings, now: datetime) -> CleanupResult:
     ids = tenant_ids(session, active_only=False)
 
     def step(tid: str | None) -> dict[str, int]:
+        if should_stop():
+            return {}
         tenant = session.get(Tenant, tid)
         if tenant is None:  # deleted since the list was read
             return {}

@@ -80,7 +80,7 @@ from sqlalchemy.orm import Session
 
 from service.config import Settings
 from service.models import ExportCheckpoint, InteractionHistory, Tenant
-from service.runner import heartbeat
+from service.runner import heartbeat, should_stop
 from service.storage import Store, export_store, segment_problem, show
 
 ROUTE = "export-interactions"
@@ -234,6 +234,8 @@ def run(session: Session, settings: Settings, now: datetime) -> ExportResult:
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-write") as writer:
         for tenant_id, tenant_name in tenants:
             heartbeat()  # outside the per-tenant error capture: a lost lease stops the whole run
+            if should_stop():
+                break  # shutdown: the runner adds "stopped": true; the next run continues
             entry = TenantExport(tenant_id=tenant_id, tenant_name=tenant_name)
             try:
                 if store is None:
@@ -464,8 +466,8 @@ def _export_tenant(session: Session, store: Store, writer: ThreadPoolExecutor, t
             future = writer.submit(_write, store, name, batch.data) if batch.rows else None
             in_flight = _Write(future, batch.rows, name, end_key)
             del batch
-            if in_flight.rows < BATCH_SIZE:
-                break
+            if in_flight.rows < BATCH_SIZE or should_stop():
+                break  # done, or shutdown: the batch in flight is still finished and checkpointed below
             position = end_key
         if in_flight is not None:
             advanced, in_flight = in_flight, None

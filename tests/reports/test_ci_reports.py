@@ -234,4 +234,6 @@ def test_github_caps_annotations_and_writes_the_summary(tmp_path, monkeypatch):
 
 
 def test_docs_checks_md_is_generated_from_the_rules():
-    assert (ROOT / "docs" / "checks.md").read_text() == rules.checks_markdown()
+    assert (ROOT / "docs" / "checks.md").read_text() == rules.checks_markdown(), (
+        "regenerate it: python -m kaireon_chart.reports.rules > docs/checks.md"
+    )

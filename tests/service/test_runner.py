@@ -240,5 +240,5 @@ def test_should_stop_tells_a_running_job_that_the_service_is_shutting_down(setti
     runner = Runner(settings, engine, session_factory)
     assert should_stop() is False  # outside a run
     out = runner.run("export-interactions")
-    assert out.body == {"ok": True, "batches": 2}
+    assert out.body == {"ok": True, "batches": 2, "stopped": True}  # the runner says it stopped early
     assert seen == [False, False, True]

@@ -29,7 +29,7 @@ def clean_env(monkeypatch):
         ({"PORT": "70000"}, "PORT: Input should be less than or equal to 65535"),
         ({"IN_PROCESS_SCHEDULER": "maybe"}, "IN_PROCESS_SCHEDULER: Input should be a valid boolean, unable to interpret input"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL: Input should be 'DEBUG', 'INFO', 'WARNING' or 'ERROR'"),
-        ({"DATABASE_URL": "mysql://db/x"}, "DATABASE_URL: must be a sqlite:/// or postgresql:// URL"),
+        ({"DATABASE_URL": "mysql://db/x"}, "DATABASE_URL: unsupported driver 'mysql': must be a sqlite:/// or postgresql:// URL (use sqlite:///path/to/file.db or postgresql://user:password@host:5432/database)"),
         ({"LEASE_TTL_SECONDS": "1"}, "LEASE_TTL_SECONDS: Input should be greater than or equal to 5"),
         ({"SIEM_BACKEND": "splunk"}, "SIEM_ENDPOINT is required when SIEM_BACKEND=splunk"),
     ],
