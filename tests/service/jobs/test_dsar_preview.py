@@ -173,3 +173,18 @@ def _factory(session):
     from service.db import make_sessionmaker
 
     return make_sessionmaker(session.get_bind())
+
+
+def test_dry_run_false_is_an_ordinary_run(session, settings, store, now, client, auth):
+    seed_standard(session, store, now)
+    body = client.post("/api/v1/cron/dsar-purge?dryRun=false", headers=auth).json()
+    assert "dryRun" not in body and body["perTenant"][1]["decisionTraces"] == 2
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "dsar_purge")) == 2
+
+
+def test_openapi_documents_the_preview_parameters(client):
+    spec = client.get("/openapi.json").json()
+    params = {p["name"] for p in spec["paths"]["/api/v1/cron/dsar-purge"]["post"]["parameters"]}
+    assert {"dryRun", "maxShare"} <= params
+    assert "parameters" not in spec["paths"]["/api/v1/cron/cleanup"]["post"]
