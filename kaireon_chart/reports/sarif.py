@@ -21,15 +21,6 @@ SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {"error": "error", "warning": "warning"}
 
 
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("kaireon-chart")
-    except Exception:  # noqa: BLE001 - not installed as a distribution (a source checkout)
-        return "0.0.0"
-
-
 def _rule(check_id: str) -> dict[str, object]:
     severity, _text = rules.rule(check_id)
     name = "".join(part.capitalize() for part in check_id.split("-") if part)
@@ -97,7 +88,6 @@ def document(reports: list[FileReport], strict: bool = False) -> dict[str, objec
                 "tool": {
                     "driver": {
                         "name": "render-values",
-                        "semanticVersion": _version(),
                         "informationUri": rules.docs_url(),
                         "rules": [_rule(i) for i in ids],
                     }
