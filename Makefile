@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/.tools:$(PATH)
 
-.PHONY: install test run lint docs bench bench-smoke clean tools go-judge sarif-tool chart-tools checkov pg-tools
+.PHONY: install test run lint docs bench bench-smoke clean tools go-judge sarif-tool chart-tools checkov pg-tools chaos
 
 install: $(STAMP) tools go-judge sarif-tool chart-tools checkov pg-tools
 
@@ -80,7 +80,7 @@ run: install
 	bash scripts/run.sh
 
 lint: install
-	$(BIN)/ruff check kaireon_chart service tests bench
+	$(BIN)/ruff check kaireon_chart service tests bench chaos
 	$(BIN)/ruff format --check kaireon_chart service tests bench || true
 
 docs: install
@@ -91,6 +91,14 @@ bench: install
 
 bench-smoke: install
 	$(BIN)/python -m bench --smoke
+
+# The fault-injection campaign (docs/chaos.md): private PostgreSQL instances from Debian's packages,
+# two service replicas, kill -9, a misbehaving SIEM receiver, schemathesis, hostile HTTP and rows.
+# Full run: minutes. `python -m chaos --quick` is the reduced run (also inside `make test`).
+# initdb/pg_ctl come from Debian's postgresql package (pg-tools, part of install).
+CHAOS_ARGS ?=
+chaos: install
+	$(BIN)/python -m chaos $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .hypothesis var

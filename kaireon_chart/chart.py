@@ -77,9 +77,9 @@ def _load(root: str, _stamps: tuple[int, ...]) -> Chart:
     if not isinstance(values, dict):
         raise ChartError(f"{base / 'values.yaml'}: the top level must be a mapping")
     try:
-        schema = json.loads((base / "values.schema.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ChartError(f"{base / 'values.schema.json'}: {exc}") from None
+        schema = json.loads(_read_text(base / "values.schema.json"))
+    except (ValueError, RecursionError) as exc:
+        raise ChartError(f"{base / 'values.schema.json'}: {type(exc).__name__}: {str(exc)[:200]}") from None
     app_version = meta.get("appVersion")
     return Chart(
         path=base,
@@ -91,18 +91,38 @@ def _load(root: str, _stamps: tuple[int, ...]) -> Chart:
     )
 
 
-def _read_yaml(path: Path):
+def _read_text(path: Path) -> str:
+    """The file's text, at most limits.max_file_bytes() (a chart from a pull request is input too)."""
+    from . import limits
+
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as stream:
+            data = limits.read_bytes(stream)
+        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    except limits.LimitError as exc:
+        raise ChartError(f"{path}: {exc.message}") from None
+    except UnicodeDecodeError as exc:
+        raise ChartError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise ChartError(f"{path}: {exc.strerror or exc}") from None
+
+
+def _read_yaml(path: Path):
+    text = _read_text(path)
     known = chartsnap.lookup(text)  # the chart's own files, parsed by make docs: no PyYAML import
     if known is not None:
         return known
     import yaml
 
+    from . import limits
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader: same results, faster
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - SafeLoader / CSafeLoader
+        return limits.guarded_load(text, loader)  # SafeLoader / CSafeLoader, aliases bounded
+    except limits.LimitError as exc:
+        where = f"{path}:{exc.line}:{exc.column or 1}" if exc.line is not None else str(path)
+        raise ChartError(f"{where}: {exc.message}") from None
     except yaml.YAMLError as exc:
         raise ChartError(f"{path}: {exc}") from None
+    except (ValueError, TypeError, RecursionError, MemoryError) as exc:
+        raise ChartError(f"{path}: cannot read: {type(exc).__name__}: {str(exc)[:200]}") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import registry
 from .commands import COMMANDS, ERROR_FORMATS, EXIT_OK, EXIT_USAGE, PROG, UsageError
 from .extras import MissingExtra
 
@@ -13,7 +14,8 @@ exit codes:
   0  valid: no error (warnings are printed to stderr); manifests written
   1  validation errors (or warnings, with --strict)
   2  usage or input errors: bad option, unreadable file, YAML syntax error (file:line:col),
-     bad --set expression, unsupported --kube-version, invalid --release-name, missing chart"""
+     bad --set expression, unsupported --kube-version, invalid --release-name, missing chart,
+     an input past a size, YAML alias or nesting bound (see input limits in `render-values --help`)"""
 
 RENDER_EPILOG = f"""\
 subcommands (run `{PROG} <subcommand> --help` for each):
@@ -38,6 +40,13 @@ manifests). `--list-checks` prints every check id.
 environment:
   KAIREON_CHART_CACHE=0       do not cache the schema layers' results (default: cached on disk)
   KAIREON_CHART_CACHE_DIR=D   where to cache them (default: $XDG_CACHE_HOME/kaireon-chart)
+
+input limits (a hostile file gets exit 2 and a clear error; raise them with these variables):
+  KAIREON_CHART_MAX_FILE_BYTES=N   bytes per values file, stdin or chart file (default: 1048576, 1 MiB)
+  KAIREON_CHART_MAX_TOTAL_BYTES=N  bytes of all the values files of one run (default: 4194304, 4 MiB)
+  KAIREON_CHART_MAX_EXPANDED=N     size of a YAML document with its aliases expanded, in nodes plus
+                                   scalar characters (default: 4 x the file bound; alias cycles refused)
+  KAIREON_CHART_MAX_DEPTH=N        nesting of maps and lists, YAML and --set-json (default: 100)
 
 {EXIT_CODES}
 """
@@ -65,11 +74,10 @@ examples:
 {EXIT_CODES}
 """
 
+_KNOWN_ROUTES = "\n".join(f"  {r.name:21}cron.schedules.{r.key:21}{r.path}" for r in registry.operator_wired())
 ADD_ROUTE_EPILOG = f"""\
 known routes (their values key and path are built in):
-  dsar-purge           cron.schedules.dsarPurge            /api/v1/cron/dsar-purge
-  siem-ship            cron.schedules.siemShip             /api/v1/cron/siem-ship
-  export-interactions  cron.schedules.exportInteractions   /api/v1/cron/export-interactions
+{_KNOWN_ROUTES}
 other names become the camelCase key and /api/v1/cron/<NAME> unless --path is given.
 
 examples:
@@ -223,6 +231,11 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[command](args)
     except (UsageError, MissingExtra) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (MemoryError, RecursionError) as exc:  # an input past what this process can hold: exit 2, no traceback
+        what = "out of memory" if isinstance(exc, MemoryError) else "nested too deeply"
+        print(f"{PROG}: error: the input is too large for this process ({what}); see the input limits in "
+              f"`{PROG} --help`", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. piped into `head`: stop quietly, as a shell tool does
         import os

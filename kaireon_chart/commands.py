@@ -240,13 +240,10 @@ def cmd_add_route(args) -> int:
     text = ""
     target = Path(args.file) if args.file else None
     if target is not None and target.exists():
-        try:
-            text = target.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"{target}: cannot read: {exc}") from None
-        from .values import ValuesError
+        from .values import ValuesError, read_values_file
 
         try:
+            text = read_values_file(str(target))[1]  # bounded, as every values file
             parse_yaml(text, str(target))
         except ValuesError as exc:
             raise UsageError(str(exc)) from None

@@ -32,7 +32,7 @@ PATTERN_MEANINGS = {
     "^/[A-Za-z0-9._~/-]*$": "a URL path starting with '/' made of letters, digits and . _ ~ / - only (nothing a shell could interpret)",
     "^(https?://[^\\s\"'`$\\\\]+)?$": "empty or an http(s) URL without whitespace, quotes, '$' or backslashes",
     "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$": "an image tag: letters, digits, '_', '.', '-', at most 128 characters",
-    "^[^\\s:@]+(:[0-9]+)?(/[^\\s:@]+)*$": "an image repository such as registry.example.com:5000/team/image (no tag or digest)",
+    "^[^\\s:@]+(:[0-9]+(/[^\\s:@]+)?)?$": "an image repository such as registry.example.com:5000/team/image (no tag or digest)",
     "^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$":
         "letters, digits and inner '-', at most 63 characters",
 }

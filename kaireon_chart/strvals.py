@@ -16,6 +16,7 @@ parity tests against the real binaries (tests/values):
 from __future__ import annotations
 
 import json
+import math
 import re
 
 MAX_INDEX = 65536
@@ -50,7 +51,9 @@ def typed_value(val: str, as_string: bool = False):
         return None
     if val == "0":
         return 0
-    if val and val[0] != "0" and _INT_RE.match(val):
+    # at most 19 significant digits can fit int64: longer literals stay strings, as helm's ParseInt fails,
+    # without asking int() to convert thousands of digits (Python refuses past 4300)
+    if val and val[0] != "0" and _INT_RE.match(val) and len(val.lstrip("+-").lstrip("0")) <= 19:
         iv = int(val)
         if _INT64_MIN <= iv <= _INT64_MAX:
             return iv
@@ -266,7 +269,32 @@ class _Parser:
         return value
 
 
-_JSON = json.JSONDecoder()
+def _json_int(text: str) -> int:
+    """A JSON integer. Helm decodes --set-json numbers as float64, so one past float64's range is an error
+    there; it is one here too (and Python's int() never sees thousands of digits)."""
+    if math.isinf(float(text)):
+        raise StrvalsError(f"invalid JSON value: number {_cut(text)} is out of range (helm reads JSON numbers as "
+                           "float64, at most about 1.8e308)")
+    return int(text)
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise StrvalsError(f"invalid JSON value: number {_cut(text)} is out of range (helm reads JSON numbers as "
+                           "float64, at most about 1.8e308)")
+    return value
+
+
+def _json_constant(text: str) -> float:
+    raise StrvalsError(f"invalid JSON value: {text} is not JSON (JSON has no NaN or Infinity)")
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text):,} characters)"
+
+
+_JSON = json.JSONDecoder(parse_int=_json_int, parse_float=_json_float, parse_constant=_json_constant)
 
 
 def _atoi(v: str) -> int:

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-from . import strvals
+from . import limits, strvals
 
 # PyYAML (about 10 ms to import) is imported on first use: a run without -f files parses no values YAML.
 
@@ -140,16 +140,26 @@ def _construct_int(loader, node):
     prefix = body[:2].lower()
     try:
         if prefix == "0b":
-            return sign * int(body[2:], 2)
-        if prefix == "0o":
-            return sign * int(body[2:], 8)
-        if prefix == "0x":
-            return sign * int(body[2:], 16)
-        if len(body) > 1 and body.startswith("0"):
-            return sign * int(body, 8)
-        return sign * int(body)
+            value = sign * int(body[2:], 2)
+        elif prefix == "0o":
+            value = sign * int(body[2:], 8)
+        elif prefix == "0x":
+            value = sign * int(body[2:], 16)
+        elif len(body) > 1 and body.startswith("0"):
+            value = sign * int(body, 8)
+        else:
+            value = sign * int(body)
     except ValueError:  # e.g. "0x_": go-yaml's ParseInt fails too and the scalar stays a string
         return raw
+    if -(2**63) <= value <= 2**64 - 1:  # go-yaml's ParseInt (int64) or ParseUint (uint64)
+        return value
+    # past both, go-yaml tries ParseFloat on what looks like a float (digits read as decimal), and
+    # keeps the string when that fails too (out of float64's range, or 0x/0o/0b digits)
+    if _FLOAT_RE.match(text):
+        number = float(text)
+        if not math.isinf(number):
+            return number
+    return raw
 
 
 def _construct_float(loader, node):
@@ -197,7 +207,9 @@ def parse_yaml(text: str, name: str = "<values>") -> dict:
     import yaml
 
     try:
-        data = yaml.load(text, Loader=_helm_loader())  # noqa: S506 - HelmLoader is a SafeLoader
+        data = limits.guarded_load(text, _helm_loader())  # HelmLoader is a SafeLoader; aliases bounded
+    except limits.LimitError as exc:
+        raise ValuesError(exc.message, file=name, line=exc.line, column=exc.column) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         msg = exc.problem or exc.context or "invalid YAML"
@@ -210,10 +222,16 @@ def parse_yaml(text: str, name: str = "<values>") -> dict:
         if mark is None:
             raise ValuesError(msg, file=name) from None
         raise ValuesError(msg, file=name, line=mark.line + 1, column=mark.column + 1) from None
+    except yaml.reader.ReaderError as exc:  # e.g. a NUL byte: no mark, a character position
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        what = f"character #x{exc.character:04x}" if isinstance(exc.character, int) else "character"
+        raise ValuesError(f"unacceptable {what}: {exc.reason}; allowed: printable text (no NUL or other control "
+                          "characters)", file=name, line=line, column=column) from None
     except yaml.YAMLError as exc:
         raise ValuesError(str(exc), file=name) from None
-    except (ValueError, TypeError, RecursionError) as exc:  # never a crash on odd input
-        raise ValuesError(f"cannot read the values: {exc}", file=name) from None
+    except (ValueError, TypeError, RecursionError, MemoryError) as exc:  # never a crash on odd input
+        raise ValuesError(f"cannot read the values: {type(exc).__name__}: {str(exc)[:200]}", file=name) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -232,27 +250,38 @@ def _kind(value) -> str:
     return type(value).__name__
 
 
-def read_values_file(path: str, stdin=None) -> tuple[str, str]:
-    """Return (display name, text) of a ``-f`` argument; ``-`` reads stdin."""
-    if path == "-":
-        src = sys.stdin if stdin is None else stdin
-        if isinstance(src, bytes):
-            return "<stdin>", src.decode("utf-8")
-        if isinstance(src, str):
-            return "<stdin>", src
-        data = src.read()
-        return "<stdin>", data.decode("utf-8") if isinstance(data, bytes) else data
+def read_values_file(path: str, stdin=None, budget: limits.LimitsBudget | None = None) -> tuple[str, str]:
+    """Return (display name, text) of a ``-f`` argument; ``-`` reads stdin.
+
+    At most ``limits.max_file_bytes()`` are read (``-f /dev/zero`` stops there) and, with ``budget``,
+    all the files of one run share ``limits.max_total_bytes()``. Line ends are read as text mode does.
+    """
+    name = "<stdin>" if path == "-" else path
     try:
-        return path, Path(path).read_text(encoding="utf-8")
+        if path == "-":
+            src = sys.stdin if stdin is None else stdin
+            if isinstance(src, (bytes, str)):
+                import io
+
+                src = io.BytesIO(src) if isinstance(src, bytes) else io.StringIO(src)
+            data = limits.read_bytes(getattr(src, "buffer", src), budget)
+        else:
+            with open(path, "rb") as stream:
+                data = limits.read_bytes(stream, budget)
+    except limits.LimitError as exc:
+        raise ValuesError(exc.message, file=name) from None
     except FileNotFoundError:
-        raise ValuesError("no such file; pass an existing values file", file=path) from None
+        raise ValuesError("no such file; pass an existing values file", file=name) from None
     except IsADirectoryError:
-        raise ValuesError("is a directory; pass a values file", file=path) from None
+        raise ValuesError("is a directory; pass a values file", file=name) from None
+    except OSError as exc:
+        raise ValuesError(f"cannot read: {exc.strerror or exc}", file=name) from None
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValuesError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8",
-                          file=path) from None
-    except OSError as exc:
-        raise ValuesError(f"cannot read: {exc.strerror}", file=path) from None
+                          file=name) from None
+    return name, text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -400,8 +429,12 @@ def user_values(files: Iterable[str] = (), set_values: Iterable[str] = (), set_s
                 set_json: Iterable[str] = (), *, stdin=None, origins: Origins | None = None) -> dict:
     """The user-supplied values (``-f`` files then ``--set*``), before the chart defaults."""
     base: dict = {}
+    try:
+        budget = limits.LimitsBudget()
+    except limits.LimitError as exc:
+        raise ValuesError(exc.message) from None
     for path in files:
-        name, text = read_values_file(str(path), stdin)
+        name, text = read_values_file(str(path), stdin, budget)
         if origins is not None:
             origins.files.append((name, text))
         base = merge_maps(base, parse_yaml(text, name))
@@ -411,11 +444,25 @@ def user_values(files: Iterable[str] = (), set_values: Iterable[str] = (), set_s
         for item in items:
             try:
                 parse(item, base)
+                too_deep = limits.check_data(base)
             except strvals.StrvalsError as exc:
-                raise ValuesError(f"failed parsing {flag} data {item!r}: {exc}") from None
+                raise ValuesError(f"failed parsing {flag} data {_short(item)}: {exc}") from None
+            except limits.LimitError as exc:
+                raise ValuesError(f"{flag} {_short(item)}: {exc.message}") from None
+            if too_deep is not None:
+                raise ValuesError(f"{flag} {_short(item)}: maps and lists nest {too_deep} levels deep; allowed: at "
+                                  f"most {limits.max_depth()} (raise KAIREON_CHART_MAX_DEPTH)")
             if origins is not None:
-                origins.set_flags.append((f"{flag} {item}", parse(item, {})))
+                label = f"{flag} {item}" if len(item) <= 200 else f"{flag} {item[:100]}... ({len(item):,} characters)"
+                origins.set_flags.append((label, parse(item, {})))
     return base
+
+
+def _short(text: str, limit: int = 120) -> str:
+    """``repr(text)``, cut in the middle when long (an error line must stay readable)."""
+    if len(text) <= limit:
+        return repr(text)
+    return repr(text[: limit // 2]) + f" ... ({len(text):,} characters) ... " + repr(text[-limit // 4:])
 
 
 def load_values(files: Iterable[str] = (), set_values: Iterable[str] = (), set_string: Iterable[str] = (),

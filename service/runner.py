@@ -361,14 +361,15 @@ class Runner:
             body["stopped"] = True  # the job saw the shutdown and returned early: say so
         counts = result_counts(body)
         rows = rows_affected(result, counts)
-        self._audit(route, run_id, trigger, "success", duration, counts, rows, None, now)
+        self._audit(route, run_id, trigger, "success", duration, counts, rows, None, now, stopped=ctx.stop_seen)
         self.metrics.observe_run(route, "success", duration_s=duration, rows=rows, finished_at=time.time())
         log_event(log, logging.INFO, "run finished", route=route, run_id=run_id, trigger=trigger,
                   outcome="success", stopped=ctx.stop_seen, duration_ms=round(duration * 1000, 1), rows_affected=rows, counts=counts)
         return RunOutcome(route, 200, body, "success", run_id=run_id, duration_s=duration)
 
     def _audit(self, route: str, run_id: str, trigger: str, outcome: str, duration: float,
-               counts: dict[str, int], rows: int, error: str | None, started_at: datetime) -> None:
+               counts: dict[str, int], rows: int, error: str | None, started_at: datetime,
+               stopped: bool = False) -> None:
         changes: dict[str, Any] = {
             "outcome": outcome,
             "trigger": trigger,
@@ -380,6 +381,8 @@ class Runner:
         }
         if error is not None:
             changes["error"] = error
+        if stopped:
+            changes["stopped"] = True  # stopped early at a batch boundary (shutdown)
         try:
             with self.session_factory() as s, s.begin():
                 s.add(AuditLog(tenant_id=None, action=f"cron.{route}", entity_type="cron_job", entity_id=route,

@@ -20,7 +20,7 @@ FAIL: ``cron: {schedules: {x: {token: s3cr3t}}}``, ``cron: {apiUrl: "https://u:p
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 ID = "plaintext-secret"
 
@@ -33,16 +33,66 @@ _REFERENCE_SUFFIX = re.compile(
     r"(?i)(name|names|ref|refs|file|files|path|paths|enabled|create|mount|mountpath|dir|env|var|field|"
     r"length|ttl|seconds|url|endpoint|header|type|policy|provider|selector|id)$"
 )
-_VALUE_SHAPES = [
-    ("a bearer token", re.compile(r"(?i)^\s*bearer\s+[A-Za-z0-9._~+/=-]{8,}")),
-    ("a JSON Web Token", re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")),
-    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
-    ("an AWS access key", re.compile(r"\b(?:AKIA|ASIA|A3T[A-Z0-9])[A-Z0-9]{16}\b")),
-    ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b")),
-    ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
-    ("an API secret key", re.compile(r"\bsk-[A-Za-z0-9_-]{20,}")),
-    ("a URL with a password", re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@")),
+# Every shape is linear in the value's length (a CI runner checks files from pull requests): each
+# regex below either is anchored, or has runs that stop at a character the next attempt cannot start
+# inside; the two shapes whose regex form was quadratic (a JWT, a URL with a password) are parsed.
+# tests/validate/test_linear_checks.py runs each on its pathological input under a CPU-time limit.
+_VALUE_SHAPES: list[tuple[str, Callable[[str], object]]] = [
+    ("a bearer token", re.compile(r"(?i)^\s*bearer\s+[A-Za-z0-9._~+/=-]{8,}").search),
+    ("a JSON Web Token", lambda value: _has_jwt(value)),
+    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----").search),
+    ("an AWS access key", re.compile(r"\b(?:AKIA|ASIA|A3T[A-Z0-9])[A-Z0-9]{16}\b").search),
+    ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b").search),
+    ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}").search),
+    ("an API secret key", re.compile(r"\bsk-[A-Za-z0-9_-]{20,}").search),
+    ("a URL with a password", lambda value: _has_url_password(value)),
 ]
+_JWT_RUN = re.compile(r"[A-Za-z0-9_.-]+")  # a maximal run of base64url characters and dots
+_AUTHORITY_END = re.compile(r"[/@\s]")  # where the user-info part of a URL ends
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+
+
+def _has_jwt(value: str) -> bool:
+    """``eyJ<5+ chars>.eyJ<5+ chars>.`` somewhere (chars: base64url), as the regex
+    ``eyJ[A-Za-z0-9_-]{5,}\\.eyJ[A-Za-z0-9_-]{5,}\\.`` finds it, in one pass: such a match lies inside
+    one run of base64url characters and dots, and spans two consecutive dot-separated parts of it
+    followed by a dot."""
+    if "eyJ" not in value:
+        return False
+    for run in _JWT_RUN.finditer(value):
+        parts = run.group().split(".")
+        for first, second in zip(parts, parts[1:-1], strict=False):
+            start = first.find("eyJ")
+            if 0 <= start <= len(first) - 8 and second.startswith("eyJ") and len(second) >= 8:
+                return True
+    return False
+
+
+def _has_url_password(value: str) -> bool:
+    """``scheme://user:password@`` somewhere, as the regex
+    ``[a-zA-Z][a-zA-Z0-9+.-]*://[^/\\s:@]+:[^/\\s@]+@`` finds it, in one pass: after each ``://`` the
+    user-info ends at the first ``/``, ``@`` or whitespace (so these scans never overlap: the next
+    ``://`` holds a ``/``), and the scheme before it is the run of scheme characters, which holds a letter."""
+    at = value.find("://")
+    while at != -1:
+        end = _AUTHORITY_END.search(value, at + 3)
+        if end is not None and end.group() == "@":
+            userinfo = value[at + 3:end.start()]
+            colon = userinfo.find(":")
+            if 0 < colon < len(userinfo) - 1 and _scheme_before(value, at):
+                return True
+        at = value.find("://", at + 3)
+    return False
+
+
+def _scheme_before(value: str, end: int) -> bool:
+    """The run of scheme characters right before ``end`` holds a letter (the scheme starts at one)."""
+    i = end - 1
+    while i >= 0 and value[i] in _SCHEME_CHARS:
+        if value[i].isalpha():
+            return True
+        i -= 1
+    return False
 _PLACEHOLDER = re.compile(r"^\s*(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\([A-Za-z_][A-Za-z0-9_]*\))\s*$")
 
 _ADVICE = ("keep it in a Secret and reference it (the cron tier reads the bearer secret through "
@@ -56,8 +106,8 @@ def _is_sensitive_key(key: str) -> bool:
 
 
 def _shape(value: str) -> str | None:
-    for what, pattern in _VALUE_SHAPES:
-        if pattern.search(value):
+    for what, found in _VALUE_SHAPES:
+        if found(value):
             return what
     return None
 

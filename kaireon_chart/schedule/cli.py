@@ -58,12 +58,15 @@ def run(args: Namespace, values: dict[str, Any], chart: Chart) -> int:
 
 def _apply(target: Path, found: list[stagger.Suggestion]) -> None:
     from ..routes import RouteError, write_atomic
-    from ..values import ValuesError, parse_yaml
+    from ..values import ValuesError, parse_yaml, read_values_file
 
     try:
-        text = target.read_text(encoding="utf-8") if target.exists() else ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{target}: cannot read: {exc}") from None
+        if target.exists():  # bounded like every values file (kaireon_chart/limits.py)
+            text = read_values_file(str(target))[1]
+        else:
+            text = ""
+    except ValuesError as exc:
+        raise ValueError(str(exc)) from None
     try:
         if text:
             parse_yaml(text, str(target))

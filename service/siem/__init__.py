@@ -62,7 +62,8 @@ class Shipper:
     def ship(self, events: list[AuditEvent]) -> ShipOutcome:
         if not events:
             return ShipOutcome()
-        return self.backend.ship(self.client, self.settings, events, self.policy)
+        out: ShipOutcome = self.backend.ship(self.client, self.settings, events, self.policy)
+        return out
 
     def close(self) -> None:
         if self._own:

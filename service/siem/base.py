@@ -86,10 +86,15 @@ Encoded = tuple[AuditEvent, bytes]
 
 def screen(events: Sequence[AuditEvent], encode_one: Callable[[AuditEvent], bytes], max_event_bytes: int,
            backend: str, out: ShipOutcome, limit_name: str) -> list[Encoded]:
-    """Encode each event; one larger than the back end's per-event limit is dead-lettered, never sent."""
+    """Encode each event; one that cannot be encoded (e.g. an integer beyond 64 bits in ``changes``) or
+    is larger than the back end's per-event limit is dead-lettered, never sent."""
     keep: list[Encoded] = []
     for event in events:
-        blob = encode_one(event)
+        try:
+            blob = encode_one(event)
+        except (TypeError, ValueError) as exc:  # orjson.JSONEncodeError is a TypeError
+            out.bury(event, f"{backend}: event cannot be encoded as JSON: {exc}", 0)
+            continue
         if len(blob) > max_event_bytes:
             out.bury(event, f"{backend}: event of {len(blob)} bytes exceeds {limit_name} ({max_event_bytes} bytes)",
                      len(blob))

@@ -12,6 +12,7 @@ item at fault.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 import orjson
@@ -41,7 +42,7 @@ def _tag(key: str, value: object) -> str:
     return f"{key}:{_TAG_BAD.sub('_', str(value))}"
 
 
-def item(event: AuditEvent) -> dict:
+def item(event: AuditEvent) -> dict[str, Any]:
     tags = [_tag("source", SOURCE), _tag("action", event.body.get("action"))]
     if event.body.get("tenantId"):
         tags.append(_tag("tenant", event.body["tenantId"]))

@@ -12,6 +12,8 @@ exactly these actions is retried like a transport error. Requests carry at most 
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import orjson
 
@@ -33,13 +35,13 @@ def headers(api_key: str) -> dict[str, str]:
     return {"Authorization": f"ApiKey {api_key}", "Content-Type": "application/x-ndjson"}
 
 
-def document(event: AuditEvent) -> dict:
+def document(event: AuditEvent) -> dict[str, Any]:
     return {"@timestamp": event.iso, **event.body}
 
 
 def encode_one(event: AuditEvent, index: str | None) -> bytes:
     """Action line + source line; each ends with a newline, as _bulk requires."""
-    meta: dict = {"_id": str(event.id)}
+    meta: dict[str, Any] = {"_id": str(event.id)}
     if index:
         meta = {"_index": index, **meta}
     return orjson.dumps({"create": meta}, option=orjson.OPT_APPEND_NEWLINE) + orjson.dumps(
@@ -92,8 +94,11 @@ def _ship_batch(client: httpx.Client, url: str, hdrs: dict[str, str], pending: l
     deadline = policy.retry_deadline()
     while pending:
         n = len(pending)
+        def is_bulk_answer(d: Delivery, n: int = n) -> bool:
+            return _items(d, n) is not None
+
         delivery = post_with_retry(client, url, b"".join(b for _, b in pending), hdrs, policy, secret=key,
-                                   accept=lambda d, n=n: _items(d, n) is not None)
+                                   accept=is_bulk_answer)
         out.requests += delivery.attempts
         if delivery.status == 413 and n > 1:
             _ship_batch(client, url, hdrs, pending[: n // 2], policy, key, out)

@@ -27,8 +27,9 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, not_, select, text, update
+from sqlalchemy import Select, and_, delete, func, not_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -91,17 +92,25 @@ def predates(row: AuditLog, pos: Position) -> bool:
     return row.id <= pos.floor_id and row.created_at <= pos.floor_at
 
 
-def _in_pending(backend: str) -> ColumnElement[bool]:
-    return exists().where(
-        SiemPending.backend == backend, AuditLog.id >= SiemPending.lo, AuditLog.id <= SiemPending.hi
+def _pending_join(backend: str, *cols: Any) -> Select[Any]:
+    """Audit rows inside the back end's pending ranges, driven from the (few) ranges: one primary-key
+    range scan of ``audit_log`` per range. No ORDER BY ... LIMIT here: with one, PostgreSQL prefers to
+    walk the whole ``audit_log`` primary key and probe the ranges (seconds on a large table)."""
+    return (
+        select(*cols)
+        .select_from(SiemPending)
+        .join(AuditLog, and_(AuditLog.id >= SiemPending.lo, AuditLog.id <= SiemPending.hi))
+        .where(SiemPending.backend == backend)
     )
 
 
 def pending_rows(session: Session, pos: Position, limit: int) -> list[AuditLog]:
-    """Rows that appeared (late commits) or were not acknowledged, inside pending ranges, by id."""
-    return list(
-        session.scalars(select(AuditLog).where(_in_pending(pos.backend)).order_by(AuditLog.id).limit(limit))
-    )
+    """Rows that appeared (late commits) or were not acknowledged, inside pending ranges: the ``limit``
+    lowest ids."""
+    ids = sorted(session.scalars(_pending_join(pos.backend, AuditLog.id)))[:limit]
+    if not ids:
+        return []
+    return list(session.scalars(select(AuditLog).where(AuditLog.id.in_(ids)).order_by(AuditLog.id)))
 
 
 def fence_xid(session: Session) -> int | None:
@@ -197,7 +206,7 @@ def advance(
     for lo, hi in owed:
         session.add(SiemPending(backend=pos.backend, lo=lo, hi=hi, first_seen_at=now, fence_xid=fence))
     _bury(session, pos.backend, dead, now)
-    moved = session.execute(
+    moved = session.execute(  # type: ignore[attr-defined]  # an UPDATE's CursorResult has rowcount
         update(SiemCursor)
         .where(SiemCursor.backend == pos.backend, SiemCursor.high_id == pos.high_id)
         .values(high_id=new_high, updated_at=now)
@@ -284,7 +293,7 @@ def backlog(session: Session, pos: Position) -> tuple[int, datetime | None]:
         select(func.count(), func.min(AuditLog.created_at)).where(AuditLog.id > pos.high_id, _owed(pos))
     ).one()
     n2, t2 = session.execute(
-        select(func.count(), func.min(AuditLog.created_at)).where(_in_pending(pos.backend), _owed(pos))
+        _pending_join(pos.backend, func.count(), func.min(AuditLog.created_at)).where(_owed(pos))
     ).one()
     oldest = min((t for t in (t1, t2) if t is not None), default=None)
     session.commit()

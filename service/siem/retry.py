@@ -60,7 +60,7 @@ class RetryPolicy:
         return min(self.deadline, self.clock() + self.budget_seconds)
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
-        d = min(self.cap_seconds, self.base_seconds * (2**attempt))
+        d = float(min(self.cap_seconds, self.base_seconds * (2**attempt)))
         wait = d / 2 + self.rng() * d / 2
         if retry_after is not None:
             wait = max(wait, retry_after)

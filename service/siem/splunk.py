@@ -12,6 +12,8 @@ configuration errors that fail the request and stop the run.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import orjson
 
@@ -36,8 +38,8 @@ def headers(api_key: str) -> dict[str, str]:
     return {"Authorization": f"Splunk {api_key}", "Content-Type": "application/json"}
 
 
-def envelope(event: AuditEvent, settings: Settings) -> dict:
-    env: dict = {
+def envelope(event: AuditEvent, settings: Settings) -> dict[str, Any]:
+    env: dict[str, Any] = {
         "time": event.epoch,
         "host": hostname(),
         "source": SOURCE,

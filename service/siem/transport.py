@@ -123,7 +123,7 @@ def _proxy_for(url: str) -> str | None:
     parsed = httpx.URL(url)
     proxies = urllib.request.getproxies_environment()
     proxy = proxies.get(parsed.scheme)
-    if not proxy or urllib.request.proxy_bypass_environment(parsed.host, proxies):
+    if not proxy or urllib.request.proxy_bypass(parsed.host):  # NO_PROXY from the environment
         return None
     return proxy if proxy.startswith(("http://", "https://")) else None
 

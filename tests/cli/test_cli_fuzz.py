@@ -36,3 +36,73 @@ def test_cli_exit_codes_only(sets, jsons, strings, command):
         code = main(argv)
     assert code in (0, 1, 2), (argv, err.getvalue())
     assert "Traceback" not in err.getvalue()
+
+
+# --------------------------------------------------------------------------------------------------
+# Inputs that used to end in a traceback (issue 13, item 12): each is a clear error naming the flag or
+# file, or helm's own answer, run as the real CLI under RLIMIT_AS/RLIMIT_CPU (chaos/scenarios/render_fuzz.py).
+# --------------------------------------------------------------------------------------------------
+
+import importlib.util  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from kaireon_chart import strvals  # noqa: E402
+
+_ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("render_fuzz", _ROOT / "chaos" / "scenarios" / "render_fuzz.py")
+assert _spec is not None and _spec.loader is not None
+_fuzz = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_fuzz)
+
+
+def _cli(*args):
+    out = _fuzz.run_cli(list(args), cpu=60, memory=1024 * 1024 * 1024)
+    assert out.failure() is None, out.failure()
+    return out
+
+
+def test_set_with_5000_digits_is_a_string_as_in_helm():
+    # helm's ParseInt fails past int64 and the value stays a string; the schema then refuses it for an
+    # integer field (helm: "Invalid type. Expected: integer, given: string"), exit 1, the flag named
+    out = _cli("--set", "api.replicas=" + "1" * 5000)
+    assert out.code == 1
+    assert "--set" in out.text and "api.replicas=1111" in out.text and "characters)" in out.text
+    assert "api.replicas:" in out.text and "is a string; allowed: an integer" in out.text
+    assert strvals.typed_value("1" * 5000) == "1" * 5000
+    assert strvals.typed_value("+" + "0" * 30 + "7") == 7  # Go's ParseInt accepts leading zeros after a sign
+    assert strvals.typed_value("9223372036854775808") == "9223372036854775808"
+    assert strvals.typed_value("-9223372036854775808") == -(2**63)
+
+
+def test_set_json_with_10000_digits_is_an_input_error():
+    out = _cli("--set-json", "a=" + "1" * 10000)
+    assert out.code == 2
+    assert "failed parsing --set-json data" in out.text and "out of range" in out.text
+    assert len(out.text) < 600  # the 10,000 digits are not echoed
+    for bad in ("a=1e400", "a=-" + "9" * 400, "a=NaN", "a=Infinity"):
+        with pytest.raises(strvals.StrvalsError):
+            strvals.parse_set_json(bad)
+    assert strvals.parse_set_json("a=" + "9" * 300) == {"a": int("9" * 300)}
+    assert strvals.parse_set_json("a=1.5e308") == {"a": 1.5e308}
+
+
+def test_dev_zero_is_an_input_error():
+    out = _cli("-f", "/dev/zero")
+    assert out.code == 2 and "/dev/zero: larger than" in out.text
+
+
+def test_huge_hex_int_in_a_file_stays_a_string(tmp_path):
+    # go-yaml: ParseInt and ParseUint fail, 0x... is no float, so the scalar is a string (no 6,000-digit int)
+    path = tmp_path / "hex.yaml"
+    path.write_text("cron:\n  backoffLimit: 0x" + "f" * 5000 + "\n")
+    out = _cli("-f", str(path))
+    assert out.code == 1 and "cron.backoffLimit:" in out.text and "is a string" in out.text
+
+
+def test_argv_that_is_not_utf8():
+    out = _fuzz.run_cli([b"--set", b"cron.schedules.x.path=\xff\xfe"])
+    assert out.failure() is None and out.code == 1
+    out = _fuzz.run_cli([b"-f", b"/nonexistent/\xff.yaml"])
+    assert out.failure() is None and out.code == 2 and "no such file" in out.text

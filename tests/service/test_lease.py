@@ -174,3 +174,54 @@ def test_heartbeat_is_rate_limited(settings, engine, fake_job, now):
     assert client.post("/api/v1/cron/siem-ship", headers=AUTH).status_code == 200
     assert renewed == [now, now, now, now + timedelta(seconds=31), now + timedelta(seconds=31),
                        now + timedelta(seconds=62)]
+
+
+class _FlakyEngine:
+    """Wraps an engine; ``down`` makes every ``begin()`` fail like an unreachable database."""
+
+    def __init__(self, engine) -> None:
+        self.engine, self.down = engine, False
+        self.dialect = engine.dialect
+
+    def begin(self):
+        if self.down:
+            from sqlalchemy.exc import OperationalError
+
+            raise OperationalError("connect", {}, ConnectionRefusedError("connection refused"))
+        return self.engine.begin()
+
+
+def test_a_release_refused_by_the_database_is_retried_by_its_owner(engine, now):
+    flaky = _FlakyEngine(engine)
+    pending = leases.PendingReleases(flaky, clock=lambda: now + timedelta(seconds=1))
+    lease = leases.try_acquire(engine, "cleanup", _rid(), now, 900, owner="me")
+    assert lease is not None
+    flaky.down = True
+    pending.release(lease, lease.expires_at)
+    assert pending.run_ids == [lease.run_id]
+    pending.close()  # stop the background thread; the test drives the retries itself
+    flaky.down = False
+    assert pending.flush() == 0
+    # released: another run takes it at once instead of waiting 900 s
+    assert leases.try_acquire(engine, "cleanup", _rid(), now + timedelta(seconds=2), 900, owner="other") is not None
+
+
+def test_a_late_retry_never_releases_a_lease_someone_else_holds(engine, now):
+    flaky = _FlakyEngine(engine)
+    lease = leases.try_acquire(engine, "cleanup", _rid(), now, 60, owner="me")
+    assert lease is not None
+    clock = {"t": now + timedelta(seconds=1)}
+    pending = leases.PendingReleases(flaky, clock=lambda: clock["t"])
+    flaky.down = True
+    pending.release(lease, lease.expires_at)
+    pending.close()
+    flaky.down = False
+    # the lease ran out and another run took it before the database came back
+    other = leases.try_acquire(engine, "cleanup", _rid(), now + timedelta(seconds=61), 60, owner="other")
+    assert other is not None
+    clock["t"] = now + timedelta(seconds=62)
+    assert pending.flush() == 0  # expired: dropped without touching the row
+    assert leases.current(engine, "cleanup").run_id == other.run_id
+    assert leases.try_acquire(engine, "cleanup", _rid(), now + timedelta(seconds=63), 60) is None  # still held
+    # and even a retry before the expiry matches on run_id, so it cannot release the other run
+    assert leases.release(engine, lease, now + timedelta(seconds=63)) is False

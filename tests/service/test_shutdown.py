@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -295,6 +296,12 @@ def test_sigterm_during_the_slow_job_then_no_new_run_starts(migrated_sqlite, tmp
     assert _released(url, "test-slow")
     audit = _count(url, "SELECT count(*) FROM audit_log WHERE action = 'cron.test-slow'")
     assert audit == 1
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        changes = conn.execute(text("SELECT changes FROM audit_log WHERE action = 'cron.test-slow'")).scalar_one()
+    engine.dispose()
+    changes = changes if isinstance(changes, dict) else json.loads(changes)
+    assert changes["outcome"] == "success" and changes["stopped"] is True
 
 
 def _nested_signal_during_handler(stopping: object, at_call: int) -> bool | None:

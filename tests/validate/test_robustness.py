@@ -34,3 +34,46 @@ def test_validate_never_raises(cron, top):
     values = coalesce(user, CHART.values)
     problems = validate(values, chart=CHART)
     assert all(p.severity in ("error", "warning") and p.path and p.message for p in problems)
+
+
+# --------------------------------------------------------------------------------------------------
+# Every check is linear: big inputs through the real CLI, bounded by CPU time (not wall clock)
+# --------------------------------------------------------------------------------------------------
+
+import importlib.util  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import yaml  # noqa: E402
+
+_ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("render_fuzz", _ROOT / "chaos" / "scenarios" / "render_fuzz.py")
+assert _spec is not None and _spec.loader is not None
+_fuzz = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_fuzz)
+
+# a short unit repeated to ~200,000 characters: the shapes that make backtracking regexes repeat work
+_units = st.sampled_from(["a", "a/", "a-", "a.", "eyJ", "://", "a://", ":", "@", " ", "*/", "0", "-----BEGIN ",
+                          "github_pat_", "xoxb-", "sk-", "AKIA", "$", "\\", "é", "{", "a:1/"])
+_key_paths = st.sampled_from([*_fuzz._STRING_KEYS, ["api", "env", 0, "value"], ["cron", "x"]])
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
+@given(cases=st.lists(st.tuples(_key_paths, st.lists(_units, min_size=1, max_size=3), st.sampled_from(["", "@", "!"])),
+                      min_size=6, max_size=10))
+def test_big_inputs_finish_within_a_cpu_budget(cases, tmp_path_factory):
+    """Each example: several files with a ~200,000-character value, checked by one `render-values check`
+    process under RLIMIT_CPU=60 s (a quadratic check needs hours on such input and is killed)."""
+    tmp = tmp_path_factory.mktemp("big")
+    files = []
+    for i, (path, units, tail) in enumerate(cases):
+        unit = "".join(units)
+        text = unit * (200_000 // len(unit)) + tail
+        if path == ["api", "env", 0, "value"]:
+            doc = {"api": {"env": [{"name": "X", "value": text}]}}
+        else:
+            doc = _fuzz._nest(path, text)
+        target = tmp / f"case{i}.yaml"
+        target.write_text(yaml.safe_dump(doc, width=10**9, allow_unicode=True))
+        files.append(str(target))
+    out = _fuzz.run_cli(["check", *files], cpu=60, memory=1024 * 1024 * 1024)
+    assert out.failure() is None, out.failure()

@@ -447,3 +447,39 @@ def test_cursor_and_pending_tables_on_postgresql(session_factory, settings, now)
                 and hole.fence_xid >= xmax
             )
         assert sim.lost() == huge  # dead-lettered, not sent
+
+
+@sqlite_only
+def test_an_event_that_cannot_be_encoded_is_dead_lettered(session_factory, settings, now, backend, receiver):
+    sim = Sim(session_factory, settings, backend, receiver, now)
+    sim.run()
+    ok = sim.add(2)
+    odd = sim.add(1, changes={"counter": 2**70})  # valid JSON in the database, beyond orjson's 64-bit ints
+    result = sim.run()
+    assert (result.shipped, result.errors, result.dead_lettered, result.backlog) == (2, 0, 1, 0)
+    assert sorted(receiver.delivered()) == ok
+    with session_factory() as s:
+        dl = s.scalars(select(SiemDeadLetter)).one()
+        assert dl.audit_id == odd[0] and "cannot be encoded" in dl.reason
+
+
+@sqlite_only
+def test_an_unacknowledged_row_stays_owed_through_a_long_outage(session_factory, settings, now):
+    """An Elastic item still 429 when the budget ends is kept pending; it is never given up, however
+    long the SIEM stays down after."""
+    with RECEIVERS["elastic"](API_KEY) as es:
+        sim = Sim(session_factory, settings, "elastic", es, now, budget=2.0)
+        sim.run()
+        ids = sim.add(3)
+        es.default = ItemStatuses({str(ids[1]): 429})
+        first = sim.run()
+        assert (first.shipped, first.errors, first.backlog, first.cursor) == (2, 1, 1, ids[-1])
+        es.default = DOWN["elastic"]
+        for hours in (1, 30):  # past the settle delay and past SIEM_GAP_MAX_SECONDS
+            down = sim.run(now + timedelta(hours=hours))
+            assert (down.shipped, down.backlog, down.pending_ranges_expired) == (0, 1, 0)
+            assert down.oldest_unshipped_age_seconds >= hours * 3600
+        es.default = None
+        back = sim.run(now + timedelta(hours=31))
+        assert (back.shipped, back.late_shipped, back.backlog) == (1, 1, 0)
+        assert sim.lost() == [] and sim.duplicated() == []

@@ -1,0 +1,1 @@
+"""Campaign scenarios: each module exposes ``run(quick: bool, seed: int, workdir: Path) -> list[dict]``."""
