@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import random
+import resource
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -61,15 +62,24 @@ def jobs_values(n: int, seed: int = 11) -> dict:
     return {"cron": {"schedules": schedules}}
 
 
+CPU: dict[str, list[float]] = {}  # contender -> CPU seconds per round (user + system): load-independent
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def _check_all_reports(files_dir: Path, out_dir: Path, env: dict[str, str]):
     argv = [str(VENV_BIN / "render-values"), "check", str(files_dir), "--chart", str(REPO / "chart")]
     for fmt in FORMATS:
         argv += ["--report", f"{fmt}={out_dir / ('report.' + fmt)}"]
 
     def go() -> float:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _children_cpu()
         proc = subprocess.run(argv, capture_output=True, env=env, cwd=REPO)
         dt = time.perf_counter() - t0
+        CPU.setdefault("check + all reports", []).append(_children_cpu() - c0)
         if proc.returncode != 0:
             raise RuntimeError(f"render-values check exited {proc.returncode}: {proc.stdout.decode()[-800:]}")
         return dt
@@ -89,7 +99,7 @@ def _schedule_in_process(values: dict, with_stagger: bool):
 
     def go() -> float:
         fires._MEMO.clear()  # cold: no fire time computed by an earlier round
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         jobs, skipped = jobs_of(merged, "kaireon", chart)
         tl = Timeline(jobs, start, 7)
         data = output.data(tl, skipped, 3)
@@ -98,6 +108,8 @@ def _schedule_in_process(values: dict, with_stagger: bool):
         if with_stagger:
             found = stagger.suggestions(jobs, (1, 5))
             output.data(Timeline(stagger.staggered(jobs, found), start, 7), skipped, 3)
+        label = "schedule --stagger (library)" if with_stagger else "schedule (library)"
+        CPU.setdefault(label, []).append(time.process_time() - c0)
         return time.perf_counter() - t0
 
     return go
@@ -122,9 +134,10 @@ def _schedule_cli(values_file: Path):
     ]
 
     def go() -> float:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _children_cpu()
         proc = subprocess.run(argv, capture_output=True, env=env_with(), cwd=REPO)
         dt = time.perf_counter() - t0
+        CPU.setdefault("schedule (CLI, JSON out)", []).append(_children_cpu() - c0)
         if proc.returncode != 0:
             raise RuntimeError(
                 f"render-values schedule exited {proc.returncode}: {proc.stderr.decode()[-800:]}"
@@ -151,6 +164,7 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
         "schedule (CLI, JSON out)": _schedule_cli(values_file),
         "schedule --stagger (library)": _schedule_in_process(values, with_stagger=True),
     }
+    CPU.clear()
     samples = interleave(procs, profile.check_rounds)
     ours = "check + all reports"
     rows = []
@@ -168,6 +182,7 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
                 ratio_label="speed-up (ref/ours time)",
                 goal=f"≥ {GOAL_SPEEDUP:.0f}×",
                 met=r.median >= GOAL_SPEEDUP,
+                notes=_cpu_note(ours),
             )
         )
     for label in ("schedule (library)", "schedule (CLI, JSON out)", "schedule --stagger (library)"):
@@ -181,6 +196,15 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
                 ours=stats,
                 goal=f"< {GOAL_S:.0f} s (median)" if goal else "(informational)",
                 met=stats.median < GOAL_S if goal else None,
+                notes=_cpu_note(label),
             )
         )
     return rows
+
+
+def _cpu_note(label: str) -> str:
+    cpu = CPU.get(label)
+    if not cpu:
+        return ""
+    s = Stats.of(cpu)
+    return f"CPU time (user + system, load-independent): median {s.median:.3f} s ({s.lo:.3f}–{s.hi:.3f})"

@@ -21,6 +21,16 @@ SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {"error": "error", "warning": "warning"}
 
 
+def _version() -> str:
+    """The installed kaireon-chart version (SARIF2005: a tool names its version); "0.0.0+source" in a checkout."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kaireon-chart")
+    except PackageNotFoundError:
+        return "0.0.0+source"
+
+
 def _rule(check_id: str) -> dict[str, object]:
     severity, _text = rules.rule(check_id)
     name = "".join(part.capitalize() for part in check_id.split("-") if part)
@@ -88,6 +98,7 @@ def document(reports: list[FileReport], strict: bool = False) -> dict[str, objec
                 "tool": {
                     "driver": {
                         "name": "render-values",
+                        "semanticVersion": _version(),
                         "informationUri": rules.docs_url(),
                         "rules": [_rule(i) for i in ids],
                     }
