@@ -26,7 +26,7 @@ ROUTES = ("export-interactions", "outbox-reaper")
 # An audited duration ends after the lease release returned, a few ms after the next holder may have
 # taken it: overlaps below this are that tail, not two holders (which overlap by a whole run, and
 # would also show up as duplicate export rows).
-OVERLAP_TOLERANCE = timedelta(milliseconds=100)
+OVERLAP_TOLERANCE = timedelta(milliseconds=500)
 
 
 def _overlaps(engine: Engine, route: str) -> list[str]:
