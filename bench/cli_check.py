@@ -18,12 +18,12 @@ from pathlib import Path
 import yaml
 
 from bench.common import REPO, TOOLS, VENV_BIN, Context, Profile, Row, Stats, env_with, interleave, ratios
+from kaireon_chart import registry
 
 TITLE = "2 render-values check vs helm template per file"
 GOAL = 10.0  # helm time / ours
 
-_JOBS = ("cleanup", "engagementHealthRecompute", "gitopsDriftCheck", "approvalsExpire", "flowSchedulerTick",
-         "scheduledRetrains", "outboxReaper")
+_JOBS = tuple(r.key for r in registry.scheduled())
 _ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "")
 _DAILY = ("{m} {h} * * *", "{m} {h} * * 1-5", "{m} {h} * * MON-FRI", "{m} {h} */2 * *", "@daily")
 _ROUTES = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import registry
 from .commands import COMMANDS, ERROR_FORMATS, EXIT_OK, EXIT_USAGE, PROG, UsageError
 from .extras import MissingExtra
 
@@ -73,11 +74,10 @@ examples:
 {EXIT_CODES}
 """
 
+_KNOWN_ROUTES = "\n".join(f"  {r.name:21}cron.schedules.{r.key:21}{r.path}" for r in registry.operator_wired())
 ADD_ROUTE_EPILOG = f"""\
 known routes (their values key and path are built in):
-  dsar-purge           cron.schedules.dsarPurge            /api/v1/cron/dsar-purge
-  siem-ship            cron.schedules.siemShip             /api/v1/cron/siem-ship
-  export-interactions  cron.schedules.exportInteractions   /api/v1/cron/export-interactions
+{_KNOWN_ROUTES}
 other names become the camelCase key and /api/v1/cron/<NAME> unless --path is given.
 
 examples:

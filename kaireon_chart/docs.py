@@ -223,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     if source.resolve() != copy.resolve():
         ok = _check_or_write(copy, source.read_bytes(), args.check) and ok
     ok = _generated(source, args.check) and ok
+    from . import tzlist  # the IANA names the chart's own time-zone check accepts
+
+    ok = _check_or_write(args.chart / "templates" / "_timezones.tpl", tzlist.template().encode("utf-8"), args.check) and ok
     return 0 if ok else 1
 
 

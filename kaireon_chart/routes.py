@@ -1,17 +1,7 @@
 """``render-values add-route``: wire an operator route into a values file, keeping its comments.
 
-The three operator-wired handlers ship in the API image without a schedule (their cadence is policy);
-known names map to their values key and path:
-
-=====================  ======================  ==================================
-NAME                   cron.schedules key      path
-=====================  ======================  ==================================
-dsar-purge             dsarPurge               /api/v1/cron/dsar-purge
-siem-ship              siemShip                /api/v1/cron/siem-ship
-export-interactions    exportInteractions      /api/v1/cron/export-interactions
-=====================  ======================  ==================================
-
-Any other NAME (kebab-case) becomes the camelCase key, with ``--path`` or ``/api/v1/cron/<NAME>``.
+The operator-wired routes of registry.py (no default schedule: their cadence is policy) and any
+other NAME map to the camelCase values key and ``/api/v1/cron/<NAME>`` (or ``--path``).
 The edit is a ruamel.yaml round trip (comments, order and layout survive); the result is validated
 over the chart defaults first, and an invalid result is never written.
 """
@@ -26,13 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import registry
 from .extras import MissingExtra
 
-KNOWN_ROUTES = {
-    "dsar-purge": ("dsarPurge", "/api/v1/cron/dsar-purge"),
-    "siem-ship": ("siemShip", "/api/v1/cron/siem-ship"),
-    "export-interactions": ("exportInteractions", "/api/v1/cron/export-interactions"),
-}
+KNOWN_ROUTES = {r.name: (r.key, r.path) for r in registry.operator_wired()}
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
@@ -59,8 +46,7 @@ def route_key(name: str) -> tuple[str, str]:
             f"route name {name!r} is not valid; allowed: lowercase letters, digits and inner '-' "
             f"(known routes: {', '.join(KNOWN_ROUTES)})"
         )
-    head, *rest = name.split("-")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest), f"/api/v1/cron/{name}"
+    return registry.camel(name), registry.API_PREFIX + name
 
 
 def _yaml() -> Any:

@@ -8,9 +8,9 @@ and registered in :data:`service.jobs.JOB_MODULES`) at the times Kubernetes woul
 scheduler overlap, exactly one runs and the others are ``skipped``. A slot that another trigger has
 already started (the lease row's ``acquired_at`` is at or after the slot time) is not fired again.
 
-Schedules come from ``kaireon_chart.chart.load_chart`` + ``kaireon_chart.render.resolve_jobs``.
-If those modules cannot be imported, a warning is logged and the documented defaults are used;
-if ``kaireon_chart.cron`` is missing, croniter computes the times (also with a warning).
+Schedules come from the bundled chart (``kaireon_chart.chart.load_chart`` + ``resolve_jobs``; the
+library ships in the same distribution). A chart that cannot be read is logged as an error and
+nothing is scheduled.
 
 Firing is ``SCHEDULER_GRACE_SECONDS`` (15 s) after the slot: the CronJob is the primary trigger and
 usually starts the slot first; the scheduler then sees the lease row's ``acquired_at`` and skips,
@@ -39,25 +39,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from kaireon_chart.chart import load_chart
+from kaireon_chart.cron import parse_schedule
+from kaireon_chart.registry import API_PREFIX
+from kaireon_chart.render import resolve_jobs
 from service.jobs import JOB_MODULES
 from service.logging import get_logger, log_event
 
 log = get_logger("kaireon.scheduler")
 
-V1_PREFIX = "/api/v1/cron/"
+V1_PREFIX = API_PREFIX
 LEGACY_PATH = "/api/cron/tick"
-
-# The platform's documented defaults (the chart's values.yaml), used only if the chart can't be read.
-FALLBACK_SCHEDULES: dict[str, str] = {
-    "cleanup": "30 4 * * *",
-    "engagement-health-recompute": "15 3 * * *",
-    "gitops-drift-check": "0 5 * * *",
-    "approvals-expire": "*/15 * * * *",
-    "flow-scheduler-tick": "* * * * *",
-    "scheduled-retrains": "0 2 * * *",
-    "outbox-reaper": "*/2 * * * *",
-}
-
 
 # The in-process scheduler is the *backup* trigger: it fires a slot this many seconds late, so when
 # the CronJob (or another replica) has already started the slot, it sees that and stays quiet.
@@ -74,7 +66,7 @@ class ScheduledJob:
     expr: str
     time_zone: str | None
     next_after: NextFire
-    source: str = "chart"  # chart | fallback
+    source: str = "chart"
 
 
 def _route_for_path(path: Any) -> str | None:
@@ -87,41 +79,14 @@ def _route_for_path(path: Any) -> str | None:
     return None
 
 
-def _schedule_parser() -> Callable[[str, str | None], NextFire]:
-    try:
-        from kaireon_chart.cron import parse_schedule
-    except ImportError as exc:  # pragma: no cover - kaireon_chart ships with the service
-        log_event(log, logging.WARNING, "kaireon_chart.cron unavailable; using croniter for schedules",
-                  error=f"{type(exc).__name__}: {exc}")
-        return _croniter_parser
-
-    def parse(expr: str, tz: str | None) -> NextFire:
-        schedule = parse_schedule(expr)
-        return lambda after: schedule.next_after(after, tz=tz or None)
-
-    return parse
-
-
-def _croniter_parser(expr: str, tz: str | None) -> NextFire:  # pragma: no cover - fallback only
-    from zoneinfo import ZoneInfo
-
-    from croniter import croniter
-
-    zone = ZoneInfo(tz) if tz else UTC
-    croniter(expr)  # validates
-
-    def nxt(after: datetime) -> datetime | None:
-        return croniter(expr, after.astimezone(zone)).get_next(datetime).astimezone(UTC)
-
-    return nxt
+def _parse(expr: str, tz: str | None) -> NextFire:
+    schedule = parse_schedule(expr)
+    return lambda after: schedule.next_after(after, tz=tz or None)
 
 
 def chart_schedules() -> tuple[list[tuple[str, str, str | None]], str]:
     """``[(route, expr, timeZone)]`` of the chart's default, enabled, unsuspended entries, and the source."""
     try:
-        from kaireon_chart.chart import load_chart
-        from kaireon_chart.render import resolve_jobs
-
         chart = load_chart()
         values = chart.values
         cron = values.get("cron") or {}
@@ -136,17 +101,14 @@ def chart_schedules() -> tuple[list[tuple[str, str, str | None]], str]:
                 continue
             out.append((route, str(s["schedule"]), s.get("timeZone") or None))
         return out, "chart"
-    except ImportError as exc:
-        log_event(log, logging.WARNING, "chart schedules unavailable (kaireon_chart not importable); "
-                  "using the documented defaults", error=f"{type(exc).__name__}: {exc}")
-    except Exception as exc:  # noqa: BLE001 - a broken bundled chart must not stop the service
-        log_event(log, logging.WARNING, "could not read the chart's schedules; using the documented defaults",
+    except Exception as exc:  # noqa: BLE001 - a damaged install must not stop the service's API
+        log_event(log, logging.ERROR, "could not read the bundled chart's schedules; nothing is scheduled",
                   error=f"{type(exc).__name__}: {exc}")
-    return [(r, e, "UTC") for r, e in FALLBACK_SCHEDULES.items()], "fallback"
+    return [], "chart"
 
 
 def load_scheduled_jobs() -> list[ScheduledJob]:
-    parse = _schedule_parser()
+    parse = _parse
     entries, source = chart_schedules()
     jobs: list[ScheduledJob] = []
     for route, expr, tz in entries:

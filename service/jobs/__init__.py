@@ -1,6 +1,6 @@
 """The job registry: route name -> job module, imported lazily.
 
-Every route the service answers is listed in :data:`JOB_MODULES` (route -> dotted module path). A
+Every route the service answers is in :data:`JOB_MODULES` (route -> dotted module path). A
 module is imported on first use; while it does not exist yet (``ModuleNotFoundError`` for *that*
 module only), the route is "not implemented" and answers 501 — never a fake success. Any other
 import error (a broken module, a missing dependency inside it) propagates, so it surfaces as a 500
@@ -16,21 +16,15 @@ import importlib
 from collections.abc import Iterator, Mapping
 from types import ModuleType
 
+from kaireon_chart.registry import ROUTES
+
 # The legacy /api/cron/tick route (alert rules + report schedules) runs the job registered as "tick".
 LEGACY_ROUTE = "tick"
 
-#: route name -> dotted module path. Tests may add entries (monkeypatch) for fake jobs.
+#: route name -> dotted module path, from the route registry (kaireon_chart/registry.py). Tests may
+#: add entries (monkeypatch) for fake jobs.
 JOB_MODULES: dict[str, str] = {
-    "cleanup": "service.jobs.cleanup",
-    "engagement-health-recompute": "service.jobs.engagement_health",
-    "gitops-drift-check": "service.jobs.gitops_drift",
-    "approvals-expire": "service.jobs.approvals_expire",
-    "flow-scheduler-tick": "service.jobs.flow_scheduler_tick",
-    "scheduled-retrains": "service.jobs.scheduled_retrains",
-    "outbox-reaper": "service.jobs.outbox_reaper",
-    "dsar-purge": "service.jobs.dsar_purge",
-    "siem-ship": "service.jobs.siem_ship",
-    "export-interactions": "service.jobs.export_interactions",
+    **{route.name: f"service.jobs.{route.module}" for route in ROUTES},
     LEGACY_ROUTE: "service.jobs.legacy_tick",
 }
 

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from kaireon_chart import registry
+
 SEED_JOBS = {  # key -> (schedule, path), exactly as the seed lists them
     "cleanup": ("30 4 * * *", "/api/v1/cron/cleanup"),
     "engagementHealthRecompute": ("15 3 * * *", "/api/v1/cron/engagement-health-recompute"),
@@ -35,12 +37,14 @@ def env_of(cronjob):
     return {e["name"]: e for e in pod_of(cronjob)["containers"][0]["env"]}
 
 
-def test_exactly_the_seed_jobs(docs):
+def test_exactly_the_registry_jobs_and_the_seed_ones_among_them(docs):
+    default = {r.key: (r.schedule, r.path) for r in registry.scheduled()}
+    assert SEED_JOBS.items() <= default.items()
     cronjobs = by_kind(docs, "CronJob")
     got = {c["metadata"]["labels"]["app.kubernetes.io/component"]: c for c in cronjobs}
-    assert sorted(got) == sorted(SEED_JOBS)
-    assert [c["metadata"]["labels"]["app.kubernetes.io/component"] for c in cronjobs] == sorted(SEED_JOBS)
-    for key, (schedule, path) in SEED_JOBS.items():
+    assert sorted(got) == sorted(default)
+    assert [c["metadata"]["labels"]["app.kubernetes.io/component"] for c in cronjobs] == sorted(default)
+    for key, (schedule, path) in default.items():
         cj = got[key]
         assert cj["apiVersion"] == "batch/v1"
         assert cj["spec"]["schedule"] == schedule

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kaireon_chart import registry
+
 ROOT = Path(__file__).resolve().parents[2]
 RV = ROOT / ".venv" / "bin" / "render-values"
 EXAMPLES = ROOT / "tests" / "examples"
@@ -34,10 +36,9 @@ def test_default_values_render_seven_cronjobs(run):
     proc = run()
     assert proc.returncode == 0, proc.stderr
     docs = _cronjobs(proc.stdout)
-    assert [d["kind"] for d in docs] == ["CronJob"] * 7
+    assert [d["kind"] for d in docs] == ["CronJob"] * len(registry.scheduled())
     assert sorted(d["metadata"]["labels"]["app.kubernetes.io/component"] for d in docs) == sorted(
-        ["approvalsExpire", "cleanup", "engagementHealthRecompute", "flowSchedulerTick", "gitopsDriftCheck",
-         "outboxReaper", "scheduledRetrains"])
+        r.key for r in registry.scheduled())
     assert "error:" not in proc.stderr
 
 
@@ -183,7 +184,7 @@ def test_explain_table(run):
     assert "  outboxReaper: shortest interval 2 min\n" in facts
     assert header.split()[:3] == ["JOB", "CRONJOB", "STATE"]
     assert "NEXT RUNS" in header and "DEADLINES active/start" in header
-    assert len(lines) == 10  # the seven default jobs and the three operator routes, one line each
+    assert len(lines) == len(registry.scheduled()) + 3  # the default jobs and the three operator routes
     [dsar] = [ln for ln in lines if ln.startswith("dsarPurge ")]
     assert "kaireon-dsar-purge" in dsar and "0 3 * * *" in dsar and "Europe/Berlin" in dsar
     assert "At 03:00 every day (Europe/Berlin)" in dsar and "600 s / 300 s" in dsar
