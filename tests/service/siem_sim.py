@@ -51,7 +51,7 @@ class Sim:
             settings,
             backend,
             receiver.url,
-            budget=cfg.pop("budget", 5.0),
+            budget=cfg.pop("budget", 15.0),
             timeout=cfg.pop("timeout", 30.0),
             **cfg,
         )
