@@ -12,9 +12,9 @@ import copy
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from . import chartsnap
-from ._record import Record
 
 __all__ = ["Chart", "ChartError", "load_chart", "default_chart_path"]
 
@@ -26,8 +26,7 @@ class ChartError(Exception):
     """The chart directory is missing or one of its files cannot be read."""
 
 
-class Chart(Record):
-    __slots__ = _fields = ("path", "name", "version", "app_version", "values", "schema")
+class Chart(NamedTuple):
     path: Path
     name: str
     version: str

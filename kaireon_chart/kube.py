@@ -13,8 +13,8 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
-from ._record import Record
 from .extras import MissingExtra
 from .kube_compact import _Checker, _compact, _only_types
 
@@ -30,10 +30,9 @@ class KubeUnavailable(MissingExtra):
     """kubernetes-validate is not installed."""
 
 
-class KubeIssue(Record):
+class KubeIssue(NamedTuple):
     """One OpenAPI violation of a rendered manifest."""
 
-    __slots__ = _fields = ("index", "path", "message")
     index: int  # manifest index
     path: tuple  # path inside the manifest (e.g. ("spec", "jobTemplate", ...))
     message: str

@@ -17,19 +17,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import NamedTuple
 
-from ._record import Record
 from .problems import ERROR, WARNING, Problem
 from .reports import write_text
 
 
-class Finding(Record):
-    __slots__ = _fields = ("problem", "file", "line", "column")
-    _defaults = {"file": None, "line": None, "column": None}
+class Finding(NamedTuple):
     problem: Problem
-    file: str | None
-    line: int | None
-    column: int | None
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
 
 
 class FileReport:

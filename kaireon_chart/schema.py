@@ -14,11 +14,10 @@ import json
 import re
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import _values_validator as generated
 from . import draft7
-from ._record import Record
 from .extras import MissingExtra
 
 # What the chart's patterns mean, for messages (pattern -> plain words).
@@ -41,10 +40,9 @@ _TYPE_WORDS = {"integer": "an integer", "string": "a string", "boolean": "true o
                "array": "a list", "number": "a number", "null": "null"}
 
 
-class SchemaIssue(Record):
+class SchemaIssue(NamedTuple):
     """One schema violation: dotted values path, message, check id."""
 
-    __slots__ = _fields = ("path", "message", "check")
     path: str
     message: str
     check: str
