@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/.tools:$(PATH)
 
-.PHONY: install test run lint docs bench bench-smoke clean tools go-judge sarif-tool chart-tools checkov pg-tools chaos
+.PHONY: install test run lint docs generate bench bench-smoke clean tools go-judge sarif-tool chart-tools checkov pg-tools chaos
 
 install: $(STAMP) tools go-judge sarif-tool chart-tools checkov pg-tools
 
@@ -83,8 +83,11 @@ lint: install
 	$(BIN)/ruff check kaireon_chart service tests bench chaos
 	$(BIN)/ruff format --check kaireon_chart service tests bench || true
 
-docs: install
-	$(BIN)/python -m kaireon_chart.docs chart
+# every generated file (kaireon_chart/generate.py lists them; tests/structure/test_generated.py checks)
+generate: install
+	$(BIN)/python -m kaireon_chart.generate
+
+docs: generate
 
 bench: install
 	$(BIN)/python -m bench

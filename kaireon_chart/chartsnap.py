@@ -1,6 +1,6 @@
 """Parsed copies of the chart's own YAML files, so a run over the default values need not import PyYAML.
 
-``python -m kaireon_chart.docs chart`` (``make docs``) writes ``kaireon_chart/_chart_snapshot.json``: for
+``make generate`` writes ``kaireon_chart/_generated/chart_snapshot.json``: for
 ``chart/Chart.yaml`` and ``chart/values.yaml``, the data PyYAML's safe loader gives, keyed by the SHA-256
 of the file's text (key order kept: it is the order of the rendered manifests). ``lookup(text)`` returns
 that data for an identical text and None otherwise (then the caller parses the text as before), so an
@@ -17,7 +17,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-SNAPSHOT = Path(__file__).resolve().parent / "_chart_snapshot.json"
+SNAPSHOT = Path(__file__).resolve().parent / "_generated" / "chart_snapshot.json"
 FILES = ("Chart.yaml", "values.yaml")
 
 

@@ -200,7 +200,7 @@ def _check_or_write(path: Path, content: bytes, check: bool) -> bool:
     if current == content:
         return True
     if check:
-        print(f"{path}: out of date (run `make docs`)", file=sys.stderr)
+        print(f"{path}: out of date (run `make generate`)", file=sys.stderr)
         return False
     path.write_bytes(content)
     print(f"wrote {path}")
@@ -222,49 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     copy = args.chart / "values.schema.json"
     if source.resolve() != copy.resolve():
         ok = _check_or_write(copy, source.read_bytes(), args.check) and ok
-    ok = _generated(source, args.check) and ok
     return 0 if ok else 1
-
-
-def _generated(schema_source: Path, check: bool) -> bool:
-    """What render-values uses instead of importing heavy modules: kaireon_chart/_chart_snapshot.json (the
-    chart's YAML parsed, see chartsnap.py), kaireon_chart/_values_validator.py (from the values schema) and
-    kaireon_chart/_kube_schemas/ (the CronJob part of each bundled Kubernetes OpenAPI schema, when
-    kubernetes-validate is installed).
-
-    Only for this checkout's own schema (a copied chart never writes into the package). In --check mode a
-    compact schema made from another kubernetes-validate than the installed one is only noted: render-values
-    then builds it in-process (slower, same verdicts), and `make docs` refreshes it."""
-    from . import kube, schemagen
-
-    package = Path(__file__).resolve().parent
-    if schema_source.resolve() != package.parent / "schemas" / "values.schema.json":
-        return True
-    from . import chartsnap
-
-    ok = _check_or_write(chartsnap.SNAPSHOT, chartsnap.document(package.parent / "chart").encode("utf-8"), check)
-    schema = json.loads(schema_source.read_text(encoding="utf-8"))
-    ok = _check_or_write(package / "_values_validator.py", schemagen.generate(schema).encode("utf-8"),
-                         check) and ok
-    if kube.available():
-        for version in kube.supported_versions():
-            doc = kube.compact_document(version)
-            if doc is None:
-                continue
-            path = kube.compact_path(version)
-            if check and not _same_sources(path, doc):
-                print(f"note: {path.name} was made from another kubernetes-validate (run `make docs`)",
-                      file=sys.stderr)
-                continue
-            ok = _check_or_write(path, doc.encode("utf-8"), check) and ok
-    return ok
-
-
-def _same_sources(path: Path, doc: str) -> bool:
-    try:
-        return json.loads(path.read_bytes())["sources"] == json.loads(doc)["sources"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ Errors become ``(dotted path, message, check id)`` with a helpful "allowed" part
 pattern meaning, bounds, and for unknown keys the closest known key (``shedule`` -> ``schedule``).
 The validator is compiled once per schema (cached by its JSON text) for the life of the process.
 
-For the bundled chart's schema, the generated ``_values_validator.is_valid`` decides first; draft7.py
+For the bundled chart's schema, the generated ``_generated/values_validator.is_valid`` decides first; draft7.py
 finds and words the violations only when it rejects.
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from . import _values_validator as generated
 from . import draft7
+from ._generated import values_validator as generated
 from .extras import MissingExtra
 
 # What the chart's patterns mean, for messages (pattern -> plain words).
