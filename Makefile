@@ -79,9 +79,12 @@ test: install
 run: install
 	bash scripts/run.sh
 
+# the gates: lint, format (ruff format --check: run `ruff format` to fix) and types (mypy, strict for
+# kaireon_chart/; pyproject.toml [tool.mypy])
 lint: install
 	$(BIN)/ruff check kaireon_chart service tests bench chaos
-	$(BIN)/ruff format --check kaireon_chart service tests bench || true
+	$(BIN)/ruff format --check kaireon_chart service tests bench chaos
+	$(BIN)/mypy
 
 # every generated file (kaireon_chart/generate.py lists them; tests/structure/test_generated.py checks)
 generate: install

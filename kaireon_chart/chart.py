@@ -12,7 +12,7 @@ import copy
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from . import chartsnap
 
@@ -31,8 +31,8 @@ class Chart(NamedTuple):
     name: str
     version: str
     app_version: str | None
-    values: dict  # parsed values.yaml (chart defaults)
-    schema: dict  # parsed values.schema.json
+    values: dict[str, Any]  # parsed values.yaml (chart defaults)
+    schema: dict[str, Any]  # parsed values.schema.json
 
 
 def default_chart_path() -> Path:
@@ -106,7 +106,7 @@ def _read_text(path: Path) -> str:
         raise ChartError(f"{path}: {exc.strerror or exc}") from None
 
 
-def _read_yaml(path: Path):
+def _read_yaml(path: Path) -> Any:
     text = _read_text(path)
     known = chartsnap.lookup(text)  # the chart's own files, parsed by make docs: no PyYAML import
     if known is not None:

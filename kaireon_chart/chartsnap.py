@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 SNAPSHOT = Path(__file__).resolve().parent / "_generated" / "chart_snapshot.json"
 FILES = ("Chart.yaml", "values.yaml")
@@ -28,7 +29,7 @@ def _digest(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _snapshot() -> dict:
+def _snapshot() -> dict[str, Any]:
     try:
         data = json.loads(SNAPSHOT.read_bytes())
     except (OSError, ValueError):
@@ -36,7 +37,7 @@ def _snapshot() -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def lookup(text: str):
+def lookup(text: str) -> Any:
     """The parsed data of ``text`` when it is exactly a snapshotted file's text, else None. The caller
     gets its own copy (the snapshot is shared within the process)."""
     entry = _snapshot().get(_digest(text))
@@ -61,7 +62,7 @@ def document(chart_dir: Path) -> str:
     return json.dumps(out, indent=1, ensure_ascii=False) + "\n"
 
 
-def json_exact(value) -> bool:
+def json_exact(value: Any) -> bool:
     """JSON gives back exactly ``value`` (types included)."""
     if isinstance(value, dict):
         return all(isinstance(k, str) and json_exact(v) for k, v in value.items())

@@ -55,7 +55,7 @@ class Section:
     params: list[Param] = field(default_factory=list)
 
 
-def parse_params(values_text: str, values: dict, schema: dict) -> list[Section]:
+def parse_params(values_text: str, values: dict[str, Any], schema: dict[str, Any]) -> list[Section]:
     """The documented parameters, by section, checked against the values they document."""
     sections: list[Section] = []
     documented: set[str] = set()
@@ -103,7 +103,7 @@ def render_readme(chart_dir: Path) -> str:
     return env.get_template(_TEMPLATE).render(chart=meta, sections=sections, entry=_entry_fields(schema))
 
 
-def _entry_fields(schema: dict) -> list[Param]:
+def _entry_fields(schema: dict[str, Any]) -> list[Param]:
     """The fields of one cron.schedules entry, from the schema's entry definition."""
     entry = _resolve(schema, _schema_node(schema, "cron.schedules.x"))
     rows = []
@@ -136,7 +136,7 @@ def _lookup(values: Any, dotted: str) -> Any:
     return node
 
 
-def _leaves(values: dict, prefix: str = "") -> list[str]:
+def _leaves(values: dict[str, Any], prefix: str = "") -> list[str]:
     out = []
     for key, value in values.items():
         path = f"{prefix}{key}"
@@ -152,13 +152,13 @@ def _covered(leaf: str, documented: set[str]) -> bool:
     return any(".".join(parts[:i]) in documented for i in range(1, len(parts) + 1))
 
 
-def _schema_type(schema: dict, dotted: str) -> str:
+def _schema_type(schema: dict[str, Any], dotted: str) -> str:
     node = _resolve(schema, _schema_node(schema, dotted))
     kind = node.get("type", "any")
     return " or ".join(kind) if isinstance(kind, list) else kind
 
 
-def _schema_node(schema: dict, dotted: str) -> dict:
+def _schema_node(schema: dict[str, Any], dotted: str) -> dict[str, Any]:
     node = schema
     for part in dotted.split("."):
         node = _resolve(schema, node)
@@ -178,7 +178,7 @@ def _schema_node(schema: dict, dotted: str) -> dict:
     return node
 
 
-def _resolve(schema: dict, node: dict) -> dict:
+def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     while "$ref" in node:
         target: Any = schema
         for part in node["$ref"].lstrip("#/").split("/"):

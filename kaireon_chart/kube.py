@@ -233,8 +233,6 @@ def validate_manifests(manifests: list[dict[str, Any]], kube_version: str | None
     distinct shape. A manifest whose shape is not known to pass is validated in full, which is also
     where the messages (that quote the values) come from.
     """
-    from . import cache
-
     version = parse_version(kube_version)
     passing = _PASSING.setdefault(version, set())
     fast, shape_safe = _fast_checker(version)
@@ -251,6 +249,8 @@ def validate_manifests(manifests: list[dict[str, Any]], kube_version: str | None
                 continue
             issues.extend(_validate_one(_validator(version), index, manifest))
             continue
+        from . import cache  # the slow path only: a passing manifest never imports hashlib
+
         if stamp is None:
             stamp = (_schema_stamp(version), cache.package_stamp("jsonschema"))
         disk_key = cache.key("kube-openapi-shape", *stamp, shape)

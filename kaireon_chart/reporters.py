@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .problems import ERROR, WARNING, Problem
 from .reports import write_text
@@ -40,14 +40,14 @@ class FileReport:
         self.jobs = jobs  # (key, CronJob name) of the rendered jobs, for the JUnit testcases
         self.anchor = anchor  # the file CI reports point at for a problem without one (render mode)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return (self.name, self.findings) == (other.name, other.findings)
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value: unhashable like a list
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"FileReport(name={self.name!r}, findings={self.findings!r})"
 
     def failed(self, strict: bool = False) -> bool:
@@ -83,7 +83,7 @@ def _json(reports: list[FileReport], strict: bool = False) -> str:
             p = f.problem
             problems.append({"file": f.file, "path": p.path, "line": f.line, "column": f.column, "check": p.check,
                              "severity": p.severity, "message": p.message, "input": report.name})
-    out: dict = {"status": status(reports, strict), "problems": problems}
+    out: dict[str, Any] = {"status": status(reports, strict), "problems": problems}
     if any(r.name for r in reports):
         out["inputs"] = [{"input": r.name, "status": status([r], strict)} for r in reports]
     return json.dumps(out, indent=2) + "\n"

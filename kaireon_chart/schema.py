@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -48,7 +48,7 @@ class SchemaIssue(NamedTuple):
     check: str
 
 
-def dotted(parts) -> str:
+def dotted(parts: Iterable[Any]) -> str:
     return ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in parts).replace(".[", "[")
 
 
@@ -101,7 +101,7 @@ def check(values: dict[str, Any], schema: dict[str, Any]) -> list[SchemaIssue]:
     return out
 
 
-def _describe(value) -> str:
+def _describe(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value)
     if value is None:
@@ -113,7 +113,7 @@ def _describe(value) -> str:
     return repr(value)
 
 
-def _type_of(value) -> str:
+def _type_of(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -131,7 +131,7 @@ def _type_of(value) -> str:
     return type(value).__name__
 
 
-def _translate(err) -> list[SchemaIssue]:
+def _translate(err: Any) -> list[SchemaIssue]:
     parts = list(err.absolute_path)
     path = dotted(parts) or "(top level)"
     kind, v, inst = err.validator, err.validator_value, err.instance
@@ -168,7 +168,7 @@ def _translate(err) -> list[SchemaIssue]:
                             if parts else f"is required; set the top-level key {name}", "schema-required")]
     if kind == "type":
         want = v if isinstance(v, list) else [v]
-        words = " or ".join(_TYPE_WORDS.get(w, w) for w in want)
+        words = " or ".join(_TYPE_WORDS.get(w, str(w)) for w in want)
         hint = ""
         if "integer" in want and isinstance(inst, str) and re.fullmatch(r"-?\d+", inst.strip()):
             hint = " (remove the quotes)"

@@ -13,6 +13,7 @@ implement makes generation fail instead of being skipped.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 # Draft-07 keywords that validate (jsonschema's Draft7Validator.VALIDATORS; a test keeps this in sync).
 DRAFT7_KEYWORDS = frozenset({
@@ -74,7 +75,7 @@ class UnsupportedSchema(ValueError):
 
 
 class _Gen:
-    def __init__(self, root: dict):
+    def __init__(self, root: dict[str, Any]):
         self.root = root
         self.funcs: list[str] = []
         self.patterns: dict[str, str] = {}
@@ -85,7 +86,7 @@ class _Gen:
             self.patterns[regex] = f"_p{len(self.patterns)}"
         return self.patterns[regex]
 
-    def resolve(self, ref: str):
+    def resolve(self, ref: str) -> Any:
         if ref == "#":
             return self.root
         if not ref.startswith("#/"):
@@ -98,7 +99,7 @@ class _Gen:
             node = node[part]
         return node
 
-    def func(self, node, where: str) -> str:
+    def func(self, node: Any, where: str) -> str:
         """The name of the generated function validating ``node``."""
         if id(node) in self.by_id:
             return self.by_id[id(node)]
@@ -109,7 +110,7 @@ class _Gen:
         self.funcs[index] = self.body(node, name, where)
         return name
 
-    def body(self, node, name: str, where: str) -> str:
+    def body(self, node: Any, name: str, where: str) -> str:
         head = f"def {name}(d):  # {where.encode('unicode_escape').decode('ascii')}\n"
         if node is True or node == {}:
             return head + "    return True\n"
@@ -189,7 +190,7 @@ class _Gen:
         lines.append("return True")
         return head + "".join(f"    {line}\n" for line in lines)
 
-    def object_lines(self, node, where: str) -> list[str]:
+    def object_lines(self, node: Any, where: str) -> list[str]:
         out = []
         for key in node.get("required", []):
             out.append(f"if {key!r} not in d: return False")
@@ -214,7 +215,7 @@ class _Gen:
         return out
 
 
-def generate(schema: dict) -> str:
+def generate(schema: dict[str, Any]) -> str:
     """Python source of a module with ``is_valid(data)`` and ``SCHEMA_JSON`` (the schema it checks)."""
     gen = _Gen(schema)
     gen.func(schema, "#")
@@ -224,5 +225,5 @@ def generate(schema: dict) -> str:
             + _RUNTIME)
 
 
-def canonical_json(schema) -> str:
+def canonical_json(schema: Any) -> str:
     return json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
