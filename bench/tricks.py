@@ -1,4 +1,4 @@
-"""7. What each start-up trick of ``render-values`` saves on a realistic run (``-f`` a values file).
+"""8. What each start-up trick of ``render-values`` saves on a realistic run (``-f`` a values file).
 
 The CPU time (user + system) of ``render-values -f tests/examples/valid/prod.yaml`` in the checkout,
 against a copy of the package with one trick undone: without the chart snapshot
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench.common import REPO, VENV_BIN, Context, Profile, Row, Stats, env_with, interleave, ratios
 
-TITLE = "7 start-up tricks of render-values"
+TITLE = "8 start-up tricks of render-values"
 KEEP_ABOVE = 0.03  # a trick that saves less than this share of a run goes
 VALUES = REPO / "tests" / "examples" / "valid" / "prod.yaml"
 

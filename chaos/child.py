@@ -24,7 +24,8 @@ def main() -> int:
     # SIGTERM from the runner (time limit): unwind, so context managers stop PostgreSQL and replicas
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(3))
     try:
-        module = importlib.import_module(f"chaos.scenarios.{args.name}")
+        # a plain name is a module of chaos.scenarios; a dotted name any importable module (tests)
+        module = importlib.import_module(args.name if "." in args.name else f"chaos.scenarios.{args.name}")
         rows = module.run(args.quick, args.seed, args.workdir)
     except SystemExit:
         raise

@@ -66,15 +66,15 @@ def delete_rows_and_queue(session: Session, ids: Sequence[int], tenant_id: str, 
     try:
         if dialect == "sqlite":
             session.execute(text("BEGIN IMMEDIATE"))
-        t = AiAttachment.__table__
         stmt = (
-            delete(t)
+            delete(AiAttachment)
             .where(
-                t.c.id.in_(bindparam("ids", expanding=True)),
-                t.c.tenant_id == tenant_id,
-                t.c.created_at < cutoff,
+                AiAttachment.id.in_(bindparam("ids", expanding=True)),
+                AiAttachment.tenant_id == tenant_id,
+                AiAttachment.created_at < cutoff,
             )
-            .returning(t.c.storage_key)
+            .returning(AiAttachment.storage_key)
+            .execution_options(synchronize_session=False)
         )
         gone = list(session.execute(stmt, {"ids": list(ids)}).scalars())
         keys = sorted({clean_key(k) for k in gone})
@@ -115,19 +115,47 @@ def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def referenced(session: Session, keys: Iterable[str]) -> set[str]:
-    """The canonical ``keys`` that some row still references, under any spelling of the key.
+    """The canonical ``keys`` that some row still references, under any spelling of the key."""
+    return set(_references(session, keys, with_rows=False))
 
-    Exact matches use the ``storage_key`` index; a stored key that is not in canonical form (it holds
+
+def referenced_by(session: Session, keys: Iterable[str]) -> dict[str, set[tuple[str, Any]]]:
+    """For each canonical key that some row references: the rows, as ``(table, primary key)``."""
+    return _references(session, keys, with_rows=True)
+
+
+def _references(session: Session, keys: Iterable[str], *, with_rows: bool) -> dict[str, set[tuple[str, Any]]]:
+    """Exact matches use the ``storage_key`` index; a stored key that is not in canonical form (it holds
     a backslash, an empty, ``.`` or ``..`` segment, a leading or trailing ``/``) can only be matched
     after normalising it, so those rows — a superset, found with ``LIKE`` — are normalised here."""
     wanted = set(keys)
-    found: set[str] = set()
+    found: dict[str, set[tuple[str, Any]]] = {}
     if not wanted:
         return found
     ordered = sorted(wanted)
     for col in reference_columns():
+        table = col.table
+        pk = list(table.primary_key.columns)[0]
+        cols = (col, pk) if with_rows else (col,)
+
+        def add(rows: Any, *, exact: bool, name: str = table.name) -> None:
+            for r in rows:
+                if exact:
+                    canon = r[0]
+                else:
+                    try:
+                        canon = clean_key(r[0])
+                    except StorageError:
+                        continue  # a refused key names no object of the store
+                    if canon not in wanted:
+                        continue
+                found.setdefault(canon, set())
+                if with_rows:
+                    found[canon].add((name, r[1]))
+
         for i in range(0, len(ordered), _IN_CHUNK):
-            found.update(session.scalars(select(col).where(col.in_(ordered[i : i + _IN_CHUNK])).distinct()))
+            q = select(*cols).where(col.in_(ordered[i : i + _IN_CHUNK]))
+            add(session.execute(q if with_rows else q.distinct()).all(), exact=True)
         odd = or_(
             col.contains("\\", autoescape=True),
             col.contains("//", autoescape=True),
@@ -138,14 +166,9 @@ def referenced(session: Session, keys: Iterable[str]) -> set[str]:
             col.endswith("/", autoescape=True),
             col.endswith("/.", autoescape=True),
         )
-        for raw in session.scalars(select(col).where(odd).distinct()):
-            try:
-                canon = clean_key(raw)
-            except StorageError:
-                continue  # a refused key names no object of the store
-            if canon in wanted:
-                found.add(canon)
-    return found & wanted
+        q = select(*cols).where(odd)
+        add(session.execute(q if with_rows else q.distinct()).all(), exact=False)
+    return found
 
 
 Report = Callable[[str | None, str, str, str | None], None]  # (tenant_id, key, outcome, reason)

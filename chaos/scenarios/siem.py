@@ -25,6 +25,7 @@ from chaos.replica import Replica, service_env
 from chaos.siem_receiver import SiemReceiver
 
 NAME = "siem"
+SIEM_KEY = "chaos-siem-key-0001"
 RETRY_BUDGET_S = 2.0
 TIMEOUT_S = 1.0
 SLACK_S = 8.0
@@ -116,7 +117,7 @@ def _one_backend(backend: str, quick: bool, workdir: Path) -> list[str]:
         wd,
         SIEM_BACKEND=backend,
         SIEM_ENDPOINT=receiver.url,
-        SIEM_API_KEY="chaos-siem-key-0001",
+        SIEM_API_KEY=SIEM_KEY,
         SIEM_INDEX="audit",
         SIEM_TIMEOUT_SECONDS=str(TIMEOUT_S),
         SIEM_RETRY_BUDGET_SECONDS=str(RETRY_BUDGET_S),
@@ -167,6 +168,8 @@ def _one_backend(backend: str, quick: bool, workdir: Path) -> list[str]:
         receiver.release.set()
         failures += _lost_rows(engine, replica, receiver, backend)
         failures += replica.problems()
+        if SIEM_KEY in replica.log_text():
+            failures.append(f"{backend}: the SIEM API key appears in the replica's log")
     finally:
         receiver.close()
         replica.stop()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,10 +22,15 @@ FORMATS = ("sarif", "junit", "gitlab")
 def relative_uri(name: str) -> str:
     """``name`` as a forward-slash path relative to the working directory (the repository root in CI)
     when it lies below it; other paths are returned as they were given."""
+    return _relative(name, os.getcwd())
+
+
+@lru_cache(maxsize=4096)
+def _relative(name: str, cwd: str) -> str:
     path = Path(name)
     if path.is_absolute():
         try:
-            path = path.resolve().relative_to(Path.cwd().resolve())
+            path = path.resolve().relative_to(Path(cwd).resolve())
         except (ValueError, OSError):
             return path.as_posix()
     text = path.as_posix()

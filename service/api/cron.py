@@ -10,13 +10,15 @@ from starlette.concurrency import run_in_threadpool
 
 from service.api.http import receive_whole_body
 from service.auth import require_cron_bearer
-from service.jobs import v1_routes
+from service.jobs import load_job, v1_routes
+from service.jobs._dsar_preview import BadPreviewRequest, parse_flag
 
 PREFIX = "/api/v1/cron"
 
 RESPONSES: dict[int | str, dict[str, str]] = {
     200: {"description": "The job's JSON result, or `{\"ok\": true, \"skipped\": \"already running\"}`"},
-    400: {"description": "The request was not fully received (e.g. a malformed chunked body); the job did not run"},
+    400: {"description": "The request was not fully received (e.g. a malformed chunked body), or a bad `dryRun` / "
+                         "`maxShare` query parameter (dsar-purge preview); the job did not run"},
     401: {"description": "Missing or wrong `Authorization: Bearer` credentials"},
     500: {"description": "The job failed: `{\"ok\": false, \"error\": \"job_failed\", \"detail\": ...}`"},
     501: {"description": "The job is not implemented yet"},
@@ -24,6 +26,30 @@ RESPONSES: dict[int | str, dict[str, str]] = {
     503: {"description": "CRON_SECRET is not configured (the job did not run), the database is unavailable, "
                          "or the service is shutting down"},
 }
+
+
+# Routes with a ``?dryRun=true`` preview, and its documented query parameters.
+PREVIEW_ROUTES = ("dsar-purge",)
+PREVIEW_PARAMETERS = [
+    {"name": "dryRun", "in": "query", "required": False, "schema": {"type": "boolean", "default": False},
+     "description": "Preview: the counts a run would delete and per-tenant preflight findings; deletes nothing"},
+    {"name": "maxShare", "in": "query", "required": False,
+     "schema": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.5},
+     "description": "Preview: flag a cutoff that would delete more than this share of a tenant's table"},
+]
+
+
+def run_preview(request: Request, route: str) -> JSONResponse:
+    """``?dryRun=true`` on a job with a ``preview`` (dsar-purge): its preview, without the run lease
+    and without deleting anything; a 400 for a job without one (a dry run is never silently a run)."""
+    module = load_job(route)
+    preview = getattr(module, "preview", None)
+    if not callable(preview):
+        raise BadPreviewRequest(f"dryRun is not supported by {route} (only dsar-purge has a preview)", job=route)
+    runner = request.app.state.runner
+    result = preview(runner.session_factory, runner.settings, runner.clock(), dict(request.query_params),
+                     clock=runner.clock)
+    return JSONResponse(result.model_dump(mode="json", by_alias=True))
 
 
 async def run_route(request: Request, route: str, trigger: str = "http") -> JSONResponse:
@@ -36,6 +62,9 @@ async def run_route(request: Request, route: str, trigger: str = "http") -> JSON
 
 def _endpoint(route: str) -> Callable[[Request], Awaitable[JSONResponse]]:
     async def endpoint(request: Request) -> JSONResponse:
+        if parse_flag("dryRun", request.query_params.get("dryRun")):  # a bad value: 400, nothing runs
+            await receive_whole_body(request)
+            return await run_in_threadpool(run_preview, request, route)
         return await run_route(request, route)
 
     endpoint.__name__ = "cron_" + route.replace("-", "_")
@@ -47,8 +76,9 @@ def build_router(routes: list[str] | None = None) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["cron"], dependencies=[Depends(require_cron_bearer)])
     for route in routes if routes is not None else v1_routes():
         endpoint = _endpoint(route)
+        extra = {"parameters": PREVIEW_PARAMETERS} if route in PREVIEW_ROUTES else None
         for method in ("GET", "POST"):
             router.add_api_route(f"/{route}", endpoint, methods=[method], name=f"cron:{route}",
                                  operation_id=f"{method.lower()}_cron_{route.replace('-', '_')}",
-                                 responses=RESPONSES)
+                                 responses=RESPONSES, openapi_extra=extra)
     return router

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from service.models import RetentionConfig
 
 
 class _Model(BaseModel):
@@ -43,3 +47,10 @@ def err(exc: BaseException) -> str:
 
     text = " ".join(str(exc).split())
     return redact(f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__)
+
+
+def effective_retention(configs: Sequence[RetentionConfig]) -> tuple[int | None, list[str]]:
+    """(strictest positive retention_days among non-held rows or None, sorted held data classes)."""
+    held = sorted({c.data_class for c in configs if c.legal_hold})
+    days = [c.retention_days for c in configs if not c.legal_hold and c.retention_days and c.retention_days > 0]
+    return (min(days) if days else None), held

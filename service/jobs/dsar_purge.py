@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,7 +62,8 @@ from service.config import Settings
 from service.errors import LeaseLost
 from service.jobs._dsar_attachments import drain_blobs, purge_tenant_attachments
 from service.jobs._dsar_demo import demo
-from service.jobs._dsar_result import DsarPurgeResult, Stopped, TenantPurge, err
+from service.jobs._dsar_preview import preview
+from service.jobs._dsar_result import DsarPurgeResult, Stopped, TenantPurge, effective_retention, err
 from service.models import (
     DATA_CLASS_DECISION_TRACES,
     DATA_CLASS_INTERACTIONS,
@@ -88,16 +89,11 @@ _ROW_TABLES: tuple[tuple[str, Any, str], ...] = (
 _GROUPS_PER_STATEMENT = 16  # distinct cutoffs OR-ed in one slice statement (PostgreSQL: more -> a join)
 
 
-__all__ = ["ROUTE", "DsarPurgeResult", "TenantPurge", "delete_expired", "demo", "effective_retention", "run"]
+__all__ = [
+    "ROUTE", "DsarPurgeResult", "TenantPurge", "delete_expired", "demo", "effective_retention", "preview", "run",
+]
 _Stopped = Stopped
 _err = err
-
-
-def effective_retention(configs: Sequence[RetentionConfig]) -> tuple[int | None, list[str]]:
-    """(strictest positive retention_days among non-held rows or None, sorted held data classes)."""
-    held = sorted({c.data_class for c in configs if c.legal_hold})
-    days = [c.retention_days for c in configs if not c.legal_hold and c.retention_days and c.retention_days > 0]
-    return (min(days) if days else None), held
 
 
 @dataclass

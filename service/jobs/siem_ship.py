@@ -1,9 +1,9 @@
 """/api/v1/cron/siem-ship — ship every audit-log row to the configured SIEM, once, whatever the cadence.
 
 A durable cursor per back end (:mod:`service.siem.ledger`: an audit id, plus the ids it passed that
-were not visible yet or not acknowledged) decides what is owed. A run first re-reads the pending
-ids (late commits, earlier failures), then ships the rows after the cursor in id order, in requests
-of at most 500 events, until nothing is left, ``SIEM_MAX_ROWS_PER_RUN`` rows were read, the run's
+were not visible yet or not acknowledged) decides what is owed. A run ships the rows after the
+cursor in id order, in requests of at most 500 events, then re-reads the pending ids (late commits,
+earlier failures) and ships those that appeared, until nothing is left, ``SIEM_MAX_ROWS_PER_RUN`` rows were read, the run's
 ``SIEM_RUN_BUDGET_SECONDS`` deadline (which also cuts off a SIEM that trickles its answer) is
 reached, the SIEM fails a request, or the service is shutting down. The cursor moves only past
 rows the SIEM acknowledged or that were dead-lettered; one transaction per batch, and no
@@ -103,23 +103,8 @@ class _Run:
         dead = [ledger.Dead(i, created[i], size, reason) for i, (reason, size) in out.dead.items()]
         return out, predating | set(out.delivered) | set(out.dead), dead
 
-    def pending(self, pos: ledger.Position) -> bool:
-        """Re-ship rows inside pending ranges; False when the SIEM failed."""
-        while self.stop_reason() is None:
-            rows = ledger.pending_rows(self.session, pos, min(MAX_ROWS, self.rows_left))
-            if not rows:
-                return True
-            out, resolved, dead = self.ship(rows, pos)
-            ledger.settle_pending(self.session, pos.backend, resolved, dead, self.now)
-            self.result.late_shipped += out.shipped
-            heartbeat()
-            if out.failed:
-                return False
-            if len(rows) < MAX_ROWS:
-                return True
-        return True
-
-    def new(self, pos: ledger.Position) -> ledger.Position:
+    def new(self, pos: ledger.Position) -> tuple[ledger.Position, bool]:
+        """Ship the rows after the cursor; (new position, True when every row it read was settled)."""
         while self.stop_reason() is None:
             rows = ledger.new_rows(self.session, pos, min(MAX_ROWS, self.rows_left))
             if not rows:
@@ -127,12 +112,27 @@ class _Run:
             fence = ledger.fence_xid(self.session)  # taken after the read: covers every txn it missed
             out, resolved, dead = self.ship(rows, pos)
             if not resolved:  # the SIEM took nothing: the cursor stays
-                break
+                return pos, False
             pos = ledger.advance(self.session, pos, rows, set(out.failed), dead, self.now, fence)
             heartbeat()
-            if out.failed:
-                break
-        return pos
+            if out.failed:  # left pending for the next run (not retried again in this one)
+                return pos, False
+        return pos, True
+
+    def pending(self, pos: ledger.Position) -> None:
+        """Re-ship rows inside pending ranges (late commits, earlier failures), lowest ids first. After
+        the new rows, so an event the SIEM keeps refusing alone is dead-lettered once it accepted
+        others, instead of being retried forever."""
+        while self.stop_reason() is None:
+            rows = ledger.pending_rows(self.session, pos, min(MAX_ROWS, self.rows_left))
+            if not rows:
+                return
+            out, resolved, dead = self.ship(rows, pos)
+            ledger.settle_pending(self.session, pos.backend, resolved, dead, self.now)
+            self.result.late_shipped += out.shipped
+            heartbeat()
+            if out.failed or len(rows) < MAX_ROWS:  # failed rows stay pending for the next run
+                return
 
 
 def run(
@@ -154,8 +154,9 @@ def run(
     pos = ledger.cursor(session, backend, now, WINDOW_SECONDS)
     with siem.Shipper(settings, client=client, sleep=sleep, clock=clock, rng=rng) as shipper:
         job = _Run(session, settings, shipper, now)
-        if job.pending(pos):
-            pos = job.new(pos)
+        pos, clean = job.new(pos)
+        if clean:
+            job.pending(pos)
     result = job.result
     result.pending_ranges_expired = ledger.expire(session, backend, now, settings.siem_settle_seconds,
                                                   settings.siem_gap_max_seconds)

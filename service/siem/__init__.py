@@ -3,8 +3,9 @@
 :class:`Shipper` is one run's connection to the SIEM chosen by ``SIEM_BACKEND``: a retry policy and
 an HTTP client that share the run's deadline (``SIEM_RUN_BUDGET_SECONDS``; retries of one request
 also stop at ``SIEM_RETRY_BUDGET_SECONDS``). ``Shipper.ship(events)`` delivers events in the back
-end's own wire format and reports, per event, delivered / failed / dead (:class:`ShipOutcome`). It
-never raises because a SIEM is down, slow or answers garbage. ``ship(events, settings)`` is the
+end's own wire format and reports, per event, delivered / failed / dead (:class:`ShipOutcome`); an
+event the SIEM refused on its own is dead only if the SIEM accepted other events earlier in the
+run or in the same call, else it stays owed. It never raises because a SIEM is down, slow or answers garbage. ``ship(events, settings)`` is the
 one-shot form. The cursor that decides *which* events to ship is :mod:`service.siem.ledger`.
 """
 
@@ -51,6 +52,7 @@ class Shipper:
         if rng is not None:
             kwargs["rng"] = rng
         self.policy = RetryPolicy(**kwargs)
+        self.accepted = False  # the SIEM acknowledged some event in this run
         self._own = client is None
         # the network deadline is wall-clock (real sockets), even when ``clock`` is a test's fake
         self.client = client or deadline_client(settings.siem_endpoint or "",
@@ -63,6 +65,8 @@ class Shipper:
         if not events:
             return ShipOutcome()
         out: ShipOutcome = self.backend.ship(self.client, self.settings, events, self.policy)
+        out.finish(accepted_before=self.accepted)
+        self.accepted = self.accepted or bool(out.delivered)
         return out
 
     def close(self) -> None:

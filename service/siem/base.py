@@ -61,10 +61,11 @@ class ShipOutcome:
         """The SIEM refused this event alone; settled by :meth:`finish`."""
         self._rejected.append((event, reason, size))
 
-    def finish(self) -> ShipOutcome:
-        """Rejected events are dead if the SIEM accepted others in this run, else failed (retried)."""
+    def finish(self, accepted_before: bool = False) -> ShipOutcome:
+        """Rejected events are dead if the SIEM accepted others in this run (in this call, or
+        ``accepted_before`` it), else failed (retried by a later run)."""
         for event, reason, size in self._rejected:
-            if self.delivered:
+            if self.delivered or accepted_before:
                 self.bury(event, reason, size)
             else:
                 self.fail([event], f"{reason} (kept for retry: nothing else was accepted either)")
@@ -138,7 +139,7 @@ class Simple:
                 out.fail([e for e, _ in batch], None)
             else:
                 self._send(batch, out)
-        return out.finish()
+        return out  # the caller settles rejections (ShipOutcome.finish)
 
     def _send(self, batch: list[Encoded], out: ShipOutcome) -> None:
         delivery = post_with_retry(self.client, self.url, self.join([b for _, b in batch]), self.headers,

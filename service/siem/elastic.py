@@ -85,7 +85,7 @@ def ship(client: httpx.Client, settings: Settings, events: list[AuditEvent], pol
             out.fail([e for e, _ in batch], None)
         else:
             _ship_batch(client, url, hdrs, batch, policy, key, out)
-    return out.finish()
+    return out  # the caller settles rejections (ShipOutcome.finish)
 
 
 def _ship_batch(client: httpx.Client, url: str, hdrs: dict[str, str], pending: list[Encoded], policy: RetryPolicy,
