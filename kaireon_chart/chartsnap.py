@@ -1,14 +1,8 @@
-"""Parsed copies of the chart's own YAML files, so a run over the default values need not import PyYAML.
+"""The chart's own Chart.yaml and values.yaml, parsed ahead of time (``_generated/chart_snapshot.json``).
 
-``make generate`` writes ``kaireon_chart/_generated/chart_snapshot.json``: for
-``chart/Chart.yaml`` and ``chart/values.yaml``, the data PyYAML's safe loader gives, keyed by the SHA-256
-of the file's text (key order kept: it is the order of the rendered manifests). ``lookup(text)`` returns
-that data for an identical text and None otherwise (then the caller parses the text as before), so an
-edited or different chart is never answered from the snapshot. A file whose data JSON cannot hold
-exactly (non-string keys, dates, NaN) is left out.
-
-Importing PyYAML costs about 10 ms of a ~45 ms run; ``kaireon_chart.chart._read_yaml`` can ask ``lookup``
-first (see bench/analysis.md, benchmark 1).
+``lookup(text)`` returns the data PyYAML's safe loader gives for a file with exactly that text
+(keyed by SHA-256), else None, so an edited or other chart is parsed as usual. It spares the
+defaults run the PyYAML import (bench 8; docs/ARCHITECTURE.md, "Speed").
 """
 
 from __future__ import annotations

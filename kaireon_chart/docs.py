@@ -1,18 +1,7 @@
-"""Generate chart/README.md from values.yaml's `## @param` comments and values.schema.json.
+"""chart/README.md from values.yaml's ``## @section`` / ``## @param`` comments and values.schema.json.
 
-    python -m kaireon_chart.docs chart          # rewrite chart/README.md (+ sync the schema copy, and
-                                                #   regenerate the pre-compiled validators, see _generated)
-    python -m kaireon_chart.docs chart --check  # exit 1 when any of these files is out of date
-
-values.yaml convention (Bitnami readme-generator style, parsed here):
-
-    ## @section <title>                 starts a table
-    ## @param <dotted.key> <description> documents the value at that key
-
-Every value in values.yaml must be documented by a @param for its own key or for an enclosing
-key (a whole schedule entry, a resources block), and every @param must name an existing key.
-The type comes from values.schema.json, the default from values.yaml. The schema's one source
-is schemas/values.schema.json; chart/values.schema.json is a byte copy written here.
+``python -m kaireon_chart.docs CHART [--check]`` for any chart; ``make generate`` runs it for ours.
+Every value needs a @param for its key or an enclosing key, and every @param an existing key.
 """
 
 from __future__ import annotations

@@ -1,16 +1,7 @@
-"""Output of problems: ``text``, ``json`` and ``github`` (GitHub Actions workflow commands).
+"""Problem reports: ``FileReport``/``Finding`` and ``REPORTERS``, the registry of ``--error-format`` formats.
 
-A reporter turns a list of :class:`FileReport` (one per checked input) into text. ``REPORTERS`` feeds
-the CLI's ``--error-format`` choices.
-
-* text: ``[file:line: ]severity: path: message [check]``, one line per problem.
-* json: ``{"status": "ok"|"fail", "problems": [{"file", "path", "line", "column", "check", "severity",
-  "message", "input"}]}``; ``file``/``line`` say where the value was set, ``input`` which checked file
-  the problem belongs to (``check`` mode; also ``"inputs": [{"input", "status"}]`` there).
-* github: ``::error file=F,line=L,title=T::path: message`` (``%``, CR and LF escaped in the message;
-  also ``:`` and ``,`` in properties), one ``::group::`` per file when there are several; at most 10
-  per type, then the full table in ``$GITHUB_STEP_SUMMARY`` (kaireon_chart/reports/github.py).
-* sarif, junit, gitlab: kaireon_chart/reports/ (SARIF 2.1.0, JUnit XML, GitLab Code Quality).
+text and json are here, the CI formats in reports/ (github, sarif, junit, gitlab); the formats are
+specified in docs/render-values.md.
 """
 
 from __future__ import annotations

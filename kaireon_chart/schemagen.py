@@ -1,13 +1,8 @@
-"""Generate a plain-Python validator for the chart's draft-07 values schema (no jsonschema at run time).
+"""Generate ``_generated/values_validator.py``: the draft-07 values schema as plain Python (``make generate``).
 
-``make generate`` writes ``kaireon_chart/_generated/values_validator.py``
-from ``schemas/values.schema.json``; a test checks it is current. The generated ``is_valid(values)``
-gives jsonschema's ``Draft7Validator`` verdict for that schema: the same type rules (``1.0`` is an
-integer, ``true`` is not a number), ``re.search`` patterns, ``$ref`` with its siblings ignored, and
-jsonschema's equality for ``enum``/``const`` (``1`` is not ``true``). It is only a pre-check:
-``schema.check`` returns no issue when it accepts and otherwise asks jsonschema, which words the
-problems (so a stricter answer here could cost time, never a message). A keyword the generator does not
-implement makes generation fail instead of being skipped.
+The generated ``is_valid(values)`` gives jsonschema's Draft7Validator verdict for that schema (tested
+differentially); schema.py asks draft7.py to word the problems when it rejects. A keyword the
+generator does not implement makes generation fail instead of being skipped.
 """
 
 from __future__ import annotations
