@@ -376,13 +376,26 @@ class Origins:
                 continue
             if not isinstance(node, yaml.MappingNode):
                 return line  # a prefix set to a scalar or list covers the whole path
-            for knode, vnode in node.value:
-                if isinstance(knode, yaml.ScalarNode) and knode.value == key:
-                    line, node = knode.start_mark.line + 1, vnode
-                    break
-            else:
+            found = _key_index(node).get(key)
+            if found is None:
                 return None
+            line, node = found[0].start_mark.line + 1, found[1]
         return line
+
+
+def _key_index(node) -> dict:
+    """key -> (key node, value node) of a mapping node, the first of duplicate keys; built once per node
+    (on the cached tree), so locating every problem of a file with thousands of keys stays linear."""
+    index = getattr(node, "_kaireon_keys", None)
+    if index is None:
+        import yaml
+
+        index = {}
+        for knode, vnode in node.value:
+            if isinstance(knode, yaml.ScalarNode):
+                index.setdefault(knode.value, (knode, vnode))
+        node._kaireon_keys = index
+    return index
 
 
 _TOKEN = re.compile(r"\[(\d+)\]|([^.\[\]]+)")

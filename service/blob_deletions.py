@@ -66,15 +66,15 @@ def delete_rows_and_queue(session: Session, ids: Sequence[int], tenant_id: str, 
     try:
         if dialect == "sqlite":
             session.execute(text("BEGIN IMMEDIATE"))
-        t = AiAttachment.__table__
         stmt = (
-            delete(t)
+            delete(AiAttachment)
             .where(
-                t.c.id.in_(bindparam("ids", expanding=True)),
-                t.c.tenant_id == tenant_id,
-                t.c.created_at < cutoff,
+                AiAttachment.id.in_(bindparam("ids", expanding=True)),
+                AiAttachment.tenant_id == tenant_id,
+                AiAttachment.created_at < cutoff,
             )
-            .returning(t.c.storage_key)
+            .returning(AiAttachment.storage_key)
+            .execution_options(synchronize_session=False)
         )
         gone = list(session.execute(stmt, {"ids": list(ids)}).scalars())
         keys = sorted({clean_key(k) for k in gone})

@@ -16,6 +16,7 @@ temporary file that :meth:`LocalStore.remove_stale_temps` recognises and removes
 
 from __future__ import annotations
 
+import builtins
 import errno
 import os
 import stat
@@ -215,7 +216,7 @@ class LocalStore:
         base = self.root / clean_key(prefix) if prefix else self.root
         if base.is_symlink() or not base.is_dir():
             return []
-        out = []
+        out: builtins.list[str] = []
         for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
             d = Path(dirpath)
             dirnames[:] = [n for n in dirnames if not (d / n).is_symlink()]
@@ -226,7 +227,7 @@ class LocalStore:
             )
         return sorted(out)
 
-    def remove_stale_temps(self, prefix: str, older_than: float = STALE_TEMP_SECONDS) -> list[str]:
+    def remove_stale_temps(self, prefix: str, older_than: float = STALE_TEMP_SECONDS) -> builtins.list[str]:
         """Remove this project's temporary files directly in the directory ``prefix`` that were not
         modified for ``older_than`` seconds (a crash's leftovers); the removed keys. Other files, and
         temporary files of a write still in progress, are left alone."""
@@ -235,7 +236,7 @@ class LocalStore:
             dfd = self._open_dir(prefix or ".", dirs, create=False)
         except (FileNotFoundError, StorageError):
             return []
-        removed: list[str] = []
+        removed: builtins.list[str] = []
         limit = time.time() - older_than
         try:
             with os.scandir(dfd) as entries:

@@ -112,42 +112,28 @@ def or_dates(sched: Any, tz: str | None, now: datetime, days: int = 62) -> tuple
     return fired, anded
 
 
-@lru_cache(maxsize=64)
-def transitions(tz: str, year_start: int) -> tuple[tuple[int, int], ...]:
-    """(Unix second of the change, offset change in seconds) of ``tz`` over the 12 months from
-    ``year_start`` (a daily scan: zones change their offset at most once a day)."""
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(tz)
-
-    def offset(t: int) -> int:
-        o = datetime.fromtimestamp(t, zone).utcoffset()
-        return int(o.total_seconds()) if o else 0
-
-    out = []
-    previous = offset(year_start)
-    for t in range(year_start + _DAY, year_start + 367 * _DAY, _DAY):  # daily, then narrow to the second
-        current = offset(t)
-        if current != previous:
-            lo, hi = t - _DAY, t
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                lo, hi = (mid, hi) if offset(mid) == previous else (lo, mid)
-            out.append((hi, current - previous))
-            previous = current
-    return tuple(out)
-
-
 def dst_events(sched: Any, tz: str | None, now: datetime) -> dict[str, list[dict[str, str]]]:
     """{"gaps": [...], "repeats": [...]}: runs skipped by a spring-forward gap and runs repeated by a
     fall-back, over the next 12 months (only for schedules with restricted hours)."""
+    if not tz or tz == "UTC" or sched.is_every or len(sched.hours) == 24:
+        return {"gaps": [], "repeats": []}
+    start = int(now.timestamp()) - int(now.timestamp()) % 3600
+    cached = _dst_events(sched.expr, tz, start)
+    return {"gaps": [dict(g) for g in cached["gaps"]], "repeats": [dict(r) for r in cached["repeats"]]}
+
+
+@lru_cache(maxsize=1024)
+def _dst_events(expr: str, tz: str, start: int) -> dict[str, list[dict[str, str]]]:
+    """dst_events for one (schedule, zone, hour): ``check`` over many files asks the same again."""
     from zoneinfo import ZoneInfo
 
+    from ..cron import parse_schedule
+    from ..schedule.fires import transitions
+
+    sched = parse_schedule(expr)
     out: dict[str, list[dict[str, str]]] = {"gaps": [], "repeats": []}
-    if not tz or tz == "UTC" or sched.is_every or len(sched.hours) == 24:
-        return out
     zone = ZoneInfo(tz)
-    start = int(now.timestamp()) - int(now.timestamp()) % 3600
+
     for at, change in transitions(tz, start):
         if change > 0:  # spring forward: local wall times [before, before + change) do not exist
             before = datetime.fromtimestamp(at - 1, zone) + timedelta(seconds=1)
@@ -180,14 +166,15 @@ def dst_events(sched: Any, tz: str | None, now: datetime) -> dict[str, list[dict
 def _wall_matches(sched: Any, wall: datetime, seconds: int) -> list[str]:
     """HH:MM wall times in [wall, wall + seconds) the schedule matches (day, hour and minute bits)."""
     out = []
+    months, hours, minutes = sched.months, sched.hours, sched.minutes  # (each access builds the set)
     t = wall.replace(second=0, microsecond=0)
     if t < wall:
         t += timedelta(minutes=1)
     while t < wall + timedelta(seconds=seconds):
         if (
-            t.month in sched.months
-            and t.hour in sched.hours
-            and t.minute in sched.minutes
+            t.month in months
+            and t.hour in hours
+            and t.minute in minutes
             and _day_matches(sched, t.day, t.isoweekday() % 7)
         ):
             out.append(f"{t:%H:%M}")
@@ -204,7 +191,7 @@ def _day_matches(sched: Any, day: int, weekday: int) -> bool:
 def _fires_between(sched: Any, tz: str, start: int, end: int) -> list[int]:
     from ..schedule.fires import fire_times
 
-    return fire_times(sched, tz, start, end)
+    return list(fire_times(sched, tz, start, end))
 
 
 def facts(settings: dict[str, Any], sched: Any, tz: str | None, now: datetime) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,10 +22,15 @@ FORMATS = ("sarif", "junit", "gitlab")
 def relative_uri(name: str) -> str:
     """``name`` as a forward-slash path relative to the working directory (the repository root in CI)
     when it lies below it; other paths are returned as they were given."""
+    return _relative(name, os.getcwd())
+
+
+@lru_cache(maxsize=4096)
+def _relative(name: str, cwd: str) -> str:
     path = Path(name)
     if path.is_absolute():
         try:
-            path = path.resolve().relative_to(Path.cwd().resolve())
+            path = path.resolve().relative_to(Path(cwd).resolve())
         except (ValueError, OSError):
             return path.as_posix()
     text = path.as_posix()
@@ -34,10 +40,15 @@ def relative_uri(name: str) -> str:
 def where(finding: Finding, report: FileReport) -> tuple[str, int, int | None, str | None]:
     """(file, line, column, flag) a CI system can show: the file that set the value; for a value set
     by a ``--set*`` flag (or a problem with no file) the checked input or the report's anchor file at
-    line 1, and the flag text as ``flag``."""
+    line 1, and the flag text as ``flag`` (likewise a file outside the working directory, such as the
+    installed chart's values.yaml, named in ``flag``: CI systems only take repository paths)."""
     flag = finding.file if finding.file and finding.file.startswith("--") else None
     if finding.file and flag is None and finding.file != "-":
-        return relative_uri(finding.file), finding.line or 1, finding.column if finding.line else None, None
+        uri = relative_uri(finding.file)
+        if not uri.startswith("/"):
+            return uri, finding.line or 1, finding.column if finding.line else None, None
+        # outside the working directory (the installed chart's values.yaml): no place in the repository
+        flag = f"{finding.file}:{finding.line}" if finding.line else finding.file
     anchor = report.name or getattr(report, "anchor", None) or "values.yaml"
     return relative_uri(anchor), 1, None, flag
 

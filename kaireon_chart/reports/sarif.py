@@ -22,12 +22,13 @@ LEVEL = {"error": "error", "warning": "warning"}
 
 
 def _version() -> str:
-    try:
-        from importlib.metadata import version
+    """The installed kaireon-chart version (SARIF2005: a tool names its version); "0.0.0+source" in a checkout."""
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
         return version("kaireon-chart")
-    except Exception:  # noqa: BLE001 - not installed as a distribution (a source checkout)
-        return "0.0.0"
+    except PackageNotFoundError:
+        return "0.0.0+source"
 
 
 def _rule(check_id: str) -> dict[str, object]:

@@ -89,10 +89,12 @@ class Timeline:
         self.start = int(start.timestamp())
         self.end = self.start + int(days * 86400)
         self.days = days
-        self.fires: dict[str, list[int]] = {}
+        self.fires: dict[str, tuple[int, ...]] = {}
         for job in jobs:
             self.fires[job.key] = fire_times(parse_schedule(job.expr), job.tz, self.start, self.end)
         self._by_minute: dict[int, list[str]] | None = None
+        self._collisions: list[tuple[int, list[str]]] | None = None
+        self._heatmap: list[tuple[str, list[int]]] | None = None
 
     def by_minute(self) -> dict[int, list[str]]:
         """minute (Unix seconds, on the minute) -> keys of the jobs starting in it."""
@@ -106,7 +108,11 @@ class Timeline:
 
     def collisions(self) -> list[tuple[int, list[str]]]:
         """(minute, keys) for every minute where two or more jobs start, in time order."""
-        return sorted((m, sorted(keys)) for m, keys in self.by_minute().items() if len(keys) >= 2)
+        if self._collisions is None:
+            self._collisions = sorted(
+                (m, sorted(keys)) for m, keys in self.by_minute().items() if len(keys) >= 2
+            )
+        return self._collisions
 
     def herds(self, limit: int) -> list[tuple[int, list[str]]]:
         """Minutes where more than ``limit`` jobs start."""
@@ -114,14 +120,14 @@ class Timeline:
 
     def busiest_times_of_day(self, top: int = 10) -> list[tuple[str, int, list[str]]]:
         """("HH:MM" UTC, starts over the horizon, keys) of the minutes of the day with the most starts."""
-        starts: Counter[str] = Counter()
-        keys: dict[str, set[str]] = defaultdict(set)
+        starts: Counter[int] = Counter()
+        keys: dict[int, set[str]] = defaultdict(set)
         for minute, ks in self.by_minute().items():
-            hhmm = datetime.fromtimestamp(minute, UTC).strftime("%H:%M")
-            starts[hhmm] += len(ks)
-            keys[hhmm].update(ks)
+            of_day = minute % 86400 // 60
+            starts[of_day] += len(ks)
+            keys[of_day].update(ks)
         ranked = sorted(starts.items(), key=lambda kv: (-len(keys[kv[0]]), -kv[1], kv[0]))
-        return [(hhmm, n, sorted(keys[hhmm])) for hhmm, n in ranked[:top]]
+        return [(f"{m // 60:02d}:{m % 60:02d}", n, sorted(keys[m])) for m, n in ranked[:top]]
 
     def intervals(self) -> list[tuple[int, int, str]]:
         """(start, worst-case end, key) of every run: each run lasts its activeDeadlineSeconds, except
@@ -144,32 +150,33 @@ class Timeline:
 
     def peak(self) -> tuple[int, int | None, list[str]]:
         """(most runs possibly active at once, the first instant it happens, which jobs)."""
-        events: list[tuple[int, int, str]] = []
-        for start, end, key in self.intervals():
-            events.append((start, 1, key))
-            events.append((end, -1, key))
-        events.sort(key=lambda e: (e[0], e[1]))  # an end at t frees its slot before a start at t
-        active: Counter[str] = Counter()
-        best, when, who, count = 0, None, [], 0
-        for t, delta, key in events:
-            active[key] += delta
-            count += delta
-            if delta > 0 and count > best:
-                best, when, who = count, t, sorted(k for k, n in active.items() if n > 0)
+        runs = self.intervals()
+        starts = sorted(r[0] for r in runs)
+        ends = sorted(r[1] for r in runs)
+        best, when, count, j = 0, None, 0, 0
+        for t in starts:  # sweep: an end at t frees its slot before a start at t
+            while j < len(ends) and ends[j] <= t:
+                count -= 1
+                j += 1
+            count += 1
+            if count > best:
+                best, when = count, t
+        who = sorted({key for a, b, key in runs if when is not None and a <= when < b})
         return best, when, who
 
     def heatmap(self) -> list[tuple[str, list[int]]]:
         """[(day "YYYY-MM-DD" UTC, starts in each of its 24 hours)] over the horizon."""
-        rows: dict[str, list[int]] = {}
-        day = self.start - self.start % 86400
-        while day < self.end:
-            rows[datetime.fromtimestamp(day, UTC).strftime("%Y-%m-%d")] = [0] * 24
-            day += 86400
-        for times in self.fires.values():
-            for t in times:
-                stamp = datetime.fromtimestamp(t, UTC)
-                rows[stamp.strftime("%Y-%m-%d")][stamp.hour] += 1
-        return list(rows.items())
+        if self._heatmap is None:
+            first = self.start // 86400
+            counts = [[0] * 24 for _ in range(first, (self.end - 1) // 86400 + 1)]
+            for times in self.fires.values():
+                for t in times:
+                    counts[t // 86400 - first][t % 86400 // 3600] += 1
+            self._heatmap = [
+                (datetime.fromtimestamp((first + i) * 86400, UTC).strftime("%Y-%m-%d"), row)
+                for i, row in enumerate(counts)
+            ]
+        return self._heatmap
 
     def hours_of_day(self) -> list[int]:
         """Starts in each hour of the day (UTC), summed over the horizon."""

@@ -43,7 +43,7 @@ def test_cli_exit_codes_only(sets, jsons, strings, command):
 # file, or helm's own answer, run as the real CLI under RLIMIT_AS/RLIMIT_CPU (chaos/scenarios/render_fuzz.py).
 # --------------------------------------------------------------------------------------------------
 
-import importlib.util  # noqa: E402
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -51,10 +51,10 @@ import pytest  # noqa: E402
 from kaireon_chart import strvals  # noqa: E402
 
 _ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("render_fuzz", _ROOT / "chaos" / "scenarios" / "render_fuzz.py")
-assert _spec is not None and _spec.loader is not None
-_fuzz = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_fuzz)
+if str(_ROOT) not in sys.path:  # the campaign package lives at the repository root
+    sys.path.insert(0, str(_ROOT))
+
+from chaos.scenarios import render_fuzz as _fuzz  # noqa: E402
 
 
 def _cli(*args):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("render_fuzz", ROOT / "chaos" / "scenarios" / "render_fuzz.py")
-assert _spec is not None and _spec.loader is not None
-fuzz = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fuzz)
+if str(ROOT) not in sys.path:  # the campaign package lives at the repository root
+    sys.path.insert(0, str(ROOT))
+
+from chaos.scenarios import render_fuzz as fuzz  # noqa: E402
 
 KINDS = {
     "random-types",

@@ -6,8 +6,8 @@ The CLI cases run the real ``render-values`` in a subprocess under RLIMIT_AS/RLI
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,12 +17,12 @@ from kaireon_chart.chart import ChartError, load_chart
 from kaireon_chart.values import ValuesError, parse_yaml, user_values
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("render_fuzz", ROOT / "chaos" / "scenarios" / "render_fuzz.py")
-assert _spec is not None and _spec.loader is not None
-fuzz = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fuzz)
+if str(ROOT) not in sys.path:  # the campaign package lives at the repository root
+    sys.path.insert(0, str(ROOT))
 
-BOMB = fuzz._list_bomb(9, 9)  # 9**9 "lol"s from ~300 bytes
+from chaos.scenarios import render_fuzz as fuzz  # noqa: E402
+
+BOMB = fuzz.inputs.list_bomb(9, 9)  # 9**9 "lol"s from ~300 bytes
 
 
 def _cli(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None):
@@ -71,7 +71,7 @@ def test_bomb_in_the_chart_is_refused(tmp_path: Path, where: str) -> None:
     chart = tmp_path / "chart"
     shutil.copytree(ROOT / "chart", chart)
     with open(chart / where, "a", encoding="utf-8") as out:
-        out.write("\n" + fuzz._list_bomb(10, 9, "zz"))
+        out.write("\n" + fuzz.inputs.list_bomb(10, 9, "zz"))
     with pytest.raises(ChartError, match=rf"{where}:\d+:\d+: the YAML aliases expand"):
         load_chart(chart)
     result = _cli("--chart", str(chart))
@@ -86,13 +86,13 @@ def test_recursive_aliases_are_refused() -> None:
 
 
 def test_aliases_under_the_bound_still_work() -> None:
-    data = parse_yaml("base: &b {q: 1, r: 2}\nm: {<<: *b, r: 3}\nl: [*b, *b]\n" + fuzz._list_bomb(4, 4))
+    data = parse_yaml("base: &b {q: 1, r: 2}\nm: {<<: *b, r: 3}\nl: [*b, *b]\n" + fuzz.inputs.list_bomb(4, 4))
     assert data["m"] == {"q": 1, "r": 3} and data["l"] == [{"q": 1, "r": 2}] * 2
     assert len(data["l3"]) == 4 and data["l3"][0][0][0] == ["lol"] * 4
 
 
 def test_the_expansion_bound_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
-    text = fuzz._list_bomb(10, 4)  # 10**4 leaves: about 40,000 once expanded
+    text = fuzz.inputs.list_bomb(10, 4)  # 10**4 leaves: about 40,000 once expanded
     assert parse_yaml(text)
     monkeypatch.setenv("KAIREON_CHART_MAX_EXPANDED", "10000")
     with pytest.raises(ValuesError, match="past 10,000"):
@@ -161,3 +161,21 @@ def test_check_node_directly() -> None:
     for _ in range(150):
         deep = [deep]
     assert limits.check_data(deep) == 101
+
+
+def test_locating_problems_indexes_each_mapping_once() -> None:
+    """Origins.find looks keys up in a per-node index built once (the full fuzz run found 20,000 schedule
+    entries taking minutes: every problem scanned every key of its map)."""
+    from kaireon_chart.values import Origins
+
+    text = "cron:\n  schedules:\n" + "".join(f"    j{i}: {{schedule: x}}\n" for i in range(3000)) + "    j1: {}\n"
+    origins = Origins(files=[("many.yaml", text)])
+    assert origins.find("cron.schedules.j2999.schedule") == ("many.yaml", 3002)
+    assert origins.find("cron.schedules.j1") == ("many.yaml", 4)  # the first of duplicate keys, as before
+    assert origins.find("cron.schedules.nope") == (None, None)
+    from kaireon_chart.values import _compose
+
+    schedules = _compose(text).value[0][1].value[0][1]
+    index = schedules._kaireon_keys
+    origins.find("cron.schedules.j7.schedule")
+    assert schedules._kaireon_keys is index and len(index) == 3000

@@ -40,21 +40,21 @@ def test_validate_never_raises(cron, top):
 # Every check is linear: big inputs through the real CLI, bounded by CPU time (not wall clock)
 # --------------------------------------------------------------------------------------------------
 
-import importlib.util  # noqa: E402
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import yaml  # noqa: E402
 
 _ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("render_fuzz", _ROOT / "chaos" / "scenarios" / "render_fuzz.py")
-assert _spec is not None and _spec.loader is not None
-_fuzz = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_fuzz)
+if str(_ROOT) not in sys.path:  # the campaign package lives at the repository root
+    sys.path.insert(0, str(_ROOT))
+
+from chaos.scenarios import render_fuzz as _fuzz  # noqa: E402
 
 # a short unit repeated to ~200,000 characters: the shapes that make backtracking regexes repeat work
 _units = st.sampled_from(["a", "a/", "a-", "a.", "eyJ", "://", "a://", ":", "@", " ", "*/", "0", "-----BEGIN ",
                           "github_pat_", "xoxb-", "sk-", "AKIA", "$", "\\", "é", "{", "a:1/"])
-_key_paths = st.sampled_from([*_fuzz._STRING_KEYS, ["api", "env", 0, "value"], ["cron", "x"]])
+_key_paths = st.sampled_from([*_fuzz.inputs.STRING_KEYS, ["api", "env", 0, "value"], ["cron", "x"]])
 
 
 @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
@@ -71,7 +71,7 @@ def test_big_inputs_finish_within_a_cpu_budget(cases, tmp_path_factory):
         if path == ["api", "env", 0, "value"]:
             doc = {"api": {"env": [{"name": "X", "value": text}]}}
         else:
-            doc = _fuzz._nest(path, text)
+            doc = _fuzz.inputs.nest(path, text)
         target = tmp / f"case{i}.yaml"
         target.write_text(yaml.safe_dump(doc, width=10**9, allow_unicode=True))
         files.append(str(target))
