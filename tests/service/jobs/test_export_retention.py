@@ -287,6 +287,43 @@ def test_unreadable_record_line_fails_closed(session, settings, now, monkeypatch
     entry = body["perTenant"][0]
     assert not body["ok"] and any("no readable createdAt" in e for e in entry["errors"])
     assert store.get(straddling) == broken  # never guessed at: left untouched
+    assert entry["exportObjects"] == {"deleted": 1, "rewritten": 0}  # the entirely older one still went
+
+
+class _DeleteFails:
+    """The real store, except that deletes fail (permissions, network)."""
+
+    def __init__(self, store):
+        self._store = store
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def delete_many(self, keys):
+        from service.storage import DeleteReport
+
+        return DeleteReport(failed={k: "AccessDenied: injected" for k in keys})
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_failed_delete_keeps_its_record_the_next_objects_follow_and_the_next_run_retries(
+        session, settings, now, monkeypatch):
+    add_tenant(session, "t1", {IH: (30, False)}, now)
+    export_all(session, settings, now, monkeypatch)
+    real = ex.export_store
+    monkeypatch.setattr("service.jobs._export_purge.export_store", lambda s: _DeleteFails(real(s)))
+    later = now + timedelta(days=1)
+    body = dsar_purge.run(session, settings, later).model_dump(mode="json", by_alias=True)
+    entry = body["perTenant"][0]
+    assert not body["ok"] and any("AccessDenied: injected" in e for e in entry["errors"])
+    assert entry["exportObjects"] == {"deleted": 0, "rewritten": 1}  # the straddling one still followed
+    assert sorted(len(v) for v in contents(settings, "t1").values()) == [2, 2, 5]
+    assert sorted(r[1] for r in records(session, "t1")) == [2, 2, 5]  # the failed one stays queued
+
+    monkeypatch.setattr("service.jobs._export_purge.export_store", real)
+    body = dsar_purge.run(session, settings, later).model_dump(mode="json", by_alias=True)
+    assert body["ok"] and body["perTenant"][0]["exportObjects"] == {"deleted": 1, "rewritten": 0}
+    assert sorted(contents(settings, "t1").values()) == [[10, 5], [25, 20]]
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
