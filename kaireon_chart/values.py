@@ -21,6 +21,7 @@ import sys
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from . import limits, strvals
 
@@ -250,7 +251,7 @@ def _kind(value) -> str:
     return type(value).__name__
 
 
-def read_values_file(path: str, stdin=None, budget: limits.LimitsBudget | None = None) -> tuple[str, str]:
+def read_values_file(path: str, stdin: Any = None, budget: limits.LimitsBudget | None = None) -> tuple[str, str]:
     """Return (display name, text) of a ``-f`` argument; ``-`` reads stdin.
 
     At most ``limits.max_file_bytes()`` are read (``-f /dev/zero`` stops there) and, with ``budget``,
@@ -383,14 +384,14 @@ class Origins:
         return line
 
 
-def _key_index(node) -> dict:
+def _key_index(node: Any) -> dict[str, tuple[Any, Any]]:
     """key -> (key node, value node) of a mapping node, the first of duplicate keys; built once per node
     (on the cached tree), so locating every problem of a file with thousands of keys stays linear."""
     index = getattr(node, "_kaireon_keys", None)
     if index is None:
         import yaml
 
-        index = {}
+        index: dict[str, tuple[Any, Any]] = {}
         for knode, vnode in node.value:
             if isinstance(knode, yaml.ScalarNode):
                 index.setdefault(knode.value, (knode, vnode))
