@@ -387,11 +387,11 @@ class Origins:
 def _key_index(node: Any) -> dict[str, tuple[Any, Any]]:
     """key -> (key node, value node) of a mapping node, the first of duplicate keys; built once per node
     (on the cached tree), so locating every problem of a file with thousands of keys stays linear."""
-    index = getattr(node, "_kaireon_keys", None)
+    index: dict[str, tuple[Any, Any]] | None = getattr(node, "_kaireon_keys", None)
     if index is None:
         import yaml
 
-        index: dict[str, tuple[Any, Any]] = {}
+        index = {}
         for knode, vnode in node.value:
             if isinstance(knode, yaml.ScalarNode):
                 index.setdefault(knode.value, (knode, vnode))
@@ -458,7 +458,8 @@ def user_values(files: Iterable[str] = (), set_values: Iterable[str] = (), set_s
         for item in items:
             try:
                 parse(item, base)
-                too_deep = limits.check_data(base)
+                alone = parse(item, {})  # the item's own tree from the root: as deep as it makes the merge
+                too_deep = limits.check_data(alone)
             except strvals.StrvalsError as exc:
                 raise ValuesError(f"failed parsing {flag} data {_short(item)}: {exc}") from None
             except limits.LimitError as exc:
@@ -468,7 +469,7 @@ def user_values(files: Iterable[str] = (), set_values: Iterable[str] = (), set_s
                                   f"most {limits.max_depth()} (raise KAIREON_CHART_MAX_DEPTH)")
             if origins is not None:
                 label = f"{flag} {item}" if len(item) <= 200 else f"{flag} {item[:100]}... ({len(item):,} characters)"
-                origins.set_flags.append((label, parse(item, {})))
+                origins.set_flags.append((label, alone))
     return base
 
 
