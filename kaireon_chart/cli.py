@@ -71,6 +71,10 @@ examples:
   {PROG} explain -f prod.yaml
   {PROG} explain -f prod.yaml --runs 5 --format json
 
+Under the table: each job's time facts over the next 12 months in its timeZone (shortest interval,
+deadlines against it, day-of-month OR day-of-week dates, steps as large as their range, DST gaps and
+repeats with their dates); --format json: "timeFacts".
+
 {EXIT_CODES}
 """
 

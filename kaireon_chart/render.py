@@ -159,7 +159,9 @@ def build_cronjobs(values: dict, jobs: list[ResolvedJob], release_name: str, nam
                 f"cron.schedules.{seen[job.name]}; rename one of the keys"
             )
         seen[job.name] = job.key
-        manifests.append(_cronjob(values, job, labels, api_url, account, image, secret))
+        manifest = _cronjob(values, job, labels, api_url, account, image, secret)
+        manifest["metadata"] = {"name": job.name, "namespace": namespace, **manifest["metadata"]}
+        manifests.append(manifest)
     return manifests
 
 

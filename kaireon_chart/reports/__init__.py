@@ -40,10 +40,15 @@ def _relative(name: str, cwd: str) -> str:
 def where(finding: Finding, report: FileReport) -> tuple[str, int, int | None, str | None]:
     """(file, line, column, flag) a CI system can show: the file that set the value; for a value set
     by a ``--set*`` flag (or a problem with no file) the checked input or the report's anchor file at
-    line 1, and the flag text as ``flag``."""
+    line 1, and the flag text as ``flag`` (likewise a file outside the working directory, such as the
+    installed chart's values.yaml, named in ``flag``: CI systems only take repository paths)."""
     flag = finding.file if finding.file and finding.file.startswith("--") else None
     if finding.file and flag is None and finding.file != "-":
-        return relative_uri(finding.file), finding.line or 1, finding.column if finding.line else None, None
+        uri = relative_uri(finding.file)
+        if not uri.startswith("/"):
+            return uri, finding.line or 1, finding.column if finding.line else None, None
+        # outside the working directory (the installed chart's values.yaml): no place in the repository
+        flag = f"{finding.file}:{finding.line}" if finding.line else finding.file
     anchor = report.name or getattr(report, "anchor", None) or "values.yaml"
     return relative_uri(anchor), 1, None, flag
 

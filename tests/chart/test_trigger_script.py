@@ -1,4 +1,6 @@
-"""The rendered trigger script, run for real: /bin/sh + curl against a local HTTP server.
+"""The rendered trigger script, run for real: /bin/sh and BusyBox `sh` (Debian's busybox: the same
+ash as the Alpine-based curl image, `make chart-tools`) + curl against a local HTTP server; and the
+`helm test` pod's script the same way.
 
 Checks what the pod relies on: the bearer header arrives, the secret is in no process's argv
 while curl runs, a non-2xx answer fails the run, and --max-time cuts a hanging handler.
@@ -47,6 +49,14 @@ def _argv_with_secret() -> list[str]:
 class _Handler(http.server.BaseHTTPRequestHandler):
     seen: list = []
 
+    def do_GET(self):  # noqa: N802 - http.server naming
+        self.seen.append({"path": self.path, "auth": self.headers.get("Authorization"), "argv": []})
+        status = 200 if self.path == "/readyz" else 503
+        self.send_response(status)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
     def do_POST(self):  # noqa: N802 - http.server naming
         self.seen.append({"path": self.path, "auth": self.headers.get("Authorization"),
                           "argv": _argv_with_secret()})
@@ -80,15 +90,35 @@ def server():
     srv.server_close()
 
 
+SHELLS = {"sh": ["/bin/sh"], "busybox": [shutil.which("busybox") or "busybox", "sh"]}
+
+
+@pytest.fixture(scope="module", params=sorted(SHELLS))
+def shell(request):
+    if request.param == "busybox" and not shutil.which("busybox"):
+        pytest.fail("busybox is missing: run `make chart-tools` (Debian's busybox package)")
+    return SHELLS[request.param]
+
+
 @pytest.fixture(scope="module")
-def script(helm):
+def script(helm, shell):
     container = helm.cronjobs()[0]["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
-    return container["command"]
+    assert container["command"][:2] == ["/bin/sh", "-c"]
+    return [*shell, "-c", container["command"][2]]
 
 
 def run(command, url, max_time="5.0"):
     env = {"PATH": os.environ["PATH"], "CRON_URL": url, "CRON_MAX_TIME": max_time, "CRON_SECRET": SECRET}
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=30)
+
+
+def test_busybox_is_the_ash_the_curl_image_has():
+    exe = shutil.which("busybox")
+    assert exe, "busybox is missing: run `make chart-tools`"
+    out = subprocess.run([exe, "sh", "-c", "printf '%s' ok; type printf"], capture_output=True, text=True)
+    assert (
+        out.stdout.startswith("ok") and "builtin" in out.stdout
+    )  # so the secret never becomes printf's argv
 
 
 def test_posts_with_bearer_header_and_no_secret_in_argv(script, server):
@@ -111,3 +141,31 @@ def test_non_2xx_fails_the_run_and_shows_the_body(script, server):
 def test_max_time_cuts_a_hanging_handler(script, server):
     proc = run(script, f"{server}/api/v1/cron/slow", max_time="0.9")
     assert proc.returncode == 28  # operation timed out
+
+
+@pytest.fixture(scope="module")
+def test_pod_script(helm, shell):
+    (pod,) = [d for d in helm.template() if d["kind"] == "Pod"]
+    return [*shell, "-c", pod["spec"]["containers"][0]["command"][2]]
+
+
+def run_test_pod(command, api_url, path):
+    env = {"PATH": os.environ["PATH"], "API_URL": api_url, "TEST_PATH": path, "CRON_SECRET": SECRET}
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=30)
+
+
+def test_helm_test_pod_checks_readiness_then_an_authenticated_call(test_pod_script, server):
+    _Handler.seen.clear()
+    proc = run_test_pod(test_pod_script, server, "/api/v1/cron/ok")
+    assert proc.returncode == 0, proc.stderr
+    ready, call = _Handler.seen
+    assert ready == {"path": "/readyz", "auth": None, "argv": []}
+    assert call["path"] == "/api/v1/cron/ok" and call["auth"] == f"Bearer {SECRET}" and call["argv"] == []
+    assert run_test_pod(test_pod_script, server, "/api/v1/cron/broken").returncode == 22
+
+
+def test_helm_test_pod_fails_when_not_ready(test_pod_script, server):
+    _Handler.seen.clear()
+    proc = run_test_pod(test_pod_script, f"{server}/down", "/api/v1/cron/ok")
+    assert proc.returncode == 22
+    assert [h["path"] for h in _Handler.seen] == ["/down/readyz"]  # no authenticated call after that

@@ -237,3 +237,12 @@ def test_docs_checks_md_is_generated_from_the_rules():
     assert (ROOT / "docs" / "checks.md").read_text() == rules.checks_markdown(), (
         "regenerate it: python -m kaireon_chart.reports.rules > docs/checks.md"
     )
+
+
+def test_a_file_outside_the_working_directory_is_named_not_linked(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    finding = Finding(Problem("cron.x", "bad; allowed: good", "error", "path"), "/opt/chart/values.yaml", 7)
+    doc = json.loads(render("sarif", [FileReport("envs/a.yaml", [finding])]))
+    [result] = doc["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "envs/a.yaml"
+    assert result["message"]["text"].endswith("(set by /opt/chart/values.yaml:7)")
