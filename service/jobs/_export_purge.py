@@ -48,6 +48,7 @@ from service.storage import Store, export_store, show
 
 log = logging.getLogger("service.jobs.export_purge")
 _CHUNK = 200  # recorded objects read per query (each is then handled in its own transaction)
+_MAX_FAILURES = 20  # failed objects per tenant and run before the tenant stops (an outage, not one bad object)
 
 
 class ExportObjects(BaseModel):
@@ -93,7 +94,7 @@ def purge_tenants(session: Session, settings: object, route: str, targets: Seque
     for t in targets:
         before = (t.counts.deleted, t.counts.rewritten)
         try:
-            purge_exports(session, store, t.tenant_id, t.cutoff, t.counts, between=_between)
+            purge_exports(session, store, t.tenant_id, t.cutoff, t.counts, between=_between, errors=t.errors)
         except LeaseLost:
             raise
         except StopPurge:
@@ -165,21 +166,38 @@ def purge_exports(
     counts: ExportObjects,
     *,
     between: Callable[[], None] | None = None,
-    after_write: Callable[[str], None] | None = None,
+    errors: list[str] | None = None,
 ) -> None:
     """Purge the tenant's export objects past ``cutoff`` (see the module doc), adding to ``counts``.
 
-    ``between()`` runs before each object (heartbeat, shutdown: it may raise to stop). ``after_write``
-    is a test seam, called after a rewrite and before its bookkeeping. Raises :class:`HeldNow` when a
-    legal hold appears, and the store's or database's error for the object that failed."""
+    ``between()`` runs before each object (heartbeat, shutdown: it may raise to stop). Raises
+    :class:`HeldNow` when a legal hold appears. An object that fails (store, database, unreadable
+    line) is left as it was: with ``errors``, its error is appended there and the next object follows
+    (after ``_MAX_FAILURES`` failures the tenant stops: likely an outage); without, it raises."""
     after = ""
+    failures = 0
     while True:
         keys = list(session.scalars(_candidates(tenant_id, cutoff, after)))
         session.commit()
         for key in keys:
             if between is not None:
                 between()
-            outcome = _purge_one(session, store, tenant_id, key, cutoff, after_write)
+            try:
+                outcome = _purge_one(session, store, tenant_id, key, cutoff)
+            except (LeaseLost, StopPurge, HeldNow):
+                raise
+            except Exception as exc:
+                if errors is None:
+                    raise
+                failures += 1
+                errors.append(f"exportObjects: {_err(exc)}")
+                log.warning("export purge: tenant %s: object %s left as it was: %s", show(tenant_id), show(key),
+                            _err(exc))
+                if failures >= _MAX_FAILURES:
+                    errors.append(f"exportObjects: stopped after {failures} failed objects; the rest wait for "
+                                  "the next run")
+                    return
+                continue
             counts.deleted += outcome.deleted
             counts.rewritten += outcome.rewritten
         if len(keys) < _CHUNK:
@@ -187,10 +205,7 @@ def purge_exports(
         after = keys[-1]
 
 
-def _purge_one(
-    session: Session, store: Store, tenant_id: str, key: str, cutoff: datetime,
-    after_write: Callable[[str], None] | None,
-) -> _Outcome:
+def _purge_one(session: Session, store: Store, tenant_id: str, key: str, cutoff: datetime) -> _Outcome:
     dialect = session.get_bind().dialect.name
     try:
         if dialect == "sqlite":
@@ -204,7 +219,7 @@ def _purge_one(
         if obj is None or obj.oldest_created_at >= cutoff or _pending(session, tenant_id) == key:
             session.rollback()  # gone, already handled, locked by another purge, or an in-flight export
             return _Outcome()
-        outcome = _apply(session, store, obj, cutoff, after_write)
+        outcome = _apply(session, store, obj, cutoff)
         session.commit()
         return outcome
     except BaseException:
@@ -212,8 +227,7 @@ def _purge_one(
         raise
 
 
-def _apply(session: Session, store: Store, obj: ExportObject, cutoff: datetime,
-           after_write: Callable[[str], None] | None) -> _Outcome:
+def _apply(session: Session, store: Store, obj: ExportObject, cutoff: datetime) -> _Outcome:
     key = obj.object_key
     if obj.newest_created_at < cutoff:
         return _delete(session, store, obj)
@@ -234,8 +248,6 @@ def _apply(session: Session, store: Store, obj: ExportObject, cutoff: datetime,
     new = b"".join(kept)
     if new != data:
         store.put(key, new)  # atomic: temp file + rename (local) or one PutObject (S3)
-    if after_write is not None:
-        after_write(key)
     obj.row_count = len(kept)
     assert oldest is not None and newest is not None
     obj.oldest_created_at, obj.newest_created_at = oldest, newest
