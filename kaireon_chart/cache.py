@@ -54,7 +54,7 @@ def get(k: str) -> list[Any] | None:
         return None
     try:
         value = json.loads((_dir() / f"{k}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # unreadable, not JSON, or nested past the recursion limit
         return None
     return value if isinstance(value, list) else None  # entries are lists; anything else is damage
 
