@@ -502,5 +502,15 @@ def values_from_text(text: str, chart, name: str = "<values>") -> dict:
 
 
 # HelmLoader is built on first access (module __getattr__), so PyYAML loads only when YAML is read
-__all__ = ["HelmLoader", "Origins", "ValuesError", "coalesce", "load_values",  # noqa: F822
-           "merge_maps", "parse_yaml", "read_values_file", "user_values", "values_from_text"]
+__all__ = [
+    "HelmLoader",  # noqa: F822 - built on first access (the module __getattr__)
+    "Origins",
+    "ValuesError",
+    "coalesce",
+    "load_values",
+    "merge_maps",
+    "parse_yaml",
+    "read_values_file",
+    "user_values",
+    "values_from_text",
+]
