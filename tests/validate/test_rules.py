@@ -153,7 +153,7 @@ RULES = [
                  'warning', id='cron_disabled'),
     pytest.param('schema-unknown-key', 'strict', "cron:\n  schedules:\n    cleanup:\n      shedule: '0 0 * * *'\n",
                  'cron.schedules.cleanup.shedule',
-                 'unknown key "shedule"; did you mean `schedule`? allowed keys: activeDeadlineSeconds, affinity, backoffLimit, concurrencyPolicy, containerSecurityContext, enabled, failedJobsHistoryLimit, imagePullSecrets, nodeSelector, path, podAnnotations, podLabels, podSecurityContext, priorityClassName, resources, schedule, startingDeadlineSeconds, successfulJobsHistoryLimit, suspend, timeZone, tolerations',
+                 'unknown key "shedule"; did you mean `schedule`? allowed keys: activeDeadlineSeconds, affinity, backoffLimit, concurrencyPolicy, containerSecurityContext, enabled, failedJobsHistoryLimit, imagePullSecrets, nodeSelector, path, podAnnotations, podLabels, podSecurityContext, priorityClassName, resources, schedule, shards, startingDeadlineSeconds, successfulJobsHistoryLimit, suspend, timeZone, tolerations',
                  'error', id='schema_unknown_key'),
     pytest.param('schema-enum', 'strict', 'cron:\n  concurrencyPolicy: Sometimes\n',
                  'cron.concurrencyPolicy',
