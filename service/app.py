@@ -22,7 +22,7 @@ from service.config import Settings, get_settings
 from service.db import engine_from_settings, make_sessionmaker
 from service.errors import install_handlers
 from service.jobs import JOB_MODULES, v1_routes
-from service.logging import get_logger, log_event, register_settings_secrets
+from service.jsonlog import get_logger, log_event, register_settings_secrets
 from service.metrics import Metrics
 from service.runner import Runner, utcnow
 

@@ -37,7 +37,7 @@ from fastapi.security import APIKeyHeader, HTTPBearer
 
 from service.config import Settings
 from service.errors import AuthNotConfigured, Unauthorized
-from service.logging import get_logger, log_event
+from service.jsonlog import get_logger, log_event
 
 log = get_logger("kaireon.auth")
 

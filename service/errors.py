@@ -5,7 +5,7 @@ Every error body has the same JSON shape::
     {"ok": false, "error": "<code>", "detail": "<what happened>", "job": <route|null>, "run_id": <id|null>}
 
 Bodies never carry a stack trace or a secret: ``detail`` is built by the code that raises, and
-messages derived from exceptions pass through :func:`service.logging.redact` first.
+messages derived from exceptions pass through :func:`service.jsonlog.redact` first.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - safety net
-        from service.logging import get_logger, redact
+        from service.jsonlog import get_logger, redact
 
         get_logger("kaireon.app").error("unhandled error", extra={"fields": {"error_type": type(exc).__name__}})
         return error_response(ServiceError(redact(f"{type(exc).__name__}: {exc}")))

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
-from service.logging import get_logger, log_event
+from service.jsonlog import get_logger, log_event
 from service.runner import error_detail
 
 router = APIRouter(tags=["probes"])

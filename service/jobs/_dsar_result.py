@@ -46,7 +46,7 @@ class Stopped(Exception):
 
 def err(exc: BaseException) -> str:
     """``Type: first 300 characters``, with every registered secret scrubbed (it goes in the body)."""
-    from service.logging import redact
+    from service.jsonlog import redact
 
     text = " ".join(str(exc).split())
     return redact(f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__)

@@ -112,7 +112,7 @@ def purge_tenants(session: Session, settings: object, route: str, targets: Seque
 
 
 def _err(exc: BaseException) -> str:
-    from service.logging import redact
+    from service.jsonlog import redact
 
     text_ = " ".join(str(exc).split())
     return redact(f"{type(exc).__name__}: {text_[:300]}" if text_ else type(exc).__name__)

@@ -550,7 +550,7 @@ def _mark_failed(session: Session, tenant_id: str, error: str, now: datetime) ->
 
 def _err(exc: BaseException) -> str:
     """``Type: first 300 characters``, with every registered secret scrubbed (it goes in the body)."""
-    from service.logging import redact
+    from service.jsonlog import redact
 
     text = " ".join(str(exc).split())
     return redact(f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__)
