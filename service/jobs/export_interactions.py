@@ -66,7 +66,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, model_serializer
+from pydantic import Field, model_serializer
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -81,6 +81,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from service.config import Settings
+from service.jobs._result import ApiModel
 from service.models import ExportCheckpoint, ExportObject, InteractionHistory, Tenant
 from service.runner import heartbeat, should_stop
 from service.storage import Store, export_store, segment_problem, show
@@ -115,11 +116,7 @@ _ORJSON_OPTS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_UTC_Z | orjson.OPT_NAIVE_U
 FETCH_CHUNK = 2_000
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-
-class TenantExport(_Model):
+class TenantExport(ApiModel):
     tenant_id: str = Field(alias="tenantId")
     tenant_name: str = Field(alias="tenantName")
     exported: int = 0
@@ -134,7 +131,7 @@ class TenantExport(_Model):
         return data
 
 
-class ExportResult(_Model):
+class ExportResult(ApiModel):
     ok: bool = True  # false when any tenant failed (the route still answers 200)
     total_exported: int = Field(0, alias="totalExported")
     tenants: list[TenantExport] = Field(default_factory=list)
