@@ -37,7 +37,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.blob_deletions import referenced_by
 from service.config import Settings
 from service.errors import JobFailed, ServiceError
-from service.jobs._dsar_result import DsarPurgeResult, TenantPurge, effective_retention, err
+from service.errors import error_text as err
+from service.jobs._dsar_result import DsarPurgeResult, TenantPurge, effective_retention
 from service.jobs._export_purge import preview_exports
 from service.jobs._result import ApiModel
 from service.models import (

@@ -41,14 +41,6 @@ class Stopped(Exception):
     """The service is shutting down: stop between slices, keep what is committed."""
 
 
-def err(exc: BaseException) -> str:
-    """``Type: first 300 characters``, with every registered secret scrubbed (it goes in the body)."""
-    from service.jsonlog import redact
-
-    text = " ".join(str(exc).split())
-    return redact(f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__)
-
-
 def effective_retention(configs: Sequence[RetentionConfig]) -> tuple[int | None, list[str]]:
     """(strictest positive retention_days among non-held rows or None, sorted held data classes)."""
     held = sorted({c.data_class for c in configs if c.legal_hold})

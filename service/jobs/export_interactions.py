@@ -81,6 +81,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from service.config import Settings
+from service.errors import error_text as _err
 from service.jobs._result import ApiModel
 from service.models import ExportCheckpoint, ExportObject, InteractionHistory, Tenant
 from service.runner import heartbeat, should_stop
@@ -543,14 +544,6 @@ def _mark_failed(session: Session, tenant_id: str, error: str, now: datetime) ->
     except Exception as exc:  # noqa: BLE001 - the database itself is failing; nothing more to record
         session.rollback()
         log.warning("export-interactions: tenant %s: cannot mark checkpoint failed: %s", show(tenant_id), _err(exc))
-
-
-def _err(exc: BaseException) -> str:
-    """``Type: first 300 characters``, with every registered secret scrubbed (it goes in the body)."""
-    from service.jsonlog import redact
-
-    text = " ".join(str(exc).split())
-    return redact(f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__)
 
 
 # --------------------------------------------------------------------------------------------------
