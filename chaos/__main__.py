@@ -21,7 +21,14 @@ from chaos.campaign import format_table, run_scenario, scenario_names
 
 def main(argv: list[str] | None = None) -> int:
     names = scenario_names()
-    p = argparse.ArgumentParser(prog="python -m chaos", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m chaos",
+        description="The fault-injection and fuzzing campaign (docs/chaos.md): real PostgreSQL instances, "
+        "service replicas, kill -9, hostile HTTP, rows and files. Prints what was tried, how often and what "
+        "held; writes it as JSON.",
+        epilog="Exit codes: 0 everything held; 1 a loss, a 5xx, a traceback, a hang or a crashed scenario; "
+        "2 bad usage.",
+    )
     p.add_argument("--quick", action="store_true", help="the reduced campaign (seconds per scenario)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: random, printed)")
     p.add_argument(

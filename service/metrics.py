@@ -12,6 +12,8 @@
 * ``kaireon_siem_oldest_unshipped_age_seconds{backend}``: age of the oldest of them at the last run
   (0 when none); ``kaireon_siem_oldest_unshipped_timestamp_seconds{backend}`` its created_at (unix
   time, 0 when none), for alerts that compute a live age
+* ``kaireon_export_objects_purged_total{route, action}``: export objects dsar-purge / cleanup
+  deleted or rewrote without expired rows; action is deleted | rewritten
 
 Labels are route names only; no header, token or tenant data ever becomes a label value.
 """
@@ -56,6 +58,10 @@ class Metrics:
             "kaireon_cron_running", "Cron job runs in progress in this process.", ["route"], registry=self.registry
         )
         self.siem = SiemMetrics(self.registry)
+        self.export_objects = Counter(
+            "kaireon_export_objects_purged", "Export objects a retention purge deleted or rewrote.",
+            ["route", "action"], registry=self.registry,
+        )
         _LIVE.add(self)
 
     def observe_run(self, route: str, outcome: str, duration_s: float | None = None,
@@ -127,3 +133,12 @@ def observe_siem(backend: str, *, shipped: int, failed: int, dead_lettered: int,
     for m in list(_LIVE):
         m.siem.observe(backend, shipped=shipped, failed=failed, dead_lettered=dead_lettered, backlog=backlog,
                        oldest_age_s=oldest_age_s, oldest_ts=oldest_ts)
+
+
+def observe_export_purge(route: str, *, deleted: int, rewritten: int) -> None:
+    """Record export objects a retention purge deleted / rewrote, in every live metrics registry."""
+    for m in list(_LIVE):
+        for action, n in (("deleted", deleted), ("rewritten", rewritten)):
+            counter = m.export_objects.labels(route=route, action=action)
+            if n:
+                counter.inc(n)

@@ -284,6 +284,25 @@ class ExportCheckpoint(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+
+class ExportObject(Base):
+    """One object export-interactions wrote (recorded with its batch's ``pending_*``, before the write).
+
+    dsar-purge and cleanup read it to purge exports past a tenant's cutoff without listing the store:
+    an object whose ``newest_created_at`` is older is deleted, one straddling the cutoff is rewritten
+    without the expired rows and its row is updated (:mod:`service.jobs._export_purge`).
+    """
+
+    __tablename__ = "export_objects"
+    __table_args__ = (Index("ix_export_objects_tenant_oldest", "tenant_id", "oldest_created_at"),)
+
+    object_key: Mapped[str] = mapped_column(String(1024), primary_key=True)  # key in EXPORT_STORAGE_URL
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    row_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    oldest_created_at: Mapped[datetime] = mapped_column()
+    newest_created_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
 # --------------------------------------------------------------------------------------------------
 # Governance
 # --------------------------------------------------------------------------------------------------

@@ -3,12 +3,18 @@ piling runs under Allow, @every, day-of-month OR day-of-week, and the time-aware
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..cron import Schedule
+    from ..render import ResolvedJob
+
 from ..problems import WARNING, Problem
 from ..problems import shown as _q
 from .period import min_period_seconds
 
 
-def _schedule_warnings(job, sched, tz) -> list[Problem]:
+def _schedule_warnings(job: ResolvedJob, sched: Schedule, tz: str | None) -> list[Problem]:
     s, src = job.settings, job.sources
     base = f"cron.schedules.{job.key}"
     expr = s["schedule"]

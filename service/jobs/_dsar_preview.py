@@ -18,8 +18,9 @@ Every tenant is listed (a real run lists only the purged ones), each with its fi
 
 ``aiAttachments`` counts the rows a run would delete (refused keys excluded); ``blobsDeleted`` the
 blobs it would delete — those whose every referencing row would go (present or not, the store is
-not asked); ``blobsKept`` those still referenced by a row that stays. Export objects are never
-deleted by dsar-purge, so there is nothing to count for them.
+not asked); ``blobsKept`` those still referenced by a row that stays. ``exportObjects`` counts the
+recorded export objects a run would delete (every row older) or rewrite (straddling the cutoff),
+from ``export_objects`` alone (the store is not asked); none when interaction history is on hold.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from service.blob_deletions import referenced_by
 from service.config import Settings
 from service.errors import JobFailed, ServiceError
 from service.jobs._dsar_result import DsarPurgeResult, TenantPurge, _Model, effective_retention, err
+from service.jobs._export_purge import preview_exports
 from service.models import (
     DATA_CLASS_AI_ATTACHMENTS,
     DATA_CLASS_DECISION_TRACES,
@@ -169,6 +171,8 @@ def _compute(session: Session, settings: Settings, now: datetime, result: DsarPr
                     detail=f"{alias}: the {days}-day cutoff would delete {expired} of {total} rows "
                            f"({100 * expired / total:.0f} %), more than maxShare {result.max_share:g}",
                 ))
+        if DATA_CLASS_INTERACTIONS not in held:
+            entry.export_objects = preview_exports(session, tid, cutoff)
         if DATA_CLASS_AI_ATTACHMENTS not in held:
             if store is None:
                 entry.errors.append(store_error)
@@ -247,6 +251,11 @@ def _audit(session_factory: sessionmaker[Session], result: DsarPreviewResult, at
         "totalBlobsAttempted": result.total_blobs_attempted,
         "wouldDelete": {
             alias: sum(getattr(t, field) for t in result.per_tenant) for _, _, field, alias in _TABLES
+        } | {
+            "exportObjects": {
+                "deleted": sum(t.export_objects.deleted for t in result.per_tenant),
+                "rewritten": sum(t.export_objects.rewritten for t in result.per_tenant),
+            },
         },
         "findings": {t.tenant_id[:64]: sorted({f.check for f in t.preflight})
                      for t in result.per_tenant[:1000] if t.preflight},

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from service.jobs._export_purge import ExportObjects
 from service.models import RetentionConfig
 
 
@@ -21,6 +22,8 @@ class TenantPurge(_Model):
     ai_attachments: int = Field(0, alias="aiAttachments")
     blobs_deleted: int = Field(0, alias="blobsDeleted")
     blobs_kept: int = Field(0, alias="blobsKept")  # still referenced by a row that is not purged
+    # export objects past the cutoff: deleted, or rewritten without the expired rows
+    export_objects: ExportObjects = Field(default_factory=ExportObjects, alias="exportObjects")
     errors: list[str] = Field(default_factory=list)
     held: list[str] = Field(default_factory=list)
     _refused: int = PrivateAttr(0)

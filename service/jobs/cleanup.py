@@ -14,7 +14,9 @@ A ``retention_configs`` row for the tenant and the data class (``suppressions``,
 ``interactions``, ``decision_traces``) refines this: ``legal_hold = true`` means the class is never
 touched; a non-null ``retention_days`` overrides the tenant column. A retention of less than one
 day is refused as an error for that tenant (it would delete everything) — the tenant is reported in
-``errors`` and the others continue. Deletes run in batches of ``DELETE_BATCH_SIZE`` rows, each its
+``errors`` and the others continue. The recorded export objects of interaction history past its
+cutoff are purged too (:mod:`service.jobs._export_purge`: deleted, or rewritten atomically without the
+expired rows; never when the class is on hold), reported as ``exportObjects: {deleted, rewritten}``. Deletes run in batches of ``DELETE_BATCH_SIZE`` rows, each its
 own short transaction (:func:`service.purge.delete_in_batches`), renewing the run lease between
 batches. ``ok`` is false when any tenant failed; the route still answers 200.
 """
@@ -31,6 +33,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.config import Settings
+from service.jobs._export_purge import ExportObjects, purge_tenants
+from service.jobs._export_purge import Target as ExportTarget
 from service.jobs._tenant_loop import TenantError, for_each_tenant, tenant_ids
 from service.models import (
     DATA_CLASS_DECISION_TRACES,
@@ -61,6 +65,8 @@ class CleanupResult(BaseModel):
     decision_traces: int = Field(0, alias="decisionTraces")
     held: list[str] = Field(default_factory=list, description="'<tenant>/<data class>' skipped for legal hold")
     errors: list[TenantError] = Field(default_factory=list)
+    # export objects of interaction history past the cutoff: deleted, or rewritten without expired rows
+    export_objects: ExportObjects = Field(default_factory=ExportObjects, alias="exportObjects")
 
     @property
     def rows_affected(self) -> int:
@@ -118,8 +124,9 @@ def _cleanup_tenant(session: Session, tenant: Tenant, settings: Settings, now: d
                       InteractionSummary.period_start < cut]))
     d = days_for(DATA_CLASS_INTERACTIONS, tenant.interaction_history_retention_days,
                  "interaction_history_retention_days")
+    export_cut: datetime | None = None
     if d is not None:
-        cut = _cutoff(now, d)
+        cut = export_cut = _cutoff(now, d)
         plan.append(("interaction_history", InteractionHistory,
                      [InteractionHistory.tenant_id == tenant.id, InteractionHistory.created_at < cut]))
     d = days_for(DATA_CLASS_DECISION_TRACES, tenant.decision_trace_retention_days, "decision_trace_retention_days")
@@ -136,6 +143,16 @@ def _cleanup_tenant(session: Session, tenant: Tenant, settings: Settings, now: d
         counts[key] = delete_in_batches(session, model, where, settings.delete_batch_size, on_batch=_heartbeat,
                                         stop=should_stop)
         setattr(result, key, getattr(result, key) + counts[key])
+    if export_cut is not None and not should_stop():
+        # the exported copies of interaction history obey the same cutoff (after the rows are gone)
+        mine = ExportObjects()
+        errors: list[str] = []
+        purge_tenants(session, settings, ROUTE, [ExportTarget(tenant.id, export_cut, mine, errors)])
+        result.export_objects.deleted += mine.deleted
+        result.export_objects.rewritten += mine.rewritten
+        counts["export_objects_deleted"], counts["export_objects_rewritten"] = mine.deleted, mine.rewritten
+        if errors:
+            raise RuntimeError("; ".join(errors))
     return counts
 
 

@@ -44,6 +44,11 @@ deleted (permissions, network) stays queued, is reported, and is retried by the 
 is re-checked in each batch's transaction. ``blobsKept`` counts the blobs of purged rows kept because
 another row still references them. Each processed tenant gets one ``audit_log`` row (action
 ``dsar_purge``) with the per-class counts.
+
+Exports of interaction history (:mod:`service.jobs._export_purge`): for every tenant whose
+interaction history is not on hold, the recorded export objects past the same cutoff are deleted
+(entirely older) or rewritten atomically without the expired rows (straddling), then their
+``export_objects`` rows are updated; ``exportObjects: {deleted, rewritten}`` reports them.
 """
 
 from __future__ import annotations
@@ -64,6 +69,8 @@ from service.jobs._dsar_attachments import drain_blobs, purge_tenant_attachments
 from service.jobs._dsar_demo import demo
 from service.jobs._dsar_preview import preview
 from service.jobs._dsar_result import DsarPurgeResult, Stopped, TenantPurge, effective_retention, err
+from service.jobs._export_purge import Target as ExportTarget
+from service.jobs._export_purge import purge_tenants
 from service.models import (
     DATA_CLASS_DECISION_TRACES,
     DATA_CLASS_INTERACTIONS,
@@ -156,6 +163,11 @@ def run(session: Session, settings: Settings, now: datetime) -> DsarPurgeResult:
             purge_tenant_attachments(session, store, store_error, entry, target.cutoff, batch)
     if store is not None and not stopped:
         stopped = drain_blobs(session, store, result, _between_slices)
+    if not stopped:  # exports of interaction history: same cutoff, same legal hold
+        stopped = purge_tenants(session, settings, ROUTE, [
+            ExportTarget(t.entry.tenant_id, t.cutoff, t.entry.export_objects, t.entry.errors)
+            for t in targets if DATA_CLASS_INTERACTIONS not in t.entry.held
+        ])
     for target in targets:
         _audit(session, target.entry, now)
     if stopped:

@@ -11,7 +11,9 @@ Per active tenant, up to ``EXPORT_MAX_BATCHES_PER_RUN`` batches (default 1, the 
 2. take the next ``BATCH_SIZE`` rows ordered by ``(created_at, id)`` strictly after it — rows that
    share a timestamp at a batch edge are neither skipped nor repeated — and at least
    ``SETTLE_SECONDS`` (60 s) old, so rows of transactions still in flight are not overtaken;
-3. record the batch's object name and keyset end in the checkpoint (``pending_*``) and commit;
+3. record the batch's object name and keyset end in the checkpoint (``pending_*``) and the object in
+   ``export_objects`` (key, row count, oldest and newest ``created_at``: what retention purges read,
+   :mod:`service.jobs._export_purge`), and commit;
 4. write the rows as NDJSON (one object per line) in one atomic write
    (local: temp file + fsync + rename; S3/GCS: a single PUT);
 5. advance the checkpoint to the batch end and clear ``pending_*``.
@@ -79,7 +81,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from service.config import Settings
-from service.models import ExportCheckpoint, InteractionHistory, Tenant
+from service.models import ExportCheckpoint, ExportObject, InteractionHistory, Tenant
 from service.runner import heartbeat, should_stop
 from service.storage import Store, export_store, segment_problem, show
 
@@ -461,6 +463,8 @@ def _export_tenant(session: Session, store: Store, writer: ThreadPoolExecutor, t
                 cp.pending_object = name
                 cp.pending_last_created_at, cp.pending_last_id = end_key
                 cp.updated_at = now
+            if batch.first is not None and batch.last is not None:
+                _record(session, tenant_id, name, batch, now)  # with pending_*: never a written, unrecorded object
             session.commit()  # the intended object is durable before it is written
             _count(entry, advanced)
             future = writer.submit(_write, store, name, batch.data) if batch.rows else None
@@ -477,6 +481,14 @@ def _export_tenant(session: Session, store: Store, writer: ThreadPoolExecutor, t
     finally:
         if in_flight is not None and in_flight.future is not None:
             wait([in_flight.future])  # this tenant failed: no write may still be running afterwards
+
+
+def _record(session: Session, tenant_id: str, name: str, batch: _Batch, now: datetime) -> None:
+    """Record (or, for a re-run pending batch, correct) the object in ``export_objects`` (uncommitted):
+    committed together with ``pending_*``, before the write, so retention purges know every object."""
+    assert batch.first is not None and batch.last is not None
+    session.merge(ExportObject(object_key=name, tenant_id=tenant_id, row_count=batch.rows,
+                               oldest_created_at=batch.first[0], newest_created_at=batch.last[0], updated_at=now))
 
 
 def _write(store: Store, name: str, data: bytes) -> None:

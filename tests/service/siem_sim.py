@@ -45,7 +45,16 @@ class Sim:
 
     def __init__(self, session_factory, settings, backend, receiver, start: datetime, **cfg) -> None:
         self.factory, self.receiver = session_factory, receiver
-        self.cfg = siem_settings(settings, backend, receiver.url, budget=cfg.pop("budget", 5.0), **cfg)
+        # a generous per-attempt timeout: a loaded machine must not turn a slow answer into a retry
+        # (Splunk and Datadog would store the re-sent events twice; that window is documented)
+        self.cfg = siem_settings(
+            settings,
+            backend,
+            receiver.url,
+            budget=cfg.pop("budget", 15.0),
+            timeout=cfg.pop("timeout", 30.0),
+            **cfg,
+        )
         self.t = self.next_arrival = start
         self.ids: list[int] = []
         self.results: list[siem_ship.SiemShipResult] = []

@@ -32,6 +32,16 @@ def clean_env(monkeypatch):
         ({"DATABASE_URL": "mysql://db/x"}, "DATABASE_URL: unsupported driver 'mysql': must be a sqlite:/// or postgresql:// URL (use sqlite:///path/to/file.db or postgresql://user:password@host:5432/database)"),
         ({"LEASE_TTL_SECONDS": "1"}, "LEASE_TTL_SECONDS: Input should be greater than or equal to 5"),
         ({"SIEM_BACKEND": "splunk"}, "SIEM_ENDPOINT is required when SIEM_BACKEND=splunk"),
+        ({"DB_POOL_TIMEOUT_SECONDS": "0"}, "DB_POOL_TIMEOUT_SECONDS: Input should be greater than 0"),
+        ({"DB_CONNECT_TIMEOUT_SECONDS": "soon"},
+         "DB_CONNECT_TIMEOUT_SECONDS: Input should be a valid integer, unable to parse string as an integer"),
+        ({"DB_STATEMENT_TIMEOUT_SECONDS": "-1"}, "DB_STATEMENT_TIMEOUT_SECONDS: Input should be greater than or equal to 0"),
+        ({"DB_KEEPALIVES_IDLE_SECONDS": "0"}, "DB_KEEPALIVES_IDLE_SECONDS: Input should be greater than or equal to 1"),
+        ({"READYZ_TIMEOUT_SECONDS": "0"}, "READYZ_TIMEOUT_SECONDS: Input should be greater than 0"),
+        ({"SHUTDOWN_GRACE_SECONDS": "x"}, "SHUTDOWN_GRACE_SECONDS: Input should be a valid number, unable to parse string as a number"),
+        ({"DATABASE_URL": "postgresql://u:pw@db:abc/x"},
+         "DATABASE_URL: cannot be parsed: the port must be a number and an IPv6 host needs brackets ([::1]:5432) "
+         "(use sqlite:///path/to/file.db or postgresql://user:password@host:5432/database)"),
     ],
 )
 def test_bad_value_names_the_variable(clean_env, env, expected):
@@ -88,3 +98,36 @@ def test_model_level_error_exits_2_without_the_secret(tmp_path):
     assert proc.returncode == 2
     assert "SIEM_ENDPOINT is required when SIEM_BACKEND=datadog" in proc.stderr
     assert SECRET not in proc.stderr + proc.stdout
+
+
+def test_database_waits_are_bounded_on_a_real_postgresql(pg_url):
+    """The engine's sessions carry statement_timeout and keepalives; migrate's engine has no timeout."""
+    from sqlalchemy import text
+
+    from service.config import Settings
+    from service.db import engine_from_settings
+
+    settings = Settings(database_url=pg_url, db_statement_timeout_seconds=7.5, db_keepalives_idle_seconds=45,
+                        db_pool_timeout_seconds=3, _env_file=None)
+    engine = engine_from_settings(settings)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW statement_timeout")).scalar_one() == "7500ms"
+            # the client socket itself has keepalives on, first probe after 45 s idle
+            import os
+            import socket
+
+            fd = os.dup(conn.connection.dbapi_connection.pgconn.socket)
+            with socket.socket(fileno=fd) as sock:
+                assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+                assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 45
+                assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == 3
+        assert engine.pool.timeout() == 3
+    finally:
+        engine.dispose()
+    migrate_engine = engine_from_settings(settings, statement_timeout=False)
+    try:
+        with migrate_engine.connect() as conn:
+            assert conn.execute(text("SHOW statement_timeout")).scalar_one() == "0"
+    finally:
+        migrate_engine.dispose()

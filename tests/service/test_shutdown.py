@@ -298,7 +298,9 @@ def test_sigterm_during_the_slow_job_then_no_new_run_starts(migrated_sqlite, tmp
     assert audit == 1
     engine = create_engine(url)
     with engine.connect() as conn:
-        changes = conn.execute(text("SELECT changes FROM audit_log WHERE action = 'cron.test-slow'")).scalar_one()
+        changes = conn.execute(
+            text("SELECT changes FROM audit_log WHERE action = 'cron.test-slow'")
+        ).scalar_one()
     engine.dispose()
     changes = changes if isinstance(changes, dict) else json.loads(changes)
     assert changes["outcome"] == "success" and changes["stopped"] is True
@@ -359,3 +361,37 @@ def test_a_signal_inside_the_signal_handler_cannot_deadlock_it():
     assert flag.is_set()
     # the probe is real: the same nesting deadlocks with a threading.Event as the flag (the old code)
     assert not _handler_survives_nesting_everywhere(threading.Event())
+
+
+def test_sigterm_stops_kaireon_service_run_at_a_batch(migrated_sqlite, tmp_path):
+    """``kaireon-service run JOB`` handles SIGTERM like serve: the job stops and says so."""
+    import subprocess
+    import sys
+
+    url = _copy(migrated_sqlite, tmp_path / "k.db")
+    hold = tmp_path / "hold"
+    hold.touch()
+    launcher = Path(__file__).resolve().parent / "serve_with_test_jobs.py"
+    proc = subprocess.Popen(
+        [sys.executable, str(launcher), "run", "test-slow"],
+        env=service_env(url, KT_HOLD_FILE=str(hold)),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if _count(url, "SELECT count(*) FROM job_leases WHERE job = 'test-slow'"):
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    body = json.loads(out)
+    assert body["stopped"] is True and body["ok"] is True
+    assert _released(url, "test-slow")

@@ -72,7 +72,7 @@ def test_cleanup_deletes_per_retention_and_is_idempotent(session, settings, now)
     session.commit()
     body = result.model_dump(mode="json", by_alias=True)
     assert body == {"ok": True, "tenants": 2, "suppressions": 4, "dailySummaries": 4, "interactionHistory": 10,
-                    "decisionTraces": 6, "held": [], "errors": []}
+                    "decisionTraces": 6, "held": [], "errors": [], "exportObjects": {"deleted": 0, "rewritten": 0}}
     for tid in ("acme", "short"):
         assert _count(session, Suppression, tid) == 2
         assert _count(session, Suppression, tid, Suppression.expires_at < now) == 0
@@ -83,7 +83,7 @@ def test_cleanup_deletes_per_retention_and_is_idempotent(session, settings, now)
 
     again = cleanup.run(session, small, now).model_dump(mode="json", by_alias=True)
     assert again == {"ok": True, "tenants": 2, "suppressions": 0, "dailySummaries": 0, "interactionHistory": 0,
-                     "decisionTraces": 0, "held": [], "errors": []}
+                     "decisionTraces": 0, "held": [], "errors": [], "exportObjects": {"deleted": 0, "rewritten": 0}}
 
 
 def test_legal_hold_is_never_touched_and_config_days_override(session, settings, now):

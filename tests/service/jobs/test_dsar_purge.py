@@ -104,9 +104,11 @@ def test_purge_effects_exact_shape_and_audit(session, settings, store, now):
         "totalBlobsAttempted": 2,
         "perTenant": [
             {"tenantId": "t-a", "retentionDays": 30, "decisionTraces": 3, "interactionHistory": 3,
-             "aiAttachments": 0, "blobsDeleted": 0, "blobsKept": 0, "errors": [], "held": ["ai_attachments"]},
+             "aiAttachments": 0, "blobsDeleted": 0, "blobsKept": 0, "exportObjects": {"deleted": 0, "rewritten": 0}, "errors": [],
+             "held": ["ai_attachments"]},
             {"tenantId": "t-b", "retentionDays": 60, "decisionTraces": 2, "interactionHistory": 2,
-             "aiAttachments": 2, "blobsDeleted": 2, "blobsKept": 0, "errors": [], "held": []},
+             "aiAttachments": 2, "blobsDeleted": 2, "blobsKept": 0, "exportObjects": {"deleted": 0, "rewritten": 0},
+             "errors": [], "held": []},
         ],
     }
     assert counts(session, "t-a") == {"dt": 2, "ih": 2, "att": 5}  # held class untouched

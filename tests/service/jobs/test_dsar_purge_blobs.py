@@ -394,3 +394,20 @@ def test_shared_keys_on_s3(session, settings, now, s3_bucket):  # noqa: F811
     assert len(by["t-b"].errors) == 1 and "'../escape.bin'" in by["t-b"].errors[0]
     assert store.list() == ["s/shared.bin"]
     assert blob_deletions.pending_count(session) == 0
+
+
+def test_a_writer_claiming_a_queued_key_keeps_its_blob(session, settings, store, now):
+    """The writers' rule: claim_key in the new row's transaction cancels the queued deletion."""
+    tenant(session, "t-w")
+    store.put("w/shared.bin", b"x")
+    row(session, "t-w", "w/shared.bin", now - timedelta(days=400))
+    session.commit()
+    ids = list(session.scalars(select(AiAttachment.id)))
+    assert blob_deletions.delete_rows_and_queue(session, ids, "t-w", now - timedelta(days=30)) == 1
+    assert blob_deletions.pending_count(session) == 1
+    blob_deletions.claim_key(session, "w//shared.bin")  # any spelling of the key
+    row(session, "t-w", "w/shared.bin", now)
+    session.commit()
+    seen: list[tuple[str, str]] = []
+    blob_deletions.drain(session, store, lambda t, k, o, r: seen.append((k, o)))
+    assert seen == [] and store.exists("w/shared.bin") and blob_deletions.pending_count(session) == 0

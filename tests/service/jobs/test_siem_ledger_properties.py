@@ -86,9 +86,10 @@ def test_any_history_ends_with_every_row_delivered_once(tmp_path_factory, hec, h
         siem_endpoint=hec.url,
         siem_api_key=API_KEY,
         siem_index=INDEX,
-        siem_retry_budget_seconds=1.0,
+        siem_retry_budget_seconds=10.0,  # fake time; it also caps the (real) per-attempt timeout
         siem_max_rows_per_run=row_budget,
         siem_settle_seconds=86_400,
+        siem_timeout_seconds=30,
         _env_file=None,
     )
     now = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)

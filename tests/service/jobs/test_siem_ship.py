@@ -58,7 +58,7 @@ def siem_settings(settings: Settings, backend: str, url: str, **extra) -> Settin
         siem_index=INDEX,
         siem_sourcetype="kaireon:audit",
         siem_retry_budget_seconds=extra.pop("budget", 20.0),
-        siem_timeout_seconds=extra.pop("timeout", 2.0),
+        siem_timeout_seconds=extra.pop("timeout", 30.0),  # generous: a loaded machine must not cause retries
         _env_file=None,
         **extra,
     )
