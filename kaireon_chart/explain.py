@@ -3,14 +3,16 @@ the job's time zone, deadlines and limits -- as data (``explain``) and as a tabl
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from . import cron as cronlib
+from .render import resolve_jobs
+from .tzdb import tz_exists
 
 if TYPE_CHECKING:
     from .chart import Chart
-
-from datetime import UTC, datetime
-from typing import Any
-from zoneinfo import ZoneInfo
 
 
 def _describe(expr: str, tz: str | None) -> str:
@@ -27,9 +29,6 @@ def _describe(expr: str, tz: str | None) -> str:
 def explain(values: dict[str, Any], *, release_name: str = "kaireon", chart: Chart | None = None, now: datetime | None = None,
             runs: int = 3) -> list[dict[str, Any]]:
     """One row per cron.schedules entry (sorted by key), with the next ``runs`` fire times."""
-    from . import cron as cronlib
-    from .render import resolve_jobs
-    from .tzdb import tz_exists
 
     now = now or datetime.now(UTC)
     tier_on = bool((values.get("cron") or {}).get("enabled"))

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ..cron import Schedule
-
 from datetime import date, timedelta
 from functools import lru_cache
+
+from ..cron import Schedule, parse_schedule
 
 
 def min_period_seconds(sched: Schedule) -> int | None:
@@ -18,8 +15,6 @@ def min_period_seconds(sched: Schedule) -> int | None:
 
 @lru_cache(maxsize=1024)
 def _min_period(expr: str) -> int | None:
-    from ..cron import parse_schedule
-
     return _min_period_of(parse_schedule(expr))
 
 

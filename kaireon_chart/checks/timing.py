@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
 from ..problems import WARNING, Problem
 from ..problems import shown as _q
+from .daysor import days_or_text
 from .period import min_period_seconds
 
 
@@ -24,8 +25,6 @@ def _schedule_warnings(job: ResolvedJob, sched: Schedule, tz: str | None) -> lis
                            "relative to the controller's start; allowed: a 5-field schedule such as \"*/10 * * * *\"",
                            WARNING, "every-descriptor"))
     if sched.days_or:
-        from .daysor import days_or_text
-
         out.append(Problem(src["schedule"], f"{_q(expr)}: day-of-month and day-of-week are both restricted, so it runs "
                            "on days matching EITHER (robfig/cron ORs them), more often than it reads "
                            f"({days_or_text(sched)}); allowed: restrict only one of them (put * in the other)",
