@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/.tools:$(PATH)
 
-.PHONY: install test run lint docs bench bench-smoke clean tools go-judge sarif-tool chart-tools checkov pg-tools chaos
+.PHONY: install test run lint docs generate bench bench-smoke clean tools go-judge sarif-tool chart-tools checkov pg-tools chaos
 
 install: $(STAMP) tools go-judge sarif-tool chart-tools checkov pg-tools
 
@@ -79,12 +79,18 @@ test: install
 run: install
 	bash scripts/run.sh
 
+# the gates: lint, format (ruff format --check: run `ruff format` to fix) and types (mypy, strict for
+# kaireon_chart/; pyproject.toml [tool.mypy])
 lint: install
 	$(BIN)/ruff check kaireon_chart service tests bench chaos
-	$(BIN)/ruff format --check kaireon_chart service tests bench || true
+	$(BIN)/ruff format --check kaireon_chart service tests bench chaos
+	$(BIN)/mypy
 
-docs: install
-	$(BIN)/python -m kaireon_chart.docs chart
+# every generated file (kaireon_chart/generate.py lists them; tests/structure/test_generated.py checks)
+generate: install
+	$(BIN)/python -m kaireon_chart.generate
+
+docs: generate
 
 bench: install
 	$(BIN)/python -m bench

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--smoke", action="store_true", help="reduced sizes and rounds (CI; under a minute)")
     ap.add_argument("--profile", choices=sorted(PROFILES), help="sizes to use (default: full, or smoke with --smoke)")
-    ap.add_argument("--only", type=int, nargs="+", metavar="N", help="run only these benchmarks (1-7)")
+    ap.add_argument("--only", type=int, nargs="+", metavar="N", help="run only these benchmarks (1-8)")
     ap.add_argument("--out", type=Path, help="write the Markdown report here (default: bench/RESULTS.md for a full run)")
     args = ap.parse_args(argv)
     profile = args.profile or ("smoke" if args.smoke else "full")

@@ -18,10 +18,11 @@ import resource
 import sys
 import time
 from datetime import datetime
+from typing import Any
 
 
 class StatementTimer:
-    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, engine: Any) -> None:
         from sqlalchemy import event
 
         self.count = 0
@@ -31,10 +32,10 @@ class StatementTimer:
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "after_cursor_execute", self._after)
 
-    def _before(self, conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def _before(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
         conn.info.setdefault("bench_t0", []).append(time.perf_counter())
 
-    def _after(self, conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def _after(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
         dt = time.perf_counter() - conn.info["bench_t0"].pop()
         self.count += 1
         self.total += dt

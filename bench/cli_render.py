@@ -3,9 +3,9 @@
 Both render the same chart directory with the chart's default values and write the manifests to
 /dev/null. ``render-values`` does more than ``helm template`` (values schema *and* API-server rules,
 name limits, schedule checks and the Kubernetes OpenAPI schema of the rendered CronJobs); helm checks
-only the values schema. It keeps an on-disk cache of the schema layers' results, so it is measured
-twice: cold (``KAIREON_CHART_CACHE=0``: every layer runs, the first run in a fresh CI container) and
-warm (a private cache filled once beforehand: the pre-commit / CI re-run case).
+only the values schema. Measured twice: cold (``KAIREON_CHART_CACHE=0``) and warm (a private cache
+filled once beforehand); the cache now holds only the OpenAPI layer's slow-path shapes, so the two
+should agree.
 """
 
 from __future__ import annotations

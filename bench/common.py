@@ -19,7 +19,8 @@ TOOLS = REPO / ".tools"
 VENV_BIN = REPO / ".venv" / "bin"
 
 # the benchmarks, in their numbered order (python -m bench --only N)
-MODULES = ("cli_render", "cli_check", "dsar_purge", "export_interactions", "flow_tick", "siem_ship", "ci_schedule")
+MODULES = ("cli_render", "cli_check", "dsar_purge", "export_interactions", "flow_tick", "siem_ship", "ci_schedule",
+           "tricks")
 
 
 @dataclass(frozen=True)

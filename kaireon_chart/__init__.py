@@ -16,6 +16,7 @@ The names are imported lazily (PEP 562), so ``render-values`` only loads the mod
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 # `validate` is both a submodule and the public function: import it eagerly so the function, not the
 # module, is the package attribute.
@@ -35,7 +36,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'kaireon_chart' has no attribute {name!r}")
@@ -44,5 +45,5 @@ def __getattr__(name: str):
     return value
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(list(globals()) + __all__)

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 LAYER_VERSION = "1"  # bump when a layer's messages or logic change
 
@@ -43,22 +44,22 @@ def package_stamp(name: str) -> str:
     return f"{origin}:{st.st_mtime_ns}:{st.st_size}" if st else f"{name}:missing"
 
 
-def key(layer: str, *parts) -> str:
+def key(layer: str, *parts: Any) -> str:
     text = json.dumps([LAYER_VERSION, layer, *parts], sort_keys=True, default=repr, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def get(k: str):
+def get(k: str) -> list[Any] | None:
     if not _enabled():
         return None
     try:
         value = json.loads((_dir() / f"{k}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # unreadable, not JSON, or nested past the recursion limit
         return None
     return value if isinstance(value, list) else None  # entries are lists; anything else is damage
 
 
-def put(k: str, value) -> None:
+def put(k: str, value: Any) -> None:
     if not _enabled():
         return
     try:

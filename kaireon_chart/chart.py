@@ -12,9 +12,9 @@ import copy
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from . import chartsnap
-from ._record import Record
 
 __all__ = ["Chart", "ChartError", "load_chart", "default_chart_path"]
 
@@ -26,14 +26,13 @@ class ChartError(Exception):
     """The chart directory is missing or one of its files cannot be read."""
 
 
-class Chart(Record):
-    __slots__ = _fields = ("path", "name", "version", "app_version", "values", "schema")
+class Chart(NamedTuple):
     path: Path
     name: str
     version: str
     app_version: str | None
-    values: dict  # parsed values.yaml (chart defaults)
-    schema: dict  # parsed values.schema.json
+    values: dict[str, Any]  # parsed values.yaml (chart defaults)
+    schema: dict[str, Any]  # parsed values.schema.json
 
 
 def default_chart_path() -> Path:
@@ -107,7 +106,7 @@ def _read_text(path: Path) -> str:
         raise ChartError(f"{path}: {exc.strerror or exc}") from None
 
 
-def _read_yaml(path: Path):
+def _read_yaml(path: Path) -> Any:
     text = _read_text(path)
     known = chartsnap.lookup(text)  # the chart's own files, parsed by make docs: no PyYAML import
     if known is not None:

@@ -1,14 +1,8 @@
-"""Parsed copies of the chart's own YAML files, so a run over the default values need not import PyYAML.
+"""The chart's own Chart.yaml and values.yaml, parsed ahead of time (``_generated/chart_snapshot.json``).
 
-``python -m kaireon_chart.docs chart`` (``make docs``) writes ``kaireon_chart/_chart_snapshot.json``: for
-``chart/Chart.yaml`` and ``chart/values.yaml``, the data PyYAML's safe loader gives, keyed by the SHA-256
-of the file's text (key order kept: it is the order of the rendered manifests). ``lookup(text)`` returns
-that data for an identical text and None otherwise (then the caller parses the text as before), so an
-edited or different chart is never answered from the snapshot. A file whose data JSON cannot hold
-exactly (non-string keys, dates, NaN) is left out.
-
-Importing PyYAML costs about 10 ms of a ~45 ms run; ``kaireon_chart.chart._read_yaml`` can ask ``lookup``
-first (see bench/analysis.md, benchmark 1).
+``lookup(text)`` returns the data PyYAML's safe loader gives for a file with exactly that text
+(keyed by SHA-256), else None, so an edited or other chart is parsed as usual. It spares the
+defaults run the PyYAML import (bench 8; docs/ARCHITECTURE.md, "Speed").
 """
 
 from __future__ import annotations
@@ -16,8 +10,9 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-SNAPSHOT = Path(__file__).resolve().parent / "_chart_snapshot.json"
+SNAPSHOT = Path(__file__).resolve().parent / "_generated" / "chart_snapshot.json"
 FILES = ("Chart.yaml", "values.yaml")
 
 
@@ -28,7 +23,7 @@ def _digest(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _snapshot() -> dict:
+def _snapshot() -> dict[str, Any]:
     try:
         data = json.loads(SNAPSHOT.read_bytes())
     except (OSError, ValueError):
@@ -36,7 +31,7 @@ def _snapshot() -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def lookup(text: str):
+def lookup(text: str) -> Any:
     """The parsed data of ``text`` when it is exactly a snapshotted file's text, else None. The caller
     gets its own copy (the snapshot is shared within the process)."""
     entry = _snapshot().get(_digest(text))
@@ -61,7 +56,7 @@ def document(chart_dir: Path) -> str:
     return json.dumps(out, indent=1, ensure_ascii=False) + "\n"
 
 
-def json_exact(value) -> bool:
+def json_exact(value: Any) -> bool:
     """JSON gives back exactly ``value`` (types included)."""
     if isinstance(value, dict):
         return all(isinstance(k, str) and json_exact(v) for k, v in value.items())

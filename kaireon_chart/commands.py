@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import sys
+from argparse import Namespace
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .yamlout import dump_manifests, go_safe_dumper
+
+if TYPE_CHECKING:
+    from .chart import Chart
+    from .problems import Problem
+    from .reporters import FileReport, Finding
+    from .validate import Evaluation
+    from .values import Origins
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 PROG = "render-values"
@@ -16,7 +26,7 @@ class UsageError(Exception):
     """Exit 2 with this message."""
 
 
-def _chart(args):
+def _chart(args: Namespace) -> Chart:
     from . import names
     from .chart import ChartError, load_chart
 
@@ -30,7 +40,7 @@ def _chart(args):
         raise UsageError(str(exc)) from None
 
 
-def _origins(chart):
+def _origins(chart: Chart) -> Origins:
     from .values import Origins
 
     origins = Origins()
@@ -42,7 +52,7 @@ def _origins(chart):
     return origins
 
 
-def _load(args, chart, files, origins=None) -> dict:
+def _load(args: Namespace, chart: Chart, files: list[str], origins: Origins | None = None) -> dict[str, Any]:
     from .values import ValuesError, load_values
 
     try:
@@ -51,7 +61,7 @@ def _load(args, chart, files, origins=None) -> dict:
         raise UsageError(str(exc)) from None
 
 
-def _evaluate(args, values, chart, render: bool = True):
+def _evaluate(args: Namespace, values: dict[str, Any], chart: Chart, render: bool = True) -> Evaluation:
     """Problems, resolved jobs and manifests of ``values``: each resolved and rendered once."""
     from .kube import KubeUnavailable, KubeVersionError, available
     from .validate import evaluate
@@ -68,14 +78,14 @@ def _evaluate(args, values, chart, render: bool = True):
         raise UsageError(str(exc)) from None
 
 
-def _findings(problems, origins):
+def _findings(problems: list[Problem], origins: Origins | None) -> list[Finding]:
     from .reporters import Finding
     from .reports.locate import find
 
     return [Finding(p, *find(origins, p.path)) for p in problems]
 
 
-def _report_specs(args) -> list:
+def _report_specs(args: Namespace) -> list[tuple[str, str]]:
     if not getattr(args, "reports", None):
         return []
     from .reports import parse_specs
@@ -86,7 +96,7 @@ def _report_specs(args) -> list:
         raise UsageError(str(exc)) from None
 
 
-def _write_reports(specs, reports, strict: bool) -> None:
+def _write_reports(specs: list[tuple[str, str]], reports: list[FileReport], strict: bool) -> None:
     if specs:
         from .reporters import write_all
 
@@ -96,21 +106,21 @@ def _write_reports(specs, reports, strict: bool) -> None:
             raise UsageError(f"{exc.filename}: cannot write the report: {exc.strerror}") from None
 
 
-def _wants_jobs(args, specs) -> bool:
+def _wants_jobs(args: Namespace, specs: list[tuple[str, str]]) -> bool:
     return args.error_format == "junit" or any(fmt == "junit" for fmt, _ in specs)
 
 
-def _emit(text: str, stream) -> None:
+def _emit(text: str, stream: TextIO) -> None:
     if text:
         stream.write(text)
         stream.flush()
 
 
-def _failed(problems, strict: bool) -> bool:
+def _failed(problems: list[Problem], strict: bool) -> bool:
     return any(p.severity == "error" or (strict and p.severity == "warning") for p in problems)
 
 
-def cmd_render(args) -> int:
+def cmd_render(args: Namespace) -> int:
     if args.list_checks:
         from .checks import CHECKS
 
@@ -150,7 +160,7 @@ def cmd_render(args) -> int:
 
 
 def _expand(paths: list[str]) -> list[str]:
-    out = []
+    out: list[str] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
@@ -163,7 +173,7 @@ def _expand(paths: list[str]) -> list[str]:
     return out
 
 
-def cmd_check(args) -> int:
+def cmd_check(args: Namespace) -> int:
     from .problems import ERROR, Problem
     from .reporters import FileReport, Finding, render
     from .values import ValuesError, load_values
@@ -173,7 +183,8 @@ def cmd_check(args) -> int:
         raise UsageError(f"--herd {args.herd}: allowed: 1 or more")
     chart = _chart(args)
     files = _expand(args.paths)
-    reports, io_error, failed = [], False, False
+    reports: list[FileReport] = []
+    io_error = failed = False
     for name in files:
         origins = _origins(chart)
         try:
@@ -211,7 +222,7 @@ def cmd_check(args) -> int:
     return EXIT_INVALID if failed else EXIT_OK
 
 
-def cmd_explain(args) -> int:
+def cmd_explain(args: Namespace) -> int:
     from .explain import explain, format_text
 
     chart = _chart(args)
@@ -231,7 +242,7 @@ def cmd_explain(args) -> int:
     return EXIT_OK
 
 
-def cmd_add_route(args) -> int:
+def cmd_add_route(args: Namespace) -> int:
     from .reporters import FileReport, render
     from .routes import RouteError, add_route, write_atomic
     from .values import coalesce, parse_yaml
@@ -288,7 +299,7 @@ def cmd_add_route(args) -> int:
     return EXIT_OK
 
 
-def cmd_schedule(args) -> int:
+def cmd_schedule(args: Namespace) -> int:
     from .schedule.cli import run
 
     chart = _chart(args)
@@ -299,7 +310,7 @@ def cmd_schedule(args) -> int:
         raise UsageError(str(exc)) from None
 
 
-def cmd_doctor(args) -> int:
+def cmd_doctor(args: Namespace) -> int:
     from .doctor.client import kube
     from .doctor.command import run
 
@@ -310,5 +321,5 @@ def cmd_doctor(args) -> int:
     return run(args, values, chart)
 
 
-COMMANDS = {"render": cmd_render, "check": cmd_check, "explain": cmd_explain, "add-route": cmd_add_route,
+COMMANDS: dict[str, Callable[[Namespace], int]] = {"render": cmd_render, "check": cmd_check, "explain": cmd_explain, "add-route": cmd_add_route,
             "schedule": cmd_schedule, "doctor": cmd_doctor}

@@ -14,6 +14,8 @@ items and descriptors are all described by what they select.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .cron import Schedule, parse_schedule
 
 __all__ = ["describe", "describe_schedule", "format_duration"]
@@ -55,7 +57,7 @@ def _progression(values: list[int], lo: int, hi: int) -> tuple[int, int] | None:
     return values[0], step
 
 
-def _list(values: list[int], lo: int, hi: int, name=str, through: str = "through") -> str:
+def _list(values: list[int], lo: int, hi: int, name: Callable[[int], str] = str, through: str = "through") -> str:
     parts = []
     for a, b in _runs(values):
         if a == b:

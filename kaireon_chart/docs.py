@@ -1,18 +1,7 @@
-"""Generate chart/README.md from values.yaml's `## @param` comments and values.schema.json.
+"""chart/README.md from values.yaml's ``## @section`` / ``## @param`` comments and values.schema.json.
 
-    python -m kaireon_chart.docs chart          # rewrite chart/README.md (+ sync the schema copy, and
-                                                #   regenerate the pre-compiled validators, see _generated)
-    python -m kaireon_chart.docs chart --check  # exit 1 when any of these files is out of date
-
-values.yaml convention (Bitnami readme-generator style, parsed here):
-
-    ## @section <title>                 starts a table
-    ## @param <dotted.key> <description> documents the value at that key
-
-Every value in values.yaml must be documented by a @param for its own key or for an enclosing
-key (a whole schedule entry, a resources block), and every @param must name an existing key.
-The type comes from values.schema.json, the default from values.yaml. The schema's one source
-is schemas/values.schema.json; chart/values.schema.json is a byte copy written here.
+``python -m kaireon_chart.docs CHART [--check]`` for any chart; ``make generate`` runs it for ours.
+Every value needs a @param for its key or an enclosing key, and every @param an existing key.
 """
 
 from __future__ import annotations
@@ -55,7 +44,7 @@ class Section:
     params: list[Param] = field(default_factory=list)
 
 
-def parse_params(values_text: str, values: dict, schema: dict) -> list[Section]:
+def parse_params(values_text: str, values: dict[str, Any], schema: dict[str, Any]) -> list[Section]:
     """The documented parameters, by section, checked against the values they document."""
     sections: list[Section] = []
     documented: set[str] = set()
@@ -103,7 +92,7 @@ def render_readme(chart_dir: Path) -> str:
     return env.get_template(_TEMPLATE).render(chart=meta, sections=sections, entry=_entry_fields(schema))
 
 
-def _entry_fields(schema: dict) -> list[Param]:
+def _entry_fields(schema: dict[str, Any]) -> list[Param]:
     """The fields of one cron.schedules entry, from the schema's entry definition."""
     entry = _resolve(schema, _schema_node(schema, "cron.schedules.x"))
     rows = []
@@ -136,7 +125,7 @@ def _lookup(values: Any, dotted: str) -> Any:
     return node
 
 
-def _leaves(values: dict, prefix: str = "") -> list[str]:
+def _leaves(values: dict[str, Any], prefix: str = "") -> list[str]:
     out = []
     for key, value in values.items():
         path = f"{prefix}{key}"
@@ -152,13 +141,13 @@ def _covered(leaf: str, documented: set[str]) -> bool:
     return any(".".join(parts[:i]) in documented for i in range(1, len(parts) + 1))
 
 
-def _schema_type(schema: dict, dotted: str) -> str:
+def _schema_type(schema: dict[str, Any], dotted: str) -> str:
     node = _resolve(schema, _schema_node(schema, dotted))
     kind = node.get("type", "any")
     return " or ".join(kind) if isinstance(kind, list) else kind
 
 
-def _schema_node(schema: dict, dotted: str) -> dict:
+def _schema_node(schema: dict[str, Any], dotted: str) -> dict[str, Any]:
     node = schema
     for part in dotted.split("."):
         node = _resolve(schema, node)
@@ -178,7 +167,7 @@ def _schema_node(schema: dict, dotted: str) -> dict:
     return node
 
 
-def _resolve(schema: dict, node: dict) -> dict:
+def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     while "$ref" in node:
         target: Any = schema
         for part in node["$ref"].lstrip("#/").split("/"):
@@ -200,7 +189,7 @@ def _check_or_write(path: Path, content: bytes, check: bool) -> bool:
     if current == content:
         return True
     if check:
-        print(f"{path}: out of date (run `make docs`)", file=sys.stderr)
+        print(f"{path}: out of date (run `make generate`)", file=sys.stderr)
         return False
     path.write_bytes(content)
     print(f"wrote {path}")
@@ -222,52 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     copy = args.chart / "values.schema.json"
     if source.resolve() != copy.resolve():
         ok = _check_or_write(copy, source.read_bytes(), args.check) and ok
-    ok = _generated(source, args.check) and ok
-    from . import tzlist  # the IANA names the chart's own time-zone check accepts
-
-    ok = _check_or_write(args.chart / "templates" / "_timezones.tpl", tzlist.template().encode("utf-8"), args.check) and ok
     return 0 if ok else 1
-
-
-def _generated(schema_source: Path, check: bool) -> bool:
-    """What render-values uses instead of importing heavy modules: kaireon_chart/_chart_snapshot.json (the
-    chart's YAML parsed, see chartsnap.py), kaireon_chart/_values_validator.py (from the values schema) and
-    kaireon_chart/_kube_schemas/ (the CronJob part of each bundled Kubernetes OpenAPI schema, when
-    kubernetes-validate is installed).
-
-    Only for this checkout's own schema (a copied chart never writes into the package). In --check mode a
-    compact schema made from another kubernetes-validate than the installed one is only noted: render-values
-    then builds it in-process (slower, same verdicts), and `make docs` refreshes it."""
-    from . import kube, schemagen
-
-    package = Path(__file__).resolve().parent
-    if schema_source.resolve() != package.parent / "schemas" / "values.schema.json":
-        return True
-    from . import chartsnap
-
-    ok = _check_or_write(chartsnap.SNAPSHOT, chartsnap.document(package.parent / "chart").encode("utf-8"), check)
-    schema = json.loads(schema_source.read_text(encoding="utf-8"))
-    ok = _check_or_write(package / "_values_validator.py", schemagen.generate(schema).encode("utf-8"),
-                         check) and ok
-    if kube.available():
-        for version in kube.supported_versions():
-            doc = kube.compact_document(version)
-            if doc is None:
-                continue
-            path = kube.compact_path(version)
-            if check and not _same_sources(path, doc):
-                print(f"note: {path.name} was made from another kubernetes-validate (run `make docs`)",
-                      file=sys.stderr)
-                continue
-            ok = _check_or_write(path, doc.encode("utf-8"), check) and ok
-    return ok
-
-
-def _same_sources(path: Path, doc: str) -> bool:
-    try:
-        return json.loads(path.read_bytes())["sources"] == json.loads(doc)["sources"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
 
 
 if __name__ == "__main__":

@@ -4,7 +4,15 @@ the job's time zone, deadlines and limits -- as data (``explain``) and as a tabl
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+from . import cron as cronlib
+from .render import resolve_jobs
+from .tzdb import tz_exists
+
+if TYPE_CHECKING:
+    from .chart import Chart
 
 
 def _describe(expr: str, tz: str | None) -> str:
@@ -18,12 +26,9 @@ def _describe(expr: str, tz: str | None) -> str:
         return expr
 
 
-def explain(values: dict, *, release_name: str = "kaireon", chart=None, now: datetime | None = None,
-            runs: int = 3) -> list[dict]:
+def explain(values: dict[str, Any], *, release_name: str = "kaireon", chart: Chart | None = None, now: datetime | None = None,
+            runs: int = 3) -> list[dict[str, Any]]:
     """One row per cron.schedules entry (sorted by key), with the next ``runs`` fire times."""
-    from . import cron as cronlib
-    from .render import resolve_jobs
-    from .tzdb import tz_exists
 
     now = now or datetime.now(UTC)
     tier_on = bool((values.get("cron") or {}).get("enabled"))
@@ -37,7 +42,7 @@ def explain(values: dict, *, release_name: str = "kaireon", chart=None, now: dat
         zone = ZoneInfo(tz) if tz else UTC
         nexts: list[str] = []
         description = ""
-        time_facts: dict = {}
+        time_facts: dict[str, Any] = {}
         if isinstance(expr, str) and expr:
             try:
                 sched = cronlib.parse_schedule(expr)
@@ -87,7 +92,7 @@ _COLUMNS = (
 )
 
 
-def _cell(row: dict, field: str) -> str:
+def _cell(row: dict[str, Any], field: str) -> str:
     if field == "nextRuns":
         return ", ".join(row["nextRuns"]) or "-"
     if field == "deadlines":
@@ -98,7 +103,7 @@ def _cell(row: dict, field: str) -> str:
     return "-" if value is None or value == "" else str(value)
 
 
-def format_text(rows: list[dict]) -> str:
+def format_text(rows: list[dict[str, Any]]) -> str:
     """One line per job under a header, columns padded to their widest cell; then the time facts."""
     if not rows:
         return "no cron.schedules entries\n"

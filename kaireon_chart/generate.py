@@ -63,6 +63,18 @@ def _values_validator() -> bytes:
     return generate(json.loads((REPO / "schemas" / "values.schema.json").read_bytes())).encode("utf-8")
 
 
+def _chart_snapshot() -> bytes:
+    from .chartsnap import document
+
+    return document(REPO / "chart").encode("utf-8")
+
+
+def _timezones() -> bytes:
+    from .tzlist import template  # the IANA names the chart's own time-zone check accepts
+
+    return template().encode("utf-8")
+
+
 def outputs() -> dict[Path, Callable[[], bytes]]:
     """Every generated file -> how to make it (the compact OpenAPI schemas only with kubernetes-validate)."""
     out: dict[Path, Callable[[], bytes]] = {
@@ -72,6 +84,8 @@ def outputs() -> dict[Path, Callable[[], bytes]]:
         REPO / "docs" / "service.md": _blocks_of(REPO / "docs" / "service.md"),
         REPO / "docs" / "checks.md": _checks_md,
         GENERATED / "values_validator.py": _values_validator,
+        GENERATED / "chart_snapshot.json": _chart_snapshot,
+        REPO / "chart" / "templates" / "_timezones.tpl": _timezones,
     }
     from . import kube
 

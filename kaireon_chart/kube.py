@@ -13,8 +13,8 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, NamedTuple
 
-from ._record import Record
 from .extras import MissingExtra
 from .kube_compact import _Checker, _compact, _only_types
 
@@ -30,12 +30,11 @@ class KubeUnavailable(MissingExtra):
     """kubernetes-validate is not installed."""
 
 
-class KubeIssue(Record):
+class KubeIssue(NamedTuple):
     """One OpenAPI violation of a rendered manifest."""
 
-    __slots__ = _fields = ("index", "path", "message")
-    index: int  # manifest index
-    path: tuple  # path inside the manifest (e.g. ("spec", "jobTemplate", ...))
+    manifest: int  # index of the manifest
+    path: tuple[str | int, ...]  # path inside the manifest (e.g. ("spec", "jobTemplate", ...))
     message: str
 
 
@@ -111,7 +110,7 @@ def _schema_stamp(version: tuple[int, int]) -> str:
 
 
 @lru_cache(maxsize=4)
-def _validator(version: tuple[int, int]):
+def _validator(version: tuple[int, int]) -> Any:
     import jsonschema
     from referencing import Registry, Resource
 
@@ -127,7 +126,7 @@ def _validator(version: tuple[int, int]):
 _SHAPE_SAFE: dict[tuple[int, int], bool] = {}
 
 
-COMPACT_DIR = Path(__file__).resolve().parent / "_kube_schemas"
+COMPACT_DIR = Path(__file__).resolve().parent / "_generated" / "kube_schemas"
 
 
 def _digest(path: Path) -> str:
@@ -153,7 +152,7 @@ def _installed_release() -> str | None:
     return found[0][len("kubernetes_validate-"):-len(".dist-info")] if len(found) == 1 else None
 
 
-def _sources(version: tuple[int, int]) -> dict:
+def _sources(version: tuple[int, int]) -> dict[str, Any]:
     """What a compact schema was made from: the kubernetes-validate release and the two files' sizes and
     SHA-256."""
     directory = _schema_dir(version)
@@ -164,7 +163,7 @@ def _sources(version: tuple[int, int]) -> dict:
     return {"release": _installed_release(), "files": files}
 
 
-def _made_from_installed(sources, version: tuple[int, int]) -> bool:
+def _made_from_installed(sources: Any, version: tuple[int, int]) -> bool:
     """The installed bundle is the one ``sources`` describe: same sizes, and the same kubernetes-validate
     release (files of a release are fixed) or else the same SHA-256."""
     try:
@@ -183,7 +182,7 @@ def compact_path(version: tuple[int, int]) -> Path:
     return COMPACT_DIR / f"cronjob-batch-v1-{version[0]}.{version[1]}.json"
 
 
-def _build_compact(version: tuple[int, int]) -> dict | None:
+def _build_compact(version: tuple[int, int]) -> dict[str, Any] | None:
     directory = _schema_dir(version)
     return _compact(json.loads((directory / "cronjob-batch-v1.json").read_bytes()),
                     json.loads((directory / "_definitions.json").read_bytes()))
@@ -191,7 +190,7 @@ def _build_compact(version: tuple[int, int]) -> dict | None:
 
 def compact_document(version: tuple[int, int]) -> str | None:
     """The text of the shipped compact schema for ``version``, built from the installed bundle (for
-    ``python -m kaireon_chart.docs chart``); None when the fast path does not support that schema."""
+    ``make generate``); None when the fast path does not support that schema."""
     compact = _build_compact(version)
     if compact is None:
         return None
@@ -200,7 +199,7 @@ def compact_document(version: tuple[int, int]) -> str | None:
     return json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n"
 
 
-def shipped_compact(version: tuple[int, int]) -> dict | None:
+def shipped_compact(version: tuple[int, int]) -> dict[str, Any] | None:
     """The shipped compact schema of ``version`` when it was made from the installed bundle, else None."""
     try:
         shipped = json.loads(compact_path(version).read_bytes())
@@ -212,7 +211,7 @@ def shipped_compact(version: tuple[int, int]) -> dict | None:
 
 
 @lru_cache(maxsize=4)
-def _fast_checker(version: tuple[int, int]):
+def _fast_checker(version: tuple[int, int]) -> tuple[_Checker | None, bool]:
     """(the fast verdict for ``version`` or None when its schema uses a keyword ``_Checker`` lacks,
     whether equal manifest shapes get equal verdicts)."""
     shipped = shipped_compact(version)
@@ -224,7 +223,7 @@ def _fast_checker(version: tuple[int, int]):
     return _Checker(compact), _only_types(compact["root"], compact["defs"])
 
 
-def validate_manifests(manifests: list[dict], kube_version: str | None = None) -> list[KubeIssue]:
+def validate_manifests(manifests: list[dict[str, Any]], kube_version: str | None = None) -> list[KubeIssue]:
     """Every schema violation of the rendered CronJobs under the given Kubernetes version.
 
     The OpenAPI schema of a CronJob constrains types and field names only (its only enums are
@@ -234,8 +233,6 @@ def validate_manifests(manifests: list[dict], kube_version: str | None = None) -
     distinct shape. A manifest whose shape is not known to pass is validated in full, which is also
     where the messages (that quote the values) come from.
     """
-    from . import cache
-
     version = parse_version(kube_version)
     passing = _PASSING.setdefault(version, set())
     fast, shape_safe = _fast_checker(version)
@@ -252,6 +249,8 @@ def validate_manifests(manifests: list[dict], kube_version: str | None = None) -
                 continue
             issues.extend(_validate_one(_validator(version), index, manifest))
             continue
+        from . import cache  # the slow path only: a passing manifest never imports hashlib
+
         if stamp is None:
             stamp = (_schema_stamp(version), cache.package_stamp("jsonschema"))
         disk_key = cache.key("kube-openapi-shape", *stamp, shape)
@@ -270,7 +269,7 @@ def validate_manifests(manifests: list[dict], kube_version: str | None = None) -
 _PASSING: dict[tuple[int, int], set[str]] = {}
 
 
-def _shape(node, top: bool = False):
+def _shape(node: Any, top: bool = False) -> Any:
     """The manifest with every scalar replaced by a representative of its JSON type."""
     if isinstance(node, dict):
         return {k: (v if top and k in ("apiVersion", "kind") else _shape(v)) for k, v in node.items()}
@@ -287,11 +286,11 @@ def _shape(node, top: bool = False):
     return repr(type(node))  # not JSON: keep it distinct (it will fail validation anyway)
 
 
-def _shape_key(manifest) -> str:
+def _shape_key(manifest: Any) -> str:
     return json.dumps(_shape(manifest, top=True), sort_keys=True, separators=(",", ":"))
 
 
-def _validate_one(validator, index: int, manifest) -> list[KubeIssue]:
+def _validate_one(validator: Any, index: int, manifest: Any) -> list[KubeIssue]:
     out = []
     for err in validator.iter_errors(manifest):
         leaf = err
@@ -302,7 +301,7 @@ def _validate_one(validator, index: int, manifest) -> list[KubeIssue]:
     return out
 
 
-def _message(err) -> str:
+def _message(err: Any) -> str:
     if err.validator == "additionalProperties":
         extra = re.findall(r"'([^']+)' was unexpected", err.message)
         field = ", ".join(extra) or "a field"
@@ -316,4 +315,4 @@ def _message(err) -> str:
         return f"{err.instance!r} is not supported; allowed: {allowed}"
     if err.validator == "required":
         return f"{err.message}; the Kubernetes API requires it"
-    return err.message
+    return str(err.message)

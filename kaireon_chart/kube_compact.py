@@ -10,6 +10,9 @@ a rejected manifest goes to jsonschema, which words the problem (and has the las
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 # keywords whose verdict depends on a value, not only on its JSON type
 _VALUE_KEYWORDS = frozenset({"enum", "const", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
                              "minLength", "maxLength", "minItems", "maxItems", "uniqueItems", "multipleOf",
@@ -17,11 +20,11 @@ _VALUE_KEYWORDS = frozenset({"enum", "const", "pattern", "minimum", "maximum", "
                              "propertyNames", "patternProperties"})
 
 
-def _only_types(schema: dict, defs: dict) -> bool:
+def _only_types(schema: dict[str, Any], defs: dict[str, Any]) -> bool:
     """True when the CronJob schema (all it references) constrains nothing but keys and types -- apart
     from the apiVersion/kind enums, which the shape keeps literally. Then equal shapes get equal verdicts."""
     seen: set[str] = set()
-    stack = [(schema, True)]
+    stack: list[tuple[Any, bool]] = [(schema, True)]
     while stack:
         node, top = stack.pop()
         if isinstance(node, list):
@@ -63,14 +66,14 @@ class _Unsupported(Exception):
     pass
 
 
-def _compact(schema: dict, definitions: dict) -> dict | None:
+def _compact(schema: dict[str, Any], definitions: dict[str, Any]) -> dict[str, Any] | None:
     """``{"root": ..., "defs": {name: ...}}``: the CronJob schema and every definition it reaches, with the
     validating keywords only and ``$ref`` as a definition name; None when a keyword is not supported."""
     defs_in = definitions.get("$defs", {})
-    defs: dict = {}
+    defs: dict[str, Any] = {}
     todo: list[str] = []
 
-    def ref_name(ref, in_defs: bool) -> str:
+    def ref_name(ref: Any, in_defs: bool) -> str:
         prefix = "#/$defs/" if in_defs else _DEFS_REF
         if not isinstance(ref, str) or not ref.startswith(prefix) or "/" in ref[len(prefix):]:
             raise _Unsupported(ref)
@@ -82,12 +85,12 @@ def _compact(schema: dict, definitions: dict) -> dict | None:
             todo.append(name)
         return name
 
-    def strip(node, in_defs: bool):
+    def strip(node: Any, in_defs: bool) -> Any:
         if isinstance(node, bool):
             return node
         if not isinstance(node, dict):
             raise _Unsupported(repr(node)[:40])
-        out = {}
+        out: dict[str, Any] = {}
         for k, v in node.items():
             if k in _IGNORED or (k not in _KEPT and k not in DRAFT202012_KEYWORDS):
                 if k in ("$id", "$anchor", "$dynamicAnchor", "$recursiveRef") and node is not schema:
@@ -129,11 +132,11 @@ def _compact(schema: dict, definitions: dict) -> dict | None:
     return {"root": root, "defs": dict(sorted(defs.items()))}
 
 
-def _is_number(v) -> bool:
+def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-_TYPE_CHECKS = {
+_TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
     "object": lambda v: isinstance(v, dict),
     "array": lambda v: isinstance(v, list),
     "string": lambda v: isinstance(v, str),
@@ -144,30 +147,30 @@ _TYPE_CHECKS = {
 }
 
 
-def _equal(a, b) -> bool:  # jsonschema's equality for scalars: booleans are not numbers, 1 == 1.0
+def _equal(a: Any, b: Any) -> bool:  # jsonschema's equality for scalars: booleans are not numbers, 1 == 1.0
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b
     if isinstance(a, str) or isinstance(b, str):
-        return a == b
+        return bool(a == b)
     if _is_number(a) and _is_number(b):
-        return a == b
+        return bool(a == b)
     return a is None and b is None
 
 
 class _Checker:
     """Draft202012Validator's verdict (valid or not) for a compact schema (see ``_compact``)."""
 
-    def __init__(self, compact: dict):
+    def __init__(self, compact: dict[str, Any]) -> None:
         self.defs = compact["defs"]
         self.root = compact["root"]
 
-    def __call__(self, instance) -> bool:
+    def __call__(self, instance: Any) -> bool:
         try:
             return self.ok(self.root, instance)
         except Exception:  # anything odd: let jsonschema decide (and word it)
             return False
 
-    def ok(self, node, d) -> bool:
+    def ok(self, node: Any, d: Any) -> bool:
         if node is True:
             return True
         if node is False:

@@ -73,12 +73,12 @@ def validate_release_name(release_name: str) -> None:
         )
 
 
-def name(values: dict, chart_name: str) -> str:
+def name(values: dict[str, Any], chart_name: str) -> str:
     """kaireon.name: nameOverride or the chart name, at most 63 characters."""
     return _trim_one(_trunc(values.get("nameOverride") or chart_name, 63))
 
 
-def fullname(values: dict, release_name: str, chart_name: str) -> str:
+def fullname(values: dict[str, Any], release_name: str, chart_name: str) -> str:
     """kaireon.fullname: fullnameOverride, else <release>-<name> (or <release> if it contains name)."""
     override = values.get("fullnameOverride")
     if go_truth(override):
@@ -110,7 +110,7 @@ def cronjob_name(full_name: str, key: str) -> str:
     return f"{_trim_one(_trunc(full, _TRUNCATED_PREFIX))}-{digest}"
 
 
-def selector_labels(values: dict, release_name: str, chart_name: str) -> dict[str, str]:
+def selector_labels(values: dict[str, Any], release_name: str, chart_name: str) -> dict[str, str]:
     """kaireon.selectorLabels."""
     return {
         "app.kubernetes.io/name": name(values, chart_name),
@@ -118,7 +118,7 @@ def selector_labels(values: dict, release_name: str, chart_name: str) -> dict[st
     }
 
 
-def labels(values: dict, release_name: str, chart_name: str, chart_version: str,
+def labels(values: dict[str, Any], release_name: str, chart_name: str, chart_version: str,
            app_version: str | None) -> dict[str, str]:
     """kaireon.labels: helm.sh/chart, name, instance, version (when appVersion is set), managed-by."""
     out = {"helm.sh/chart": chart_label(chart_name, chart_version)}
@@ -129,7 +129,7 @@ def labels(values: dict, release_name: str, chart_name: str, chart_version: str,
     return out
 
 
-def service_account_name(values: dict, release_name: str, chart_name: str) -> str:
+def service_account_name(values: dict[str, Any], release_name: str, chart_name: str) -> str:
     """kaireon.serviceAccountName."""
     account = values.get("serviceAccount") or {}
     if go_truth(account.get("create")):
@@ -137,7 +137,7 @@ def service_account_name(values: dict, release_name: str, chart_name: str) -> st
     return account.get("name") or "default"
 
 
-def api_url(values: dict, release_name: str, namespace: str, chart_name: str) -> str:
+def api_url(values: dict[str, Any], release_name: str, namespace: str, chart_name: str) -> str:
     """kaireon.apiUrl: cron.apiUrl without one trailing "/", or the API Service's cluster DNS URL."""
     configured = (values.get("cron") or {}).get("apiUrl")
     if go_truth(configured):

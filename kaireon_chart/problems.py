@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-
-from ._record import Record
+from typing import Any, NamedTuple
 
 ERROR = "error"
 WARNING = "warning"
 
 
-class Problem(Record):
-    """One problem: an immutable value (see _record.py)."""
+class Problem(NamedTuple):
+    """One problem: an immutable value."""
 
-    __slots__ = _fields = ("path", "message", "severity", "check")
     path: str  # dotted values path, e.g. cron.schedules.cleanup.schedule
     message: str  # "<what is wrong>; <what is allowed>"
     severity: str  # ERROR | WARNING

@@ -11,10 +11,9 @@ Nothing is text-templated.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from kaireon_chart import names, podspec
-from kaireon_chart._record import Record
 from kaireon_chart.chart import Chart, load_chart
 
 __all__ = [
@@ -66,8 +65,7 @@ class RenderError(ValueError):
     """The values cannot be rendered (helm would fail too); the message names the values path."""
 
 
-class ResolvedJob(Record):
-    __slots__ = _fields = ("key", "name", "enabled", "settings", "sources")
+class ResolvedJob(NamedTuple):
     key: str  # the cron.schedules key (camelCase allowed)
     name: str  # rendered CronJob name
     enabled: bool  # the entry's own `enabled` (missing = true); cron.enabled is not folded in

@@ -1,35 +1,24 @@
-"""Output of problems: ``text``, ``json`` and ``github`` (GitHub Actions workflow commands).
+"""Problem reports: ``FileReport``/``Finding`` and ``REPORTERS``, the registry of ``--error-format`` formats.
 
-A reporter turns a list of :class:`FileReport` (one per checked input) into text. ``REPORTERS`` feeds
-the CLI's ``--error-format`` choices.
-
-* text: ``[file:line: ]severity: path: message [check]``, one line per problem.
-* json: ``{"status": "ok"|"fail", "problems": [{"file", "path", "line", "column", "check", "severity",
-  "message", "input"}]}``; ``file``/``line`` say where the value was set, ``input`` which checked file
-  the problem belongs to (``check`` mode; also ``"inputs": [{"input", "status"}]`` there).
-* github: ``::error file=F,line=L,title=T::path: message`` (``%``, CR and LF escaped in the message;
-  also ``:`` and ``,`` in properties), one ``::group::`` per file when there are several; at most 10
-  per type, then the full table in ``$GITHUB_STEP_SUMMARY`` (kaireon_chart/reports/github.py).
-* sarif, junit, gitlab: kaireon_chart/reports/ (SARIF 2.1.0, JUnit XML, GitLab Code Quality).
+text and json are here, the CI formats in reports/ (github, sarif, junit, gitlab); the formats are
+specified in docs/render-values.md.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any, NamedTuple
 
-from ._record import Record
 from .problems import ERROR, WARNING, Problem
 from .reports import write_text
 
 
-class Finding(Record):
-    __slots__ = _fields = ("problem", "file", "line", "column")
-    _defaults = {"file": None, "line": None, "column": None}
+class Finding(NamedTuple):
     problem: Problem
-    file: str | None
-    line: int | None
-    column: int | None
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
 
 
 class FileReport:
@@ -42,14 +31,14 @@ class FileReport:
         self.jobs = jobs  # (key, CronJob name) of the rendered jobs, for the JUnit testcases
         self.anchor = anchor  # the file CI reports point at for a problem without one (render mode)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return (self.name, self.findings) == (other.name, other.findings)
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value: unhashable like a list
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"FileReport(name={self.name!r}, findings={self.findings!r})"
 
     def failed(self, strict: bool = False) -> bool:
@@ -85,7 +74,7 @@ def _json(reports: list[FileReport], strict: bool = False) -> str:
             p = f.problem
             problems.append({"file": f.file, "path": p.path, "line": f.line, "column": f.column, "check": p.check,
                              "severity": p.severity, "message": p.message, "input": report.name})
-    out: dict = {"status": status(reports, strict), "problems": problems}
+    out: dict[str, Any] = {"status": status(reports, strict), "problems": problems}
     if any(r.name for r in reports):
         out["inputs"] = [{"input": r.name, "status": status([r], strict)} for r in reports]
     return json.dumps(out, indent=2) + "\n"

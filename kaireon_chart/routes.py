@@ -33,7 +33,7 @@ class RouteEdit:
     path: str
     schedule: str
     text: str  # the new values file text
-    values: dict  # the new file's values (plain Python data)
+    values: dict[str, Any]  # the new file's values (plain Python data)
     existed: bool  # the key was already there (its schedule/path were replaced)
 
 
@@ -86,7 +86,7 @@ def add_route(text: str, name: str, schedule: str, path: str | None = None) -> R
     return RouteEdit(key, path, schedule, new_text, parse_yaml(new_text, "<edited>"), existed)
 
 
-def _load(y, text: str):
+def _load(y: Any, text: str) -> Any:
     from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.error import YAMLError
 
@@ -103,7 +103,7 @@ def _load(y, text: str):
     return doc
 
 
-def _schedules(doc):
+def _schedules(doc: Any) -> Any:
     """doc's cron.schedules map, created when missing."""
     from ruamel.yaml.comments import CommentedMap
 

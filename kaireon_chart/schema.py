@@ -4,7 +4,7 @@ Errors become ``(dotted path, message, check id)`` with a helpful "allowed" part
 pattern meaning, bounds, and for unknown keys the closest known key (``shedule`` -> ``schedule``).
 The validator is compiled once per schema (cached by its JSON text) for the life of the process.
 
-For the bundled chart's schema, the generated ``_values_validator.is_valid`` decides first; draft7.py
+For the bundled chart's schema, the generated ``_generated/values_validator.is_valid`` decides first; draft7.py
 finds and words the violations only when it rejects.
 """
 
@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from . import _values_validator as generated
 from . import draft7
-from ._record import Record
+from ._generated import values_validator as generated
 from .extras import MissingExtra
 
 # What the chart's patterns mean, for messages (pattern -> plain words).
@@ -41,16 +40,15 @@ _TYPE_WORDS = {"integer": "an integer", "string": "a string", "boolean": "true o
                "array": "a list", "number": "a number", "null": "null"}
 
 
-class SchemaIssue(Record):
+class SchemaIssue(NamedTuple):
     """One schema violation: dotted values path, message, check id."""
 
-    __slots__ = _fields = ("path", "message", "check")
     path: str
     message: str
     check: str
 
 
-def dotted(parts) -> str:
+def dotted(parts: Iterable[Any]) -> str:
     return ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in parts).replace(".[", "[")
 
 
@@ -103,7 +101,7 @@ def check(values: dict[str, Any], schema: dict[str, Any]) -> list[SchemaIssue]:
     return out
 
 
-def _describe(value) -> str:
+def _describe(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value)
     if value is None:
@@ -115,7 +113,7 @@ def _describe(value) -> str:
     return repr(value)
 
 
-def _type_of(value) -> str:
+def _type_of(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -133,7 +131,7 @@ def _type_of(value) -> str:
     return type(value).__name__
 
 
-def _translate(err) -> list[SchemaIssue]:
+def _translate(err: Any) -> list[SchemaIssue]:
     parts = list(err.absolute_path)
     path = dotted(parts) or "(top level)"
     kind, v, inst = err.validator, err.validator_value, err.instance
@@ -170,7 +168,7 @@ def _translate(err) -> list[SchemaIssue]:
                             if parts else f"is required; set the top-level key {name}", "schema-required")]
     if kind == "type":
         want = v if isinstance(v, list) else [v]
-        words = " or ".join(_TYPE_WORDS.get(w, w) for w in want)
+        words = " or ".join(_TYPE_WORDS.get(w, str(w)) for w in want)
         hint = ""
         if "integer" in want and isinstance(inst, str) and re.fullmatch(r"-?\d+", inst.strip()):
             hint = " (remove the quotes)"

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from . import limits, strvals
 
@@ -250,7 +251,7 @@ def _kind(value) -> str:
     return type(value).__name__
 
 
-def read_values_file(path: str, stdin=None, budget: limits.LimitsBudget | None = None) -> tuple[str, str]:
+def read_values_file(path: str, stdin: Any = None, budget: limits.LimitsBudget | None = None) -> tuple[str, str]:
     """Return (display name, text) of a ``-f`` argument; ``-`` reads stdin.
 
     At most ``limits.max_file_bytes()`` are read (``-f /dev/zero`` stops there) and, with ``budget``,
@@ -383,10 +384,10 @@ class Origins:
         return line
 
 
-def _key_index(node) -> dict:
+def _key_index(node: Any) -> dict[str, tuple[Any, Any]]:
     """key -> (key node, value node) of a mapping node, the first of duplicate keys; built once per node
     (on the cached tree), so locating every problem of a file with thousands of keys stays linear."""
-    index = getattr(node, "_kaireon_keys", None)
+    index: dict[str, tuple[Any, Any]] | None = getattr(node, "_kaireon_keys", None)
     if index is None:
         import yaml
 
@@ -457,7 +458,8 @@ def user_values(files: Iterable[str] = (), set_values: Iterable[str] = (), set_s
         for item in items:
             try:
                 parse(item, base)
-                too_deep = limits.check_data(base)
+                alone = parse(item, {})  # the item's own tree from the root: as deep as it makes the merge
+                too_deep = limits.check_data(alone)
             except strvals.StrvalsError as exc:
                 raise ValuesError(f"failed parsing {flag} data {_short(item)}: {exc}") from None
             except limits.LimitError as exc:
@@ -467,7 +469,7 @@ def user_values(files: Iterable[str] = (), set_values: Iterable[str] = (), set_s
                                   f"most {limits.max_depth()} (raise KAIREON_CHART_MAX_DEPTH)")
             if origins is not None:
                 label = f"{flag} {item}" if len(item) <= 200 else f"{flag} {item[:100]}... ({len(item):,} characters)"
-                origins.set_flags.append((label, parse(item, {})))
+                origins.set_flags.append((label, alone))
     return base
 
 
@@ -500,5 +502,15 @@ def values_from_text(text: str, chart, name: str = "<values>") -> dict:
 
 
 # HelmLoader is built on first access (module __getattr__), so PyYAML loads only when YAML is read
-__all__ = ["HelmLoader", "Origins", "ValuesError", "coalesce", "load_values",  # noqa: F822
-           "merge_maps", "parse_yaml", "read_values_file", "user_values", "values_from_text"]
+__all__ = [
+    "HelmLoader",  # noqa: F822 - built on first access (the module __getattr__)
+    "Origins",
+    "ValuesError",
+    "coalesce",
+    "load_values",
+    "merge_maps",
+    "parse_yaml",
+    "read_values_file",
+    "user_values",
+    "values_from_text",
+]

@@ -8,10 +8,11 @@ round-trips generated documents through PyYAML and through helm's YAML typing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
-def dump_manifests(manifests: list[dict], fmt: str) -> str:
+def dump_manifests(manifests: list[dict[str, Any]], fmt: str) -> str:
     if fmt == "json":
         import json
 
@@ -19,8 +20,8 @@ def dump_manifests(manifests: list[dict], fmt: str) -> str:
     return "".join("---\n" + (_yaml_block(m, 0) if m else f"{_inline(m)}\n") for m in manifests)
 
 
-_PLAIN_OK = None
-_RESOLVERS: dict = {}
+_PLAIN_OK: Callable[[str], object] | None = None
+_RESOLVERS: dict[str, list[Any]] = {}
 
 
 def _plain_ok(text: str) -> bool:
@@ -60,7 +61,7 @@ def _quote(text: str) -> str:
     return "".join(out)
 
 
-def _scalar(value) -> str:
+def _scalar(value: Any) -> str:
     if value is None:
         return "null"
     if value is True:
@@ -88,11 +89,11 @@ def _string(text: str) -> str:
     return out
 
 
-def _key(key) -> str:
+def _key(key: Any) -> str:
     return _string(key) if type(key) is str else _scalar(str(key))
 
 
-def _yaml_block(value, indent: int) -> str:
+def _yaml_block(value: Any, indent: int) -> str:
     """``value`` (a dict or list) as block YAML lines at ``indent`` spaces, ending with a newline."""
     pad = " " * indent
     lines = []
@@ -114,7 +115,7 @@ def _yaml_block(value, indent: int) -> str:
     return "".join(lines)
 
 
-def _inline(value) -> str:
+def _inline(value: Any) -> str:
     if isinstance(value, dict):
         return "{}"
     if isinstance(value, list):
@@ -122,7 +123,7 @@ def _inline(value) -> str:
     return _scalar(value)
 
 
-_DUMPER = None
+_DUMPER: Any = None
 
 
 def go_safe_dumper() -> Any:
@@ -135,7 +136,7 @@ def go_safe_dumper() -> Any:
         from .values import implicit_resolvers
 
         base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-        dumper = type("GoSafeDumper", (base,), {})
+        dumper: Any = type("GoSafeDumper", (base,), {})
         dumper.yaml_implicit_resolvers = {k: list(v) for k, v in base.yaml_implicit_resolvers.items()}
         for first, resolvers in implicit_resolvers().items():
             for tag, regexp in resolvers:

@@ -113,6 +113,11 @@ class Settings(BaseSettings):
 
     # -- job tuning -------------------------------------------------------------------------------
     delete_batch_size: int = Field(default=5000, ge=1, le=100_000, description="Rows per purge batch.")
+    dsar_purge_connections: int = Field(
+        default=0, ge=0, le=32,
+        description="PostgreSQL: connections dsar-purge deletes slices over at once; 0 = sized to the "
+        "server, min(4, max(1, max_connections // 25)). SQLite always uses one writer.",
+    )
     lease_ttl_seconds: int = Field(
         default=120, ge=5,
         description="Run lease TTL. A running job's heartbeat renews it every TTL/3; a holder that died "

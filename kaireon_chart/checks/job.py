@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from .. import cron as cronlib
 from ..problems import ERROR, WARNING, Problem
@@ -111,7 +112,7 @@ def _job(job: ResolvedJob) -> list[Problem]:
     return out
 
 
-def _time_zone_error(tz) -> str | None:
+def _time_zone_error(tz: Any) -> str | None:
     if not isinstance(tz, str):
         return f"{_q(tz)} is not a string; {_TZ_ALLOWED}"
     for part in tz.split("/"):
@@ -125,7 +126,7 @@ def _time_zone_error(tz) -> str | None:
     return None
 
 
-def _int_problem(field, value, low, high, path) -> Problem | None:
+def _int_problem(field: str, value: Any, low: int, high: int, path: str) -> Problem | None:
     kind = "int32" if high == INT32_MAX else "int64"
     allowed = f"allowed: an integer from {low} to {high} ({kind})"
     if isinstance(value, bool) or not isinstance(value, (int, float)):

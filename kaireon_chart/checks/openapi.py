@@ -43,10 +43,10 @@ def run(manifests: list[dict[str, Any]], jobs: list[ResolvedJob], kube_version: 
     out = []
     version = kube.parse_version(kube_version)
     for issue in kube.validate_manifests(manifests, kube_version):
-        job = jobs[issue.index] if issue.index < len(jobs) else None
+        job = jobs[issue.manifest] if issue.manifest < len(jobs) else None
         rendered = ".".join(str(p) for p in issue.path) or "(object)"
         path = _values_path(job, issue.path) if job else "cron"
-        out.append(Problem(path, f"in CronJob {manifests[issue.index]['metadata']['name']} at {rendered}: "
+        out.append(Problem(path, f"in CronJob {manifests[issue.manifest]['metadata']['name']} at {rendered}: "
                            f"{issue.message} (Kubernetes {version[0]}.{version[1]} OpenAPI schema)", ERROR,
                            "kube-schema"))
     return out

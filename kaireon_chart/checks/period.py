@@ -5,22 +5,22 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import lru_cache
 
+from ..cron import Schedule, parse_schedule
 
-def min_period_seconds(sched) -> int | None:
+
+def min_period_seconds(sched: Schedule) -> int | None:
     """Shortest time between two successive runs (wall clock, DST ignored); None if it cannot be told."""
     return _min_period(sched.expr) if isinstance(getattr(sched, "expr", None), str) else _min_period_of(sched)
 
 
 @lru_cache(maxsize=1024)
 def _min_period(expr: str) -> int | None:
-    from ..cron import parse_schedule
-
     return _min_period_of(parse_schedule(expr))
 
 
-def _min_period_of(sched) -> int | None:
+def _min_period_of(sched: Schedule) -> int | None:
     if sched.is_every:
-        return max(1, int(sched.every_seconds))
+        return max(1, int(sched.every_seconds or 0))
     day_minutes = sorted(h * 60 + m for h in sched.hours for m in sched.minutes)
     if not day_minutes:
         return None
@@ -31,7 +31,7 @@ def _min_period_of(sched) -> int | None:
     return min(gaps) * 60 if gaps else None
 
 
-def _min_day_gap(sched) -> int | None:
+def _min_day_gap(sched: Schedule) -> int | None:
     doms, dows, months = sched.days_of_month, sched.days_of_week, sched.months
     and_rule = sched.dom_star or sched.dow_star
     start = date(2024, 1, 1)  # a leap year, then the next: covers Feb 29 and every weekday/date pair

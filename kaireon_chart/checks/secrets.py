@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from typing import Any
 
 ID = "plaintext-secret"
 
@@ -112,7 +113,7 @@ def _shape(value: str) -> str | None:
     return None
 
 
-def scan(values: dict) -> Iterator[tuple[str, str]]:
+def scan(values: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(dotted path, message) for every plaintext secret in cron values and api.env."""
     cron = values.get("cron")
     if isinstance(cron, (dict, list)):
@@ -134,7 +135,7 @@ def scan(values: dict) -> Iterator[tuple[str, str]]:
                                 f"({_ADVICE.split('; ')[1]})"
 
 
-def _walk(node, path: str) -> Iterator[tuple[str, str]]:
+def _walk(node: Any, path: str) -> Iterator[tuple[str, str]]:
     if isinstance(node, dict):
         for key, value in node.items():
             sub = f"{path}.{key}"

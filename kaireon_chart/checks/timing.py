@@ -3,12 +3,19 @@ piling runs under Allow, @every, day-of-month OR day-of-week, and the time-aware
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..cron import Schedule
+    from ..render import ResolvedJob
+
 from ..problems import WARNING, Problem
 from ..problems import shown as _q
+from .daysor import days_or_text
 from .period import min_period_seconds
 
 
-def _schedule_warnings(job, sched, tz) -> list[Problem]:
+def _schedule_warnings(job: ResolvedJob, sched: Schedule, tz: str | None) -> list[Problem]:
     s, src = job.settings, job.sources
     base = f"cron.schedules.{job.key}"
     expr = s["schedule"]
@@ -18,8 +25,6 @@ def _schedule_warnings(job, sched, tz) -> list[Problem]:
                            "relative to the controller's start; allowed: a 5-field schedule such as \"*/10 * * * *\"",
                            WARNING, "every-descriptor"))
     if sched.days_or:
-        from .daysor import days_or_text
-
         out.append(Problem(src["schedule"], f"{_q(expr)}: day-of-month and day-of-week are both restricted, so it runs "
                            "on days matching EITHER (robfig/cron ORs them), more often than it reads "
                            f"({days_or_text(sched)}); allowed: restrict only one of them (put * in the other)",

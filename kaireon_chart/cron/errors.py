@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, NoReturn
+
 TZ_ERROR = "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"
 FIELD_NAMES = ("minute", "hour", "day-of-month", "month", "day-of-week")
 
@@ -46,5 +48,5 @@ class CronError(ValueError):
         return self.messages[0]
 
 
-def _raise(message: str, **kw) -> None:
+def _raise(message: str, **kw: Any) -> NoReturn:
     raise CronError(message, **kw)

@@ -8,6 +8,7 @@ import io
 import os
 import re
 from functools import lru_cache
+from typing import Any
 
 _MAX_UINT64 = (1 << 64) - 1
 _MAX_INT64 = (1 << 63) - 1
@@ -241,7 +242,7 @@ def _errno_text(e: OSError) -> str:
 
 
 @lru_cache(maxsize=256)
-def _go_load_location(name: str):
+def _go_load_location(name: str) -> Any:
     """time.LoadLocation: returns None for UTC, _LOCAL for Local, else a tzinfo."""
     if name in ("", "UTC"):
         return None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .._record import Record
+from typing import NamedTuple
+
 from .errors import FIELD_NAMES, TZ_ERROR, CronError, _raise
 from .gostd import (
     _LOCAL,
@@ -19,8 +20,7 @@ from .gostd import (
 from .schedule import STAR_BIT, Schedule
 
 
-class _Bounds(Record):
-    __slots__ = _fields = ("min", "max", "names")
+class _Bounds(NamedTuple):
     min: int
     max: int
     names: dict[str, int] | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
+from typing import Any
 
 from .gostd import _LOCAL
 
@@ -49,8 +50,8 @@ class _Zone:
         c = self._cache.get(hour)
         if c is not None:
             return c
-        o = datetime.fromtimestamp(unix, self.tz).utcoffset()
-        o = 0 if o is None else int(o.total_seconds())
+        delta = datetime.fromtimestamp(unix, self.tz).utcoffset()
+        o = 0 if delta is None else int(delta.total_seconds())
         # offsets change on transitions; cache per hour only when the whole hour agrees
         if (
             datetime.fromtimestamp(hour * 3600, self.tz).utcoffset()
@@ -100,7 +101,7 @@ class Schedule:
         month: int,
         dow: int,
         *,
-        location=_LOCAL,
+        location: Any = _LOCAL,
         descriptor: str | None = None,
         every_seconds: int | None = None,
     ):

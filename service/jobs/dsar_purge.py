@@ -67,6 +67,7 @@ from service.config import Settings
 from service.errors import LeaseLost
 from service.jobs._dsar_attachments import drain_blobs, purge_tenant_attachments
 from service.jobs._dsar_demo import demo
+from service.jobs._dsar_parallel import connections_for, run_parallel
 from service.jobs._dsar_preview import preview
 from service.jobs._dsar_result import DsarPurgeResult, Stopped, TenantPurge, effective_retention, err
 from service.jobs._export_purge import Target as ExportTarget
@@ -152,7 +153,7 @@ def run(session: Session, settings: Settings, now: datetime) -> DsarPurgeResult:
         todo = [t for t in targets if data_class not in t.entry.held]  # held: absent from the list
         if not todo or stopped:
             continue
-        stopped = _purge_table(session, model, attr, todo, batch)
+        stopped = _purge_table(session, model, attr, todo, batch, settings.dsar_purge_connections)
 
     for target in targets:
         entry = target.entry
@@ -191,13 +192,15 @@ def _read_all_configs(session: Session) -> dict[str, list[RetentionConfig]] | No
     return by_tenant
 
 
-def _purge_table(session: Session, model: Any, attr: str, targets: list[_Target], batch: int) -> bool:
+def _purge_table(
+    session: Session, model: Any, attr: str, targets: list[_Target], batch: int, connections: int = 1
+) -> bool:
     """Purge one row table for ``targets``; True when stopped early by a shutdown."""
     field = _field(attr)
     kind = _slice_kind(session)
     if kind is not None:
         try:
-            _purge_slices(session, kind, model, field, targets, batch)
+            _purge_slices(session, kind, model, field, targets, batch, connections)
             return False
         except LeaseLost:
             raise
@@ -275,7 +278,9 @@ def _typed(sql: str, params: dict[str, Any]) -> Any:
     return text(sql).bindparams(*(bindparam(k, type_=UTCDateTime()) for k in params if k[0] == "c" and k[1:].isdigit()))
 
 
-def _purge_slices(session: Session, kind: str, model: Any, field: str, targets: list[_Target], batch: int) -> None:
+def _purge_slices(
+    session: Session, kind: str, model: Any, field: str, targets: list[_Target], batch: int, connections: int = 1
+) -> None:
     by_id = {t.entry.tenant_id: t.entry for t in targets}
     table = model.__tablename__
     groups = _cutoff_groups(targets)
@@ -299,17 +304,24 @@ def _purge_slices(session: Session, kind: str, model: Any, field: str, targets: 
         ).scalar_one()
         session.commit()
         span = pg_slice_pages(batch)
-        for lo in range(0, int(pages), span):
-            _between_slices()
-            # The heap range is spliced in as integer literals (computed here, never input), so each
-            # slice is planned with its bounds known: a TID range scan. The counts per tenant are
-            # aggregated in the server (RETURNING every row to the client cost ~60 % more).
-            stmt = _typed(
+        # The heap range is spliced in as integer literals (computed here, never input), so each
+        # slice is planned with its bounds known: a TID range scan. The counts per tenant are
+        # aggregated in the server (RETURNING every row to the client cost ~60 % more).
+        stmts = (
+            _typed(
                 f"WITH gone AS (DELETE FROM {table} AS t {using}"
                 f"WHERE t.ctid >= '({lo},0)'::tid AND t.ctid < '({lo + span},0)'::tid AND ({predicate}) "
                 "RETURNING t.tenant_id) SELECT tenant_id, count(*) FROM gone GROUP BY tenant_id",
                 params,
             )
+            for lo in range(0, int(pages), span)
+        )
+        k = connections_for(session, connections)
+        if k > 1:  # K slices at once, one connection each (service.jobs._dsar_parallel)
+            run_parallel(session.get_bind(), ((s, params) for s in stmts), k, count, _between_slices)
+            return
+        for stmt in stmts:
+            _between_slices()
             count(_commit_slice(session, lambda stmt=stmt: _pg_slice(session, stmt, params)))
         return
 

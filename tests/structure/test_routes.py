@@ -88,7 +88,7 @@ print("ok")
 
 def test_adding_a_default_scheduled_route_touches_four_hand_written_files(tmp_path: Path) -> None:
     for part in ("kaireon_chart", "service", "chart", "schemas", "docs", "tests"):
-        shutil.copytree(REPO / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__", "_chart_snapshot.json"))
+        shutil.copytree(REPO / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__", "chart_snapshot.json"))
     shutil.copy(REPO / "README.md", tmp_path / "README.md")
     touched = {
         # 1. the registry: one line

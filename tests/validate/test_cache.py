@@ -34,7 +34,7 @@ def test_openapi_shapes_known_to_pass_are_remembered_and_others_still_fail(tmp_p
     broken = [dict(m) for m in manifests]
     broken[2] = {**broken[2], "spec": {**broken[2]["spec"], "suspend": "yes"}}
     [issue] = kube.validate_manifests(broken)
-    assert (issue.index, issue.path) == (2, ("spec", "suspend"))
+    assert (issue.manifest, issue.path) == (2, ("spec", "suspend"))
     assert issue.message == "'yes' is not of type boolean; the Kubernetes API expects boolean here"
     monkeypatch.setattr(kube, "_PASSING", {})  # a new process: the disk knows the passing shape
     assert kube.validate_manifests(manifests) == []

@@ -31,7 +31,7 @@ def test_keyword_lists_match_jsonschema():
 
 
 def test_generated_values_validator_is_current():
-    from kaireon_chart import _values_validator
+    from kaireon_chart._generated import values_validator as _values_validator
 
     text = Path(_values_validator.__file__).read_text(encoding="utf-8")
     assert text == schemagen.generate(SOURCE_SCHEMA), "run `make docs`"
@@ -238,7 +238,7 @@ def test_fast_kube_checker_rejects_unknown_fields_and_wrong_types(version):
         assert not fast(broken)
         assert not _reference(version).is_valid(broken)
         [issue] = kube.validate_manifests([broken], f"{version[0]}.{version[1]}")
-        assert issue.index == 0
+        assert issue.manifest == 0
 
 
 KUBE_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.sampled_from([1.0, 0.5]),
@@ -299,7 +299,7 @@ def test_without_the_fast_path_the_layer_gives_the_same_problems(monkeypatch, tm
     monkeypatch.setattr(kube, "_PASSING", {})
     monkeypatch.setattr(kube, "_fast_checker", lambda version: (None, False))
     assert kube.validate_manifests(broken) == with_fast
-    assert [i.index for i in with_fast] == [1, 3]
+    assert [i.manifest for i in with_fast] == [1, 3]
 
 
 def test_a_valid_run_imports_no_jsonschema(tmp_path):

@@ -179,3 +179,14 @@ def test_locating_problems_indexes_each_mapping_once() -> None:
     index = schedules._kaireon_keys
     origins.find("cron.schedules.j7.schedule")
     assert schedules._kaireon_keys is index and len(index) == 3000
+
+
+def test_a_damaged_cache_entry_nested_past_the_recursion_limit_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kaireon_chart import cache
+
+    monkeypatch.setenv("KAIREON_CHART_CACHE", "1")
+    monkeypatch.setenv("KAIREON_CHART_CACHE_DIR", str(tmp_path))
+    (tmp_path / "deadbeef.json").write_text("[" * 100_000 + "]" * 100_000)
+    assert cache.get("deadbeef") is None

@@ -4,7 +4,7 @@ local directory and S3 (moto server)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import orjson
 import pytest
@@ -374,3 +374,44 @@ def test_after_a_purge_the_exports_hold_exactly_the_unexpired_rows(session, sett
     recs = records(session, "t1")
     assert {r[0]: r[1] for r in recs} == {k: len(v) for k, v in stored.items()}
     assert all(r[2] >= cutoff for r in recs)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_concurrent_purges_handle_each_object_exactly_once(session, session_factory, settings, now, monkeypatch):
+    """Two purges of the same tenant at once (PostgreSQL: FOR UPDATE SKIP LOCKED per object): every
+    object is deleted or rewritten by exactly one of them, whatever the interleaving."""
+    import threading
+
+    from service.jobs._export_purge import ExportObjects, purge_exports
+
+    add_tenant(session, "t1", {IH: (30, False)}, now, ages=AGES * 4)
+    monkeypatch.setattr(ex, "BATCH_SIZE", 3)
+    ex.run(session, settings.model_copy(update={"export_max_batches_per_run": 50}), now)
+    cutoff = now + timedelta(days=1) - timedelta(days=30)
+    store = open_store(settings.export_storage_url)
+    expected = ExportObjects()
+    for key in contents(settings, "t1"):
+        created = [datetime.fromisoformat(orjson.loads(line)["createdAt"]) for line in store.get(key).splitlines()]
+        older = [c for c in created if c < cutoff]
+        expected.deleted += len(older) == len(created)
+        expected.rewritten += 0 < len(older) < len(created)
+    assert expected.deleted and expected.rewritten
+    counts = [ExportObjects(), ExportObjects()]
+    errors: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def work(i):
+        with session_factory() as s:
+            barrier.wait()
+            purge_exports(s, store, "t1", cutoff, counts[i], errors=errors)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert (counts[0].deleted + counts[1].deleted, counts[0].rewritten + counts[1].rewritten) == \
+        (expected.deleted, expected.rewritten)
+    assert all(r[2] >= cutoff for r in records(session, "t1"))
+    assert {r[0]: r[1] for r in records(session, "t1")} == {k: len(v) for k, v in contents(settings, "t1").items()}
