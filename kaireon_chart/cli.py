@@ -24,6 +24,7 @@ subcommands (run `{PROG} <subcommand> --help` for each):
   add-route NAME         wire an operator route (dsar-purge, siem-ship, export-interactions, ...)
                          into a values file, keeping its comments
   schedule               the jobs over time: collisions, peak concurrency, heatmap, stagger suggestions
+  doctor                 a live release: drift, missed/late, failing, blocked, wiring (needs [doctor])
 
 examples:
   {PROG} -f prod.yaml                              # CronJobs as YAML on stdout, problems on stderr
@@ -217,15 +218,54 @@ def _schedule_parser() -> argparse.ArgumentParser:
     return sch
 
 
+DOCTOR_EPILOG = f"""\
+examples:
+  {PROG} doctor -f prod.yaml -n kaireon                    # text table; exit 1 on an error finding
+  {PROG} doctor -f prod.yaml -n kaireon --format json --fail-on warning
+  {PROG} doctor -n kaireon --run-now cleanup --wait        # like kubectl create job --from=cronjob/...
+
+Reads (get/list in the namespace): CronJobs, Jobs, Pods, Events, the trigger URL's Service and its
+EndpointSlices (or Endpoints), and the metadata only of the referenced Secret; --run-now also
+creates a Job. Findings (stable ids) and the RBAC: docs/render-values.md#doctor.
+The cluster: --kubeconfig, else $KUBECONFIG, else ~/.kube/config, else the in-cluster service account.
+
+exit codes:
+  0  healthy (no finding at or above --fail-on); --run-now: created (with --wait: succeeded)
+  1  findings at or above --fail-on; --run-now --wait: the Job failed or is still running
+  2  the cluster cannot be reached or refused a read (the reason is printed), usage errors,
+     the kubernetes client is not installed (pip install 'kaireon-chart[doctor]')
+"""
+
+
+def _doctor_parser() -> argparse.ArgumentParser:
+    doc = argparse.ArgumentParser(prog=f"{PROG} doctor", formatter_class=_Formatter, epilog=DOCTOR_EPILOG,
+                                  description="Check a live release against its values and the operational "
+                                              "checklist: drift, missed or late runs, failing runs, blocked "
+                                              "runs, wiring, suspended CronJobs, history limits.")
+    _common(doc, kube=False)
+    doc.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
+    doc.add_argument("--context", metavar="CTX", help="kubeconfig context (default: the current context)")
+    doc.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    doc.add_argument("--fail-on", choices=("warning", "error"), default="error",
+                     help="exit 1 on findings of this severity or above (default: error)")
+    doc.add_argument("--run-now", metavar="JOB",
+                     help="create a Job from the CronJob JOB (name or values key) as a manual run, then exit")
+    doc.add_argument("--wait", action="store_true", help="with --run-now: wait for the Job and print its outcome")
+    doc.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
+                     help="with --wait: give up after SECONDS (default: 600)")
+    doc.add_argument("--poll", type=float, default=2.0, metavar="SECONDS", help=argparse.SUPPRESS)
+    return doc
+
+
 PARSERS = {"render": _render_parser, "check": _check_parser, "explain": _explain_parser,
-           "add-route": _add_route_parser, "schedule": _schedule_parser}
+           "add-route": _add_route_parser, "schedule": _schedule_parser, "doctor": _doctor_parser}
 
 
 # --------------------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = argv[0] if argv and argv[0] in ("check", "explain", "add-route", "schedule") else "render"
+    command = argv[0] if argv and argv[0] in ("check", "explain", "add-route", "schedule", "doctor") else "render"
     parser = PARSERS[command]()  # build only the parser this run needs
     try:
         args = parser.parse_args(argv[1:] if command != "render" else argv)

@@ -310,5 +310,16 @@ def cmd_schedule(args: Namespace) -> int:
         raise UsageError(str(exc)) from None
 
 
+def cmd_doctor(args: Namespace) -> int:
+    from .doctor.client import kube
+    from .doctor.command import run
+
+    kube()  # the [doctor] extra: MissingExtra (exit 2, naming it) before any work
+
+    chart = _chart(args)
+    values = _load(args, chart, args.files)
+    return run(args, values, chart)
+
+
 COMMANDS: dict[str, Callable[[Namespace], int]] = {"render": cmd_render, "check": cmd_check, "explain": cmd_explain, "add-route": cmd_add_route,
-            "schedule": cmd_schedule}
+            "schedule": cmd_schedule, "doctor": cmd_doctor}

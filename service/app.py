@@ -16,14 +16,14 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from service.api import cron, health, legacy
-from service.api.health import ReadinessProbe
 from service.api.http import HeadAsGet
 from service.config import Settings, get_settings
 from service.db import engine_from_settings, make_sessionmaker
 from service.errors import install_handlers
 from service.jobs import JOB_MODULES, v1_routes
-from service.logging import get_logger, log_event, register_settings_secrets
+from service.jsonlog import get_logger, log_event, register_settings_secrets
 from service.metrics import Metrics
+from service.readiness import ReadinessProbe
 from service.runner import Runner, utcnow
 
 log = get_logger("kaireon.app")

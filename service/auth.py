@@ -35,9 +35,10 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPBearer
 
-from service.config import Settings
+from service.api.deps import MetricsDep, SettingsDep
 from service.errors import AuthNotConfigured, Unauthorized
-from service.logging import get_logger, log_event
+from service.jsonlog import get_logger, log_event
+from service.metrics import Metrics
 
 log = get_logger("kaireon.auth")
 
@@ -83,50 +84,43 @@ def _secret_bytes(value: object) -> bytes | None:
     return s.encode("utf-8") if s else None
 
 
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
 def _route_name(request: Request) -> str:
     path = request.url.path
     return path.rsplit("/", 1)[-1]
 
 
-def _unauthorized(request: Request, reason: str) -> Unauthorized:
+def _unauthorized(request: Request, metrics: Metrics, reason: str) -> Unauthorized:
     route = _route_name(request)
-    metrics = getattr(request.app.state, "metrics", None)
-    if metrics is not None:
-        metrics.runs.labels(route=route, outcome="unauthorized").inc()
+    metrics.runs.labels(route=route, outcome="unauthorized").inc()
     log_event(log, logging.WARNING, "cron request rejected", route=route, reason=reason,
               client=request.client.host if request.client else None)
     return Unauthorized(UNAUTHORIZED_DETAIL, job=route, headers={"WWW-Authenticate": "Bearer"})
 
 
-def _not_configured(request: Request, what: str) -> AuthNotConfigured:
+def _not_configured(request: Request, metrics: Metrics, what: str) -> AuthNotConfigured:
     route = _route_name(request)
-    metrics = getattr(request.app.state, "metrics", None)
-    if metrics is not None:
-        metrics.runs.labels(route=route, outcome="auth_not_configured").inc()
+    metrics.runs.labels(route=route, outcome="auth_not_configured").inc()
     log_event(log, logging.ERROR, "cron route refused: shared secret not configured", route=route, missing=what)
     return AuthNotConfigured(f"{what} is not configured on the server; the job did not run", job=route)
 
 
-def require_cron_bearer(request: Request, _doc: Annotated[object, Security(_bearer_doc)] = None) -> None:
-    expected = _settings(request).cron_secret_value
+def require_cron_bearer(request: Request, settings: SettingsDep, metrics: MetricsDep,
+                        _doc: Annotated[object, Security(_bearer_doc)] = None) -> None:
+    expected = settings.cron_secret_value
     if expected is None:
-        raise _not_configured(request, "CRON_SECRET")
+        raise _not_configured(request, metrics, "CRON_SECRET")
     token = parse_bearer(_raw_headers(request, b"authorization"))
     if token is None:
-        raise _unauthorized(request, "missing or malformed bearer credentials")
+        raise _unauthorized(request, metrics, "missing or malformed bearer credentials")
     if not secrets_equal(token, expected):
-        raise _unauthorized(request, "wrong bearer secret")
+        raise _unauthorized(request, metrics, "wrong bearer secret")
 
 
-def require_legacy_secret(request: Request, _doc: Annotated[object, Security(_legacy_doc)] = None) -> None:
-    settings = _settings(request)
+def require_legacy_secret(request: Request, settings: SettingsDep, metrics: MetricsDep,
+                          _doc: Annotated[object, Security(_legacy_doc)] = None) -> None:
     accepted = [s for s in (_secret_bytes(settings.cron_token), _secret_bytes(settings.cron_secret)) if s]
     if not accepted:
-        raise _not_configured(request, "CRON_TOKEN or CRON_SECRET")
+        raise _not_configured(request, metrics, "CRON_TOKEN or CRON_SECRET")
     offered: list[bytes] = []
     for name in (b"x-cron-token", b"x-cron-secret"):
         values = _raw_headers(request, name)
@@ -136,13 +130,13 @@ def require_legacy_secret(request: Request, _doc: Annotated[object, Security(_le
     if bearer is not None:
         offered.append(bearer)
     if not offered:
-        raise _unauthorized(request, "no credentials")
+        raise _unauthorized(request, metrics, "no credentials")
     ok = False
     for given in offered:
         for expected in accepted:
             ok |= secrets_equal(given, expected)
     if not ok:
-        raise _unauthorized(request, "wrong secret")
+        raise _unauthorized(request, metrics, "wrong secret")
 
 
 CronAuthDep = Annotated[None, Depends(require_cron_bearer)]

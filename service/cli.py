@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from service.config import Settings
-from service.logging import configure_logging, get_logger, log_event, register_settings_secrets
+from service.jsonlog import configure_logging, get_logger, log_event, register_settings_secrets
 
 log = get_logger("kaireon.cli")
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from service.config import Settings
 from service.db import make_sessionmaker
 from service.jobs import JOB_MODULES, load_job
-from service.logging import get_logger, log_event
+from service.jsonlog import get_logger, log_event
 from service.models import (
     DATA_CLASS_AI_ATTACHMENTS,
     DATA_CLASS_DECISION_TRACES,

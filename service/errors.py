@@ -5,7 +5,7 @@ Every error body has the same JSON shape::
     {"ok": false, "error": "<code>", "detail": "<what happened>", "job": <route|null>, "run_id": <id|null>}
 
 Bodies never carry a stack trace or a secret: ``detail`` is built by the code that raises, and
-messages derived from exceptions pass through :func:`service.logging.redact` first.
+messages derived from exceptions pass through :func:`service.jsonlog.redact` first.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from service.jsonlog import get_logger, redact
 
 
 class ServiceError(Exception):
@@ -94,6 +96,13 @@ def db_unavailable_detail(exc: BaseException) -> str:
     return f"the database is unavailable ({type(exc).__name__})"
 
 
+def error_text(exc: BaseException) -> str:
+    """``Type: first 300 characters`` of ``exc`` on one line, every registered secret scrubbed: what a
+    job puts in its response body (an entry's ``errors``) when it carries on past a failure."""
+    text = " ".join(str(exc).split())
+    return redact(f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__)
+
+
 def connection_lost(exc: BaseException) -> bool:
     """True when ``exc`` means the PostgreSQL connection itself failed (not a SQL error such as a
     deadlock or a timeout): SQLAlchemy marked the connection invalidated, or the driver error has no
@@ -122,7 +131,5 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - safety net
-        from service.logging import get_logger, redact
-
         get_logger("kaireon.app").error("unhandled error", extra={"fields": {"error_type": type(exc).__name__}})
         return error_response(ServiceError(redact(f"{type(exc).__name__}: {exc}")))

@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from service.logging import get_logger, log_event, redact
+from service.jsonlog import get_logger, log_event, redact
 from service.models import JobLease
 
 _table = JobLease.__table__

@@ -59,7 +59,7 @@ from service.errors import (
     db_unavailable_detail,
 )
 from service.jobs import JOB_MODULES, load_job
-from service.logging import get_logger, log_event, redact
+from service.jsonlog import get_logger, log_event, redact
 from service.metrics import Metrics
 from service.models import AuditLog
 from service.stopflag import StopFlag

@@ -44,7 +44,7 @@ from kaireon_chart.cron import parse_schedule
 from kaireon_chart.registry import API_PREFIX
 from kaireon_chart.render import resolve_jobs
 from service.jobs import JOB_MODULES
-from service.logging import get_logger, log_event
+from service.jsonlog import get_logger, log_event
 
 log = get_logger("kaireon.scheduler")
 

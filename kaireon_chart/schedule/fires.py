@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 _DAY = 86400
 _MEMO: dict[tuple[str, str | None, int, int], tuple[int, ...]] = {}
-_MEMO_MAX = 4096
+_MEMO_MAX = 256  # (schedule, zone, window) entries; a year of every-minute fires is ~4 MB
 
 
 def _offset(zone: object, t: int) -> int:

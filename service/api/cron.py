@@ -8,10 +8,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from service.api.deps import RunnerDep
 from service.api.http import receive_whole_body
 from service.auth import require_cron_bearer
 from service.jobs import load_job, v1_routes
 from service.jobs._dsar_preview import BadPreviewRequest, parse_flag
+from service.runner import Runner
 from service.shards import SHARDABLE_ROUTES, Shard, parse_shard
 
 PREFIX = "/api/v1/cron"
@@ -48,34 +50,33 @@ SHARD_PARAMETERS = [
 ]
 
 
-def run_preview(request: Request, route: str) -> JSONResponse:
+def run_preview(runner: Runner, route: str, query: dict[str, str]) -> JSONResponse:
     """``?dryRun=true`` on a job with a ``preview`` (dsar-purge): its preview, without the run lease
     and without deleting anything; a 400 for a job without one (a dry run is never silently a run)."""
     module = load_job(route)
     preview = getattr(module, "preview", None)
     if not callable(preview):
         raise BadPreviewRequest(f"dryRun is not supported by {route} (only dsar-purge has a preview)", job=route)
-    runner = request.app.state.runner
-    result = preview(runner.session_factory, runner.settings, runner.clock(), dict(request.query_params),
-                     clock=runner.clock)
+    result = preview(runner.session_factory, runner.settings, runner.clock(), query, clock=runner.clock)
     return JSONResponse(result.model_dump(mode="json", by_alias=True))
 
 
-async def run_route(request: Request, route: str, trigger: str = "http", shard: Shard | None = None) -> JSONResponse:
+async def run_route(request: Request, runner: Runner, route: str, trigger: str = "http",
+                    shard: Shard | None = None) -> JSONResponse:
     """Receive the whole request first (a job starts only for a fully and validly received request),
     then run the job on the thread pool, so a long job never blocks the event loop."""
     await receive_whole_body(request)
-    outcome = await run_in_threadpool(request.app.state.runner.run, route, trigger, shard)
+    outcome = await run_in_threadpool(runner.run, route, trigger, shard)
     return JSONResponse(outcome.body, status_code=outcome.status_code, headers=outcome.headers)
 
 
-def _endpoint(route: str) -> Callable[[Request], Awaitable[JSONResponse]]:
-    async def endpoint(request: Request) -> JSONResponse:
+def _endpoint(route: str) -> Callable[[Request, Runner], Awaitable[JSONResponse]]:
+    async def endpoint(request: Request, runner: RunnerDep) -> JSONResponse:
         if parse_flag("dryRun", request.query_params.get("dryRun")):  # a bad value: 400, nothing runs
             await receive_whole_body(request)
-            return await run_in_threadpool(run_preview, request, route)
+            return await run_in_threadpool(run_preview, runner, route, dict(request.query_params))
         shard = parse_shard(route, request.query_params)  # a bad or misplaced value: 400, nothing runs
-        return await run_route(request, route, shard=shard)
+        return await run_route(request, runner, route, shard=shard)
 
     endpoint.__name__ = "cron_" + route.replace("-", "_")
     endpoint.__doc__ = f"Run the `{route}` job once under its run lease and return its result."

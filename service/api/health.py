@@ -2,82 +2,17 @@
 
 None of them ever waits on a worker thread of the request pool: ``/healthz`` and ``/metrics`` are
 computed on the event loop from process memory only (they never touch the database), and
-``/readyz`` awaits a :class:`ReadinessProbe` for at most ``READYZ_TIMEOUT_SECONDS``.
+``/readyz`` awaits a :class:`service.readiness.ReadinessProbe` for at most ``READYZ_TIMEOUT_SECONDS``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import threading
-import time
-from concurrent.futures import Future
-
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine, text
 
-from service.logging import get_logger, log_event
-from service.runner import error_detail
+from service.api.deps import MetricsDep, ReadinessDep
 
 router = APIRouter(tags=["probes"])
-log = get_logger("kaireon.readyz")
-
-
-class ReadinessProbe:
-    """``SELECT 1`` on the database, single-flight, with a deadline per caller.
-
-    At most one check runs at a time, on its own daemon thread (never the request thread pool), and
-    every probe that arrives meanwhile shares it. A caller waits at most ``timeout`` seconds from the
-    moment that check started; after that it gets "timeout" at once. So a hung database (processes
-    stopped: connections open but silent) costs one thread and one connection, however many probes
-    arrive, and every probe answers within its deadline.
-    """
-
-    def __init__(self, engine: Engine, timeout: float) -> None:
-        self.engine = engine
-        self.timeout = timeout
-        self._lock = threading.Lock()
-        self._inflight: Future[None] | None = None
-        self._started = 0.0
-
-    def _check(self, fut: Future[None]) -> None:
-        if not fut.set_running_or_notify_cancel():  # pragma: no cover - never cancelled
-            return
-        try:
-            with self.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except BaseException as exc:  # noqa: BLE001 - reported to every waiting probe
-            log_event(log, logging.WARNING, "readiness check failed", error=error_detail(exc))
-            fut.set_exception(exc)
-        else:
-            fut.set_result(None)
-
-    def _current(self) -> tuple[Future[None], float]:
-        with self._lock:
-            if self._inflight is None or self._inflight.done():
-                self._inflight = Future()
-                self._started = time.monotonic()
-                threading.Thread(
-                    target=self._check, args=(self._inflight,), name="readyz-check", daemon=True
-                ).start()
-            return self._inflight, self._started
-
-    async def check(self) -> str | None:
-        """None when the database answered; else the failure's exception type, or ``"Timeout"``."""
-        fut, started = self._current()
-        remaining = started + self.timeout - time.monotonic()
-        if not fut.done():
-            if remaining <= 0:
-                return "Timeout"
-            try:
-                await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)), remaining)
-            except TimeoutError:
-                return "Timeout"
-            except Exception:  # noqa: BLE001 - read below
-                pass
-        exc = fut.exception()
-        return None if exc is None else type(exc).__name__
 
 
 @router.get("/healthz")
@@ -87,11 +22,11 @@ async def healthz() -> dict[str, bool]:
 
 
 @router.get("/readyz")
-async def readyz(request: Request) -> JSONResponse:
+async def readyz(readiness: ReadinessDep) -> JSONResponse:
     """Readiness: the database answers ``SELECT 1`` within READYZ_TIMEOUT_SECONDS; 503 otherwise.
 
     The 503 body names the exception type only (no host names, ports, drivers or paths)."""
-    failure = await request.app.state.readiness.check()
+    failure = await readiness.check()
     if failure is not None:
         return JSONResponse(
             {"ok": False, "error": "database_unavailable", "detail": failure}, status_code=503
@@ -100,7 +35,6 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics")
-async def metrics(request: Request) -> Response:
+async def metrics(registry: MetricsDep) -> Response:
     """Prometheus text exposition of this process's metrics (memory only; never the database)."""
-    m = request.app.state.metrics
-    return Response(m.render(), media_type=m.content_type)
+    return Response(registry.render(), media_type=registry.content_type)

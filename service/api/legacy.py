@@ -10,15 +10,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from service.api.cron import RESPONSES, run_route
+from service.api.deps import RunnerDep
 from service.auth import require_legacy_secret
 from service.jobs import LEGACY_ROUTE
 
 router = APIRouter(tags=["cron (legacy)"])
 
 
-async def legacy_tick(request: Request) -> JSONResponse:
+async def legacy_tick(request: Request, runner: RunnerDep) -> JSONResponse:
     """Evaluate alert rules and due report schedules (the platform's EventBridge tick)."""
-    return await run_route(request, LEGACY_ROUTE)
+    return await run_route(request, runner, LEGACY_ROUTE)
 
 
 for _method in ("GET", "POST"):

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from service import blob_deletions
 from service.blob_deletions import delete_rows_and_queue
 from service.errors import LeaseLost
-from service.jobs._dsar_result import DsarPurgeResult, Stopped, TenantPurge, err
+from service.errors import error_text as err
+from service.jobs._dsar_result import DsarPurgeResult, Stopped, TenantPurge
 from service.models import DATA_CLASS_AI_ATTACHMENTS, AiAttachment, RetentionConfig
 from service.storage import StorageError, Store, show
 

@@ -37,8 +37,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.blob_deletions import referenced_by
 from service.config import Settings
 from service.errors import JobFailed, ServiceError
-from service.jobs._dsar_result import DsarPurgeResult, TenantPurge, _Model, effective_retention, err
+from service.errors import error_text as err
+from service.jobs._dsar_result import DsarPurgeResult, TenantPurge, effective_retention
 from service.jobs._export_purge import preview_exports
+from service.jobs._result import ApiModel
 from service.models import (
     DATA_CLASS_AI_ATTACHMENTS,
     DATA_CLASS_DECISION_TRACES,
@@ -67,7 +69,7 @@ class BadPreviewRequest(ServiceError):
     code = "bad_request"
 
 
-class Finding(_Model):
+class Finding(ApiModel):
     check: str
     detail: str
 

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from service.jobs._export_purge import ExportObjects
+from service.jobs._result import ApiModel
 from service.models import RetentionConfig
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-
-class TenantPurge(_Model):
+class TenantPurge(ApiModel):
     tenant_id: str = Field(alias="tenantId")
     retention_days: int = Field(alias="retentionDays")
     decision_traces: int = Field(0, alias="decisionTraces")
@@ -29,7 +26,7 @@ class TenantPurge(_Model):
     _refused: int = PrivateAttr(0)
 
 
-class DsarPurgeResult(_Model):
+class DsarPurgeResult(ApiModel):
     ok: bool = True  # false when any tenant entry carries errors (the route still answers 200)
     tenants_scanned: int = Field(0, alias="tenantsScanned")
     total_blobs_attempted: int = Field(0, alias="totalBlobsAttempted")
@@ -42,14 +39,6 @@ class DsarPurgeResult(_Model):
 
 class Stopped(Exception):
     """The service is shutting down: stop between slices, keep what is committed."""
-
-
-def err(exc: BaseException) -> str:
-    """``Type: first 300 characters``, with every registered secret scrubbed (it goes in the body)."""
-    from service.logging import redact
-
-    text = " ".join(str(exc).split())
-    return redact(f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__)
 
 
 def effective_retention(configs: Sequence[RetentionConfig]) -> tuple[int | None, list[str]]:

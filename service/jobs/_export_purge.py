@@ -41,6 +41,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from service.errors import LeaseLost
+from service.errors import error_text as _err
 from service.metrics import observe_export_purge
 from service.models import DATA_CLASS_INTERACTIONS, ExportCheckpoint, ExportObject, RetentionConfig
 from service.runner import heartbeat, should_stop
@@ -109,13 +110,6 @@ def purge_tenants(session: Session, settings: object, route: str, targets: Seque
         if stopped:
             break
     return stopped
-
-
-def _err(exc: BaseException) -> str:
-    from service.logging import redact
-
-    text_ = " ".join(str(exc).split())
-    return redact(f"{type(exc).__name__}: {text_[:300]}" if text_ else type(exc).__name__)
 
 
 class HeldNow(Exception):

@@ -66,11 +66,12 @@ from sqlalchemy.orm import Session
 from service import shards
 from service.config import Settings
 from service.errors import LeaseLost
+from service.errors import error_text as err
 from service.jobs._dsar_attachments import drain_blobs, purge_tenant_attachments
 from service.jobs._dsar_demo import demo
 from service.jobs._dsar_parallel import connections_for, run_parallel
 from service.jobs._dsar_preview import preview
-from service.jobs._dsar_result import DsarPurgeResult, Stopped, TenantPurge, effective_retention, err
+from service.jobs._dsar_result import DsarPurgeResult, Stopped, TenantPurge, effective_retention
 from service.jobs._export_purge import Target as ExportTarget
 from service.jobs._export_purge import purge_tenants
 from service.models import (

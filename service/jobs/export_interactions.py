@@ -66,7 +66,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, model_serializer
+from pydantic import Field, model_serializer
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -82,6 +82,8 @@ from sqlalchemy.orm import Session
 
 from service import shards
 from service.config import Settings
+from service.errors import error_text as _err
+from service.jobs._result import ApiModel
 from service.models import ExportCheckpoint, ExportObject, InteractionHistory, Tenant
 from service.runner import heartbeat, should_stop
 from service.storage import Store, export_store, segment_problem, show
@@ -116,11 +118,7 @@ _ORJSON_OPTS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_UTC_Z | orjson.OPT_NAIVE_U
 FETCH_CHUNK = 2_000
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-
-class TenantExport(_Model):
+class TenantExport(ApiModel):
     tenant_id: str = Field(alias="tenantId")
     tenant_name: str = Field(alias="tenantName")
     exported: int = 0
@@ -135,7 +133,7 @@ class TenantExport(_Model):
         return data
 
 
-class ExportResult(_Model):
+class ExportResult(ApiModel):
     ok: bool = True  # false when any tenant failed (the route still answers 200)
     total_exported: int = Field(0, alias="totalExported")
     tenants: list[TenantExport] = Field(default_factory=list)
@@ -548,14 +546,6 @@ def _mark_failed(session: Session, tenant_id: str, error: str, now: datetime) ->
     except Exception as exc:  # noqa: BLE001 - the database itself is failing; nothing more to record
         session.rollback()
         log.warning("export-interactions: tenant %s: cannot mark checkpoint failed: %s", show(tenant_id), _err(exc))
-
-
-def _err(exc: BaseException) -> str:
-    """``Type: first 300 characters``, with every registered secret scrubbed (it goes in the body)."""
-    from service.logging import redact
-
-    text = " ".join(str(exc).split())
-    return redact(f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__)
 
 
 # --------------------------------------------------------------------------------------------------

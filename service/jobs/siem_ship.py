@@ -25,11 +25,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from service import siem
 from service.config import SIEM_BACKENDS, Settings
+from service.jobs._result import ApiModel
 from service.metrics import observe_siem
 from service.models import AuditLog, Tenant
 from service.runner import heartbeat, should_stop
@@ -42,16 +43,12 @@ MAX_ROWS = MAX_EVENTS_PER_REQUEST  # rows read per batch (one or more requests)
 log = logging.getLogger(__name__)
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-
-class SiemSkipped(_Model):
+class SiemSkipped(ApiModel):
     ok: bool = True
     skipped: str
 
 
-class SiemShipResult(_Model):
+class SiemShipResult(ApiModel):
     ok: bool = True
     backend: str
     shipped: int = 0

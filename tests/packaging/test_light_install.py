@@ -90,3 +90,5 @@ def test_features_outside_the_light_install_name_their_extra(light_venv: Path) -
         service.stderr
     )
     assert "fastapi" in service.stderr
+    doctor = _run(light_venv / "bin" / "render-values", "doctor", cwd=light_venv)
+    assert doctor.returncode == 2 and "pip install 'kaireon-chart[doctor]'" in doctor.stderr, doctor.stderr

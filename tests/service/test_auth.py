@@ -26,6 +26,7 @@ from service.auth import parse_bearer, require_cron_bearer, require_legacy_secre
 from service.config import Settings
 from service.errors import Unauthorized
 from service.jobs import JOB_MODULES, LEGACY_ROUTE, v1_routes
+from service.metrics import Metrics
 
 ROUTES = v1_routes()
 SECRET = "test-cron-secret-0123456789abcdef"  # the conftest settings fixture's values
@@ -239,30 +240,19 @@ _near_secret = st.sampled_from([SECRET, SECRET + "x", SECRET[:-1], SECRET.upper(
 _scheme = st.sampled_from(["Bearer", "bearer", "BEARER", "BeArEr", "Basic", "Token", "Bearer:", ""])
 
 
-class _State:
-    def __init__(self, settings):
-        self.settings = settings
-        self.metrics = None
-
-
-class _App:
-    def __init__(self, settings):
-        self.state = _State(settings)
-
-
-def _request(settings, headers: list[tuple[bytes, bytes]], path: str = "/api/v1/cron/cleanup") -> Request:
+def _request(headers: list[tuple[bytes, bytes]], path: str = "/api/v1/cron/cleanup") -> Request:
     return Request({"type": "http", "method": "POST", "path": path, "headers": headers, "query_string": b"",
-                    "app": _App(settings), "client": ("127.0.0.1", 1), "server": ("test", 80), "scheme": "http",
-                    "root_path": ""})
+                    "client": ("127.0.0.1", 1), "server": ("test", 80), "scheme": "http", "root_path": ""})
 
 
 _SETTINGS = Settings(database_url="sqlite:///:memory:", cron_secret=SECRET, cron_token=TOKEN,
                      in_process_scheduler=False)
+_METRICS = Metrics()
 
 
 def _accepted(value: bytes) -> bool:
     try:
-        require_cron_bearer(_request(_SETTINGS, [(b"authorization", value)]))
+        require_cron_bearer(_request([(b"authorization", value)]), _SETTINGS, _METRICS)
     except Unauthorized:
         return False
     return True
@@ -304,13 +294,13 @@ def test_legacy_accepts_either_secret_in_any_header(header, value, which):
     raw = value.replace(SECRET, real).encode()
     if header == b"authorization":
         raw = b"Bearer " + raw
-    req = _request(_SETTINGS, [(header, raw)], path="/api/cron/tick")
+    req = _request([(header, raw)], path="/api/cron/tick")
     if header == b"authorization":
         ok = bool(_LEGACY_BEARER.fullmatch(raw))
     else:
         ok = raw.strip(b" \t") in (TOKEN.encode(), SECRET.encode())
     try:
-        require_legacy_secret(req)
+        require_legacy_secret(req, _SETTINGS, _METRICS)
         assert ok
     except Unauthorized:
         assert not ok

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from service.app import create_app
-from service.logging import configure_logging
+from service.jsonlog import configure_logging
 
 SECRET = "test-cron-secret-0123456789abcdef"
 TOKEN = "test-cron-token-0123456789abcdef"
