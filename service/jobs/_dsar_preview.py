@@ -79,9 +79,9 @@ class TenantPreview(TenantPurge):
 
 
 class DsarPreviewResult(DsarPurgeResult):
-    dry_run: bool = Field(True, alias="dryRun")
-    max_share: float = Field(DEFAULT_MAX_SHARE, alias="maxShare")
-    per_tenant: list[TenantPreview] = Field(default_factory=list, alias="perTenant")  # type: ignore[assignment]
+    dry_run: bool = True
+    max_share: float = DEFAULT_MAX_SHARE
+    per_tenant: list[TenantPreview] = Field(default_factory=list)  # type: ignore[assignment]
 
 
 def parse_flag(name: str, raw: str | None) -> bool:

@@ -6,22 +6,21 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.errors import LeaseLost
+from service.jobs._result import ApiModel
 from service.models import Tenant
 
 T = TypeVar("T")
 log = logging.getLogger("kaireon.jobs")
 
 
-class TenantError(BaseModel):
+class TenantError(ApiModel):
     """One failed tenant in a job response: ``{"tenantId": ..., "error": "<Type>: <message>"}``."""
 
-    model_config = ConfigDict(populate_by_name=True)
-    tenant_id: str | None = Field(alias="tenantId")
+    tenant_id: str | None
     error: str
 
 

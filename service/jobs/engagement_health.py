@@ -32,11 +32,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import and_, case, delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from service.config import Settings
+from service.jobs._result import JobResult
 from service.jobs._tenant_loop import TenantError, for_each_tenant, tenant_ids
 from service.models import EngagementHealth, InteractionHistory
 
@@ -45,13 +46,11 @@ WINDOWS = (7, 30)
 _TYPES = ("impression", "click", "convert", "dismiss")
 
 
-class EngagementHealthResult(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
+class EngagementHealthResult(JobResult):
     ok: bool = True
     tenants: int = 0
-    offers_scored: int = Field(0, alias="offersScored")
-    at_risk: int = Field(0, alias="atRisk", description="offer/window rows with status at-risk")
+    offers_scored: int = 0
+    at_risk: int = Field(0, description="offer/window rows with status at-risk")
     watch: int = 0
     errors: list[TenantError] = Field(default_factory=list)
 

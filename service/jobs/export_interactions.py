@@ -82,7 +82,7 @@ from sqlalchemy.orm import Session
 
 from service.config import Settings
 from service.errors import error_text as _err
-from service.jobs._result import ApiModel
+from service.jobs._result import ApiModel, JobResult
 from service.models import ExportCheckpoint, ExportObject, InteractionHistory, Tenant
 from service.runner import heartbeat, should_stop
 from service.storage import Store, export_store, segment_problem, show
@@ -118,10 +118,10 @@ FETCH_CHUNK = 2_000
 
 
 class TenantExport(ApiModel):
-    tenant_id: str = Field(alias="tenantId")
-    tenant_name: str = Field(alias="tenantName")
+    tenant_id: str
+    tenant_name: str
     exported: int = 0
-    file_path: str | None = Field(None, alias="filePath")
+    file_path: str | None = None
     error: str | None = None
 
     @model_serializer(mode="wrap")
@@ -132,9 +132,9 @@ class TenantExport(ApiModel):
         return data
 
 
-class ExportResult(ApiModel):
+class ExportResult(JobResult):
     ok: bool = True  # false when any tenant failed (the route still answers 200)
-    total_exported: int = Field(0, alias="totalExported")
+    total_exported: int = 0
     tenants: list[TenantExport] = Field(default_factory=list)
 
     @property

@@ -30,11 +30,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.config import Settings
+from service.jobs._result import ApiModel, JobResult
 from service.models import Pipeline, PipelineRun
 from service.schedules import DueEvaluator, ScheduleError, compile_pipeline_schedule
 
@@ -48,26 +49,22 @@ _CHUNK = 1000
 log = logging.getLogger("kaireon.jobs.flow")
 
 
-class PipelineResult(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    pipeline_id: str = Field(alias="pipelineId")
-    tenant_id: str = Field(alias="tenantId")
+class PipelineResult(ApiModel):
+    pipeline_id: str
+    tenant_id: str
     fired: bool
     status: int
 
 
-class FlowTickResult(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    tick_at: str = Field(alias="tickAt")
-    total_pipelines: int = Field(0, alias="totalPipelines")
+class FlowTickResult(JobResult):
+    tick_at: str
+    total_pipelines: int = 0
     scheduled: int = 0
     due: int = 0
     dispatched: int = 0
     failed: int = 0
     results: list[PipelineResult] = Field(default_factory=list)
-    duration_ms: int = Field(0, alias="durationMs")
+    duration_ms: int = 0
 
     @property
     def rows_affected(self) -> int:

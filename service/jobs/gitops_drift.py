@@ -31,11 +31,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.config import Settings
+from service.jobs._result import JobResult
 from service.jobs._tenant_loop import TenantError, for_each_tenant, tenant_ids
 from service.models import (
     GITOPS_RESOURCE_TYPES,
@@ -50,13 +51,11 @@ AUDIT_ACTION = "gitops_drift_detected"
 _MISSING = object()
 
 
-class GitopsDriftResult(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
+class GitopsDriftResult(JobResult):
     ok: bool = True
-    tenants_scanned: int = Field(0, alias="tenantsScanned")
-    resources_compared: int = Field(0, alias="resourcesCompared")
-    drift_events: int = Field(0, alias="driftEvents")
+    tenants_scanned: int = 0
+    resources_compared: int = 0
+    drift_events: int = 0
     drifted: int = Field(0, description="resources currently drifted (new, changed or unchanged)")
     resolved: int = 0
     errors: list[TenantError] = Field(default_factory=list)

@@ -50,11 +50,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from service.config import Settings
+from service.jobs._result import ApiModel, JobResult
 from service.jobs._tenant_loop import TenantError, error_text, for_each_tenant, tenant_ids
 from service.models import (
     AlertRule,
@@ -74,20 +75,18 @@ OPERATORS = ("gt", "lt", "gte", "lte", "eq")
 EQ_TOLERANCE = 1e-9
 
 
-class AlertCounts(BaseModel):
+class AlertCounts(ApiModel):
     evaluated: int = 0
     fired: int = 0
 
 
-class ReportCounts(BaseModel):
+class ReportCounts(ApiModel):
     due: int = 0
     ran: int = 0
     failed: int = 0
 
 
-class TickResult(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
+class TickResult(JobResult):
     ok: bool = True
     tenants: int = 0
     alerts: AlertCounts = Field(default_factory=AlertCounts)

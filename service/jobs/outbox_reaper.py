@@ -27,11 +27,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.config import Settings
+from service.jobs._result import JobResult
 from service.jobs._tenant_loop import TenantError, for_each_tenant
 from service.models import OutboxDeadLetter, OutboxEvent
 
@@ -39,12 +40,10 @@ ROUTE = "outbox-reaper"
 BATCH = 500
 
 
-class OutboxReaperResult(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
+class OutboxReaperResult(JobResult):
     ok: bool = True
     reset: int = 0
-    dead_lettered: int = Field(0, alias="deadLettered")
+    dead_lettered: int = 0
     errors: list[TenantError] = Field(default_factory=list)
 
     @property
