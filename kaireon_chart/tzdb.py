@@ -7,6 +7,8 @@ def tz_exists(name: str) -> bool:
     """The zone loads from the bundled tz database (the tzdata package), as time.LoadLocation would."""
     if name == "UTC":
         return True
+    if len(name) > 255:  # no IANA name is that long (values.schema.json's maxLength); deep paths would
+        return False  # make importlib.resources recurse through one package per segment
     from importlib import resources
 
     try:

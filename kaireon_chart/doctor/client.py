@@ -6,6 +6,7 @@ never leaves the API server. Any failure to reach or read the cluster is ``Unrea
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import datetime
 from typing import Any
@@ -94,14 +95,23 @@ def _get(api: Any, what: str, call: Any, *args: Any) -> Obj | None:
 
 
 def service_ref(url: str, namespace: str) -> tuple[str, str] | None:
-    """(namespace, service) a cluster-internal URL names: svc, svc.ns, svc.ns.svc[.cluster.local]; else None."""
-    host = urlsplit(url).hostname or ""
+    """(namespace, service) a cluster-internal URL names: svc, svc.ns.svc[.<cluster domain>], and svc.ns when
+    ns is ``namespace`` (other two-label hosts, such as example.com, are taken as external); else None."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return None
     parts = host.split(".")
-    if not host or host.replace(".", "").isdigit():
+    try:
+        ipaddress.ip_address(host)
+        return None  # an address names no Service
+    except ValueError:
+        pass
+    if not host:
         return None
     if len(parts) == 1:
         return namespace, parts[0]
-    if len(parts) == 2 or (len(parts) >= 3 and parts[2] == "svc"):
+    if (len(parts) == 2 and parts[1] == namespace) or (len(parts) >= 3 and parts[2] == "svc"):
         return parts[1], parts[0]
     return None
 
