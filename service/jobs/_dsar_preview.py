@@ -81,6 +81,7 @@ class TenantPreview(TenantPurge):
 class DsarPreviewResult(DsarPurgeResult):
     dry_run: bool = True
     max_share: float = DEFAULT_MAX_SHARE
+    # narrows the parent's list[TenantPurge]; list is invariant, so mypy needs the ignore
     per_tenant: list[TenantPreview] = Field(default_factory=list)  # type: ignore[assignment]
 
 

@@ -39,6 +39,7 @@ import orjson
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from service.config import Settings
 from service.errors import LeaseLost
 from service.errors import error_text as _err
 from service.jobs._result import ApiModel
@@ -79,7 +80,7 @@ def _between() -> None:
         raise StopPurge()
 
 
-def purge_tenants(session: Session, settings: object, route: str, targets: Sequence[Target]) -> bool:
+def purge_tenants(session: Session, settings: Settings, route: str, targets: Sequence[Target]) -> bool:
     """Purge the export objects of every target, each tenant's failure in its own ``errors``
     (``exportObjects: …``); True when stopped by a shutdown. Counts go to the metrics too."""
     if not targets:

@@ -30,10 +30,10 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from pydantic import Field
-from sqlalchemy import and_, case, delete, func, select, tuple_
+from sqlalchemy import Table, and_, case, delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from service.config import Settings
@@ -159,7 +159,7 @@ def demo(session: Session, tenants: Sequence[Any], now: datetime, rng: random.Ra
     profiles = {"offer-steady": (4, 4), "offer-fading": (5, 2), "offer-softer": (5, 3)}  # clicks/day: before, now
     for t in tenants:
         tid = getattr(t, "id", t)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for offer, (old_clicks, new_clicks) in profiles.items():
             for day in range(14):
                 clicks = new_clicks if day < 7 else old_clicks
@@ -173,5 +173,5 @@ def demo(session: Session, tenants: Sequence[Any], now: datetime, rng: random.Ra
                     rows.append({"tenant_id": tid, "customer_id": f"c{day}-x", "offer_id": offer,
                                  "interaction_type": "convert", "occurred_at": ts, "created_at": ts,
                                  "direction": "outbound", "conversion_value": 25.0, "context": {}})
-        session.execute(InteractionHistory.__table__.insert(), rows)
+        session.execute(cast(Table, InteractionHistory.__table__).insert(), rows)  # Core, not the ORM bulk path
     session.flush()

@@ -28,10 +28,10 @@ import random
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from pydantic import Field
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.config import Settings
@@ -40,8 +40,9 @@ from service.models import Pipeline, PipelineRun
 from service.schedules import DueEvaluator, ScheduleError, compile_pipeline_schedule
 
 ROUTE = "flow-scheduler-tick"
-_PIPES = Pipeline.__table__
-_RUNS = PipelineRun.__table__
+# a mapped class's __table__ is typed FromClause; these are Tables
+_PIPES = cast(Table, Pipeline.__table__)
+_RUNS = cast(Table, PipelineRun.__table__)
 STATUS_DISPATCHED = 201
 STATUS_MALFORMED = 422
 STATUS_FAILED = 500

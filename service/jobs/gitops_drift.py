@@ -97,8 +97,8 @@ def deep_diff(applied: Any, live: Any, path: str = "") -> dict[str, dict[str, An
 def _same(a: Any, b: Any) -> bool:
     # JSON equality: True != 1 and 1 == 1.0 as in JSON; bool is not a number here
     if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    return a == b
+        return type(a) is type(b) and bool(a == b)
+    return bool(a == b)
 
 
 def _leaf_or_recurse(a: Any, b: Any, path: str) -> dict[str, dict[str, Any]]:
@@ -116,7 +116,7 @@ def fingerprint(changes: dict[str, Any]) -> str:
                           .encode()).hexdigest()
 
 
-def _drifts(live: dict[tuple[str, str], dict], applied: dict[tuple[str, str], dict]
+def _drifts(live: dict[tuple[str, str], dict[str, Any]], applied: dict[tuple[str, str], dict[str, Any]]
             ) -> tuple[int, dict[tuple[str, str], dict[str, Any]]]:
     keys = set(live) | set(applied)
     drifts: dict[tuple[str, str], dict[str, Any]] = {}

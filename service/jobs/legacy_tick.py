@@ -48,10 +48,10 @@ import math
 import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from pydantic import Field
-from sqlalchemy import case, func, select
+from sqlalchemy import Table, case, func, select
 from sqlalchemy.orm import Session
 
 from service.config import Settings
@@ -299,7 +299,7 @@ def demo(session: Session, tenants: Sequence[Any], now: datetime, rng: random.Ra
             rows.append({"tenant_id": tid, "customer_id": f"c{i}", "offer_id": "offer-demo", "interaction_type": kind,
                          "occurred_at": ts, "created_at": ts, "direction": "outbound", "context": {},
                          "conversion_value": 30.0 if kind == "convert" else None})
-        session.execute(InteractionHistory.__table__.insert(), rows)
+        session.execute(cast(Table, InteractionHistory.__table__).insert(), rows)  # Core, not the ORM bulk path
         for i in range(20):
             ts = now - timedelta(minutes=rng.uniform(0.1, 4.9))
             session.add(DecisionTrace(tenant_id=tid, customer_id=f"c{i}", top_offer_id="offer-demo",

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from service.config import Settings
@@ -57,7 +57,7 @@ class ScheduledRetrainsResult(JobResult):
         return self.enqueued
 
 
-def _candidates():
+def _candidates() -> tuple[ColumnElement[bool], ...]:
     return (AlgorithmModel.status == "active", AlgorithmModel.auto_learn.is_(True),
             AlgorithmModel.learn_mode == "scheduled")
 
@@ -81,8 +81,9 @@ def _tenant(session: Session, tenant_id: str, now: datetime) -> dict[str, Any]:
             out["skipped"].append(SkippedModel(model_id=m.id, tenant_id=tenant_id, reason=str(exc)))
             continue
         since = m.last_trained_at or m.created_at
-        if last_scheduled.get(m.id) is not None and last_scheduled[m.id] > since:
-            since = last_scheduled[m.id]
+        scheduled = last_scheduled.get(m.id)
+        if scheduled is not None and scheduled > since:
+            since = scheduled
         latest = schedule.latest_at_or_before(now)
         if latest is None or latest <= since:
             continue
