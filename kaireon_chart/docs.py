@@ -103,6 +103,8 @@ def _entry_fields(schema: dict[str, Any]) -> list[Param]:
             default, desc = "true", "false keeps the entry but renders no CronJob."
         elif name in ("schedule", "path"):
             default, desc = "(required)", node.get("description", "")
+        elif name == "shards":  # no tier default: absent renders one pod
+            default, desc = "(absent: one pod)", node.get("description", "")
         else:
             default, desc = f"cron.{name}", f"Overrides `cron.{name}` for this job."
         rows.append(Param(f"cron.schedules.<key>.{name}", " or ".join(kind) if isinstance(kind, list) else kind,

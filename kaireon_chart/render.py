@@ -18,6 +18,8 @@ from kaireon_chart.chart import Chart, load_chart
 
 __all__ = [
     "CRON_SCRIPT",
+    "CRON_SCRIPT_SHARDED",
+    "SHARDABLE_PATHS",
     "OVERRIDABLE",
     "RenderError",
     "ResolvedJob",
@@ -55,6 +57,19 @@ OVERRIDABLE = (
 CRON_SCRIPT = (
     "set -eu; printf 'Authorization: Bearer %s\\n' \"$CRON_SECRET\" | curl --fail-with-body --silent "
     '--show-error --max-time "$CRON_MAX_TIME" --request POST --header @- "$CRON_URL"'
+)
+
+# cron.schedules.<key>.shards: N renders an Indexed Job of N pods; each POSTs its own shard, both
+# numbers coming from the environment only (JOB_COMPLETION_INDEX is set by Kubernetes, CRON_SHARDS
+# by the chart), quoted, so no value reaches the shell unquoted.
+CRON_SCRIPT_SHARDED = CRON_SCRIPT.replace(
+    '"$CRON_URL"', '"$CRON_URL?shard=$JOB_COMPLETION_INDEX&shards=$CRON_SHARDS"'
+)
+# The routes that loop over tenants and accept ?shard=i&shards=n (service/shards.py SHARDABLE_ROUTES;
+# chart/templates/cronjobs.yaml and the schema carry the same list, tests/render/test_shards.py checks).
+SHARDABLE_PATHS = tuple(
+    f"/api/v1/cron/{r}"
+    for r in ("cleanup", "dsar-purge", "export-interactions", "engagement-health-recompute", "gitops-drift-check")
 )
 
 CRON_RUN_AS_USER = podspec.TRIGGER_UID  # no passwd entry needed by curl; >= 10000 (checkov CKV_K8S_40)
@@ -114,8 +129,9 @@ def resolve_jobs(values: dict, release_name: str = "kaireon", chart: Chart | Non
         key = str(key)
         base = f"cron.schedules.{key}"
         enabled = names.go_truth(entry["enabled"]) if "enabled" in entry else True
-        settings: dict[str, Any] = {"schedule": entry.get("schedule"), "path": entry.get("path")}
-        sources = {"schedule": f"{base}.schedule", "path": f"{base}.path"}
+        settings: dict[str, Any] = {"schedule": entry.get("schedule"), "path": entry.get("path"),
+                                    "shards": entry.get("shards")}
+        sources = {"schedule": f"{base}.schedule", "path": f"{base}.path", "shards": f"{base}.shards"}
         for field in OVERRIDABLE:
             if field in entry and not _is_unset(entry[field]):
                 settings[field], sources[field] = entry[field], f"{base}.{field}"
@@ -151,6 +167,10 @@ def build_cronjobs(values: dict, jobs: list[ResolvedJob], release_name: str, nam
     for job in jobs:
         if not job.enabled:
             continue
+        shards = job.settings.get("shards")
+        if shards is not None and job.settings.get("path") not in SHARDABLE_PATHS:
+            raise RenderError(f"{job.sources['shards']}: shards is only valid for the routes "
+                              f"{', '.join(SHARDABLE_PATHS)}, not {_printf_s(job.settings.get('path'))}")
         if job.name in seen:
             raise RenderError(
                 f'cron.schedules.{job.key}: CronJob name "{job.name}" is already used by '
@@ -182,10 +202,11 @@ def _cronjob(values: dict, job: ResolvedJob, base_labels: dict, api_url: str, ac
         "name": "trigger",
         "image": podspec.image_ref(image, values.get("global")),
         "imagePullPolicy": _quote(image.get("pullPolicy")),
-        "command": ["/bin/sh", "-c", CRON_SCRIPT],
+        "command": ["/bin/sh", "-c", CRON_SCRIPT if s.get("shards") is None else CRON_SCRIPT_SHARDED],
         "env": [
             {"name": "CRON_URL", "value": f"{api_url}{_printf_s(s['path'])}"},
             {"name": "CRON_MAX_TIME", "value": curl_max_time(s["activeDeadlineSeconds"])},
+            *([] if s.get("shards") is None else [{"name": "CRON_SHARDS", "value": str(names.int64(s["shards"]))}]),
             {
                 "name": "CRON_SECRET",
                 "valueFrom": {
@@ -217,6 +238,9 @@ def _cronjob(values: dict, job: ResolvedJob, base_labels: dict, api_url: str, ac
             "template": {"metadata": pod_meta, "spec": pod_spec},
         },
     }
+    if s.get("shards") is not None:  # an Indexed Job: N pods at once, pod i posts shard i
+        n = names.int64(s["shards"])
+        spec["jobTemplate"]["spec"].update(completionMode="Indexed", completions=n, parallelism=n)
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",

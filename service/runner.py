@@ -45,6 +45,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from service import lease as leases
+from service import shards
 from service.config import Settings
 from service.errors import (
     DatabaseUnavailable,
@@ -184,6 +185,14 @@ class RunOutcome:
         return {"X-Run-Id": self.run_id} if self.run_id else {}
 
 
+def _with_shard(outcome: RunOutcome, shard: shards.Shard | None) -> RunOutcome:
+    """A sharded run's response also says which shard it was (fields added, none changed)."""
+    if shard is not None:
+        outcome.body.setdefault("shard", shard.index)
+        outcome.body.setdefault("shards", shard.count)
+    return outcome
+
+
 class _Heartbeat(threading.Thread):
     def __init__(self, ctx: RunContext, interval: float) -> None:
         super().__init__(name=f"lease-heartbeat-{ctx.route}", daemon=True)
@@ -217,8 +226,9 @@ class Runner:
         self.pending = leases.PendingReleases(engine, clock)
 
     # -- public -----------------------------------------------------------------------------------
-    def run(self, route: str, trigger: str = "http") -> RunOutcome:
-        """Run ``route`` once under its lease. Raises ServiceError for 501/503/500 outcomes."""
+    def run(self, route: str, trigger: str = "http", shard: shards.Shard | None = None) -> RunOutcome:
+        """Run ``route`` once under its lease (a shard: only its tenants, under the shard's own lease,
+        see :mod:`service.shards`). Raises ServiceError for 501/503/500 outcomes."""
         if route not in JOB_MODULES:
             raise JobNotImplemented(f"unknown job {route!r}", job=route)
         module = load_job(route)
@@ -239,7 +249,8 @@ class Runner:
         try:
             self.flush_releases()  # a lease this process failed to release must not block this run
             now = self.clock()
-            lease = leases.try_acquire(self.engine, route, run_id, now, self.ttl, owner=self.owner)
+            lease_key = route if shard is None else shard.lease_key(route)
+            lease = leases.try_acquire(self.engine, lease_key, run_id, now, self.ttl, owner=self.owner)
         except Exception as exc:
             self.metrics.observe_run(route, "database_unavailable")
             log_event(log, logging.ERROR, "cannot take run lease", route=route, run_id=run_id,
@@ -250,8 +261,13 @@ class Runner:
             self.metrics.observe_run(route, "skipped")
             log_event(log, logging.INFO, "run skipped: already running", route=route, run_id=run_id,
                       trigger=trigger, outcome="skipped")
-            return RunOutcome(route, 200, skipped_body(route), "skipped", run_id=run_id)
-        return self._run_leased(route, run_fn, lease, now, trigger)
+            return _with_shard(RunOutcome(route, 200, skipped_body(route), "skipped", run_id=run_id), shard)
+        token = shards.activate(shard)
+        try:
+            outcome = self._run_leased(route, run_fn, lease, now, trigger)
+        finally:
+            shards.deactivate(token)
+        return _with_shard(outcome, shard)
 
     def flush_releases(self) -> int:
         """Retry the lease releases that failed (see :class:`service.lease.PendingReleases`)."""

@@ -6,7 +6,7 @@ for exactly the schema in ``SCHEMA_JSON``; schema.py words the problems with jso
 # ruff: noqa
 import re
 
-SCHEMA_JSON = '{"$id":"https://kaireonai.com/schemas/kaireon-chart/values.schema.json","$schema":"http://json-schema.org/draft-07/schema#","additionalProperties":false,"definitions":{"activeDeadlineSeconds":{"description":"Job activeDeadlineSeconds: at least 1 (Kubernetes accepts 0, which fails every run at once).","maximum":9007199254740991,"minimum":1,"type":"integer"},"affinity":{"additionalProperties":false,"properties":{"nodeAffinity":{"type":"object"},"podAffinity":{"type":"object"},"podAntiAffinity":{"type":"object"}},"type":"object"},"annotations":{"additionalProperties":false,"description":"Annotation key (label-key syntax) -> string value.","patternProperties":{"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$":{"type":"string"}},"type":"object"},"concurrencyPolicy":{"enum":["Allow","Forbid","Replace"],"type":"string"},"containerSecurityContext":{"additionalProperties":false,"description":"Only fields that keep the pod restricted: other UIDs/GIDs (>= 1), seccomp, SELinux level/type.","properties":{"allowPrivilegeEscalation":{"const":false},"readOnlyRootFilesystem":{"const":true},"runAsGroup":{"maximum":2147483647,"minimum":1,"type":"integer"},"runAsNonRoot":{"const":true},"runAsUser":{"maximum":2147483647,"minimum":1,"type":"integer"},"seLinuxOptions":{"additionalProperties":false,"properties":{"level":{"type":"string"},"type":{"enum":["","container_t","container_init_t","container_kvm_t"],"type":"string"}},"type":"object"},"seccompProfile":{"additionalProperties":false,"properties":{"localhostProfile":{"minLength":1,"type":"string"},"type":{"enum":["RuntimeDefault","Localhost"],"type":"string"}},"required":["type"],"type":"object"}},"type":"object"},"cronEntry":{"additionalProperties":false,"else":{"required":["schedule","path"]},"if":{"properties":{"enabled":{"const":false}},"required":["enabled"]},"properties":{"activeDeadlineSeconds":{"$ref":"#/definitions/activeDeadlineSeconds"},"affinity":{"$ref":"#/definitions/affinity"},"backoffLimit":{"$ref":"#/definitions/nonNegativeInt32"},"concurrencyPolicy":{"$ref":"#/definitions/concurrencyPolicy"},"containerSecurityContext":{"$ref":"#/definitions/triggerContainerSecurityContext"},"enabled":{"type":"boolean"},"failedJobsHistoryLimit":{"$ref":"#/definitions/nonNegativeInt32"},"imagePullSecrets":{"$ref":"#/definitions/pullSecrets"},"nodeSelector":{"$ref":"#/definitions/labels"},"path":{"description":"API route, e.g. /api/v1/cron/dsar-purge: URL path characters only.","maxLength":2048,"pattern":"^/[A-Za-z0-9._~/-]*$","type":"string"},"podAnnotations":{"$ref":"#/definitions/annotations"},"podLabels":{"$ref":"#/definitions/labels"},"podSecurityContext":{"$ref":"#/definitions/triggerPodSecurityContext"},"priorityClassName":{"$ref":"#/definitions/priorityClassName"},"resources":{"$ref":"#/definitions/resources"},"schedule":{"description":"Cron expression as Kubernetes accepts it (5 fields or @hourly-style descriptor).","minLength":1,"type":"string"},"startingDeadlineSeconds":{"$ref":"#/definitions/nonNegativeInt64"},"successfulJobsHistoryLimit":{"$ref":"#/definitions/nonNegativeInt32"},"suspend":{"type":"boolean"},"timeZone":{"$ref":"#/definitions/timeZone"},"tolerations":{"$ref":"#/definitions/tolerations"}},"then":{},"type":"object"},"envFrom":{"items":{"additionalProperties":false,"properties":{"configMapRef":{"additionalProperties":false,"properties":{"name":{"minLength":1,"type":"string"},"optional":{"type":"boolean"}},"required":["name"],"type":"object"},"prefix":{"type":"string"},"secretRef":{"additionalProperties":false,"properties":{"name":{"minLength":1,"type":"string"},"optional":{"type":"boolean"}},"required":["name"],"type":"object"}},"type":"object"},"type":"array"},"envVars":{"items":{"properties":{"name":{"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"type":"array"},"imageDigest":{"description":"\\"\\" or a digest such as sha256:<64 hex digits>.","pattern":"^([A-Za-z][A-Za-z0-9]*([-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$","type":"string"},"imageRegistry":{"description":"A registry host[:port][/path], or \\"\\".","pattern":"^([^\\\\s/:@]+(:[0-9]+)?(/[^\\\\s:@]+)?)?$","type":"string"},"intOrPercent":{"anyOf":[{"maximum":2147483647,"minimum":0,"type":"integer"},{"pattern":"^([0-9]+%?)?$","type":"string"}],"description":"An integer, a percentage such as \\"50%\\", or \\"\\"."},"labelValue":{"description":"A label value: at most 63 characters, alphanumerics with - _ . inside, or empty.","maxLength":63,"pattern":"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$","type":"string"},"labels":{"additionalProperties":false,"description":"Label key -> value (Kubernetes label syntax).","patternProperties":{"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$":{"$ref":"#/definitions/labelValue"}},"type":"object"},"networkPolicyPeer":{"additionalProperties":false,"properties":{"ipBlock":{"required":["cidr"],"type":"object"},"namespaceSelector":{"type":"object"},"podSelector":{"type":"object"}},"type":"object"},"nonNegativeInt32":{"description":"An integer >= 0 that fits Kubernetes\' int32.","maximum":2147483647,"minimum":0,"type":"integer"},"nonNegativeInt64":{"description":"An integer >= 0 (Kubernetes int64; at most 2^53-1 because Helm reads values as float64).","maximum":9007199254740991,"minimum":0,"type":"integer"},"podSecurityContext":{"additionalProperties":false,"description":"Only fields that keep the pod restricted: other UIDs/GIDs (>= 1), seccomp, SELinux level/type, fsGroup, supplementalGroups.","properties":{"fsGroup":{"maximum":2147483647,"minimum":1,"type":"integer"},"fsGroupChangePolicy":{"enum":["OnRootMismatch","Always"],"type":"string"},"runAsGroup":{"maximum":2147483647,"minimum":1,"type":"integer"},"runAsNonRoot":{"const":true},"runAsUser":{"maximum":2147483647,"minimum":1,"type":"integer"},"seLinuxOptions":{"additionalProperties":false,"properties":{"level":{"type":"string"},"type":{"enum":["","container_t","container_init_t","container_kvm_t"],"type":"string"}},"type":"object"},"seccompProfile":{"additionalProperties":false,"properties":{"localhostProfile":{"minLength":1,"type":"string"},"type":{"enum":["RuntimeDefault","Localhost"],"type":"string"}},"required":["type"],"type":"object"},"supplementalGroups":{"items":{"maximum":2147483647,"minimum":1,"type":"integer"},"type":"array"}},"type":"object"},"priorityClassName":{"maxLength":253,"pattern":"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$","type":"string"},"probe":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"failureThreshold":{"maximum":2147483647,"minimum":1,"type":"integer"},"initialDelaySeconds":{"maximum":2147483647,"minimum":0,"type":"integer"},"periodSeconds":{"maximum":2147483647,"minimum":1,"type":"integer"},"timeoutSeconds":{"maximum":2147483647,"minimum":1,"type":"integer"}},"required":["enabled"],"type":"object"},"pullPolicy":{"enum":["Always","IfNotPresent","Never"],"type":"string"},"pullSecrets":{"description":"Names of image pull Secrets.","items":{"$ref":"#/definitions/secretName"},"type":"array"},"quantities":{"additionalProperties":{"anyOf":[{"pattern":"^[+-]?([0-9]+(\\\\.[0-9]*)?|\\\\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?[0-9]+))?$","type":"string"},{"type":"number"}]},"description":"Resource name -> quantity (e.g. 100m, 64Mi, 1).","type":"object"},"readinessProbe":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"failureThreshold":{"maximum":2147483647,"minimum":1,"type":"integer"},"initialDelaySeconds":{"maximum":2147483647,"minimum":0,"type":"integer"},"periodSeconds":{"maximum":2147483647,"minimum":1,"type":"integer"},"successThreshold":{"maximum":2147483647,"minimum":1,"type":"integer"},"timeoutSeconds":{"maximum":2147483647,"minimum":1,"type":"integer"}},"required":["enabled"],"type":"object"},"resources":{"additionalProperties":false,"properties":{"limits":{"$ref":"#/definitions/quantities"},"requests":{"$ref":"#/definitions/quantities"}},"type":"object"},"secretName":{"description":"A Secret name (DNS-1123 subdomain).","maxLength":253,"minLength":1,"pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","type":"string"},"timeZone":{"description":"IANA time zone name such as Europe/Berlin; \\"\\" omits spec.timeZone.","maxLength":255,"type":"string"},"tolerations":{"items":{"additionalProperties":false,"allOf":[{"else":{},"if":{"properties":{"operator":{"const":"Exists"}},"required":["operator"]},"then":{"properties":{"value":{"const":""}}}},{"else":{},"if":{"required":["tolerationSeconds"]},"then":{"properties":{"effect":{"const":"NoExecute"}},"required":["effect"]}},{"else":{},"if":{"properties":{"key":{"const":""}}},"then":{"properties":{"operator":{"const":"Exists"}},"required":["operator"]}}],"properties":{"effect":{"enum":["","NoSchedule","PreferNoSchedule","NoExecute"],"type":"string"},"key":{"pattern":"^(|([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","type":"string"},"operator":{"enum":["Exists","Equal"],"type":"string"},"tolerationSeconds":{"type":"integer"},"value":{"$ref":"#/definitions/labelValue"}},"type":"object"},"type":"array"},"topologySpreadConstraints":{"items":{"properties":{"maxSkew":{"minimum":1,"type":"integer"},"topologyKey":{"minLength":1,"type":"string"},"whenUnsatisfiable":{"enum":["DoNotSchedule","ScheduleAnyway"],"type":"string"}},"required":["maxSkew","topologyKey","whenUnsatisfiable"],"type":"object"},"type":"array"},"triggerContainerSecurityContext":{"additionalProperties":false,"description":"Only fields that keep the pod restricted: other UIDs/GIDs (>= 10000), seccomp, SELinux level/type.","properties":{"allowPrivilegeEscalation":{"const":false},"readOnlyRootFilesystem":{"const":true},"runAsGroup":{"maximum":2147483647,"minimum":1,"type":"integer"},"runAsNonRoot":{"const":true},"runAsUser":{"maximum":2147483647,"minimum":10000,"type":"integer"},"seLinuxOptions":{"additionalProperties":false,"properties":{"level":{"type":"string"},"type":{"enum":["","container_t","container_init_t","container_kvm_t"],"type":"string"}},"type":"object"},"seccompProfile":{"additionalProperties":false,"properties":{"localhostProfile":{"minLength":1,"type":"string"},"type":{"enum":["RuntimeDefault","Localhost"],"type":"string"}},"required":["type"],"type":"object"}},"type":"object"},"triggerPodSecurityContext":{"additionalProperties":false,"description":"Only fields that keep the pod restricted: other UIDs/GIDs (>= 10000), seccomp, SELinux level/type, fsGroup, supplementalGroups.","properties":{"fsGroup":{"maximum":2147483647,"minimum":1,"type":"integer"},"fsGroupChangePolicy":{"enum":["OnRootMismatch","Always"],"type":"string"},"runAsGroup":{"maximum":2147483647,"minimum":1,"type":"integer"},"runAsNonRoot":{"const":true},"runAsUser":{"maximum":2147483647,"minimum":10000,"type":"integer"},"seLinuxOptions":{"additionalProperties":false,"properties":{"level":{"type":"string"},"type":{"enum":["","container_t","container_init_t","container_kvm_t"],"type":"string"}},"type":"object"},"seccompProfile":{"additionalProperties":false,"properties":{"localhostProfile":{"minLength":1,"type":"string"},"type":{"enum":["RuntimeDefault","Localhost"],"type":"string"}},"required":["type"],"type":"object"},"supplementalGroups":{"items":{"maximum":2147483647,"minimum":1,"type":"integer"},"type":"array"}},"type":"object"},"volumeMounts":{"items":{"additionalProperties":false,"properties":{"mountPath":{"minLength":1,"type":"string"},"name":{"minLength":1,"type":"string"},"readOnly":{"type":"boolean"},"subPath":{"type":"string"},"subPathExpr":{"type":"string"}},"required":["name","mountPath"],"type":"object"},"type":"array"},"volumes":{"description":"Volumes of the types the restricted Pod Security Standard allows.","items":{"additionalProperties":false,"properties":{"configMap":{"type":"object"},"csi":{"type":"object"},"downwardAPI":{"type":"object"},"emptyDir":{"type":"object"},"ephemeral":{"type":"object"},"name":{"maxLength":63,"minLength":1,"pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","type":"string"},"persistentVolumeClaim":{"type":"object"},"projected":{"type":"object"},"secret":{"type":"object"}},"required":["name"],"type":"object"},"type":"array"}},"properties":{"api":{"additionalProperties":false,"properties":{"affinity":{"$ref":"#/definitions/affinity"},"autoscaling":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"maxReplicas":{"maximum":2147483647,"minimum":1,"type":"integer"},"minReplicas":{"maximum":2147483647,"minimum":1,"type":"integer"},"targetCPUUtilizationPercentage":{"maximum":2147483647,"minimum":0,"type":"integer"},"targetMemoryUtilizationPercentage":{"maximum":2147483647,"minimum":0,"type":"integer"}},"required":["enabled"],"type":"object"},"containerPort":{"maximum":65535,"minimum":1,"type":"integer"},"containerSecurityContext":{"$ref":"#/definitions/containerSecurityContext"},"env":{"$ref":"#/definitions/envVars"},"extraEnv":{"$ref":"#/definitions/envVars"},"extraEnvFrom":{"$ref":"#/definitions/envFrom"},"extraVolumeMounts":{"$ref":"#/definitions/volumeMounts"},"extraVolumes":{"$ref":"#/definitions/volumes"},"image":{"additionalProperties":false,"properties":{"digest":{"$ref":"#/definitions/imageDigest"},"pullPolicy":{"$ref":"#/definitions/pullPolicy"},"registry":{"$ref":"#/definitions/imageRegistry"},"repository":{"minLength":1,"type":"string"},"tag":{"description":"\\"\\" = the chart\'s appVersion; `latest` is rejected.","not":{"enum":["latest"]},"type":"string"}},"required":["repository","tag","pullPolicy"],"type":"object"},"imagePullSecrets":{"$ref":"#/definitions/pullSecrets"},"livenessProbe":{"$ref":"#/definitions/probe"},"nodeSelector":{"$ref":"#/definitions/labels"},"pdb":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"maxUnavailable":{"$ref":"#/definitions/intOrPercent"},"minAvailable":{"$ref":"#/definitions/intOrPercent"}},"required":["enabled"],"type":"object"},"podAnnotations":{"$ref":"#/definitions/annotations"},"podLabels":{"$ref":"#/definitions/labels"},"podSecurityContext":{"$ref":"#/definitions/podSecurityContext"},"priorityClassName":{"$ref":"#/definitions/priorityClassName"},"readinessProbe":{"$ref":"#/definitions/readinessProbe"},"replicas":{"$ref":"#/definitions/nonNegativeInt32"},"resources":{"$ref":"#/definitions/resources"},"runAsUser":{"maximum":2147483647,"minimum":1,"type":"integer"},"secretName":{"$ref":"#/definitions/secretName"},"startupProbe":{"$ref":"#/definitions/probe"},"tolerations":{"$ref":"#/definitions/tolerations"},"topologySpreadConstraints":{"$ref":"#/definitions/topologySpreadConstraints"}},"required":["image","replicas","containerPort","secretName","env","resources","runAsUser"],"type":"object"},"commonAnnotations":{"$ref":"#/definitions/annotations"},"commonLabels":{"$ref":"#/definitions/labels"},"cron":{"additionalProperties":false,"properties":{"activeDeadlineSeconds":{"$ref":"#/definitions/activeDeadlineSeconds"},"affinity":{"$ref":"#/definitions/affinity"},"apiUrl":{"description":"\\"\\" or an http(s) URL without whitespace, quotes, $ or backslashes.","pattern":"^(https?://[^\\\\s\\"\'`$\\\\\\\\]+)?$","type":"string"},"backoffLimit":{"$ref":"#/definitions/nonNegativeInt32"},"concurrencyPolicy":{"$ref":"#/definitions/concurrencyPolicy"},"containerSecurityContext":{"$ref":"#/definitions/triggerContainerSecurityContext"},"enabled":{"type":"boolean"},"failedJobsHistoryLimit":{"$ref":"#/definitions/nonNegativeInt32"},"image":{"additionalProperties":false,"properties":{"digest":{"$ref":"#/definitions/imageDigest"},"pullPolicy":{"$ref":"#/definitions/pullPolicy"},"registry":{"$ref":"#/definitions/imageRegistry"},"repository":{"minLength":1,"pattern":"^[^\\\\s:@]+(:[0-9]+(/[^\\\\s:@]+)?)?$","type":"string"},"tag":{"description":"A pinned image tag; `latest` is rejected.","minLength":1,"not":{"enum":["latest"]},"pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$","type":"string"}},"required":["repository","tag","pullPolicy"],"type":"object"},"imagePullSecrets":{"$ref":"#/definitions/pullSecrets"},"nodeSelector":{"$ref":"#/definitions/labels"},"podAnnotations":{"$ref":"#/definitions/annotations"},"podLabels":{"$ref":"#/definitions/labels"},"podSecurityContext":{"$ref":"#/definitions/triggerPodSecurityContext"},"priorityClassName":{"$ref":"#/definitions/priorityClassName"},"resources":{"$ref":"#/definitions/resources"},"schedules":{"additionalProperties":false,"description":"Job key -> entry. Keys: letters, digits and inner hyphens, at most 63 characters (a valid label value; its kebab case is a valid DNS-1123 name suffix).","patternProperties":{"^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$":{"$ref":"#/definitions/cronEntry"}},"type":"object"},"secret":{"additionalProperties":false,"properties":{"key":{"maxLength":253,"minLength":1,"pattern":"^[-._a-zA-Z0-9]+$","type":"string"},"name":{"$ref":"#/definitions/secretName"}},"required":["name","key"],"type":"object"},"startingDeadlineSeconds":{"$ref":"#/definitions/nonNegativeInt64"},"successfulJobsHistoryLimit":{"$ref":"#/definitions/nonNegativeInt32"},"suspend":{"type":"boolean"},"timeZone":{"$ref":"#/definitions/timeZone"},"tolerations":{"$ref":"#/definitions/tolerations"}},"required":["enabled","image","apiUrl","secret","concurrencyPolicy","activeDeadlineSeconds","startingDeadlineSeconds","successfulJobsHistoryLimit","failedJobsHistoryLimit","backoffLimit","timeZone","suspend","resources","schedules"],"type":"object"},"fullnameOverride":{"maxLength":63,"pattern":"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$","type":"string"},"global":{"description":"Values shared with subcharts; imageRegistry and imagePullSecrets are used here.","properties":{"imagePullSecrets":{"$ref":"#/definitions/pullSecrets"},"imageRegistry":{"$ref":"#/definitions/imageRegistry"}},"type":"object"},"metrics":{"additionalProperties":false,"properties":{"prometheusRule":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"labels":{"$ref":"#/definitions/labels"},"severity":{"$ref":"#/definitions/labelValue"}},"required":["enabled"],"type":"object"},"serviceMonitor":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"interval":{"pattern":"^([0-9]+(ms|s|m|h|d|w|y))+$","type":"string"},"labels":{"$ref":"#/definitions/labels"},"scrapeTimeout":{"pattern":"^(([0-9]+(ms|s|m|h|d|w|y))+)?$","type":"string"}},"required":["enabled"],"type":"object"}},"type":"object"},"migration":{"additionalProperties":false,"properties":{"activeDeadlineSeconds":{"$ref":"#/definitions/activeDeadlineSeconds"},"backoffLimit":{"$ref":"#/definitions/nonNegativeInt32"},"enabled":{"type":"boolean"},"resources":{"$ref":"#/definitions/resources"}},"required":["enabled"],"type":"object"},"nameOverride":{"maxLength":63,"pattern":"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$","type":"string"},"networkPolicy":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"extraEgress":{"items":{"additionalProperties":false,"properties":{"ports":{"items":{"type":"object"},"type":"array"},"to":{"items":{"$ref":"#/definitions/networkPolicyPeer"},"type":"array"}},"type":"object"},"type":"array"},"ingressFrom":{"items":{"$ref":"#/definitions/networkPolicyPeer"},"type":"array"}},"required":["enabled"],"type":"object"},"secrets":{"additionalProperties":false,"properties":{"create":{"type":"boolean"}},"required":["create"],"type":"object"},"service":{"additionalProperties":false,"properties":{"annotations":{"$ref":"#/definitions/annotations"},"port":{"maximum":65535,"minimum":1,"type":"integer"},"type":{"enum":["ClusterIP","NodePort","LoadBalancer"],"type":"string"}},"required":["type","port"],"type":"object"},"serviceAccount":{"additionalProperties":false,"properties":{"create":{"type":"boolean"},"name":{"maxLength":253,"pattern":"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$","type":"string"}},"required":["create","name"],"type":"object"},"tests":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"path":{"maxLength":2048,"pattern":"^/[A-Za-z0-9._~/-]*$","type":"string"}},"required":["enabled"],"type":"object"}},"required":["api","service","serviceAccount","secrets","cron"],"title":"kaireon chart values","type":"object"}'
+SCHEMA_JSON = '{"$id":"https://kaireonai.com/schemas/kaireon-chart/values.schema.json","$schema":"http://json-schema.org/draft-07/schema#","additionalProperties":false,"definitions":{"activeDeadlineSeconds":{"description":"Job activeDeadlineSeconds: at least 1 (Kubernetes accepts 0, which fails every run at once).","maximum":9007199254740991,"minimum":1,"type":"integer"},"affinity":{"additionalProperties":false,"properties":{"nodeAffinity":{"type":"object"},"podAffinity":{"type":"object"},"podAntiAffinity":{"type":"object"}},"type":"object"},"annotations":{"additionalProperties":false,"description":"Annotation key (label-key syntax) -> string value.","patternProperties":{"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$":{"type":"string"}},"type":"object"},"concurrencyPolicy":{"enum":["Allow","Forbid","Replace"],"type":"string"},"containerSecurityContext":{"additionalProperties":false,"description":"Only fields that keep the pod restricted: other UIDs/GIDs (>= 1), seccomp, SELinux level/type.","properties":{"allowPrivilegeEscalation":{"const":false},"readOnlyRootFilesystem":{"const":true},"runAsGroup":{"maximum":2147483647,"minimum":1,"type":"integer"},"runAsNonRoot":{"const":true},"runAsUser":{"maximum":2147483647,"minimum":1,"type":"integer"},"seLinuxOptions":{"additionalProperties":false,"properties":{"level":{"type":"string"},"type":{"enum":["","container_t","container_init_t","container_kvm_t"],"type":"string"}},"type":"object"},"seccompProfile":{"additionalProperties":false,"properties":{"localhostProfile":{"minLength":1,"type":"string"},"type":{"enum":["RuntimeDefault","Localhost"],"type":"string"}},"required":["type"],"type":"object"}},"type":"object"},"cronEntry":{"additionalProperties":false,"allOf":[{"if":{"properties":{"shards":{"type":"integer"}},"required":["shards"]},"then":{"properties":{"path":{"enum":["/api/v1/cron/cleanup","/api/v1/cron/dsar-purge","/api/v1/cron/export-interactions","/api/v1/cron/engagement-health-recompute","/api/v1/cron/gitops-drift-check"]}}}}],"else":{"required":["schedule","path"]},"if":{"properties":{"enabled":{"const":false}},"required":["enabled"]},"properties":{"activeDeadlineSeconds":{"$ref":"#/definitions/activeDeadlineSeconds"},"affinity":{"$ref":"#/definitions/affinity"},"backoffLimit":{"$ref":"#/definitions/nonNegativeInt32"},"concurrencyPolicy":{"$ref":"#/definitions/concurrencyPolicy"},"containerSecurityContext":{"$ref":"#/definitions/triggerContainerSecurityContext"},"enabled":{"type":"boolean"},"failedJobsHistoryLimit":{"$ref":"#/definitions/nonNegativeInt32"},"imagePullSecrets":{"$ref":"#/definitions/pullSecrets"},"nodeSelector":{"$ref":"#/definitions/labels"},"path":{"description":"API route, e.g. /api/v1/cron/dsar-purge: URL path characters only.","maxLength":2048,"pattern":"^/[A-Za-z0-9._~/-]*$","type":"string"},"podAnnotations":{"$ref":"#/definitions/annotations"},"podLabels":{"$ref":"#/definitions/labels"},"podSecurityContext":{"$ref":"#/definitions/triggerPodSecurityContext"},"priorityClassName":{"$ref":"#/definitions/priorityClassName"},"resources":{"$ref":"#/definitions/resources"},"schedule":{"description":"Cron expression as Kubernetes accepts it (5 fields or @hourly-style descriptor).","minLength":1,"type":"string"},"shards":{"description":"Run the job as an Indexed Job of this many pods, each posting ?shard=i&shards=N (its share of the tenants). Only for cleanup, dsar-purge, export-interactions, engagement-health-recompute and gitops-drift-check; absent or null = one pod.","maximum":1000,"minimum":1,"type":["integer","null"]},"startingDeadlineSeconds":{"$ref":"#/definitions/nonNegativeInt64"},"successfulJobsHistoryLimit":{"$ref":"#/definitions/nonNegativeInt32"},"suspend":{"type":"boolean"},"timeZone":{"$ref":"#/definitions/timeZone"},"tolerations":{"$ref":"#/definitions/tolerations"}},"then":{},"type":"object"},"envFrom":{"items":{"additionalProperties":false,"properties":{"configMapRef":{"additionalProperties":false,"properties":{"name":{"minLength":1,"type":"string"},"optional":{"type":"boolean"}},"required":["name"],"type":"object"},"prefix":{"type":"string"},"secretRef":{"additionalProperties":false,"properties":{"name":{"minLength":1,"type":"string"},"optional":{"type":"boolean"}},"required":["name"],"type":"object"}},"type":"object"},"type":"array"},"envVars":{"items":{"properties":{"name":{"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"type":"array"},"imageDigest":{"description":"\\"\\" or a digest such as sha256:<64 hex digits>.","pattern":"^([A-Za-z][A-Za-z0-9]*([-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$","type":"string"},"imageRegistry":{"description":"A registry host[:port][/path], or \\"\\".","pattern":"^([^\\\\s/:@]+(:[0-9]+)?(/[^\\\\s:@]+)?)?$","type":"string"},"intOrPercent":{"anyOf":[{"maximum":2147483647,"minimum":0,"type":"integer"},{"pattern":"^([0-9]+%?)?$","type":"string"}],"description":"An integer, a percentage such as \\"50%\\", or \\"\\"."},"labelValue":{"description":"A label value: at most 63 characters, alphanumerics with - _ . inside, or empty.","maxLength":63,"pattern":"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$","type":"string"},"labels":{"additionalProperties":false,"description":"Label key -> value (Kubernetes label syntax).","patternProperties":{"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$":{"$ref":"#/definitions/labelValue"}},"type":"object"},"networkPolicyPeer":{"additionalProperties":false,"properties":{"ipBlock":{"required":["cidr"],"type":"object"},"namespaceSelector":{"type":"object"},"podSelector":{"type":"object"}},"type":"object"},"nonNegativeInt32":{"description":"An integer >= 0 that fits Kubernetes\' int32.","maximum":2147483647,"minimum":0,"type":"integer"},"nonNegativeInt64":{"description":"An integer >= 0 (Kubernetes int64; at most 2^53-1 because Helm reads values as float64).","maximum":9007199254740991,"minimum":0,"type":"integer"},"podSecurityContext":{"additionalProperties":false,"description":"Only fields that keep the pod restricted: other UIDs/GIDs (>= 1), seccomp, SELinux level/type, fsGroup, supplementalGroups.","properties":{"fsGroup":{"maximum":2147483647,"minimum":1,"type":"integer"},"fsGroupChangePolicy":{"enum":["OnRootMismatch","Always"],"type":"string"},"runAsGroup":{"maximum":2147483647,"minimum":1,"type":"integer"},"runAsNonRoot":{"const":true},"runAsUser":{"maximum":2147483647,"minimum":1,"type":"integer"},"seLinuxOptions":{"additionalProperties":false,"properties":{"level":{"type":"string"},"type":{"enum":["","container_t","container_init_t","container_kvm_t"],"type":"string"}},"type":"object"},"seccompProfile":{"additionalProperties":false,"properties":{"localhostProfile":{"minLength":1,"type":"string"},"type":{"enum":["RuntimeDefault","Localhost"],"type":"string"}},"required":["type"],"type":"object"},"supplementalGroups":{"items":{"maximum":2147483647,"minimum":1,"type":"integer"},"type":"array"}},"type":"object"},"priorityClassName":{"maxLength":253,"pattern":"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$","type":"string"},"probe":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"failureThreshold":{"maximum":2147483647,"minimum":1,"type":"integer"},"initialDelaySeconds":{"maximum":2147483647,"minimum":0,"type":"integer"},"periodSeconds":{"maximum":2147483647,"minimum":1,"type":"integer"},"timeoutSeconds":{"maximum":2147483647,"minimum":1,"type":"integer"}},"required":["enabled"],"type":"object"},"pullPolicy":{"enum":["Always","IfNotPresent","Never"],"type":"string"},"pullSecrets":{"description":"Names of image pull Secrets.","items":{"$ref":"#/definitions/secretName"},"type":"array"},"quantities":{"additionalProperties":{"anyOf":[{"pattern":"^[+-]?([0-9]+(\\\\.[0-9]*)?|\\\\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?[0-9]+))?$","type":"string"},{"type":"number"}]},"description":"Resource name -> quantity (e.g. 100m, 64Mi, 1).","type":"object"},"readinessProbe":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"failureThreshold":{"maximum":2147483647,"minimum":1,"type":"integer"},"initialDelaySeconds":{"maximum":2147483647,"minimum":0,"type":"integer"},"periodSeconds":{"maximum":2147483647,"minimum":1,"type":"integer"},"successThreshold":{"maximum":2147483647,"minimum":1,"type":"integer"},"timeoutSeconds":{"maximum":2147483647,"minimum":1,"type":"integer"}},"required":["enabled"],"type":"object"},"resources":{"additionalProperties":false,"properties":{"limits":{"$ref":"#/definitions/quantities"},"requests":{"$ref":"#/definitions/quantities"}},"type":"object"},"secretName":{"description":"A Secret name (DNS-1123 subdomain).","maxLength":253,"minLength":1,"pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","type":"string"},"timeZone":{"description":"IANA time zone name such as Europe/Berlin; \\"\\" omits spec.timeZone.","maxLength":255,"type":"string"},"tolerations":{"items":{"additionalProperties":false,"allOf":[{"else":{},"if":{"properties":{"operator":{"const":"Exists"}},"required":["operator"]},"then":{"properties":{"value":{"const":""}}}},{"else":{},"if":{"required":["tolerationSeconds"]},"then":{"properties":{"effect":{"const":"NoExecute"}},"required":["effect"]}},{"else":{},"if":{"properties":{"key":{"const":""}}},"then":{"properties":{"operator":{"const":"Exists"}},"required":["operator"]}}],"properties":{"effect":{"enum":["","NoSchedule","PreferNoSchedule","NoExecute"],"type":"string"},"key":{"pattern":"^(|([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","type":"string"},"operator":{"enum":["Exists","Equal"],"type":"string"},"tolerationSeconds":{"type":"integer"},"value":{"$ref":"#/definitions/labelValue"}},"type":"object"},"type":"array"},"topologySpreadConstraints":{"items":{"properties":{"maxSkew":{"minimum":1,"type":"integer"},"topologyKey":{"minLength":1,"type":"string"},"whenUnsatisfiable":{"enum":["DoNotSchedule","ScheduleAnyway"],"type":"string"}},"required":["maxSkew","topologyKey","whenUnsatisfiable"],"type":"object"},"type":"array"},"triggerContainerSecurityContext":{"additionalProperties":false,"description":"Only fields that keep the pod restricted: other UIDs/GIDs (>= 10000), seccomp, SELinux level/type.","properties":{"allowPrivilegeEscalation":{"const":false},"readOnlyRootFilesystem":{"const":true},"runAsGroup":{"maximum":2147483647,"minimum":1,"type":"integer"},"runAsNonRoot":{"const":true},"runAsUser":{"maximum":2147483647,"minimum":10000,"type":"integer"},"seLinuxOptions":{"additionalProperties":false,"properties":{"level":{"type":"string"},"type":{"enum":["","container_t","container_init_t","container_kvm_t"],"type":"string"}},"type":"object"},"seccompProfile":{"additionalProperties":false,"properties":{"localhostProfile":{"minLength":1,"type":"string"},"type":{"enum":["RuntimeDefault","Localhost"],"type":"string"}},"required":["type"],"type":"object"}},"type":"object"},"triggerPodSecurityContext":{"additionalProperties":false,"description":"Only fields that keep the pod restricted: other UIDs/GIDs (>= 10000), seccomp, SELinux level/type, fsGroup, supplementalGroups.","properties":{"fsGroup":{"maximum":2147483647,"minimum":1,"type":"integer"},"fsGroupChangePolicy":{"enum":["OnRootMismatch","Always"],"type":"string"},"runAsGroup":{"maximum":2147483647,"minimum":1,"type":"integer"},"runAsNonRoot":{"const":true},"runAsUser":{"maximum":2147483647,"minimum":10000,"type":"integer"},"seLinuxOptions":{"additionalProperties":false,"properties":{"level":{"type":"string"},"type":{"enum":["","container_t","container_init_t","container_kvm_t"],"type":"string"}},"type":"object"},"seccompProfile":{"additionalProperties":false,"properties":{"localhostProfile":{"minLength":1,"type":"string"},"type":{"enum":["RuntimeDefault","Localhost"],"type":"string"}},"required":["type"],"type":"object"},"supplementalGroups":{"items":{"maximum":2147483647,"minimum":1,"type":"integer"},"type":"array"}},"type":"object"},"volumeMounts":{"items":{"additionalProperties":false,"properties":{"mountPath":{"minLength":1,"type":"string"},"name":{"minLength":1,"type":"string"},"readOnly":{"type":"boolean"},"subPath":{"type":"string"},"subPathExpr":{"type":"string"}},"required":["name","mountPath"],"type":"object"},"type":"array"},"volumes":{"description":"Volumes of the types the restricted Pod Security Standard allows.","items":{"additionalProperties":false,"properties":{"configMap":{"type":"object"},"csi":{"type":"object"},"downwardAPI":{"type":"object"},"emptyDir":{"type":"object"},"ephemeral":{"type":"object"},"name":{"maxLength":63,"minLength":1,"pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","type":"string"},"persistentVolumeClaim":{"type":"object"},"projected":{"type":"object"},"secret":{"type":"object"}},"required":["name"],"type":"object"},"type":"array"}},"properties":{"api":{"additionalProperties":false,"properties":{"affinity":{"$ref":"#/definitions/affinity"},"autoscaling":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"maxReplicas":{"maximum":2147483647,"minimum":1,"type":"integer"},"minReplicas":{"maximum":2147483647,"minimum":1,"type":"integer"},"targetCPUUtilizationPercentage":{"maximum":2147483647,"minimum":0,"type":"integer"},"targetMemoryUtilizationPercentage":{"maximum":2147483647,"minimum":0,"type":"integer"}},"required":["enabled"],"type":"object"},"containerPort":{"maximum":65535,"minimum":1,"type":"integer"},"containerSecurityContext":{"$ref":"#/definitions/containerSecurityContext"},"env":{"$ref":"#/definitions/envVars"},"extraEnv":{"$ref":"#/definitions/envVars"},"extraEnvFrom":{"$ref":"#/definitions/envFrom"},"extraVolumeMounts":{"$ref":"#/definitions/volumeMounts"},"extraVolumes":{"$ref":"#/definitions/volumes"},"image":{"additionalProperties":false,"properties":{"digest":{"$ref":"#/definitions/imageDigest"},"pullPolicy":{"$ref":"#/definitions/pullPolicy"},"registry":{"$ref":"#/definitions/imageRegistry"},"repository":{"minLength":1,"type":"string"},"tag":{"description":"\\"\\" = the chart\'s appVersion; `latest` is rejected.","not":{"enum":["latest"]},"type":"string"}},"required":["repository","tag","pullPolicy"],"type":"object"},"imagePullSecrets":{"$ref":"#/definitions/pullSecrets"},"livenessProbe":{"$ref":"#/definitions/probe"},"nodeSelector":{"$ref":"#/definitions/labels"},"pdb":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"maxUnavailable":{"$ref":"#/definitions/intOrPercent"},"minAvailable":{"$ref":"#/definitions/intOrPercent"}},"required":["enabled"],"type":"object"},"podAnnotations":{"$ref":"#/definitions/annotations"},"podLabels":{"$ref":"#/definitions/labels"},"podSecurityContext":{"$ref":"#/definitions/podSecurityContext"},"priorityClassName":{"$ref":"#/definitions/priorityClassName"},"readinessProbe":{"$ref":"#/definitions/readinessProbe"},"replicas":{"$ref":"#/definitions/nonNegativeInt32"},"resources":{"$ref":"#/definitions/resources"},"runAsUser":{"maximum":2147483647,"minimum":1,"type":"integer"},"secretName":{"$ref":"#/definitions/secretName"},"startupProbe":{"$ref":"#/definitions/probe"},"tolerations":{"$ref":"#/definitions/tolerations"},"topologySpreadConstraints":{"$ref":"#/definitions/topologySpreadConstraints"}},"required":["image","replicas","containerPort","secretName","env","resources","runAsUser"],"type":"object"},"commonAnnotations":{"$ref":"#/definitions/annotations"},"commonLabels":{"$ref":"#/definitions/labels"},"cron":{"additionalProperties":false,"properties":{"activeDeadlineSeconds":{"$ref":"#/definitions/activeDeadlineSeconds"},"affinity":{"$ref":"#/definitions/affinity"},"apiUrl":{"description":"\\"\\" or an http(s) URL without whitespace, quotes, $ or backslashes.","pattern":"^(https?://[^\\\\s\\"\'`$\\\\\\\\]+)?$","type":"string"},"backoffLimit":{"$ref":"#/definitions/nonNegativeInt32"},"concurrencyPolicy":{"$ref":"#/definitions/concurrencyPolicy"},"containerSecurityContext":{"$ref":"#/definitions/triggerContainerSecurityContext"},"enabled":{"type":"boolean"},"failedJobsHistoryLimit":{"$ref":"#/definitions/nonNegativeInt32"},"image":{"additionalProperties":false,"properties":{"digest":{"$ref":"#/definitions/imageDigest"},"pullPolicy":{"$ref":"#/definitions/pullPolicy"},"registry":{"$ref":"#/definitions/imageRegistry"},"repository":{"minLength":1,"pattern":"^[^\\\\s:@]+(:[0-9]+(/[^\\\\s:@]+)?)?$","type":"string"},"tag":{"description":"A pinned image tag; `latest` is rejected.","minLength":1,"not":{"enum":["latest"]},"pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$","type":"string"}},"required":["repository","tag","pullPolicy"],"type":"object"},"imagePullSecrets":{"$ref":"#/definitions/pullSecrets"},"nodeSelector":{"$ref":"#/definitions/labels"},"podAnnotations":{"$ref":"#/definitions/annotations"},"podLabels":{"$ref":"#/definitions/labels"},"podSecurityContext":{"$ref":"#/definitions/triggerPodSecurityContext"},"priorityClassName":{"$ref":"#/definitions/priorityClassName"},"resources":{"$ref":"#/definitions/resources"},"schedules":{"additionalProperties":false,"description":"Job key -> entry. Keys: letters, digits and inner hyphens, at most 63 characters (a valid label value; its kebab case is a valid DNS-1123 name suffix).","patternProperties":{"^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$":{"$ref":"#/definitions/cronEntry"}},"type":"object"},"secret":{"additionalProperties":false,"properties":{"key":{"maxLength":253,"minLength":1,"pattern":"^[-._a-zA-Z0-9]+$","type":"string"},"name":{"$ref":"#/definitions/secretName"}},"required":["name","key"],"type":"object"},"startingDeadlineSeconds":{"$ref":"#/definitions/nonNegativeInt64"},"successfulJobsHistoryLimit":{"$ref":"#/definitions/nonNegativeInt32"},"suspend":{"type":"boolean"},"timeZone":{"$ref":"#/definitions/timeZone"},"tolerations":{"$ref":"#/definitions/tolerations"}},"required":["enabled","image","apiUrl","secret","concurrencyPolicy","activeDeadlineSeconds","startingDeadlineSeconds","successfulJobsHistoryLimit","failedJobsHistoryLimit","backoffLimit","timeZone","suspend","resources","schedules"],"type":"object"},"fullnameOverride":{"maxLength":63,"pattern":"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$","type":"string"},"global":{"description":"Values shared with subcharts; imageRegistry and imagePullSecrets are used here.","properties":{"imagePullSecrets":{"$ref":"#/definitions/pullSecrets"},"imageRegistry":{"$ref":"#/definitions/imageRegistry"}},"type":"object"},"metrics":{"additionalProperties":false,"properties":{"prometheusRule":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"labels":{"$ref":"#/definitions/labels"},"severity":{"$ref":"#/definitions/labelValue"}},"required":["enabled"],"type":"object"},"serviceMonitor":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"interval":{"pattern":"^([0-9]+(ms|s|m|h|d|w|y))+$","type":"string"},"labels":{"$ref":"#/definitions/labels"},"scrapeTimeout":{"pattern":"^(([0-9]+(ms|s|m|h|d|w|y))+)?$","type":"string"}},"required":["enabled"],"type":"object"}},"type":"object"},"migration":{"additionalProperties":false,"properties":{"activeDeadlineSeconds":{"$ref":"#/definitions/activeDeadlineSeconds"},"backoffLimit":{"$ref":"#/definitions/nonNegativeInt32"},"enabled":{"type":"boolean"},"resources":{"$ref":"#/definitions/resources"}},"required":["enabled"],"type":"object"},"nameOverride":{"maxLength":63,"pattern":"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$","type":"string"},"networkPolicy":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"extraEgress":{"items":{"additionalProperties":false,"properties":{"ports":{"items":{"type":"object"},"type":"array"},"to":{"items":{"$ref":"#/definitions/networkPolicyPeer"},"type":"array"}},"type":"object"},"type":"array"},"ingressFrom":{"items":{"$ref":"#/definitions/networkPolicyPeer"},"type":"array"}},"required":["enabled"],"type":"object"},"secrets":{"additionalProperties":false,"properties":{"create":{"type":"boolean"}},"required":["create"],"type":"object"},"service":{"additionalProperties":false,"properties":{"annotations":{"$ref":"#/definitions/annotations"},"port":{"maximum":65535,"minimum":1,"type":"integer"},"type":{"enum":["ClusterIP","NodePort","LoadBalancer"],"type":"string"}},"required":["type","port"],"type":"object"},"serviceAccount":{"additionalProperties":false,"properties":{"create":{"type":"boolean"},"name":{"maxLength":253,"pattern":"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$","type":"string"}},"required":["create","name"],"type":"object"},"tests":{"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"path":{"maxLength":2048,"pattern":"^/[A-Za-z0-9._~/-]*$","type":"string"}},"required":["enabled"],"type":"object"}},"required":["api","service","serviceAccount","secrets","cron"],"title":"kaireon chart values","type":"object"}'
 
 _p0 = re.compile('^([^\\s/:@]+(:[0-9]+)?(/[^\\s:@]+)?)?$').search
 _p1 = re.compile('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$').search
@@ -47,10 +47,10 @@ def _s0(d):  # #
         if 'serviceAccount' in d and not _s178(d['serviceAccount']): return False
         if 'secrets' in d and not _s181(d['secrets']): return False
         if 'cron' in d and not _s183(d['cron']): return False
-        if 'networkPolicy' in d and not _s272(d['networkPolicy']): return False
-        if 'migration' in d and not _s286(d['migration']): return False
-        if 'tests' in d and not _s291(d['tests']): return False
-        if 'metrics' in d and not _s294(d['metrics']): return False
+        if 'networkPolicy' in d and not _s278(d['networkPolicy']): return False
+        if 'migration' in d and not _s292(d['migration']): return False
+        if 'tests' in d and not _s297(d['tests']): return False
+        if 'metrics' in d and not _s300(d['metrics']): return False
         if any(k not in {'api', 'commonAnnotations', 'commonLabels', 'cron', 'fullnameOverride', 'global', 'metrics', 'migration', 'nameOverride', 'networkPolicy', 'secrets', 'service', 'serviceAccount', 'tests'} for k in d): return False
     return True
 
@@ -1314,15 +1314,15 @@ def _s183(d):  # #/properties/cron
         if 'suspend' in d and not _s207(d['suspend']): return False
         if 'resources' in d and not _s208(d['resources']): return False
         if 'schedules' in d and not _s209(d['schedules']): return False
-        if 'imagePullSecrets' in d and not _s263(d['imagePullSecrets']): return False
-        if 'podLabels' in d and not _s264(d['podLabels']): return False
-        if 'podAnnotations' in d and not _s265(d['podAnnotations']): return False
-        if 'nodeSelector' in d and not _s266(d['nodeSelector']): return False
-        if 'tolerations' in d and not _s267(d['tolerations']): return False
-        if 'affinity' in d and not _s268(d['affinity']): return False
-        if 'priorityClassName' in d and not _s269(d['priorityClassName']): return False
-        if 'podSecurityContext' in d and not _s270(d['podSecurityContext']): return False
-        if 'containerSecurityContext' in d and not _s271(d['containerSecurityContext']): return False
+        if 'imagePullSecrets' in d and not _s269(d['imagePullSecrets']): return False
+        if 'podLabels' in d and not _s270(d['podLabels']): return False
+        if 'podAnnotations' in d and not _s271(d['podAnnotations']): return False
+        if 'nodeSelector' in d and not _s272(d['nodeSelector']): return False
+        if 'tolerations' in d and not _s273(d['tolerations']): return False
+        if 'affinity' in d and not _s274(d['affinity']): return False
+        if 'priorityClassName' in d and not _s275(d['priorityClassName']): return False
+        if 'podSecurityContext' in d and not _s276(d['podSecurityContext']): return False
+        if 'containerSecurityContext' in d and not _s277(d['containerSecurityContext']): return False
         if any(k not in {'activeDeadlineSeconds', 'affinity', 'apiUrl', 'backoffLimit', 'concurrencyPolicy', 'containerSecurityContext', 'enabled', 'failedJobsHistoryLimit', 'image', 'imagePullSecrets', 'nodeSelector', 'podAnnotations', 'podLabels', 'podSecurityContext', 'priorityClassName', 'resources', 'schedules', 'secret', 'startingDeadlineSeconds', 'successfulJobsHistoryLimit', 'suspend', 'timeZone', 'tolerations'} for k in d): return False
     return True
 
@@ -1514,8 +1514,10 @@ def _s211(d):  # #/definitions/cronEntry
         if 'priorityClassName' in d and not _s230(d['priorityClassName']): return False
         if 'podSecurityContext' in d and not _s231(d['podSecurityContext']): return False
         if 'containerSecurityContext' in d and not _s246(d['containerSecurityContext']): return False
-        if any(k not in {'activeDeadlineSeconds', 'affinity', 'backoffLimit', 'concurrencyPolicy', 'containerSecurityContext', 'enabled', 'failedJobsHistoryLimit', 'imagePullSecrets', 'nodeSelector', 'path', 'podAnnotations', 'podLabels', 'podSecurityContext', 'priorityClassName', 'resources', 'schedule', 'startingDeadlineSeconds', 'successfulJobsHistoryLimit', 'suspend', 'timeZone', 'tolerations'} for k in d): return False
-    if not (_s261(d) if _s259(d) else _s262(d)): return False
+        if 'shards' in d and not _s259(d['shards']): return False
+        if any(k not in {'activeDeadlineSeconds', 'affinity', 'backoffLimit', 'concurrencyPolicy', 'containerSecurityContext', 'enabled', 'failedJobsHistoryLimit', 'imagePullSecrets', 'nodeSelector', 'path', 'podAnnotations', 'podLabels', 'podSecurityContext', 'priorityClassName', 'resources', 'schedule', 'shards', 'startingDeadlineSeconds', 'successfulJobsHistoryLimit', 'suspend', 'timeZone', 'tolerations'} for k in d): return False
+    if not all((_s260(d),)): return False
+    if not (_s267(d) if _s265(d) else _s268(d)): return False
     return True
 
 
@@ -1807,199 +1809,235 @@ def _s258(d):  # #/definitions/triggerContainerSecurityContext/properties/readOn
     return True
 
 
-def _s259(d):  # #/definitions/cronEntry/if
-    if isinstance(d, dict):
-        if 'enabled' not in d: return False
-        if 'enabled' in d and not _s260(d['enabled']): return False
+def _s259(d):  # #/definitions/cronEntry/properties/shards
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer())) or d is None): return False
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if d < 1: return False
+        if d > 1000: return False
     return True
 
 
-def _s260(d):  # #/definitions/cronEntry/if/properties/enabled
+def _s260(d):  # #/definitions/cronEntry/allOf/0
+    if _s261(d) and not _s263(d): return False
+    return True
+
+
+def _s261(d):  # #/definitions/cronEntry/allOf/0/if
+    if isinstance(d, dict):
+        if 'shards' not in d: return False
+        if 'shards' in d and not _s262(d['shards']): return False
+    return True
+
+
+def _s262(d):  # #/definitions/cronEntry/allOf/0/if/properties/shards
+    if not (((isinstance(d, int) and not isinstance(d, bool)) or (isinstance(d, float) and d.is_integer()))): return False
+    return True
+
+
+def _s263(d):  # #/definitions/cronEntry/allOf/0/then
+    if isinstance(d, dict):
+        if 'path' in d and not _s264(d['path']): return False
+    return True
+
+
+def _s264(d):  # #/definitions/cronEntry/allOf/0/then/properties/path
+    if not any(_equal(d, o) for o in ['/api/v1/cron/cleanup', '/api/v1/cron/dsar-purge', '/api/v1/cron/export-interactions', '/api/v1/cron/engagement-health-recompute', '/api/v1/cron/gitops-drift-check']): return False
+    return True
+
+
+def _s265(d):  # #/definitions/cronEntry/if
+    if isinstance(d, dict):
+        if 'enabled' not in d: return False
+        if 'enabled' in d and not _s266(d['enabled']): return False
+    return True
+
+
+def _s266(d):  # #/definitions/cronEntry/if/properties/enabled
     if not any(_equal(d, o) for o in [False]): return False
     return True
 
 
-def _s261(d):  # #/definitions/cronEntry/then
+def _s267(d):  # #/definitions/cronEntry/then
     return True
 
 
-def _s262(d):  # #/definitions/cronEntry/else
+def _s268(d):  # #/definitions/cronEntry/else
     if isinstance(d, dict):
         if 'schedule' not in d: return False
         if 'path' not in d: return False
     return True
 
 
-def _s263(d):  # #/properties/cron/properties/imagePullSecrets
+def _s269(d):  # #/properties/cron/properties/imagePullSecrets
     return _s5(d)
 
 
-def _s264(d):  # #/properties/cron/properties/podLabels
+def _s270(d):  # #/properties/cron/properties/podLabels
     return _s11(d)
 
 
-def _s265(d):  # #/properties/cron/properties/podAnnotations
+def _s271(d):  # #/properties/cron/properties/podAnnotations
     return _s15(d)
 
 
-def _s266(d):  # #/properties/cron/properties/nodeSelector
+def _s272(d):  # #/properties/cron/properties/nodeSelector
     return _s11(d)
 
 
-def _s267(d):  # #/properties/cron/properties/tolerations
+def _s273(d):  # #/properties/cron/properties/tolerations
     return _s49(d)
 
 
-def _s268(d):  # #/properties/cron/properties/affinity
+def _s274(d):  # #/properties/cron/properties/affinity
     return _s74(d)
 
 
-def _s269(d):  # #/properties/cron/properties/priorityClassName
+def _s275(d):  # #/properties/cron/properties/priorityClassName
     return _s79(d)
 
 
-def _s270(d):  # #/properties/cron/properties/podSecurityContext
+def _s276(d):  # #/properties/cron/properties/podSecurityContext
     return _s232(d)
 
 
-def _s271(d):  # #/properties/cron/properties/containerSecurityContext
+def _s277(d):  # #/properties/cron/properties/containerSecurityContext
     return _s247(d)
 
 
-def _s272(d):  # #/properties/networkPolicy
+def _s278(d):  # #/properties/networkPolicy
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
         if 'enabled' not in d: return False
-        if 'enabled' in d and not _s273(d['enabled']): return False
-        if 'ingressFrom' in d and not _s274(d['ingressFrom']): return False
-        if 'extraEgress' in d and not _s280(d['extraEgress']): return False
+        if 'enabled' in d and not _s279(d['enabled']): return False
+        if 'ingressFrom' in d and not _s280(d['ingressFrom']): return False
+        if 'extraEgress' in d and not _s286(d['extraEgress']): return False
         if any(k not in {'enabled', 'extraEgress', 'ingressFrom'} for k in d): return False
     return True
 
 
-def _s273(d):  # #/properties/networkPolicy/properties/enabled
+def _s279(d):  # #/properties/networkPolicy/properties/enabled
     if not (isinstance(d, bool)): return False
     return True
 
 
-def _s274(d):  # #/properties/networkPolicy/properties/ingressFrom
+def _s280(d):  # #/properties/networkPolicy/properties/ingressFrom
     if not (isinstance(d, list)): return False
-    if isinstance(d, list) and not all(_s275(x) for x in d): return False
+    if isinstance(d, list) and not all(_s281(x) for x in d): return False
     return True
 
 
-def _s275(d):  # #/properties/networkPolicy/properties/ingressFrom/items
-    return _s276(d)
+def _s281(d):  # #/properties/networkPolicy/properties/ingressFrom/items
+    return _s282(d)
 
 
-def _s276(d):  # #/definitions/networkPolicyPeer
+def _s282(d):  # #/definitions/networkPolicyPeer
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
-        if 'podSelector' in d and not _s277(d['podSelector']): return False
-        if 'namespaceSelector' in d and not _s278(d['namespaceSelector']): return False
-        if 'ipBlock' in d and not _s279(d['ipBlock']): return False
+        if 'podSelector' in d and not _s283(d['podSelector']): return False
+        if 'namespaceSelector' in d and not _s284(d['namespaceSelector']): return False
+        if 'ipBlock' in d and not _s285(d['ipBlock']): return False
         if any(k not in {'ipBlock', 'namespaceSelector', 'podSelector'} for k in d): return False
     return True
 
 
-def _s277(d):  # #/definitions/networkPolicyPeer/properties/podSelector
+def _s283(d):  # #/definitions/networkPolicyPeer/properties/podSelector
     if not (isinstance(d, dict)): return False
     return True
 
 
-def _s278(d):  # #/definitions/networkPolicyPeer/properties/namespaceSelector
+def _s284(d):  # #/definitions/networkPolicyPeer/properties/namespaceSelector
     if not (isinstance(d, dict)): return False
     return True
 
 
-def _s279(d):  # #/definitions/networkPolicyPeer/properties/ipBlock
+def _s285(d):  # #/definitions/networkPolicyPeer/properties/ipBlock
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
         if 'cidr' not in d: return False
     return True
 
 
-def _s280(d):  # #/properties/networkPolicy/properties/extraEgress
+def _s286(d):  # #/properties/networkPolicy/properties/extraEgress
     if not (isinstance(d, list)): return False
-    if isinstance(d, list) and not all(_s281(x) for x in d): return False
+    if isinstance(d, list) and not all(_s287(x) for x in d): return False
     return True
 
 
-def _s281(d):  # #/properties/networkPolicy/properties/extraEgress/items
+def _s287(d):  # #/properties/networkPolicy/properties/extraEgress/items
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
-        if 'to' in d and not _s282(d['to']): return False
-        if 'ports' in d and not _s284(d['ports']): return False
+        if 'to' in d and not _s288(d['to']): return False
+        if 'ports' in d and not _s290(d['ports']): return False
         if any(k not in {'ports', 'to'} for k in d): return False
     return True
 
 
-def _s282(d):  # #/properties/networkPolicy/properties/extraEgress/items/properties/to
+def _s288(d):  # #/properties/networkPolicy/properties/extraEgress/items/properties/to
     if not (isinstance(d, list)): return False
-    if isinstance(d, list) and not all(_s283(x) for x in d): return False
+    if isinstance(d, list) and not all(_s289(x) for x in d): return False
     return True
 
 
-def _s283(d):  # #/properties/networkPolicy/properties/extraEgress/items/properties/to/items
-    return _s276(d)
+def _s289(d):  # #/properties/networkPolicy/properties/extraEgress/items/properties/to/items
+    return _s282(d)
 
 
-def _s284(d):  # #/properties/networkPolicy/properties/extraEgress/items/properties/ports
+def _s290(d):  # #/properties/networkPolicy/properties/extraEgress/items/properties/ports
     if not (isinstance(d, list)): return False
-    if isinstance(d, list) and not all(_s285(x) for x in d): return False
+    if isinstance(d, list) and not all(_s291(x) for x in d): return False
     return True
 
 
-def _s285(d):  # #/properties/networkPolicy/properties/extraEgress/items/properties/ports/items
+def _s291(d):  # #/properties/networkPolicy/properties/extraEgress/items/properties/ports/items
     if not (isinstance(d, dict)): return False
     return True
 
 
-def _s286(d):  # #/properties/migration
+def _s292(d):  # #/properties/migration
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
         if 'enabled' not in d: return False
-        if 'enabled' in d and not _s287(d['enabled']): return False
-        if 'activeDeadlineSeconds' in d and not _s288(d['activeDeadlineSeconds']): return False
-        if 'backoffLimit' in d and not _s289(d['backoffLimit']): return False
-        if 'resources' in d and not _s290(d['resources']): return False
+        if 'enabled' in d and not _s293(d['enabled']): return False
+        if 'activeDeadlineSeconds' in d and not _s294(d['activeDeadlineSeconds']): return False
+        if 'backoffLimit' in d and not _s295(d['backoffLimit']): return False
+        if 'resources' in d and not _s296(d['resources']): return False
         if any(k not in {'activeDeadlineSeconds', 'backoffLimit', 'enabled', 'resources'} for k in d): return False
     return True
 
 
-def _s287(d):  # #/properties/migration/properties/enabled
+def _s293(d):  # #/properties/migration/properties/enabled
     if not (isinstance(d, bool)): return False
     return True
 
 
-def _s288(d):  # #/properties/migration/properties/activeDeadlineSeconds
+def _s294(d):  # #/properties/migration/properties/activeDeadlineSeconds
     return _s199(d)
 
 
-def _s289(d):  # #/properties/migration/properties/backoffLimit
+def _s295(d):  # #/properties/migration/properties/backoffLimit
     return _s28(d)
 
 
-def _s290(d):  # #/properties/migration/properties/resources
+def _s296(d):  # #/properties/migration/properties/resources
     return _s36(d)
 
 
-def _s291(d):  # #/properties/tests
+def _s297(d):  # #/properties/tests
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
         if 'enabled' not in d: return False
-        if 'enabled' in d and not _s292(d['enabled']): return False
-        if 'path' in d and not _s293(d['path']): return False
+        if 'enabled' in d and not _s298(d['enabled']): return False
+        if 'path' in d and not _s299(d['path']): return False
         if any(k not in {'enabled', 'path'} for k in d): return False
     return True
 
 
-def _s292(d):  # #/properties/tests/properties/enabled
+def _s298(d):  # #/properties/tests/properties/enabled
     if not (isinstance(d, bool)): return False
     return True
 
 
-def _s293(d):  # #/properties/tests/properties/path
+def _s299(d):  # #/properties/tests/properties/path
     if not (isinstance(d, str)): return False
     if isinstance(d, str):
         if _p15(d) is None: return False
@@ -2007,71 +2045,71 @@ def _s293(d):  # #/properties/tests/properties/path
     return True
 
 
-def _s294(d):  # #/properties/metrics
+def _s300(d):  # #/properties/metrics
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
-        if 'serviceMonitor' in d and not _s295(d['serviceMonitor']): return False
-        if 'prometheusRule' in d and not _s300(d['prometheusRule']): return False
+        if 'serviceMonitor' in d and not _s301(d['serviceMonitor']): return False
+        if 'prometheusRule' in d and not _s306(d['prometheusRule']): return False
         if any(k not in {'prometheusRule', 'serviceMonitor'} for k in d): return False
     return True
 
 
-def _s295(d):  # #/properties/metrics/properties/serviceMonitor
+def _s301(d):  # #/properties/metrics/properties/serviceMonitor
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
         if 'enabled' not in d: return False
-        if 'enabled' in d and not _s296(d['enabled']): return False
-        if 'interval' in d and not _s297(d['interval']): return False
-        if 'scrapeTimeout' in d and not _s298(d['scrapeTimeout']): return False
-        if 'labels' in d and not _s299(d['labels']): return False
+        if 'enabled' in d and not _s302(d['enabled']): return False
+        if 'interval' in d and not _s303(d['interval']): return False
+        if 'scrapeTimeout' in d and not _s304(d['scrapeTimeout']): return False
+        if 'labels' in d and not _s305(d['labels']): return False
         if any(k not in {'enabled', 'interval', 'labels', 'scrapeTimeout'} for k in d): return False
     return True
 
 
-def _s296(d):  # #/properties/metrics/properties/serviceMonitor/properties/enabled
+def _s302(d):  # #/properties/metrics/properties/serviceMonitor/properties/enabled
     if not (isinstance(d, bool)): return False
     return True
 
 
-def _s297(d):  # #/properties/metrics/properties/serviceMonitor/properties/interval
+def _s303(d):  # #/properties/metrics/properties/serviceMonitor/properties/interval
     if not (isinstance(d, str)): return False
     if isinstance(d, str):
         if _p17(d) is None: return False
     return True
 
 
-def _s298(d):  # #/properties/metrics/properties/serviceMonitor/properties/scrapeTimeout
+def _s304(d):  # #/properties/metrics/properties/serviceMonitor/properties/scrapeTimeout
     if not (isinstance(d, str)): return False
     if isinstance(d, str):
         if _p18(d) is None: return False
     return True
 
 
-def _s299(d):  # #/properties/metrics/properties/serviceMonitor/properties/labels
+def _s305(d):  # #/properties/metrics/properties/serviceMonitor/properties/labels
     return _s11(d)
 
 
-def _s300(d):  # #/properties/metrics/properties/prometheusRule
+def _s306(d):  # #/properties/metrics/properties/prometheusRule
     if not (isinstance(d, dict)): return False
     if isinstance(d, dict):
         if 'enabled' not in d: return False
-        if 'enabled' in d and not _s301(d['enabled']): return False
-        if 'labels' in d and not _s302(d['labels']): return False
-        if 'severity' in d and not _s303(d['severity']): return False
+        if 'enabled' in d and not _s307(d['enabled']): return False
+        if 'labels' in d and not _s308(d['labels']): return False
+        if 'severity' in d and not _s309(d['severity']): return False
         if any(k not in {'enabled', 'labels', 'severity'} for k in d): return False
     return True
 
 
-def _s301(d):  # #/properties/metrics/properties/prometheusRule/properties/enabled
+def _s307(d):  # #/properties/metrics/properties/prometheusRule/properties/enabled
     if not (isinstance(d, bool)): return False
     return True
 
 
-def _s302(d):  # #/properties/metrics/properties/prometheusRule/properties/labels
+def _s308(d):  # #/properties/metrics/properties/prometheusRule/properties/labels
     return _s11(d)
 
 
-def _s303(d):  # #/properties/metrics/properties/prometheusRule/properties/severity
+def _s309(d):  # #/properties/metrics/properties/prometheusRule/properties/severity
     return _s13(d)
 
 

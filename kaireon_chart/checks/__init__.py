@@ -31,6 +31,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "secret-key": (ERROR, "cron.secret.key matches [-._a-zA-Z0-9]+, at most 253, not . or .. or ..-prefixed"),
     secrets.ID: (ERROR, "no plaintext secret in cron values or api.env"),
     "path": (ERROR, "path is required and has nothing a shell could interpret"),
+    "shards": (ERROR, "shards is an integer 1-1000, only on the routes that loop over tenants (an Indexed Job)"),
     "render": (ERROR, "the values render (helm would fail the same way)"),
     "values-file": (ERROR, "check: the values file is readable, valid YAML and a map (exit 2 otherwise)"),
     "kube-schema": (ERROR, "the rendered CronJob is valid against the Kubernetes OpenAPI schema (strict)"),

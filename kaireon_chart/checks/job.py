@@ -8,7 +8,7 @@ from typing import Any
 from .. import cron as cronlib
 from ..problems import ERROR, WARNING, Problem
 from ..problems import shown as _q
-from ..render import ResolvedJob
+from ..render import SHARDABLE_PATHS, ResolvedJob
 from ..tzdb import tz_exists
 from .timing import _schedule_warnings
 
@@ -102,6 +102,17 @@ def _job(job: ResolvedJob) -> list[Problem]:
             what = "is not a string"
         out.append(Problem(src["path"], f"{_q(path)} {what}; allowed: a URL path starting with '/' made of letters, "
                            "digits and . _ ~ / - only (nothing a shell could interpret)", ERROR, "path"))
+
+    # shards: an Indexed Job, only for the routes that loop over tenants
+    shards = s.get("shards")
+    if shards is not None:
+        allowed = f"allowed: an integer 1-1000 on one of {', '.join(SHARDABLE_PATHS)}, or no shards (one pod)"
+        if isinstance(shards, bool) or not isinstance(shards, int) or not 1 <= shards <= 1000:
+            out.append(Problem(src["shards"], f"{_q(shards)} is not an integer from 1 to 1000; {allowed}", ERROR,
+                               "shards"))
+        elif path not in SHARDABLE_PATHS:
+            out.append(Problem(src["shards"], f"is not valid for the route {_q(path)} (it does not loop over "
+                               f"tenants); {allowed}", ERROR, "shards"))
 
     # warnings
     if sched is not None:

@@ -18,6 +18,8 @@ _MANIFEST_FIELDS = {
     ("spec", "failedJobsHistoryLimit"): "failedJobsHistoryLimit",
     ("spec", "jobTemplate", "spec", "activeDeadlineSeconds"): "activeDeadlineSeconds",
     ("spec", "jobTemplate", "spec", "backoffLimit"): "backoffLimit",
+    ("spec", "jobTemplate", "spec", "completions"): "shards",
+    ("spec", "jobTemplate", "spec", "parallelism"): "shards",
 }
 
 

@@ -9,6 +9,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service import shards
 from service.errors import LeaseLost
 from service.jobs._result import ApiModel
 from service.models import Tenant
@@ -29,7 +30,7 @@ def tenant_ids(session: Session, *, active_only: bool) -> list[str]:
     stmt = select(Tenant.id).order_by(Tenant.id)
     if active_only:
         stmt = stmt.where(Tenant.active.is_(True))
-    return list(session.scalars(stmt))
+    return shards.mine(session.scalars(stmt))  # a sharded run: only its shard's tenants
 
 
 def error_text(exc: BaseException) -> str:

@@ -80,6 +80,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from service import shards
 from service.config import Settings
 from service.errors import error_text as _err
 from service.jobs._result import ApiModel, JobResult
@@ -219,9 +220,10 @@ _PG_ORDER = " ORDER BY created_at, id LIMIT %s"
 
 def run(session: Session, settings: Settings, now: datetime) -> ExportResult:
     result = ExportResult()
-    tenants = session.execute(
-        select(Tenant.id, Tenant.name).where(Tenant.active.is_(True)).order_by(Tenant.id)
-    ).all()
+    tenants = shards.mine(  # a sharded run: only its shard's tenants
+        session.execute(select(Tenant.id, Tenant.name).where(Tenant.active.is_(True)).order_by(Tenant.id)).all(),
+        lambda row: str(row[0]),
+    )
     session.commit()
     store: Store | None = None
     store_error: str | None = None

@@ -62,7 +62,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                           "argv": _argv_with_secret()})
         if self.path.endswith("/slow"):
             time.sleep(3)
-        status = 200 if self.path.endswith(("/ok", "/slow")) else 500
+        status = 200 if self.path.split("?")[0].endswith(("/ok", "/slow")) else 500
         body = b'{"ok": true}' if status == 200 else b'{"error": "boom"}'
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
@@ -130,6 +130,30 @@ def test_posts_with_bearer_header_and_no_secret_in_argv(script, server):
     assert hit["path"] == "/api/v1/cron/ok"
     assert hit["auth"] == f"Bearer {SECRET}"
     assert hit["argv"] == []  # the header went to curl on stdin, not on a command line
+
+
+def test_sharded_script_posts_its_shard_from_the_environment(helm, shell, server):
+    """cron.schedules.<key>.shards: the pod's JOB_COMPLETION_INDEX and CRON_SHARDS reach the query, quoted."""
+    jobs = helm.cronjobs({"cron": {"schedules": {"cleanup": {"shards": 3}}}})
+    (sharded,) = [j for j in jobs if j["spec"]["jobTemplate"]["spec"].get("completionMode") == "Indexed"]
+    container = sharded["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    _Handler.seen.clear()
+    command = [*shell, "-c", container["command"][2]]
+    extra = {"JOB_COMPLETION_INDEX": "2", "CRON_SHARDS": env["CRON_SHARDS"]}
+    proc = subprocess.run(command, env={"PATH": os.environ["PATH"], "CRON_URL": f"{server}/api/v1/cron/ok",
+                                        "CRON_MAX_TIME": "5.0", "CRON_SECRET": SECRET, **extra},
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    (hit,) = _Handler.seen
+    assert hit["path"] == "/api/v1/cron/ok?shard=2&shards=3" and hit["argv"] == []
+    # a hostile index stays one quoted word of the URL: no command runs, no second request
+    _Handler.seen.clear()
+    extra["JOB_COMPLETION_INDEX"] = "$(touch /tmp/pwned-shards);x"
+    subprocess.run(command, env={"PATH": os.environ["PATH"], "CRON_URL": f"{server}/api/v1/cron/ok",
+                                 "CRON_MAX_TIME": "5.0", "CRON_SECRET": SECRET, **extra},
+                   capture_output=True, text=True, timeout=30)
+    assert not Path("/tmp/pwned-shards").exists()
 
 
 def test_non_2xx_fails_the_run_and_shows_the_body(script, server):

@@ -128,7 +128,7 @@ def test_error_format_json(run, tmp_path):
         "message": 'unknown key "shedule"; did you mean `schedule`? allowed keys: activeDeadlineSeconds, '
                    "affinity, backoffLimit, concurrencyPolicy, containerSecurityContext, enabled, "
                    "failedJobsHistoryLimit, imagePullSecrets, nodeSelector, path, podAnnotations, podLabels, "
-                   "podSecurityContext, priorityClassName, resources, schedule, startingDeadlineSeconds, "
+                   "podSecurityContext, priorityClassName, resources, schedule, shards, startingDeadlineSeconds, "
                    "successfulJobsHistoryLimit, suspend, timeZone, tolerations",
         "input": None,
     }

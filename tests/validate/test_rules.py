@@ -107,6 +107,12 @@ RULES = [
                  'cron.schedules.x.path',
                  'is required; allowed: the API route, e.g. /api/v1/cron/dsar-purge',
                  'error', id='path_2'),
+    pytest.param('shards', 'loose', "cron:\n  schedules:\n    approvalsExpire:\n      shards: 2\n",
+                 'cron.schedules.approvalsExpire.shards',
+                 'is not valid for the route "/api/v1/cron/approvals-expire" (it does not loop over tenants); allowed: an '
+                 'integer 1-1000 on one of /api/v1/cron/cleanup, /api/v1/cron/dsar-purge, /api/v1/cron/export-interactions, '
+                 '/api/v1/cron/engagement-health-recompute, /api/v1/cron/gitops-drift-check, or no shards (one pod)',
+                 'error', id='shards'),
     pytest.param('cron-schedule', 'loose', 'cron:\n  schedules:\n    x:\n      path: /x\n',
                  'cron.schedules.x.schedule',
                  'is required; allowed: a cron expression such as "0 3 * * *" or @daily',
@@ -153,7 +159,7 @@ RULES = [
                  'warning', id='cron_disabled'),
     pytest.param('schema-unknown-key', 'strict', "cron:\n  schedules:\n    cleanup:\n      shedule: '0 0 * * *'\n",
                  'cron.schedules.cleanup.shedule',
-                 'unknown key "shedule"; did you mean `schedule`? allowed keys: activeDeadlineSeconds, affinity, backoffLimit, concurrencyPolicy, containerSecurityContext, enabled, failedJobsHistoryLimit, imagePullSecrets, nodeSelector, path, podAnnotations, podLabels, podSecurityContext, priorityClassName, resources, schedule, startingDeadlineSeconds, successfulJobsHistoryLimit, suspend, timeZone, tolerations',
+                 'unknown key "shedule"; did you mean `schedule`? allowed keys: activeDeadlineSeconds, affinity, backoffLimit, concurrencyPolicy, containerSecurityContext, enabled, failedJobsHistoryLimit, imagePullSecrets, nodeSelector, path, podAnnotations, podLabels, podSecurityContext, priorityClassName, resources, schedule, shards, startingDeadlineSeconds, successfulJobsHistoryLimit, suspend, timeZone, tolerations',
                  'error', id='schema_unknown_key'),
     pytest.param('schema-enum', 'strict', 'cron:\n  concurrencyPolicy: Sometimes\n',
                  'cron.concurrencyPolicy',
