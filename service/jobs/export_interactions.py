@@ -63,7 +63,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from pydantic import Field, model_serializer
@@ -73,6 +73,7 @@ from sqlalchemy import (
     Float,
     Integer,
     String,
+    Table,
     TypeDecorator,
     literal_column,
     select,
@@ -96,7 +97,7 @@ SETTLE_SECONDS = 60
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 log = logging.getLogger(__name__)
 
-_T = InteractionHistory.__table__
+_T = cast(Table, InteractionHistory.__table__)  # a mapped class's __table__ is typed FromClause
 _COLUMNS = (
     ("id", _T.c.id),
     ("tenantId", _T.c.tenant_id),
@@ -127,7 +128,7 @@ class TenantExport(ApiModel):
 
     @model_serializer(mode="wrap")
     def _omit_empty_error(self, handler: Any) -> dict[str, Any]:
-        data = handler(self)
+        data: dict[str, Any] = handler(self)
         if data.get("error") is None:
             data.pop("error", None)
         return data
@@ -393,7 +394,8 @@ def _read_batch_pg(session: Session, tenant_id: str, start: tuple[datetime, int]
     params.append(BATCH_SIZE)
     # the driver's own cursor (binary protocol: the lines arrive as UTF-8, keys as native values), on
     # the session's connection and transaction; SQLAlchemy's row layer would only add per-row cost
-    cursor = session.connection().connection.driver_connection.cursor(binary=True)
+    driver: Any = session.connection().connection.driver_connection  # psycopg's own connection
+    cursor = driver.cursor(binary=True)
     parts: list[bytes] = []
     first = last = None
     count = 0
