@@ -9,11 +9,12 @@ The lifespan starts the in-process scheduler when ``IN_PROCESS_SCHEDULER`` is tr
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
 from service.api import cron, health, legacy
 from service.api.http import HeadAsGet
@@ -29,12 +30,12 @@ from service.runner import Runner, utcnow
 log = get_logger("kaireon.app")
 
 
-def engine_for(settings: Settings, *, statement_timeout: bool = True):  # type: ignore[no-untyped-def]
+def engine_for(settings: Settings, *, statement_timeout: bool = True) -> Engine:
     """The service's engine, every wait bounded (:func:`service.db.engine_from_settings`)."""
     return engine_from_settings(settings, statement_timeout=statement_timeout)
 
 
-def create_app(settings: Settings | None = None, *, clock=utcnow) -> FastAPI:  # type: ignore[no-untyped-def]
+def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     settings = settings or get_settings()
     register_settings_secrets(settings)
     engine = engine_for(settings)

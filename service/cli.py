@@ -19,11 +19,17 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from service.config import Settings
 from service.jsonlog import configure_logging, get_logger, log_event, register_settings_secrets
+from service.stopflag import StopFlag
+
+if TYPE_CHECKING:  # the CLI imports SQLAlchemy only for the commands that use the database
+    from sqlalchemy import Engine
 
 log = get_logger("kaireon.cli")
 
@@ -50,9 +56,9 @@ def describe_validation_error(exc: ValidationError) -> list[str]:
     return lines
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError("\n".join(describe_validation_error(exc))) from None
     register_settings_secrets(settings)
@@ -119,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_USAGE  # pragma: no cover - argparse enforces the choices
 
 
-def _engine(settings: Settings, *, statement_timeout: bool = True):  # type: ignore[no-untyped-def]
+def _engine(settings: Settings, *, statement_timeout: bool = True) -> Engine:
     from service.app import engine_for
 
     return engine_for(settings, statement_timeout=statement_timeout)
@@ -174,7 +180,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def signal_safe_server(stopping: object) -> type:
+def signal_safe_server(stopping: StopFlag) -> type:
     """A ``uvicorn.Server`` whose signal handler first sets ``stopping`` (a lock-free
     :class:`service.runner.StopFlag`), so running jobs stop at their next batch boundary.
 
@@ -184,12 +190,12 @@ def signal_safe_server(stopping: object) -> type:
     """
     import uvicorn
 
-    set_stopping = stopping.set  # type: ignore[attr-defined]
+    set_stopping = stopping.set
 
     class SignalSafeServer(uvicorn.Server):
-        def handle_exit(self, sig: int, frame: object) -> None:
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             set_stopping()
-            super().handle_exit(sig, frame)  # type: ignore[arg-type]
+            super().handle_exit(sig, frame)
 
     return SignalSafeServer
 

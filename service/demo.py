@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -116,7 +117,7 @@ def _retention_configs(tenants: list[dict[str, Any]], now: datetime) -> list[dic
 
 def _history(tenant_id: str, rows: int, now: datetime, rng: random.Random) -> list[dict[str, Any]]:
     customers = [f"cust-{rng.randint(10000, 99999)}" for _ in range(max(5, rows // 8))]
-    out = []
+    out: list[dict[str, Any]] = []
     for _ in range(rows):
         # skewed towards recent activity
         age = min(HISTORY_DAYS, rng.expovariate(1 / 220))
@@ -138,7 +139,7 @@ def _history(tenant_id: str, rows: int, now: datetime, rng: random.Random) -> li
 
 def _summaries(tenant_id: str, history: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
     agg: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-    periods = {
+    periods: dict[str, Callable[[datetime], tuple[str, datetime]]] = {
         "daily": lambda d: (d.strftime("%Y-%m-%d"), datetime(d.year, d.month, d.day, tzinfo=UTC)),
         "weekly": lambda d: ((d - timedelta(days=d.weekday())).strftime("%G-W%V"),
                              datetime(d.year, d.month, d.day, tzinfo=UTC) - timedelta(days=d.weekday())),

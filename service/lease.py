@@ -32,14 +32,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.jsonlog import get_logger, log_event, redact
 from service.models import JobLease
 
-_table = JobLease.__table__
+_table = cast(Table, JobLease.__table__)  # a mapped class's __table__ is typed FromClause; this one is a Table
 log = get_logger("kaireon.lease")
 
 
@@ -63,7 +64,7 @@ class Lease:
     expires_at: datetime
 
 
-def _upsert(dialect: str):  # type: ignore[no-untyped-def]
+def _upsert(dialect: str) -> postgresql.Insert | sqlite.Insert:
     if dialect == "postgresql":
         return postgresql.insert(_table)
     if dialect == "sqlite":
@@ -78,10 +79,10 @@ def try_acquire(engine: Engine, job: str, run_id: str, now: datetime, ttl_second
     expires = now + timedelta(seconds=ttl_seconds)
     values = {"job": job, "owner": owner, "run_id": run_id, "acquired_at": now, "renewed_at": now,
               "expires_at": expires}
-    stmt = _upsert(engine.dialect.name).values(**values)
-    stmt = stmt.on_conflict_do_update(
+    upsert = _upsert(engine.dialect.name).values(**values)
+    stmt = upsert.on_conflict_do_update(
         index_elements=[_table.c.job],
-        set_={k: stmt.excluded[k] for k in ("owner", "run_id", "acquired_at", "renewed_at", "expires_at")},
+        set_={k: upsert.excluded[k] for k in ("owner", "run_id", "acquired_at", "renewed_at", "expires_at")},
         where=_table.c.expires_at <= now,
     ).returning(_table.c.run_id)
     with engine.begin() as conn:

@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.db import rowcount
+
 SessionSource = Session | sessionmaker[Session] | Callable[[], Session]
 
 
@@ -64,15 +66,15 @@ def delete_in_batches(
     ids = select(pk).where(predicate)
     if order_by:
         ids = ids.order_by(*order_by)
-    ids = ids.limit(batch_size).scalar_subquery()
-    stmt = delete(model).where(pk.in_(ids)).execution_options(synchronize_session=False)
+    batch = ids.limit(batch_size).scalar_subquery()
+    stmt = delete(model).where(pk.in_(batch)).execution_options(synchronize_session=False)
 
     total = 0
     batches = 0
     while max_batches is None or batches < max_batches:
         if isinstance(source, Session):
             try:
-                deleted = source.execute(stmt).rowcount or 0
+                deleted = rowcount(source.execute(stmt))
                 source.commit()
             except BaseException:
                 source.rollback()
@@ -80,7 +82,7 @@ def delete_in_batches(
         else:
             with source() as s:
                 try:
-                    deleted = s.execute(stmt).rowcount or 0
+                    deleted = rowcount(s.execute(stmt))
                     s.commit()
                 except BaseException:
                     s.rollback()

@@ -1,7 +1,7 @@
 """The one wrapper around every job run: lease, heartbeat, audit row, metrics, logs, error mapping.
 
 ``Runner.run(route)`` is what the HTTP routes, the in-process scheduler and ``kaireon-service run``
-call. A job module only implements ``run(session, settings, now) -> BaseModel``; it never takes a
+call. A job module only implements ``run(session, settings, now) -> JobResult``; it never takes a
 lease, writes its audit row or touches metrics itself.
 
 Flow of one run:
@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -59,6 +58,7 @@ from service.errors import (
     db_unavailable_detail,
 )
 from service.jobs import JOB_MODULES, load_job
+from service.jobs._result import JobResult
 from service.jsonlog import get_logger, log_event, redact
 from service.metrics import Metrics
 from service.models import AuditLog
@@ -91,30 +91,9 @@ def error_detail(exc: BaseException) -> str:
     return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
 
 
-_DURATIONISH = ("ms", "duration", "seconds", "elapsed")
-
-
 def result_counts(body: dict[str, Any]) -> dict[str, int]:
     """Top-level integer fields of a result (bools excluded): the counts logged and audited."""
     return {k: v for k, v in body.items() if isinstance(v, int) and not isinstance(v, bool)}
-
-
-def rows_affected(result: BaseModel, counts: dict[str, int]) -> int:
-    """Rows a run changed, for the ``kaireon_cron_rows_affected_total`` metric and the audit row.
-
-    ``result.rows_affected`` when the model defines it (field or property) — jobs should. Otherwise a
-    heuristic over the top-level integer counts: durations are ignored; ``total*`` keys are used only
-    when they are the only counts (``{"totalExported": 8500}``), else the other counts are summed.
-    """
-    explicit = getattr(result, "rows_affected", None)
-    if callable(explicit):
-        explicit = explicit()
-    if isinstance(explicit, int) and not isinstance(explicit, bool):
-        return explicit
-    usable = {k: v for k, v in counts.items() if v > 0 and not any(w in k.lower() for w in _DURATIONISH)}
-    totals = {k: v for k, v in usable.items() if k.lower().startswith("total")}
-    others = {k: v for k, v in usable.items() if k not in totals}
-    return sum(others.values()) if others else sum(totals.values())
 
 
 @dataclass
@@ -325,7 +304,7 @@ class Runner:
         log_event(log, logging.INFO, "run started", route=route, run_id=run_id, trigger=trigger)
         error: BaseException | None = None
         body: dict[str, Any] = {}
-        result: BaseModel | None = None
+        result: JobResult | None = None
         session = self.session_factory()
         hb.start()
         try:
@@ -333,8 +312,8 @@ class Runner:
             if ctx.lost.is_set():
                 raise LeaseLost(f"the run lease of {route} was lost during the run", job=route, run_id=run_id)
             session.commit()
-            if not isinstance(result, BaseModel):
-                raise TypeError(f"{route}.run returned {type(result).__name__}, expected a pydantic model")
+            if not isinstance(result, JobResult):
+                raise TypeError(f"{route}.run returned {type(result).__name__}, expected a JobResult")
             body = result.model_dump(mode="json", by_alias=True)
         except BaseException as exc:  # noqa: BLE001 - every failure is mapped; KeyboardInterrupt re-raised below
             error = exc
@@ -376,7 +355,7 @@ class Runner:
         if ctx.stop_seen and "stopped" not in body:
             body["stopped"] = True  # the job saw the shutdown and returned early: say so
         counts = result_counts(body)
-        rows = rows_affected(result, counts)
+        rows = result.rows_affected
         self._audit(route, run_id, trigger, "success", duration, counts, rows, None, now, stopped=ctx.stop_seen)
         self.metrics.observe_run(route, "success", duration_s=duration, rows=rows, finished_at=time.time())
         log_event(log, logging.INFO, "run finished", route=route, run_id=run_id, trigger=trigger,

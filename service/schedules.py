@@ -79,7 +79,7 @@ class CronSchedule:
     def latest_at_or_before(self, now: datetime) -> datetime | None:
         """The most recent occurrence <= ``now`` (UTC), or None when there is none within 5 years."""
         try:
-            prev = self._iter(now + _EPS).get_prev(datetime)
+            prev: datetime = self._iter(now + _EPS).get_prev(datetime)
         except CroniterBadDateError:
             return None
         return prev.astimezone(UTC)
@@ -87,7 +87,7 @@ class CronSchedule:
     def next_after(self, dt: datetime) -> datetime | None:
         """The first occurrence strictly after ``dt`` (UTC), or None when none within 5 years."""
         try:
-            nxt = self._iter(dt).get_next(datetime)
+            nxt: datetime = self._iter(dt).get_next(datetime)
         except CroniterBadDateError:
             return None
         return nxt.astimezone(UTC)

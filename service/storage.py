@@ -26,9 +26,10 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
+from service.config import Settings
 from service.storage_keys import (
     STALE_TEMP_SECONDS,
     DeleteReport,
@@ -61,9 +62,9 @@ class Store(Protocol):
     def get(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
     def delete_many(self, keys: Iterable[str]) -> DeleteReport: ...
-    def list(self, prefix: str = "") -> list[str]: ...
     def check(self, key: str) -> None: ...  # StorageError when the key is refused
     def remove_stale_temps(self, prefix: str, older_than: float = STALE_TEMP_SECONDS) -> list[str]: ...
+    def list(self, prefix: str = "") -> list[str]: ...  # last: below it, `list` names this method
 
 
 # --------------------------------------------------------------------------------------------------
@@ -72,7 +73,7 @@ class Store(Protocol):
 class S3Store:
     """``s3://bucket/prefix``. Credentials, region and endpoint come from the standard AWS chain."""
 
-    def __init__(self, url: str, client: object | None = None) -> None:
+    def __init__(self, url: str, client: Any = None) -> None:  # boto3's client: untyped (no stubs)
         parsed = urlparse(url)
         if not parsed.netloc:
             raise StorageError(f"{url!r}: an s3:// URL needs a bucket (s3://bucket/prefix)")
@@ -96,17 +97,18 @@ class S3Store:
         return []  # one PutObject per object: no temporary objects
 
     def put(self, key: str, data: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)  # type: ignore[attr-defined]
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
 
     def get(self, key: str) -> bytes:
-        obj = self.client.get_object(Bucket=self.bucket, Key=self._key(key))  # type: ignore[attr-defined]
-        return obj["Body"].read()
+        obj = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+        data: bytes = obj["Body"].read()
+        return data
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
 
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))  # type: ignore[attr-defined]
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
             return True
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
@@ -133,7 +135,7 @@ class S3Store:
     def _delete_chunk(self, chunk: list[tuple[str, str]], report: DeleteReport) -> None:
         by_full = {full: key for key, full in chunk}
         try:
-            resp = self.client.delete_objects(  # type: ignore[attr-defined]
+            resp = self.client.delete_objects(
                 Bucket=self.bucket,
                 Delete={"Objects": [{"Key": full} for _, full in chunk], "Quiet": False},
             )
@@ -152,7 +154,7 @@ class S3Store:
         if full_prefix and not full_prefix.endswith("/"):
             full_prefix += "/"
         out: list[str] = []
-        paginator = self.client.get_paginator("list_objects_v2")  # type: ignore[attr-defined]
+        paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=full_prefix):
             for obj in page.get("Contents", []):
                 k = obj["Key"]
@@ -194,7 +196,8 @@ class FsspecStore:
         self.fs.pipe_file(self._path(key), data)
 
     def get(self, key: str) -> bytes:
-        return self.fs.cat_file(self._path(key))
+        data: bytes = self.fs.cat_file(self._path(key))
+        return data
 
     def exists(self, key: str) -> bool:
         return bool(self.fs.exists(self._path(key)))
@@ -246,10 +249,10 @@ def open_store(url: str, variable: str = "STORAGE_URL") -> Store:
     )
 
 
-def attachment_store(settings: object) -> Store:
-    return open_store(settings.attachment_storage_url, "ATTACHMENT_STORAGE_URL")  # type: ignore[attr-defined]
+def attachment_store(settings: Settings) -> Store:
+    return open_store(settings.attachment_storage_url, "ATTACHMENT_STORAGE_URL")
 
 
-def export_store(settings: object) -> Store:
-    return open_store(settings.export_storage_url, "EXPORT_STORAGE_URL")  # type: ignore[attr-defined]
+def export_store(settings: Settings) -> Store:
+    return open_store(settings.export_storage_url, "EXPORT_STORAGE_URL")
 

@@ -11,10 +11,15 @@ from .client import Unreachable
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREACHABLE = 0, 1, 2
 
 
+def clock() -> datetime:
+    """The instant a report is made for (the tests pin it: findings depend on the time of day)."""
+    return datetime.now(UTC)
+
+
 def run(args: Any, values: dict[str, Any], chart: Any, *, now: datetime | None = None) -> int:
     from . import client
 
-    now = now or datetime.now(UTC)
+    now = now or clock()
     try:
         api = client.connect(args.kubeconfig, args.context)
         if args.run_now:

@@ -79,9 +79,10 @@ class TenantPreview(TenantPurge):
 
 
 class DsarPreviewResult(DsarPurgeResult):
-    dry_run: bool = Field(True, alias="dryRun")
-    max_share: float = Field(DEFAULT_MAX_SHARE, alias="maxShare")
-    per_tenant: list[TenantPreview] = Field(default_factory=list, alias="perTenant")  # type: ignore[assignment]
+    dry_run: bool = True
+    max_share: float = DEFAULT_MAX_SHARE
+    # narrows the parent's list[TenantPurge]; list is invariant, so mypy needs the ignore
+    per_tenant: list[TenantPreview] = Field(default_factory=list)  # type: ignore[assignment]
 
 
 def parse_flag(name: str, raw: str | None) -> bool:

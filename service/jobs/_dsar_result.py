@@ -7,30 +7,30 @@ from collections.abc import Sequence
 from pydantic import Field, PrivateAttr
 
 from service.jobs._export_purge import ExportObjects
-from service.jobs._result import ApiModel
+from service.jobs._result import ApiModel, JobResult
 from service.models import RetentionConfig
 
 
 class TenantPurge(ApiModel):
-    tenant_id: str = Field(alias="tenantId")
-    retention_days: int = Field(alias="retentionDays")
-    decision_traces: int = Field(0, alias="decisionTraces")
-    interaction_history: int = Field(0, alias="interactionHistory")
-    ai_attachments: int = Field(0, alias="aiAttachments")
-    blobs_deleted: int = Field(0, alias="blobsDeleted")
-    blobs_kept: int = Field(0, alias="blobsKept")  # still referenced by a row that is not purged
+    tenant_id: str
+    retention_days: int
+    decision_traces: int = 0
+    interaction_history: int = 0
+    ai_attachments: int = 0
+    blobs_deleted: int = 0
+    blobs_kept: int = 0  # still referenced by a row that is not purged
     # export objects past the cutoff: deleted, or rewritten without the expired rows
-    export_objects: ExportObjects = Field(default_factory=ExportObjects, alias="exportObjects")
+    export_objects: ExportObjects = Field(default_factory=ExportObjects)
     errors: list[str] = Field(default_factory=list)
     held: list[str] = Field(default_factory=list)
     _refused: int = PrivateAttr(0)
 
 
-class DsarPurgeResult(ApiModel):
+class DsarPurgeResult(JobResult):
     ok: bool = True  # false when any tenant entry carries errors (the route still answers 200)
-    tenants_scanned: int = Field(0, alias="tenantsScanned")
-    total_blobs_attempted: int = Field(0, alias="totalBlobsAttempted")
-    per_tenant: list[TenantPurge] = Field(default_factory=list, alias="perTenant")
+    tenants_scanned: int = 0
+    total_blobs_attempted: int = 0
+    per_tenant: list[TenantPurge] = Field(default_factory=list)
 
     @property
     def rows_affected(self) -> int:

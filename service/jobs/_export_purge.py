@@ -36,12 +36,13 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from service.config import Settings
 from service.errors import LeaseLost
 from service.errors import error_text as _err
+from service.jobs._result import ApiModel
 from service.metrics import observe_export_purge
 from service.models import DATA_CLASS_INTERACTIONS, ExportCheckpoint, ExportObject, RetentionConfig
 from service.runner import heartbeat, should_stop
@@ -52,10 +53,9 @@ _CHUNK = 200  # recorded objects read per query (each is then handled in its own
 _MAX_FAILURES = 20  # failed objects per tenant and run before the tenant stops (an outage, not one bad object)
 
 
-class ExportObjects(BaseModel):
+class ExportObjects(ApiModel):
     """``exportObjects`` of a purge response: objects deleted and objects rewritten without expired rows."""
 
-    model_config = ConfigDict(populate_by_name=True)
     deleted: int = 0
     rewritten: int = 0
 
@@ -80,7 +80,7 @@ def _between() -> None:
         raise StopPurge()
 
 
-def purge_tenants(session: Session, settings: object, route: str, targets: Sequence[Target]) -> bool:
+def purge_tenants(session: Session, settings: Settings, route: str, targets: Sequence[Target]) -> bool:
     """Purge the export objects of every target, each tenant's failure in its own ``errors``
     (``exportObjects: …``); True when stopped by a shutdown. Counts go to the metrics too."""
     if not targets:

@@ -6,23 +6,23 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import shards
 from service.errors import LeaseLost
+from service.jobs._result import ApiModel
 from service.models import Tenant
 
 T = TypeVar("T")
+K = TypeVar("K", bound=str | None)  # a tenant id (None: a step not bound to one tenant)
 log = logging.getLogger("kaireon.jobs")
 
 
-class TenantError(BaseModel):
+class TenantError(ApiModel):
     """One failed tenant in a job response: ``{"tenantId": ..., "error": "<Type>: <message>"}``."""
 
-    model_config = ConfigDict(populate_by_name=True)
-    tenant_id: str | None = Field(alias="tenantId")
+    tenant_id: str | None
     error: str
 
 
@@ -40,14 +40,14 @@ def error_text(exc: BaseException) -> str:
 
 
 def for_each_tenant(
-    session: Session, ids: Iterable[str | None], step: Callable[[str | None], T], *, job: str
-) -> tuple[dict[str | None, T], list[TenantError]]:
+    session: Session, ids: Iterable[K], step: Callable[[K], T], *, job: str
+) -> tuple[dict[K, T], list[TenantError]]:
     """Run ``step(tenant_id)`` per tenant; commit after each, roll back and record a failure.
 
     A lost run lease (:class:`service.errors.LeaseLost`) is not a tenant failure: it propagates
     so the whole run stops.
     """
-    done: dict[str | None, T] = {}
+    done: dict[K, T] = {}
     errors: list[TenantError] = []
     for tid in ids:
         try:

@@ -19,11 +19,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.config import Settings
+from service.jobs._result import JobResult
 from service.jobs._tenant_loop import TenantError, for_each_tenant
 from service.models import Approval, AuditLog
 
@@ -32,9 +33,7 @@ AUDIT_ACTION = "approval_expired"
 _CHUNK = 1000
 
 
-class ApprovalsExpireResult(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
+class ApprovalsExpireResult(JobResult):
     ok: bool = True
     expired: int = 0
     tenants: int = 0

@@ -28,13 +28,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.config import Settings
 from service.jobs._export_purge import ExportObjects, purge_tenants
 from service.jobs._export_purge import Target as ExportTarget
+from service.jobs._result import JobResult
 from service.jobs._tenant_loop import TenantError, for_each_tenant, tenant_ids
 from service.models import (
     DATA_CLASS_DECISION_TRACES,
@@ -54,19 +55,17 @@ from service.runner import heartbeat, should_stop
 ROUTE = "cleanup"
 
 
-class CleanupResult(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
+class CleanupResult(JobResult):
     ok: bool = True
     tenants: int = 0
     suppressions: int = 0
-    daily_summaries: int = Field(0, alias="dailySummaries")
-    interaction_history: int = Field(0, alias="interactionHistory")
-    decision_traces: int = Field(0, alias="decisionTraces")
+    daily_summaries: int = 0
+    interaction_history: int = 0
+    decision_traces: int = 0
     held: list[str] = Field(default_factory=list, description="'<tenant>/<data class>' skipped for legal hold")
     errors: list[TenantError] = Field(default_factory=list)
     # export objects of interaction history past the cutoff: deleted, or rewritten without expired rows
-    export_objects: ExportObjects = Field(default_factory=ExportObjects, alias="exportObjects")
+    export_objects: ExportObjects = Field(default_factory=ExportObjects)
 
     @property
     def rows_affected(self) -> int:

@@ -58,6 +58,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import bindparam, select, text
@@ -65,6 +66,7 @@ from sqlalchemy.orm import Session
 
 from service import shards
 from service.config import Settings
+from service.db import rowcount
 from service.errors import LeaseLost
 from service.errors import error_text as err
 from service.jobs._dsar_attachments import drain_blobs, purge_tenant_attachments
@@ -222,7 +224,7 @@ def _purge_table(
         entry = target.entry
         try:
             delete_expired(
-                session, model, entry.tenant_id, target.cutoff, batch, on_batch=lambda n, e=entry: _add(e, field, n)
+                session, model, entry.tenant_id, target.cutoff, batch, on_batch=partial(_add, entry, field)
             )
         except Exception as exc:  # noqa: BLE001 - recorded; the other tables and tenants continue
             session.rollback()
@@ -267,7 +269,8 @@ def _group_predicate(
     chunk: list[tuple[datetime, list[str]]], tenants_sql: str, prefix: str
 ) -> tuple[str, dict[str, Any]]:
     """``(created_at < :c0 AND tenant_id IN <group 0>) OR ...`` and its parameters."""
-    terms, params = [], {}
+    terms: list[str] = []
+    params: dict[str, Any] = {}
     for i, (cutoff, tenant_ids) in enumerate(chunk):
         terms.append(f"({prefix}created_at < :c{i} AND {tenants_sql.format(i=i)})")
         params[f"c{i}"] = cutoff
@@ -320,7 +323,7 @@ def _purge_slices(
         )
         k = connections_for(session, connections)
         if k > 1:  # K slices at once, one connection each (service.jobs._dsar_parallel)
-            run_parallel(session.get_bind(), ((s, params) for s in stmts), k, count, _between_slices)
+            run_parallel(session.get_bind().engine, ((s, params) for s in stmts), k, count, _between_slices)
             return
         for stmt in stmts:
             _between_slices()
@@ -363,8 +366,8 @@ def _pg_slice(session: Session, stmt: Any, params: dict[str, Any]) -> list[Any]:
 
 def _sqlite_slice(session: Session, count_stmt: Any, delete_stmt: Any, args: dict[str, Any]) -> list[Any]:
     session.execute(text("BEGIN IMMEDIATE"))  # take the write lock first: nothing changes in between
-    counts = session.execute(count_stmt, args).all()
-    deleted = session.execute(delete_stmt, args).rowcount
+    counts = list(session.execute(count_stmt, args).all())
+    deleted = rowcount(session.execute(delete_stmt, args))
     if deleted != sum(n for _, n in counts):  # pragma: no cover - impossible inside one write transaction
         raise RuntimeError(f"slice deleted {deleted} rows but counted {sum(n for _, n in counts)}")
     return counts
@@ -429,7 +432,7 @@ def delete_expired(
     total = 0
     while True:
         try:
-            n = session.execute(stmt, {"tenant": tenant_id, "cutoff": cutoff, "n": batch}).rowcount or 0
+            n = rowcount(session.execute(stmt, {"tenant": tenant_id, "cutoff": cutoff, "n": batch}))
             session.commit()
         except BaseException:
             session.rollback()

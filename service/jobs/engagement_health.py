@@ -30,13 +30,14 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_, case, delete, func, select, tuple_
+from pydantic import Field
+from sqlalchemy import Table, and_, case, delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from service.config import Settings
+from service.jobs._result import JobResult
 from service.jobs._tenant_loop import TenantError, for_each_tenant, tenant_ids
 from service.models import EngagementHealth, InteractionHistory
 
@@ -45,13 +46,11 @@ WINDOWS = (7, 30)
 _TYPES = ("impression", "click", "convert", "dismiss")
 
 
-class EngagementHealthResult(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
+class EngagementHealthResult(JobResult):
     ok: bool = True
     tenants: int = 0
-    offers_scored: int = Field(0, alias="offersScored")
-    at_risk: int = Field(0, alias="atRisk", description="offer/window rows with status at-risk")
+    offers_scored: int = 0
+    at_risk: int = Field(0, description="offer/window rows with status at-risk")
     watch: int = 0
     errors: list[TenantError] = Field(default_factory=list)
 
@@ -160,7 +159,7 @@ def demo(session: Session, tenants: Sequence[Any], now: datetime, rng: random.Ra
     profiles = {"offer-steady": (4, 4), "offer-fading": (5, 2), "offer-softer": (5, 3)}  # clicks/day: before, now
     for t in tenants:
         tid = getattr(t, "id", t)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for offer, (old_clicks, new_clicks) in profiles.items():
             for day in range(14):
                 clicks = new_clicks if day < 7 else old_clicks
@@ -174,5 +173,5 @@ def demo(session: Session, tenants: Sequence[Any], now: datetime, rng: random.Ra
                     rows.append({"tenant_id": tid, "customer_id": f"c{day}-x", "offer_id": offer,
                                  "interaction_type": "convert", "occurred_at": ts, "created_at": ts,
                                  "direction": "outbound", "conversion_value": 25.0, "context": {}})
-        session.execute(InteractionHistory.__table__.insert(), rows)
+        session.execute(cast(Table, InteractionHistory.__table__).insert(), rows)  # Core, not the ORM bulk path
     session.flush()

@@ -63,7 +63,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from pydantic import Field, model_serializer
@@ -73,6 +73,7 @@ from sqlalchemy import (
     Float,
     Integer,
     String,
+    Table,
     TypeDecorator,
     literal_column,
     select,
@@ -83,7 +84,7 @@ from sqlalchemy.orm import Session
 from service import shards
 from service.config import Settings
 from service.errors import error_text as _err
-from service.jobs._result import ApiModel
+from service.jobs._result import ApiModel, JobResult
 from service.models import ExportCheckpoint, ExportObject, InteractionHistory, Tenant
 from service.runner import heartbeat, should_stop
 from service.storage import Store, export_store, segment_problem, show
@@ -96,7 +97,7 @@ SETTLE_SECONDS = 60
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 log = logging.getLogger(__name__)
 
-_T = InteractionHistory.__table__
+_T = cast(Table, InteractionHistory.__table__)  # a mapped class's __table__ is typed FromClause
 _COLUMNS = (
     ("id", _T.c.id),
     ("tenantId", _T.c.tenant_id),
@@ -119,23 +120,23 @@ FETCH_CHUNK = 2_000
 
 
 class TenantExport(ApiModel):
-    tenant_id: str = Field(alias="tenantId")
-    tenant_name: str = Field(alias="tenantName")
+    tenant_id: str
+    tenant_name: str
     exported: int = 0
-    file_path: str | None = Field(None, alias="filePath")
+    file_path: str | None = None
     error: str | None = None
 
     @model_serializer(mode="wrap")
     def _omit_empty_error(self, handler: Any) -> dict[str, Any]:
-        data = handler(self)
+        data: dict[str, Any] = handler(self)
         if data.get("error") is None:
             data.pop("error", None)
         return data
 
 
-class ExportResult(ApiModel):
+class ExportResult(JobResult):
     ok: bool = True  # false when any tenant failed (the route still answers 200)
-    total_exported: int = Field(0, alias="totalExported")
+    total_exported: int = 0
     tenants: list[TenantExport] = Field(default_factory=list)
 
     @property
@@ -393,7 +394,8 @@ def _read_batch_pg(session: Session, tenant_id: str, start: tuple[datetime, int]
     params.append(BATCH_SIZE)
     # the driver's own cursor (binary protocol: the lines arrive as UTF-8, keys as native values), on
     # the session's connection and transaction; SQLAlchemy's row layer would only add per-row cost
-    cursor = session.connection().connection.driver_connection.cursor(binary=True)
+    driver: Any = session.connection().connection.driver_connection  # psycopg's own connection
+    cursor = driver.cursor(binary=True)
     parts: list[bytes] = []
     first = last = None
     count = 0

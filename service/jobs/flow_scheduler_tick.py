@@ -28,19 +28,21 @@ import random
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, insert, select, update
+from pydantic import Field
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.config import Settings
+from service.jobs._result import ApiModel, JobResult
 from service.models import Pipeline, PipelineRun
 from service.schedules import DueEvaluator, ScheduleError, compile_pipeline_schedule
 
 ROUTE = "flow-scheduler-tick"
-_PIPES = Pipeline.__table__
-_RUNS = PipelineRun.__table__
+# a mapped class's __table__ is typed FromClause; these are Tables
+_PIPES = cast(Table, Pipeline.__table__)
+_RUNS = cast(Table, PipelineRun.__table__)
 STATUS_DISPATCHED = 201
 STATUS_MALFORMED = 422
 STATUS_FAILED = 500
@@ -48,26 +50,22 @@ _CHUNK = 1000
 log = logging.getLogger("kaireon.jobs.flow")
 
 
-class PipelineResult(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    pipeline_id: str = Field(alias="pipelineId")
-    tenant_id: str = Field(alias="tenantId")
+class PipelineResult(ApiModel):
+    pipeline_id: str
+    tenant_id: str
     fired: bool
     status: int
 
 
-class FlowTickResult(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    tick_at: str = Field(alias="tickAt")
-    total_pipelines: int = Field(0, alias="totalPipelines")
+class FlowTickResult(JobResult):
+    tick_at: str
+    total_pipelines: int = 0
     scheduled: int = 0
     due: int = 0
     dispatched: int = 0
     failed: int = 0
     results: list[PipelineResult] = Field(default_factory=list)
-    duration_ms: int = Field(0, alias="durationMs")
+    duration_ms: int = 0
 
     @property
     def rows_affected(self) -> int:

@@ -31,11 +31,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.config import Settings
+from service.jobs._result import JobResult
 from service.jobs._tenant_loop import TenantError, for_each_tenant, tenant_ids
 from service.models import (
     GITOPS_RESOURCE_TYPES,
@@ -50,13 +51,11 @@ AUDIT_ACTION = "gitops_drift_detected"
 _MISSING = object()
 
 
-class GitopsDriftResult(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
+class GitopsDriftResult(JobResult):
     ok: bool = True
-    tenants_scanned: int = Field(0, alias="tenantsScanned")
-    resources_compared: int = Field(0, alias="resourcesCompared")
-    drift_events: int = Field(0, alias="driftEvents")
+    tenants_scanned: int = 0
+    resources_compared: int = 0
+    drift_events: int = 0
     drifted: int = Field(0, description="resources currently drifted (new, changed or unchanged)")
     resolved: int = 0
     errors: list[TenantError] = Field(default_factory=list)
@@ -98,8 +97,8 @@ def deep_diff(applied: Any, live: Any, path: str = "") -> dict[str, dict[str, An
 def _same(a: Any, b: Any) -> bool:
     # JSON equality: True != 1 and 1 == 1.0 as in JSON; bool is not a number here
     if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    return a == b
+        return type(a) is type(b) and bool(a == b)
+    return bool(a == b)
 
 
 def _leaf_or_recurse(a: Any, b: Any, path: str) -> dict[str, dict[str, Any]]:
@@ -117,7 +116,7 @@ def fingerprint(changes: dict[str, Any]) -> str:
                           .encode()).hexdigest()
 
 
-def _drifts(live: dict[tuple[str, str], dict], applied: dict[tuple[str, str], dict]
+def _drifts(live: dict[tuple[str, str], dict[str, Any]], applied: dict[tuple[str, str], dict[str, Any]]
             ) -> tuple[int, dict[tuple[str, str], dict[str, Any]]]:
     keys = set(live) | set(applied)
     drifts: dict[tuple[str, str], dict[str, Any]] = {}

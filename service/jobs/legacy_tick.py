@@ -48,13 +48,14 @@ import math
 import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import case, func, select
+from pydantic import Field
+from sqlalchemy import Table, case, func, select
 from sqlalchemy.orm import Session
 
 from service.config import Settings
+from service.jobs._result import ApiModel, JobResult
 from service.jobs._tenant_loop import TenantError, error_text, for_each_tenant, tenant_ids
 from service.models import (
     AlertRule,
@@ -74,20 +75,18 @@ OPERATORS = ("gt", "lt", "gte", "lte", "eq")
 EQ_TOLERANCE = 1e-9
 
 
-class AlertCounts(BaseModel):
+class AlertCounts(ApiModel):
     evaluated: int = 0
     fired: int = 0
 
 
-class ReportCounts(BaseModel):
+class ReportCounts(ApiModel):
     due: int = 0
     ran: int = 0
     failed: int = 0
 
 
-class TickResult(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
+class TickResult(JobResult):
     ok: bool = True
     tenants: int = 0
     alerts: AlertCounts = Field(default_factory=AlertCounts)
@@ -300,7 +299,7 @@ def demo(session: Session, tenants: Sequence[Any], now: datetime, rng: random.Ra
             rows.append({"tenant_id": tid, "customer_id": f"c{i}", "offer_id": "offer-demo", "interaction_type": kind,
                          "occurred_at": ts, "created_at": ts, "direction": "outbound", "context": {},
                          "conversion_value": 30.0 if kind == "convert" else None})
-        session.execute(InteractionHistory.__table__.insert(), rows)
+        session.execute(cast(Table, InteractionHistory.__table__).insert(), rows)  # Core, not the ORM bulk path
         for i in range(20):
             ts = now - timedelta(minutes=rng.uniform(0.1, 4.9))
             session.add(DecisionTrace(tenant_id=tid, customer_id=f"c{i}", top_offer_id="offer-demo",

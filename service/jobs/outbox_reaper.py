@@ -27,11 +27,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.config import Settings
+from service.db import rowcount
+from service.jobs._result import JobResult
 from service.jobs._tenant_loop import TenantError, for_each_tenant
 from service.models import OutboxDeadLetter, OutboxEvent
 
@@ -39,12 +41,10 @@ ROUTE = "outbox-reaper"
 BATCH = 500
 
 
-class OutboxReaperResult(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
+class OutboxReaperResult(JobResult):
     ok: bool = True
     reset: int = 0
-    dead_lettered: int = Field(0, alias="deadLettered")
+    dead_lettered: int = 0
     errors: list[TenantError] = Field(default_factory=list)
 
     @property
@@ -91,13 +91,13 @@ def _reap_tenant(session: Session, tenant_id: str | None, settings: Settings, no
             else:
                 to_reset.append(row.id)
         if to_reset:
-            reset += session.execute(
+            reset += rowcount(session.execute(
                 update(OutboxEvent)
                 .where(OutboxEvent.id.in_(to_reset), stuck)
                 .values(status="pending", attempts=OutboxEvent.attempts + 1, locked_by=None,
                         processing_started_at=None)
                 .execution_options(synchronize_session=False)
-            ).rowcount or 0
+            ))
         if to_dead:
             dead += _dead_letter(session, to_dead, stuck, exhausted, settings, now)
         session.commit()

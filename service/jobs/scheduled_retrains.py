@@ -23,11 +23,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from pydantic import Field
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from service.config import Settings
+from service.jobs._result import ApiModel, JobResult
 from service.jobs._tenant_loop import TenantError, for_each_tenant
 from service.models import AlgorithmModel, RetrainJob
 from service.schedules import ScheduleError, parse_cron
@@ -36,23 +37,19 @@ ROUTE = "scheduled-retrains"
 IN_FLIGHT = ("queued", "running")
 
 
-class SkippedModel(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    model_id: str = Field(alias="modelId")
-    tenant_id: str = Field(alias="tenantId")
+class SkippedModel(ApiModel):
+    model_id: str
+    tenant_id: str
     reason: str
 
 
-class ScheduledRetrainsResult(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
+class ScheduledRetrainsResult(JobResult):
     ok: bool = True
     due: int = 0
     enqueued: int = 0
     skipped: int = 0
-    already_queued: int = Field(0, alias="alreadyQueued")
-    skipped_models: list[SkippedModel] = Field(default_factory=list, alias="skippedModels")
+    already_queued: int = 0
+    skipped_models: list[SkippedModel] = Field(default_factory=list)
     errors: list[TenantError] = Field(default_factory=list)
 
     @property
@@ -60,7 +57,7 @@ class ScheduledRetrainsResult(BaseModel):
         return self.enqueued
 
 
-def _candidates():
+def _candidates() -> tuple[ColumnElement[bool], ...]:
     return (AlgorithmModel.status == "active", AlgorithmModel.auto_learn.is_(True),
             AlgorithmModel.learn_mode == "scheduled")
 
@@ -84,8 +81,9 @@ def _tenant(session: Session, tenant_id: str, now: datetime) -> dict[str, Any]:
             out["skipped"].append(SkippedModel(model_id=m.id, tenant_id=tenant_id, reason=str(exc)))
             continue
         since = m.last_trained_at or m.created_at
-        if last_scheduled.get(m.id) is not None and last_scheduled[m.id] > since:
-            since = last_scheduled[m.id]
+        scheduled = last_scheduled.get(m.id)
+        if scheduled is not None and scheduled > since:
+            since = scheduled
         latest = schedule.latest_at_or_before(now)
         if latest is None or latest <= since:
             continue

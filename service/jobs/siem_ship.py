@@ -25,12 +25,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 import httpx
-from pydantic import Field
 from sqlalchemy.orm import Session
 
 from service import siem
 from service.config import SIEM_BACKENDS, Settings
-from service.jobs._result import ApiModel
+from service.jobs._result import JobResult
 from service.metrics import observe_siem
 from service.models import AuditLog, Tenant
 from service.runner import heartbeat, should_stop
@@ -43,25 +42,25 @@ MAX_ROWS = MAX_EVENTS_PER_REQUEST  # rows read per batch (one or more requests)
 log = logging.getLogger(__name__)
 
 
-class SiemSkipped(ApiModel):
+class SiemSkipped(JobResult):
     ok: bool = True
     skipped: str
 
 
-class SiemShipResult(ApiModel):
+class SiemShipResult(JobResult):
     ok: bool = True
     backend: str
     shipped: int = 0
     errors: int = 0
-    window_seconds: int = Field(WINDOW_SECONDS, alias="windowSeconds")
-    rows_scanned: int = Field(0, alias="rowsScanned")
+    window_seconds: int = WINDOW_SECONDS
+    rows_scanned: int = 0
     # added by the cursor (never remove or rename the fields above)
-    dead_lettered: int = Field(0, alias="deadLettered")
-    late_shipped: int = Field(0, alias="lateShipped")  # rows shipped from pending ids (late commits, retries)
+    dead_lettered: int = 0
+    late_shipped: int = 0  # rows shipped from pending ids (late commits, retries)
     backlog: int = 0
-    oldest_unshipped_age_seconds: float = Field(0.0, alias="oldestUnshippedAgeSeconds")
+    oldest_unshipped_age_seconds: float = 0.0
     cursor: int = 0  # audit id: every row at or below it is acknowledged, dead-lettered or pending
-    pending_ranges_expired: int = Field(0, alias="pendingRangesExpired")
+    pending_ranges_expired: int = 0
     stopped: str | None = None  # why the run ended before the backlog was empty
 
     @property

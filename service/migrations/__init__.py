@@ -13,13 +13,13 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 HERE = Path(__file__).resolve().parent
 MIGRATE_LOCK_KEY = 0x6B6D6967  # "kmig"
 
 
-def alembic_config(database_url: str | None = None, connection=None) -> Config:  # type: ignore[no-untyped-def]
+def alembic_config(database_url: str | None = None, connection: Connection | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
     cfg.set_main_option("path_separator", "os")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import Connection, engine_from_config, pool
 
 from service.models import Base, UTCDateTime
 
@@ -11,14 +14,14 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def render_item(type_: str, obj, autogen_context):  # type: ignore[no-untyped-def]
+def render_item(type_: str, obj: object, autogen_context: AutogenContext) -> str | Literal[False]:
     """Render the model's custom column type as its plain SQLAlchemy equivalent."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
 
 
-def _configure(connection) -> None:  # type: ignore[no-untyped-def]
+def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from service.db import rowcount
 from service.errors import LeaseLost
 from service.models import AuditLog, SiemCursor, SiemDeadLetter, SiemPending
 
@@ -206,11 +207,11 @@ def advance(
     for lo, hi in owed:
         session.add(SiemPending(backend=pos.backend, lo=lo, hi=hi, first_seen_at=now, fence_xid=fence))
     _bury(session, pos.backend, dead, now)
-    moved = session.execute(  # type: ignore[attr-defined]  # an UPDATE's CursorResult has rowcount
+    moved = rowcount(session.execute(
         update(SiemCursor)
         .where(SiemCursor.backend == pos.backend, SiemCursor.high_id == pos.high_id)
         .values(high_id=new_high, updated_at=now)
-    ).rowcount
+    ))
     if moved != 1:
         session.rollback()
         raise LeaseLost(

@@ -9,9 +9,12 @@ from typing import Any
 import pytest
 
 from kaireon_chart.cli import main
+from kaireon_chart.doctor import command
 
 from .fakeapi import FakeKubeAPI
 from .release import NS, RELEASE, healthy
+
+NOW = datetime(2026, 11, 25, 12, 0, 7, tzinfo=UTC)
 
 
 class Doctor:
@@ -19,7 +22,8 @@ class Doctor:
 
     def __init__(self, api: FakeKubeAPI, kubeconfig: Path, capsys: pytest.CaptureFixture[str]) -> None:
         self.api, self.kubeconfig, self.capsys = api, kubeconfig, capsys
-        self.now = datetime.now(UTC)
+        # a fixed instant: which fires fall in a window depends on the time of day the suite runs at
+        self.now = NOW
 
     def __call__(self, *args: str) -> tuple[int, str, str]:
         self.capsys.readouterr()
@@ -45,7 +49,10 @@ def api() -> Iterator[FakeKubeAPI]:
 
 
 @pytest.fixture
-def doctor(api: FakeKubeAPI, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Doctor:
+def doctor(
+    api: FakeKubeAPI, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Doctor:
     d = Doctor(api, api.kubeconfig(tmp_path / "kubeconfig"), capsys)
+    monkeypatch.setattr(command, "clock", lambda: d.now)
     api.plant(*healthy(d.now))
     return d

@@ -17,17 +17,17 @@ import time
 import types
 from datetime import datetime
 
-from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service import jobs
 from service.cli import main
 from service.config import Settings
+from service.jobs._result import JobResult
 from service.runner import heartbeat, should_stop
 
 
-class SlowResult(BaseModel):
+class SlowResult(JobResult):
     ok: bool = True
     steps: int = 0
 

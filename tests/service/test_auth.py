@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from pydantic import BaseModel
 from starlette.requests import Request
 
 from service.app import create_app
@@ -26,6 +25,7 @@ from service.auth import parse_bearer, require_cron_bearer, require_legacy_secre
 from service.config import Settings
 from service.errors import Unauthorized
 from service.jobs import JOB_MODULES, LEGACY_ROUTE, v1_routes
+from service.jobs._result import JobResult
 from service.metrics import Metrics
 
 ROUTES = v1_routes()
@@ -33,7 +33,7 @@ SECRET = "test-cron-secret-0123456789abcdef"  # the conftest settings fixture's 
 TOKEN = "test-cron-token-0123456789abcdef"
 
 
-class Ok(BaseModel):
+class Ok(JobResult):
     ok: bool = True
     touched: int = 1
 

@@ -13,11 +13,11 @@ import time
 
 import httpx
 import pytest
-from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from service.cli import main
 from service.config import get_settings
+from service.jobs._result import JobResult
 from service.models import (
     AuditLog,
     DecisionTrace,
@@ -95,7 +95,7 @@ def test_migrate_then_demo_data_fills_the_base_tables(cli_env, db_url, capsys):
         engine.dispose()
 
 
-class Out(BaseModel):
+class Out(JobResult):
     ok: bool = True
     reaped: int = 2
 

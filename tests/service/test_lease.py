@@ -9,11 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from service import lease as leases
 from service.app import create_app
+from service.jobs._result import JobResult
 from service.models import AuditLog
 from service.runner import heartbeat
 
@@ -74,7 +74,7 @@ def test_concurrent_acquire_has_exactly_one_winner(engine, now):
     assert leases.current(engine, "gitops-drift-check").run_id == winners[0].run_id
 
 
-class Done(BaseModel):
+class Done(JobResult):
     ok: bool = True
     processed: int
 

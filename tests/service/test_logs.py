@@ -9,9 +9,9 @@ import logging
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import BaseModel
 
 from service.app import create_app
+from service.jobs._result import JobResult
 from service.jsonlog import configure_logging
 
 SECRET = "test-cron-secret-0123456789abcdef"
@@ -31,10 +31,14 @@ def json_log():
     root.setLevel(saved[1])
 
 
-class Res(BaseModel):
+class Res(JobResult):
     ok: bool = True
     deleted: int = 4
-    skippedTenants: int = 1
+    skipped_tenants: int = 1
+
+    @property
+    def rows_affected(self) -> int:
+        return self.deleted
 
 
 def test_run_logs_are_json_lines_with_route_run_id_duration_counts(settings, engine, fake_job, json_log):
@@ -51,7 +55,7 @@ def test_run_logs_are_json_lines_with_route_run_id_duration_counts(settings, eng
     assert rec["outcome"] == "success" and rec["trigger"] == "http"
     assert rec["duration_ms"] >= 0
     assert rec["counts"] == {"deleted": 4, "skippedTenants": 1}
-    assert rec["rows_affected"] == 5
+    assert rec["rows_affected"] == 4
     assert rec["level"] == "INFO" and rec["logger"] == "kaireon.runner" and rec["ts"].endswith("Z")
 
 

@@ -5,24 +5,28 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from service import lease as leases
 from service.app import create_app
+from service.jobs._result import JobResult
 from service.models import AuditLog, Tenant
-from service.runner import Runner, rows_affected
+from service.runner import Runner
 
 AUTH = {"Authorization": "Bearer test-cron-secret-0123456789abcdef"}
 
 
-class Purged(BaseModel):
+class Purged(JobResult):
     ok: bool = True
     deleted: int
     kept: int = 0
-    durationMs: int = 12
+    duration_ms: int = 12
+
+    @property
+    def rows_affected(self) -> int:
+        return self.deleted + self.kept
 
 
 def _audit_rows(engine, action):
@@ -147,14 +151,14 @@ def test_a_job_without_run_or_returning_a_non_model_fails_cleanly(settings, engi
     assert r1.status_code == 500 and "defines no run" in r1.json()["detail"]
     r2 = client.post("/api/v1/cron/approvals-expire", headers=AUTH)
     assert r2.status_code == 500
-    assert r2.json()["detail"] == "TypeError: approvals-expire.run returned dict, expected a pydantic model"
+    assert r2.json()["detail"] == "TypeError: approvals-expire.run returned dict, expected a JobResult"
     assert leases.current(engine, "approvals-expire").expires_at <= now
 
 
 def test_job_receives_session_settings_and_the_injected_now(settings, engine, fake_job, now):
     got = {}
 
-    class R(BaseModel):
+    class R(JobResult):
         ok: bool = True
 
     def job(session, st, n):
@@ -182,37 +186,41 @@ def test_runner_used_directly_by_the_cli_and_scheduler(settings, engine, session
     assert leases.try_acquire(engine, "export-interactions", "x" * 32, later, 5) is not None
 
 
-@pytest.mark.parametrize(
-    ("body", "expected"),
-    [
-        ({"ok": True, "totalExported": 8500}, 8500),
-        ({"ok": True, "deleted": 3, "kept": 4, "durationMs": 99}, 7),
-        ({"totalDeleted": 10, "suppressions": 4, "traces": 6}, 10),
-        ({"skipped": True}, 0),
-    ],
-)
-def test_rows_affected_heuristic(body, expected):
-    from service.runner import result_counts
-
-    class M(BaseModel):
-        pass
-
-    assert rows_affected(M(), result_counts(body)) == expected
-
-
-def test_rows_affected_explicit_property_wins():
-    class M(BaseModel):
-        totalPipelines: int = 40
+def test_rows_affected_is_what_the_result_reports_not_a_guess_from_its_counts(settings, engine, fake_job, now):
+    class Dispatched(JobResult):
+        total_pipelines: int = 40
         dispatched: int = 3
 
         @property
         def rows_affected(self) -> int:
             return self.dispatched
 
-    from service.runner import result_counts
+    fake_job("flow-scheduler-tick", lambda s, st, n: Dispatched())
+    client = TestClient(create_app(settings, clock=lambda: now))
+    resp = client.post("/api/v1/cron/flow-scheduler-tick", headers=AUTH)
+    assert resp.json() == {"totalPipelines": 40, "dispatched": 3}
+    (audit,) = _audit_rows(engine, "cron.flow-scheduler-tick")
+    assert audit.changes["rows_affected"] == 3
+    assert audit.changes["counts"] == {"totalPipelines": 40, "dispatched": 3}
 
-    m = M()
-    assert rows_affected(m, result_counts(m.model_dump())) == 3
+
+def test_a_result_that_changes_nothing_reports_zero_rows():
+    class Skipped(JobResult):
+        ok: bool = True
+        reaped: int = 5  # a count is not a claim that rows changed
+
+    assert Skipped().rows_affected == 0
+
+
+def test_a_plain_pydantic_model_is_refused(settings, engine, fake_job, now):
+    class Plain(BaseModel):
+        deleted: int = 2
+
+    fake_job("outbox-reaper", lambda s, st, n: Plain())
+    client = TestClient(create_app(settings, clock=lambda: now))
+    resp = client.post("/api/v1/cron/outbox-reaper", headers=AUTH)
+    assert resp.status_code == 500
+    assert resp.json()["detail"] == "TypeError: outbox-reaper.run returned Plain, expected a JobResult"
 
 
 def test_should_stop_tells_a_running_job_that_the_service_is_shutting_down(settings, engine, session_factory,
@@ -221,7 +229,7 @@ def test_should_stop_tells_a_running_job_that_the_service_is_shutting_down(setti
 
     seen = []
 
-    class Partial(BaseModel):
+    class Partial(JobResult):
         ok: bool = True
         batches: int
 

@@ -7,11 +7,11 @@ import threading
 from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
-from pydantic import BaseModel
 from sqlalchemy import select
 
 from service import lease as leases
 from service.app import create_app
+from service.jobs._result import JobResult
 from service.models import AuditLog
 from service.runner import Runner
 from service.scheduler import (
@@ -114,7 +114,7 @@ def test_a_job_still_running_in_this_process_is_not_fired_again(now):
     assert len(runner.calls) == 1
 
 
-class Ticked(BaseModel):
+class Ticked(JobResult):
     tickAt: str
     due: int = 0
 

@@ -48,12 +48,12 @@ def test_keys_and_paths_derive_from_the_name() -> None:
 
 NEW_JOB = '''"""A job added by tests/structure/test_routes.py."""
 
-from pydantic import BaseModel
+from service.jobs._result import JobResult
 
 ROUTE = "ledger-compact"
 
 
-class Result(BaseModel):
+class Result(JobResult):
     compacted: int = 0
 
 
