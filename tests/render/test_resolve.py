@@ -26,7 +26,7 @@ def test_sources_name_the_values_path(chart, merge):
     assert cleanup.settings["failedJobsHistoryLimit"] == 5
     assert cleanup.sources["failedJobsHistoryLimit"] == "cron.failedJobsHistoryLimit"
     assert cleanup.sources["schedule"] == "cron.schedules.cleanup.schedule"
-    assert set(cleanup.settings) == {"schedule", "path", *OVERRIDABLE}
+    assert set(cleanup.settings) == {"schedule", "path", "shards", *OVERRIDABLE}
     assert jobs["later"].enabled is False and jobs["later"].settings["schedule"] is None
 
 
