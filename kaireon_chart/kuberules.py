@@ -259,7 +259,7 @@ def scan(values: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     yield from _labels("commonLabels", values.get("commonLabels"))
     yield from _annotations("commonAnnotations", values.get("commonAnnotations"))
     yield from _annotations("service.annotations", get(values, "service", "annotations"))
-    for monitor in ("serviceMonitor", "prometheusRule"):
+    for monitor in ("serviceMonitor", "prometheusRule", "grafanaDashboard"):
         yield from _labels(f"metrics.{monitor}.labels", get(values, "metrics", monitor, "labels"))
     yield from _resources("migration.resources", get(values, "migration", "resources"))
     tiers: list[tuple[str, Any]] = [("api", values.get("api")), ("cron", values.get("cron"))]
