@@ -19,8 +19,9 @@ from bench.common import MODULES, PROFILES, Context, Row
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
-def run_all(profile_name: str, only: list[int] | None = None, workdir: Path | None = None,
-            log=print) -> tuple[list[Row], dict[str, float]]:
+def run_all(
+    profile_name: str, only: list[int] | None = None, workdir: Path | None = None, log=print
+) -> tuple[list[Row], dict[str, float]]:
     """Run the selected benchmarks (1-based numbers); their rows and each one's wall time."""
     import importlib
 
@@ -29,7 +30,9 @@ def run_all(profile_name: str, only: list[int] | None = None, workdir: Path | No
     rows: list[Row] = []
     durations: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="kbench-", dir=workdir) as tmp:
-        ctx = Context(workdir=Path(tmp), pg_admin_url=None if reason else pg.ADMIN_URL, pg_reason=reason, log=log)
+        ctx = Context(
+            workdir=Path(tmp), pg_admin_url=None if reason else pg.ADMIN_URL, pg_reason=reason, log=log
+        )
         for number, name in enumerate(MODULES, start=1):
             if only and number not in only:
                 continue
@@ -40,8 +43,15 @@ def run_all(profile_name: str, only: list[int] | None = None, workdir: Path | No
                 new = module.run(profile, ctx)
             except Exception as exc:  # noqa: BLE001 - one broken benchmark must not hide the others
                 traceback.print_exc()
-                new = [Row(bench=module.TITLE, case="(failed)", unit="", ours=None,
-                           notes=f"failed: {type(exc).__name__}: {str(exc)[:200]}")]
+                new = [
+                    Row(
+                        bench=module.TITLE,
+                        case="(failed)",
+                        unit="",
+                        ours=None,
+                        notes=f"failed: {type(exc).__name__}: {str(exc)[:200]}",
+                    )
+                ]
             durations[module.TITLE] = time.perf_counter() - t0
             for row in new:
                 log("  " + report.one_line(row))
@@ -50,12 +60,17 @@ def run_all(profile_name: str, only: list[int] | None = None, workdir: Path | No
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--smoke", action="store_true", help="reduced sizes and rounds (CI; under a minute)")
-    ap.add_argument("--profile", choices=sorted(PROFILES), help="sizes to use (default: full, or smoke with --smoke)")
+    ap.add_argument(
+        "--profile", choices=sorted(PROFILES), help="sizes to use (default: full, or smoke with --smoke)"
+    )
     ap.add_argument("--only", type=int, nargs="+", metavar="N", help="run only these benchmarks (1-8)")
-    ap.add_argument("--out", type=Path, help="write the Markdown report here (default: bench/RESULTS.md for a full run)")
+    ap.add_argument(
+        "--out", type=Path, help="write the Markdown report here (default: bench/RESULTS.md for a full run)"
+    )
     args = ap.parse_args(argv)
     profile = args.profile or ("smoke" if args.smoke else "full")
     t0 = time.perf_counter()

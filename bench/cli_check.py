@@ -65,7 +65,9 @@ def environment(i: int, rng: random.Random) -> dict:
         schedules.setdefault(rng.choice(("scheduledRetrains", "gitopsDriftCheck")), {})["enabled"] = False
     if rng.random() < 0.3:
         schedules.setdefault("cleanup", {})["resources"] = {
-            "requests": {"cpu": "20m", "memory": "48Mi"}, "limits": {"memory": "96Mi"}}
+            "requests": {"cpu": "20m", "memory": "48Mi"},
+            "limits": {"memory": "96Mi"},
+        }
     for key in rng.sample(sorted(_ROUTES), rng.randint(0, 3)):
         path, sched = _ROUTES[key]
         schedules[key] = {"schedule": sched.format(m=rng.randint(0, 59), h=rng.randint(0, 23)), "path": path}
@@ -114,11 +116,18 @@ def _helm_each(helm: Path, files: list[Path]):
     def go() -> float:
         t0 = time.perf_counter()
         for f in files:
-            proc = subprocess.run([str(helm), "template", "kaireon", chart, "-f", str(f)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO)
+            proc = subprocess.run(
+                [str(helm), "template", "kaireon", chart, "-f", str(f)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env=env,
+                cwd=REPO,
+            )
             if proc.returncode != 0:
-                raise RuntimeError(f"{helm.name} template -f {f.name} exited {proc.returncode}: "
-                                   f"{proc.stderr.decode()[-500:]}")
+                raise RuntimeError(
+                    f"{helm.name} template -f {f.name} exited {proc.returncode}: "
+                    f"{proc.stderr.decode()[-500:]}"
+                )
         return time.perf_counter() - t0
 
     return go
@@ -130,7 +139,9 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
     cache = ctx.workdir / "rv-cache-check"
     procs = {
         "check (cold)": _check(files_dir, env_with(KAIREON_CHART_CACHE="0")),
-        "check (warm cache)": _check(files_dir, env_with(KAIREON_CHART_CACHE="1", KAIREON_CHART_CACHE_DIR=str(cache))),
+        "check (warm cache)": _check(
+            files_dir, env_with(KAIREON_CHART_CACHE="1", KAIREON_CHART_CACHE_DIR=str(cache))
+        ),
         "helm3": _helm_each(TOOLS / "helm3", files),
         "helm4": _helm_each(TOOLS / "helm4", files),
     }
@@ -141,9 +152,18 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
     for ours in ("check (cold)", "check (warm cache)"):
         for ref in ("helm3", "helm4"):
             r = ratios(samples[ref], samples[ours])  # speed-up: helm time / ours
-            rows.append(Row(
-                bench=TITLE, case=f"render-values {ours}, {n} files, 1 process", unit="s",
-                ours=Stats.of(samples[ours]), ref_name=f"{n} × {ref} template -f", ref=Stats.of(samples[ref]),
-                ratio=r, ratio_label="speed-up (ref/ours time)", goal=f"≥ {GOAL:.0f}×", met=r.median >= GOAL,
-            ))
+            rows.append(
+                Row(
+                    bench=TITLE,
+                    case=f"render-values {ours}, {n} files, 1 process",
+                    unit="s",
+                    ours=Stats.of(samples[ours]),
+                    ref_name=f"{n} × {ref} template -f",
+                    ref=Stats.of(samples[ref]),
+                    ratio=r,
+                    ratio_label="speed-up (ref/ours time)",
+                    goal=f"≥ {GOAL:.0f}×",
+                    met=r.median >= GOAL,
+                )
+            )
     return rows

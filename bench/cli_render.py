@@ -51,9 +51,18 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
     for ours in ("render-values (cold)", "render-values (warm cache)"):
         for ref in ("helm3 template", "helm4 template"):
             r = ratios(samples[ours], samples[ref])
-            rows.append(Row(
-                bench=TITLE, case=f"{ours}, default values", unit="s", ours=Stats.of(samples[ours]),
-                ref_name=ref, ref=Stats.of(samples[ref]), ratio=r, ratio_label="ours/ref time",
-                goal=f"≤ {GOAL:.1f}×", met=r.median <= GOAL,
-            ))
+            rows.append(
+                Row(
+                    bench=TITLE,
+                    case=f"{ours}, default values",
+                    unit="s",
+                    ours=Stats.of(samples[ours]),
+                    ref_name=ref,
+                    ref=Stats.of(samples[ref]),
+                    ratio=r,
+                    ratio_label="ours/ref time",
+                    goal=f"≤ {GOAL:.1f}×",
+                    met=r.median <= GOAL,
+                )
+            )
     return rows

@@ -19,8 +19,16 @@ TOOLS = REPO / ".tools"
 VENV_BIN = REPO / ".venv" / "bin"
 
 # the benchmarks, in their numbered order (python -m bench --only N)
-MODULES = ("cli_render", "cli_check", "dsar_purge", "export_interactions", "flow_tick", "siem_ship", "ci_schedule",
-           "tricks")
+MODULES = (
+    "cli_render",
+    "cli_check",
+    "dsar_purge",
+    "export_interactions",
+    "flow_tick",
+    "siem_ship",
+    "ci_schedule",
+    "tricks",
+)
 
 
 @dataclass(frozen=True)
@@ -45,15 +53,57 @@ class Profile:
 
 
 PROFILES = {
-    "full": Profile("full", cli_rounds=15, check_files=100, check_rounds=3, purge_rows=1_000_000, purge_tenants=10,
-                    purge_rounds=3, purge_sqlite_rows=1_000_000, attachment_rows=10_000, export_rows=300_000,
-                    export_rounds=3, pipelines=10_000, tick_rounds=5, siem_rows=500, siem_rounds=7),
-    "smoke": Profile("smoke", cli_rounds=3, check_files=10, check_rounds=2, purge_rows=40_000, purge_tenants=4,
-                     purge_rounds=2, purge_sqlite_rows=40_000, attachment_rows=300, export_rows=20_000,
-                     export_rounds=2, pipelines=2_000, tick_rounds=2, siem_rows=500, siem_rounds=2),
-    "tiny": Profile("tiny", cli_rounds=1, check_files=3, check_rounds=1, purge_rows=2_000, purge_tenants=2,
-                    purge_rounds=1, purge_sqlite_rows=2_000, attachment_rows=20, export_rows=1_000,
-                    export_rounds=1, pipelines=200, tick_rounds=1, siem_rows=50, siem_rounds=1),
+    "full": Profile(
+        "full",
+        cli_rounds=15,
+        check_files=100,
+        check_rounds=3,
+        purge_rows=1_000_000,
+        purge_tenants=10,
+        purge_rounds=3,
+        purge_sqlite_rows=1_000_000,
+        attachment_rows=10_000,
+        export_rows=300_000,
+        export_rounds=3,
+        pipelines=10_000,
+        tick_rounds=5,
+        siem_rows=500,
+        siem_rounds=7,
+    ),
+    "smoke": Profile(
+        "smoke",
+        cli_rounds=3,
+        check_files=10,
+        check_rounds=2,
+        purge_rows=40_000,
+        purge_tenants=4,
+        purge_rounds=2,
+        purge_sqlite_rows=40_000,
+        attachment_rows=300,
+        export_rows=20_000,
+        export_rounds=2,
+        pipelines=2_000,
+        tick_rounds=2,
+        siem_rows=500,
+        siem_rounds=2,
+    ),
+    "tiny": Profile(
+        "tiny",
+        cli_rounds=1,
+        check_files=3,
+        check_rounds=1,
+        purge_rows=2_000,
+        purge_tenants=2,
+        purge_rounds=1,
+        purge_sqlite_rows=2_000,
+        attachment_rows=20,
+        export_rows=1_000,
+        export_rounds=1,
+        pipelines=200,
+        tick_rounds=1,
+        siem_rows=50,
+        siem_rounds=1,
+    ),
 }
 
 
@@ -107,8 +157,9 @@ class Context:
     log: Callable[[str], None] = print
 
 
-def interleave(contenders: dict[str, Callable[[], float]], rounds: int,
-               between: Callable[[], None] | None = None) -> dict[str, list[float]]:
+def interleave(
+    contenders: dict[str, Callable[[], float]], rounds: int, between: Callable[[], None] | None = None
+) -> dict[str, list[float]]:
     """Run every contender once per round, in the given order; return each one's samples.
 
     Each contender returns its own measurement (seconds or rows/s), so set-up outside the timed
@@ -178,8 +229,13 @@ def run_job(spec: dict, timeout: float = 900) -> dict:
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "bench._worker", json.dumps(spec)], capture_output=True,
-                          text=True, cwd=REPO, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench._worker", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=timeout,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"job {spec['module']} failed (exit {proc.returncode}): {proc.stderr[-1500:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -42,7 +42,9 @@ def _now() -> datetime:
 def _job_runner(url_for_round, expected: int, now: datetime, settings: dict, reports: list[dict], check):
     def go() -> float:
         url = url_for_round()
-        rep = run_job({"module": "dsar_purge", "database_url": url, "now": now.isoformat(), "settings": settings})
+        rep = run_job(
+            {"module": "dsar_purge", "database_url": url, "now": now.isoformat(), "settings": settings}
+        )
         if rep["rows"] != expected or not rep["ok"]:
             raise RuntimeError(f"dsar-purge deleted {rep['rows']} rows (ok={rep['ok']}), expected {expected}")
         check(url)
@@ -52,23 +54,50 @@ def _job_runner(url_for_round, expected: int, now: datetime, settings: dict, rep
     return go
 
 
-def _rows(label: str, unit_rows: int, samples: dict[str, list[float]], reports: list[dict], ref_s: list[float],
-          ref_name: str) -> list[Row]:
+def _rows(
+    label: str,
+    unit_rows: int,
+    samples: dict[str, list[float]],
+    reports: list[dict],
+    ref_s: list[float],
+    ref_name: str,
+) -> list[Row]:
     r = ratios(samples["job"], samples["ref"])
     rows = [
-        Row(bench=TITLE, case=f"{label}: dsar-purge, {unit_rows:,} expired rows", unit="rows/s",
-            ours=Stats.of(samples["job"]), ref_name=ref_name, ref=Stats.of(samples["ref"]), ratio=r,
-            ratio_label="ours/ref rows/s", goal=f"≥ {GOAL_RATIO}×", met=r.median >= GOAL_RATIO,
-            extra={"statements": str(reports[0]["statements"])}),
-        Row(bench=TITLE, case=f"{label}: dsar-purge peak RSS of the job process", unit="MB",
+        Row(
+            bench=TITLE,
+            case=f"{label}: dsar-purge, {unit_rows:,} expired rows",
+            unit="rows/s",
+            ours=Stats.of(samples["job"]),
+            ref_name=ref_name,
+            ref=Stats.of(samples["ref"]),
+            ratio=r,
+            ratio_label="ours/ref rows/s",
+            goal=f"≥ {GOAL_RATIO}×",
+            met=r.median >= GOAL_RATIO,
+            extra={"statements": str(reports[0]["statements"])},
+        ),
+        Row(
+            bench=TITLE,
+            case=f"{label}: dsar-purge peak RSS of the job process",
+            unit="MB",
             ours=Stats.of([x["peak_rss_mb"] for x in reports]),
-            ref_name="(after imports)", ref=Stats.of([x["baseline_rss_mb"] for x in reports]),
-            goal=f"≤ {GOAL_RSS_MB:.0f} MB", met=max(x["peak_rss_mb"] for x in reports) <= GOAL_RSS_MB),
-        Row(bench=TITLE, case=f"{label}: dsar-purge longest single statement", unit="s",
+            ref_name="(after imports)",
+            ref=Stats.of([x["baseline_rss_mb"] for x in reports]),
+            goal=f"≤ {GOAL_RSS_MB:.0f} MB",
+            met=max(x["peak_rss_mb"] for x in reports) <= GOAL_RSS_MB,
+        ),
+        Row(
+            bench=TITLE,
+            case=f"{label}: dsar-purge longest single statement",
+            unit="s",
             ours=Stats.of([x["longest_statement"] for x in reports]),
-            ref_name="the plain DELETE (whole)", ref=Stats.of(ref_s),
-            goal=f"≤ {GOAL_STATEMENT_S:.0f} s", met=max(x["longest_statement"] for x in reports) <= GOAL_STATEMENT_S,
-            notes=reports[0]["longest_sql"][:90]),
+            ref_name="the plain DELETE (whole)",
+            ref=Stats.of(ref_s),
+            goal=f"≤ {GOAL_STATEMENT_S:.0f} s",
+            met=max(x["longest_statement"] for x in reports) <= GOAL_STATEMENT_S,
+            notes=reports[0]["longest_sql"][:90],
+        ),
     ]
     return rows
 
@@ -94,7 +123,9 @@ def _pg_rows(profile: Profile, ctx: Context) -> list[Row]:
             conn.execute("VACUUM ANALYZE")
             got = conn.execute(
                 "SELECT (SELECT count(*) FROM decision_traces WHERE created_at < %(c)s)"
-                " + (SELECT count(*) FROM interaction_history WHERE created_at < %(c)s)", {"c": cut}).fetchone()[0]
+                " + (SELECT count(*) FROM interaction_history WHERE created_at < %(c)s)",
+                {"c": cut},
+            ).fetchone()[0]
         if got != expected:
             raise RuntimeError(f"template has {got} expired rows, expected {expected}")
         ctx.log(f"  postgres template: {2 * per_table:,} rows loaded in {time.perf_counter() - t0:.1f} s")
@@ -107,15 +138,23 @@ def _pg_rows(profile: Profile, ctx: Context) -> list[Row]:
 
         def check(url: str) -> None:
             with psycopg.connect(pg.conninfo(admin, current["db"])) as conn:
-                left = conn.execute("SELECT count(*) FROM interaction_history WHERE created_at < %s", (cut,)).fetchone()[0]
+                left = conn.execute(
+                    "SELECT count(*) FROM interaction_history WHERE created_at < %s", (cut,)
+                ).fetchone()[0]
                 kept = conn.execute("SELECT count(*) FROM decision_traces").fetchone()[0]
             if left or kept != per_table - per_table // 2:
                 raise RuntimeError(f"after the purge: {left} expired rows left, {kept} traces kept")
 
         reports: list[dict] = []
         ref_s: list[float] = []
-        job = _job_runner(lambda: pg.sqlalchemy_url(fresh_copy(), admin), expected, now,
-                          {"attachment_storage_url": str(ctx.workdir / "no-blobs")}, reports, check)
+        job = _job_runner(
+            lambda: pg.sqlalchemy_url(fresh_copy(), admin),
+            expected,
+            now,
+            {"attachment_storage_url": str(ctx.workdir / "no-blobs")},
+            reports,
+            check,
+        )
 
         def ref() -> float:
             name = fresh_copy()
@@ -178,15 +217,23 @@ def _pg_attachment_rows(profile: Profile, ctx: Context, now: datetime) -> list[R
                 raise RuntimeError(f"{left_blobs()} blobs left, expected {total - expected}")
 
         reports: list[dict] = []
-        job = _job_runner(lambda: pg.sqlalchemy_url(fresh(), admin), expected, now,
-                          {"attachment_storage_url": str(blobs)}, reports, check)
+        job = _job_runner(
+            lambda: pg.sqlalchemy_url(fresh(), admin),
+            expected,
+            now,
+            {"attachment_storage_url": str(blobs)},
+            reports,
+            check,
+        )
 
         def ref() -> float:
             name = fresh()
             with psycopg.connect(pg.conninfo(admin, name)) as conn:
                 conn.execute("SELECT 1")
                 t = time.perf_counter()
-                keys = conn.execute("SELECT storage_key FROM ai_attachments WHERE created_at < %s", (cut,)).fetchall()
+                keys = conn.execute(
+                    "SELECT storage_key FROM ai_attachments WHERE created_at < %s", (cut,)
+                ).fetchall()
                 for (key,) in keys:
                     os.remove(blobs / key)
                 n = conn.execute("DELETE FROM ai_attachments WHERE created_at < %s", (cut,)).rowcount
@@ -198,12 +245,22 @@ def _pg_attachment_rows(profile: Profile, ctx: Context, now: datetime) -> list[R
 
         samples = interleave({"job": job, "ref": ref}, profile.purge_rounds)
         r = ratios(samples["job"], samples["ref"])
-        return [Row(bench=TITLE, case=f"PostgreSQL: dsar-purge, {expected:,} expired attachments (1 KiB blob each)",
-                    unit="rows/s", ours=Stats.of(samples["job"]), ref_name="unlink loop + 1 DELETE",
-                    ref=Stats.of(samples["ref"]), ratio=r, ratio_label="ours/ref rows/s",
-                    goal="(informational)", met=None,
-                    notes=f"peak RSS {max(x['peak_rss_mb'] for x in reports):.0f} MB, longest statement "
-                          f"{max(x['longest_statement'] for x in reports) * 1000:.0f} ms")]
+        return [
+            Row(
+                bench=TITLE,
+                case=f"PostgreSQL: dsar-purge, {expected:,} expired attachments (1 KiB blob each)",
+                unit="rows/s",
+                ours=Stats.of(samples["job"]),
+                ref_name="unlink loop + 1 DELETE",
+                ref=Stats.of(samples["ref"]),
+                ratio=r,
+                ratio_label="ours/ref rows/s",
+                goal="(informational)",
+                met=None,
+                notes=f"peak RSS {max(x['peak_rss_mb'] for x in reports):.0f} MB, longest statement "
+                f"{max(x['longest_statement'] for x in reports) * 1000:.0f} ms",
+            )
+        ]
     finally:
         if "db" in current:
             pg.drop(current.pop("db"), admin)
@@ -232,14 +289,22 @@ def _sqlite_rows(profile: Profile, ctx: Context) -> list[Row]:
 
     def check(url: str) -> None:
         with sqlite3.connect(work) as db:
-            left = db.execute("SELECT count(*) FROM interaction_history WHERE created_at < ?", (cut,)).fetchone()[0]
+            left = db.execute(
+                "SELECT count(*) FROM interaction_history WHERE created_at < ?", (cut,)
+            ).fetchone()[0]
         if left:
             raise RuntimeError(f"after the purge: {left} expired rows left")
 
     reports: list[dict] = []
     ref_s: list[float] = []
-    job = _job_runner(lambda: f"sqlite:///{fresh()}", expected, now,
-                      {"attachment_storage_url": str(ctx.workdir / "no-blobs")}, reports, check)
+    job = _job_runner(
+        lambda: f"sqlite:///{fresh()}",
+        expected,
+        now,
+        {"attachment_storage_url": str(ctx.workdir / "no-blobs")},
+        reports,
+        check,
+    )
 
     def ref() -> float:
         path = fresh()
@@ -273,8 +338,15 @@ def _sqlite_rows(profile: Profile, ctx: Context) -> list[Row]:
 def run(profile: Profile, ctx: Context) -> list[Row]:
     rows: list[Row] = []
     if ctx.pg_admin_url is None:
-        rows.append(Row(bench=TITLE, case="PostgreSQL: dsar-purge", unit="rows/s", ours=None,
-                        notes=f"skipped: {ctx.pg_reason}"))
+        rows.append(
+            Row(
+                bench=TITLE,
+                case="PostgreSQL: dsar-purge",
+                unit="rows/s",
+                ours=None,
+                notes=f"skipped: {ctx.pg_reason}",
+            )
+        )
     else:
         rows += _pg_rows(profile, ctx)
     rows += _sqlite_rows(profile, ctx)

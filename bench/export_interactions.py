@@ -23,13 +23,23 @@ from bench.common import Context, Profile, Row, Stats, interleave, ratios, run_j
 
 TITLE = "4 export-interactions vs COPY row_to_json"
 GOAL = 0.5
-_COLS = ("id, tenant_id, customer_id, offer_id, creative_id, channel_id, interaction_type, outcome_type_key, "
-         "direction, conversion_value, context, occurred_at, created_at")
+_COLS = (
+    "id, tenant_id, customer_id, offer_id, creative_id, channel_id, interaction_type, outcome_type_key, "
+    "direction, conversion_value, context, occurred_at, created_at"
+)
 
 
 def run(profile: Profile, ctx: Context) -> list[Row]:
     if ctx.pg_admin_url is None:
-        return [Row(bench=TITLE, case="PostgreSQL export", unit="rows/s", ours=None, notes=f"skipped: {ctx.pg_reason}")]
+        return [
+            Row(
+                bench=TITLE,
+                case="PostgreSQL export",
+                unit="rows/s",
+                ours=None,
+                notes=f"skipped: {ctx.pg_reason}",
+            )
+        ]
     admin = ctx.pg_admin_url
     now = datetime.now(UTC).replace(microsecond=0)
     n = profile.export_rows
@@ -55,18 +65,30 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
                 conn.execute("DELETE FROM export_checkpoints")
             shutil.rmtree(out_dir, ignore_errors=True)
             out_dir.mkdir(parents=True)
-            rep = run_job({"module": "export_interactions", "database_url": url, "now": now.isoformat(),
-                           "settings": {"export_storage_url": str(out_dir), "export_max_batches_per_run": 1000}})
+            rep = run_job(
+                {
+                    "module": "export_interactions",
+                    "database_url": url,
+                    "now": now.isoformat(),
+                    "settings": {"export_storage_url": str(out_dir), "export_max_batches_per_run": 1000},
+                }
+            )
             if rep["rows"] != n or not rep["ok"]:
-                raise RuntimeError(f"export-interactions exported {rep['rows']} rows (ok={rep['ok']}), expected {n}")
-            sizes["job"] = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(out_dir) for f in fs)
+                raise RuntimeError(
+                    f"export-interactions exported {rep['rows']} rows (ok={rep['ok']}), expected {n}"
+                )
+            sizes["job"] = sum(
+                os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(out_dir) for f in fs
+            )
             reports.append(rep)
             return n / rep["elapsed"]
 
         def ref() -> float:
             target = ctx.workdir / "copy.ndjson"
-            sql = (f"COPY (SELECT row_to_json(t) FROM (SELECT {_COLS} FROM interaction_history "
-                   "ORDER BY tenant_id, created_at, id) t) TO STDOUT")
+            sql = (
+                f"COPY (SELECT row_to_json(t) FROM (SELECT {_COLS} FROM interaction_history "
+                "ORDER BY tenant_id, created_at, id) t) TO STDOUT"
+            )
             with psycopg.connect(pg.conninfo(admin, db)) as conn:
                 conn.execute("SELECT 1")
                 t = time.perf_counter()
@@ -85,15 +107,25 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
 
         samples = interleave({"job": job, "ref": ref}, profile.export_rounds)
         r = ratios(samples["job"], samples["ref"])
-        return [Row(
-            bench=TITLE, case=f"export-interactions, {n:,} rows, {tenants} tenants, local files", unit="rows/s",
-            ours=Stats.of(samples["job"]), ref_name="COPY (SELECT row_to_json(t) …) TO STDOUT → file",
-            ref=Stats.of(samples["ref"]), ratio=r, ratio_label="ours/ref rows/s", goal=f"≥ {GOAL}×",
-            met=r.median >= GOAL,
-            notes=(f"bytes/row job {sizes['job'] / n:.0f}, COPY {sizes['ref'] / n:.0f}; job peak RSS "
-                   f"{max(x['peak_rss_mb'] for x in reports):.0f} MB, longest statement "
-                   f"{max(x['longest_statement'] for x in reports) * 1000:.0f} ms"),
-        )]
+        return [
+            Row(
+                bench=TITLE,
+                case=f"export-interactions, {n:,} rows, {tenants} tenants, local files",
+                unit="rows/s",
+                ours=Stats.of(samples["job"]),
+                ref_name="COPY (SELECT row_to_json(t) …) TO STDOUT → file",
+                ref=Stats.of(samples["ref"]),
+                ratio=r,
+                ratio_label="ours/ref rows/s",
+                goal=f"≥ {GOAL}×",
+                met=r.median >= GOAL,
+                notes=(
+                    f"bytes/row job {sizes['job'] / n:.0f}, COPY {sizes['ref'] / n:.0f}; job peak RSS "
+                    f"{max(x['peak_rss_mb'] for x in reports):.0f} MB, longest statement "
+                    f"{max(x['longest_statement'] for x in reports) * 1000:.0f} ms"
+                ),
+            )
+        ]
     finally:
         pg.drop(db, admin)
         shutil.rmtree(out_dir, ignore_errors=True)

@@ -25,8 +25,17 @@ from bench.common import Context, Profile, Row, Stats, interleave, ratios, run_j
 TITLE = "5 flow-scheduler-tick"
 GOAL_S = 1.0
 _ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney")
-_CRON = ("*/5 * * * *", "*/15 * * * *", "0 * * * *", "30 2 * * *", "0 9 * * 1-5", "0 0 1 * *",
-         "*/10 8-18 * * MON-FRI", "0 6,18 * * *", "15 3 * * SUN")
+_CRON = (
+    "*/5 * * * *",
+    "*/15 * * * *",
+    "0 * * * *",
+    "30 2 * * *",
+    "0 9 * * 1-5",
+    "0 0 1 * *",
+    "*/10 8-18 * * MON-FRI",
+    "0 6,18 * * *",
+    "15 3 * * SUN",
+)
 _INTERVALS = (1, 5, 10, 15, 30, 60, 120, 360, 720, 1440)
 
 
@@ -38,17 +47,23 @@ def pipelines(n: int, now: datetime, seed: int = 11, steady: bool = False) -> li
         u = rng.random()
         enabled = True
         if u < 0.40:
-            expr = rng.choice(_CRON) if rng.random() < 0.6 else f"{rng.randint(0, 59)} {rng.randint(0, 23)} * * *"
+            expr = (
+                rng.choice(_CRON)
+                if rng.random() < 0.6
+                else f"{rng.randint(0, 59)} {rng.randint(0, 23)} * * *"
+            )
             schedule: dict | None = {"kind": "cron", "expression": expr, "timezone": rng.choice(_ZONES)}
         elif u < 0.75:
             schedule = {"kind": "interval", "minutes": rng.choice(_INTERVALS)}
         elif u < 0.98:
-            rule = rng.choice((
-                f"FREQ=DAILY;BYHOUR={rng.randint(0, 23)};BYMINUTE={rng.randint(0, 59)}",
-                f"FREQ=WEEKLY;BYDAY=MO,WE,FR;BYHOUR={rng.randint(6, 20)};BYMINUTE=0",
-                f"FREQ=HOURLY;INTERVAL={rng.choice((1, 2, 3, 4, 6))}",
-                "FREQ=MINUTELY;INTERVAL=30",
-            ))
+            rule = rng.choice(
+                (
+                    f"FREQ=DAILY;BYHOUR={rng.randint(0, 23)};BYMINUTE={rng.randint(0, 59)}",
+                    f"FREQ=WEEKLY;BYDAY=MO,WE,FR;BYHOUR={rng.randint(6, 20)};BYMINUTE=0",
+                    f"FREQ=HOURLY;INTERVAL={rng.choice((1, 2, 3, 4, 6))}",
+                    "FREQ=MINUTELY;INTERVAL=30",
+                )
+            )
             schedule = {"kind": "rrule", "rrule": rule, "timezone": rng.choice(_ZONES)}
         elif u < 0.99:
             schedule = {"kind": "cron", "expression": "61 25 * * *", "timezone": "UTC"}  # malformed
@@ -59,9 +74,18 @@ def pipelines(n: int, now: datetime, seed: int = 11, steady: bool = False) -> li
         last = None if rng.random() < 0.05 else now - timedelta(seconds=rng.randint(30, 2 * 86400))
         if steady and last is not None:
             last = now - timedelta(seconds=60)
-        out.append({"id": f"pl-{i:06d}", "tenant_id": f"t{i % 25:03d}", "name": f"Pipeline {i}", "schedule": schedule,
-                    "enabled": enabled, "last_run_at": last, "last_run_status": "succeeded" if last else None,
-                    "created_at": now - timedelta(days=rng.randint(30, 400), minutes=rng.randint(0, 1439))})
+        out.append(
+            {
+                "id": f"pl-{i:06d}",
+                "tenant_id": f"t{i % 25:03d}",
+                "name": f"Pipeline {i}",
+                "schedule": schedule,
+                "enabled": enabled,
+                "last_run_at": last,
+                "last_run_status": "succeeded" if last else None,
+                "created_at": now - timedelta(days=rng.randint(30, 400), minutes=rng.randint(0, 1439)),
+            }
+        )
     return out
 
 
@@ -110,9 +134,12 @@ def _case(profile: Profile, ctx: Context, now: datetime, case: str, data: list[d
         def tick(label: str):
             def go() -> float:
                 _reset(urls[label])
-                rep = run_job({"module": "flow_scheduler_tick", "database_url": urls[label], "now": now.isoformat()})
+                rep = run_job(
+                    {"module": "flow_scheduler_tick", "database_url": urls[label], "now": now.isoformat()}
+                )
                 reports[label].append(rep)
                 return rep["elapsed"]
+
             return go
 
         samples = interleave({k: tick(k) for k in urls}, profile.tick_rounds)
@@ -126,13 +153,23 @@ def _case(profile: Profile, ctx: Context, now: datetime, case: str, data: list[d
         reps = reports[label]
         due = {r["due"] for r in reps}
         r = ratios(samples[label], samples["SQLite"]) if label != "SQLite" else None
-        rows.append(Row(
-            bench=TITLE, case=f"{label}: one tick over {profile.pipelines:,} pipelines, {case}", unit="s",
-            ours=Stats.of(samples[label]), ref_name="(SQLite, same rounds)" if r else "",
-            ref=Stats.of(samples["SQLite"]) if r else None, ratio=r, ratio_label="PostgreSQL/SQLite time" if r else "",
-            goal=f"< {GOAL_S:.0f} s (median)", met=Stats.of(samples[label]).median < GOAL_S,
-            notes=(f"due and dispatched {sorted(due)}; {reps[0]['statements']} statements, longest "
-                   f"{max(x['longest_statement'] for x in reps) * 1000:.0f} ms; slowest tick "
-                   f"{max(samples[label]) * 1000:.0f} ms; peak RSS {max(x['peak_rss_mb'] for x in reps):.0f} MB"),
-        ))
+        rows.append(
+            Row(
+                bench=TITLE,
+                case=f"{label}: one tick over {profile.pipelines:,} pipelines, {case}",
+                unit="s",
+                ours=Stats.of(samples[label]),
+                ref_name="(SQLite, same rounds)" if r else "",
+                ref=Stats.of(samples["SQLite"]) if r else None,
+                ratio=r,
+                ratio_label="PostgreSQL/SQLite time" if r else "",
+                goal=f"< {GOAL_S:.0f} s (median)",
+                met=Stats.of(samples[label]).median < GOAL_S,
+                notes=(
+                    f"due and dispatched {sorted(due)}; {reps[0]['statements']} statements, longest "
+                    f"{max(x['longest_statement'] for x in reps) * 1000:.0f} ms; slowest tick "
+                    f"{max(samples[label]) * 1000:.0f} ms; peak RSS {max(x['peak_rss_mb'] for x in reps):.0f} MB"
+                ),
+            )
+        )
     return rows

@@ -10,7 +10,8 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 ADMIN_URL = os.environ.get(
-    "KAIREON_BENCH_PG", os.environ.get("KAIREON_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    "KAIREON_BENCH_PG",
+    os.environ.get("KAIREON_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
 )
 _created: set[str] = set()
 

@@ -44,7 +44,9 @@ def _pg_per_tenant(conn: psycopg.Connection, tenants: list[str], cut: datetime) 
                 s = time.perf_counter()
                 n = conn.execute(
                     f"DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {table} WHERE tenant_id = %s "
-                    f"AND created_at < %s LIMIT {BATCH})) AND tenant_id = %s AND created_at < %s", (t, cut, t, cut)).rowcount
+                    f"AND created_at < %s LIMIT {BATCH})) AND tenant_id = %s AND created_at < %s",
+                    (t, cut, t, cut),
+                ).rowcount
                 conn.commit()
                 longest, total, n_stmt = max(longest, time.perf_counter() - s), total + n, n_stmt + 1
                 if n < BATCH:
@@ -55,12 +57,17 @@ def _pg_per_tenant(conn: psycopg.Connection, tenants: list[str], cut: datetime) 
 def _pg_tid_range(conn: psycopg.Connection, tenants: list[str], cut: datetime) -> tuple[int, float, int]:
     total, longest, n_stmt = 0, 0.0, 0
     for table in TABLES:
-        pages = conn.execute("SELECT pg_relation_size(%s) / current_setting('block_size')::int", (table,)).fetchone()[0]
+        pages = conn.execute(
+            "SELECT pg_relation_size(%s) / current_setting('block_size')::int", (table,)
+        ).fetchone()[0]
         conn.commit()
         for a in range(0, pages + 1, PG_PAGES):
             s = time.perf_counter()
-            n = conn.execute(f"DELETE FROM {table} WHERE ctid >= %s::tid AND ctid < %s::tid AND tenant_id = ANY(%s) "
-                             "AND created_at < %s", (f"({a},0)", f"({a + PG_PAGES},0)", tenants, cut)).rowcount
+            n = conn.execute(
+                f"DELETE FROM {table} WHERE ctid >= %s::tid AND ctid < %s::tid AND tenant_id = ANY(%s) "
+                "AND created_at < %s",
+                (f"({a},0)", f"({a + PG_PAGES},0)", tenants, cut),
+            ).rowcount
             conn.commit()
             longest, total, n_stmt = max(longest, time.perf_counter() - s), total + n, n_stmt + 1
     return total, longest, n_stmt
@@ -80,8 +87,11 @@ def _sqlite_per_tenant(db: sqlite3.Connection, tenants: list[str], cut: str) -> 
             while True:
                 s = time.perf_counter()
                 db.execute("BEGIN")
-                n = db.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE tenant_id = ? "
-                               f"AND created_at < ? LIMIT {BATCH})", (t, cut)).rowcount
+                n = db.execute(
+                    f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE tenant_id = ? "
+                    f"AND created_at < ? LIMIT {BATCH})",
+                    (t, cut),
+                ).rowcount
                 db.execute("COMMIT")
                 longest, total, n_stmt = max(longest, time.perf_counter() - s), total + n, n_stmt + 1
                 if n < BATCH:
@@ -97,8 +107,11 @@ def _sqlite_rowid_range(db: sqlite3.Connection, tenants: list[str], cut: str) ->
         for a in range(lo, hi + 1, SQLITE_ROWIDS):
             s = time.perf_counter()
             db.execute("BEGIN")
-            n = db.execute(f"DELETE FROM {table} WHERE rowid >= ? AND rowid < ? AND tenant_id IN ({marks}) "
-                           "AND created_at < ?", (a, a + SQLITE_ROWIDS, *tenants, cut)).rowcount
+            n = db.execute(
+                f"DELETE FROM {table} WHERE rowid >= ? AND rowid < ? AND tenant_id IN ({marks}) "
+                "AND created_at < ?",
+                (a, a + SQLITE_ROWIDS, *tenants, cut),
+            ).rowcount
             db.execute("COMMIT")
             longest, total, n_stmt = max(longest, time.perf_counter() - s), total + n, n_stmt + 1
     return total, longest, n_stmt
@@ -115,9 +128,11 @@ def _sqlite_plain(db: sqlite3.Connection, tenants: list[str], cut: str) -> tuple
 def _summary(name: str, results: list[tuple[int, float, int, float]], plain: list[float]) -> str:
     rates = [r[0] / r[3] for r in results]
     ratio = statistics.median(x / p for x, p in zip(rates, plain, strict=True))
-    return (f"  {name:38s} {statistics.median(rates):>12,.0f} rows/s ({min(rates):,.0f}–{max(rates):,.0f})  "
-            f"{ratio:5.2f}× plain  longest statement {max(r[1] for r in results) * 1000:5.0f} ms  "
-            f"{results[0][2]} statements")
+    return (
+        f"  {name:38s} {statistics.median(rates):>12,.0f} rows/s ({min(rates):,.0f}–{max(rates):,.0f})  "
+        f"{ratio:5.2f}× plain  longest statement {max(r[1] for r in results) * 1000:5.0f} ms  "
+        f"{results[0][2]} statements"
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -126,7 +141,9 @@ def main(argv: list[str]) -> int:
     now = datetime.now(UTC).replace(microsecond=0)
     cut = datasets.cutoff(now)
     tenants = [f"t{i:03d}" for i in range(TENANTS)]
-    print(f"{expired:,} expired rows of {2 * expired:,}, {TENANTS} tenants round-robin, {rounds} interleaved rounds")
+    print(
+        f"{expired:,} expired rows of {2 * expired:,}, {TENANTS} tenants round-robin, {rounds} interleaved rounds"
+    )
 
     if pg.unavailable() is None:
         tpl = pg.create("kbench_variants_tpl")
@@ -138,8 +155,11 @@ def main(argv: list[str]) -> int:
                 conn.commit()
                 conn.autocommit = True
                 conn.execute("VACUUM ANALYZE")
-            variants = {"per-tenant ctid LIMIT 5000 (dsar-purge)": _pg_per_tenant,
-                        f"single pass, TID ranges of {PG_PAGES} pages": _pg_tid_range, "plain DELETE": _pg_plain}
+            variants = {
+                "per-tenant ctid LIMIT 5000 (dsar-purge)": _pg_per_tenant,
+                f"single pass, TID ranges of {PG_PAGES} pages": _pg_tid_range,
+                "plain DELETE": _pg_plain,
+            }
             res: dict[str, list] = {k: [] for k in variants}
             for _ in range(rounds):
                 for name, fn in variants.items():
@@ -167,8 +187,11 @@ def main(argv: list[str]) -> int:
     try:
         datasets.sqlite_retention_db(tpl_path, expired, TENANTS, now)
         scut = datasets.sqlite_ts(cut)
-        svariants = {"per-tenant rowid LIMIT 5000 (dsar-purge)": _sqlite_per_tenant,
-                     f"single pass, rowid ranges of {SQLITE_ROWIDS}": _sqlite_rowid_range, "plain DELETE": _sqlite_plain}
+        svariants = {
+            "per-tenant rowid LIMIT 5000 (dsar-purge)": _sqlite_per_tenant,
+            f"single pass, rowid ranges of {SQLITE_ROWIDS}": _sqlite_rowid_range,
+            "plain DELETE": _sqlite_plain,
+        }
         sres: dict[str, list] = {k: [] for k in svariants}
         for _ in range(rounds):
             for name, fn in svariants.items():

@@ -17,13 +17,29 @@ from bench import pg
 from bench.common import MODULES, REPO, TOOLS, Row, fmt_ratio, fmt_stats
 
 ANALYSIS = Path(__file__).resolve().parent / "analysis.md"
-_HEAD = ("benchmark", "case", "ours median (min–max)", "reference", "ref median (min–max)", "ratio median (min–max)",
-         "goal", "status")
+_HEAD = (
+    "benchmark",
+    "case",
+    "ours median (min–max)",
+    "reference",
+    "ref median (min–max)",
+    "ratio median (min–max)",
+    "goal",
+    "status",
+)
 
 
 def _cells(row: Row) -> list[str]:
-    return [row.bench, row.case, fmt_stats(row.ours, row.unit), row.ref_name, fmt_stats(row.ref, row.unit),
-            f"{fmt_ratio(row.ratio)} {row.ratio_label}".strip() if row.ratio else "—", row.goal or "—", row.status]
+    return [
+        row.bench,
+        row.case,
+        fmt_stats(row.ours, row.unit),
+        row.ref_name,
+        fmt_stats(row.ref, row.unit),
+        f"{fmt_ratio(row.ratio)} {row.ratio_label}".strip() if row.ratio else "—",
+        row.goal or "—",
+        row.status,
+    ]
 
 
 def one_line(row: Row) -> str:
@@ -64,13 +80,20 @@ def machine() -> list[tuple[str, str]]:
         load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     except OSError:
         load = "?"
-    return [("CPU", cpu), ("cores", str(os.cpu_count())), ("memory", mem), ("OS", platform.platform()),
-            ("load average at the end (1/5/15 min)", load)]
+    return [
+        ("CPU", cpu),
+        ("cores", str(os.cpu_count())),
+        ("memory", mem),
+        ("OS", platform.platform()),
+        ("load average at the end (1/5/15 min)", load),
+    ]
 
 
 def _helm(name: str) -> str:
     try:
-        out = subprocess.run([str(TOOLS / name), "version", "--short"], capture_output=True, text=True, timeout=20)
+        out = subprocess.run(
+            [str(TOOLS / name), "version", "--short"], capture_output=True, text=True, timeout=20
+        )
         return out.stdout.strip() or "?"
     except OSError:
         return "not installed"
@@ -79,25 +102,51 @@ def _helm(name: str) -> str:
 def _git_state() -> str:
     """The commit the working tree was at, and whether the measured code had uncommitted changes."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=REPO, timeout=20).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "kaireon_chart", "service", "chart"],
-                               capture_output=True, text=True, cwd=REPO, timeout=20).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO, timeout=20
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "kaireon_chart", "service", "chart"],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=20,
+        ).stdout.strip()
     except OSError:
         return "?"
-    return f"{head}" + (" plus uncommitted changes in kaireon_chart/service/chart" if dirty else "") if head else "?"
+    return (
+        f"{head}" + (" plus uncommitted changes in kaireon_chart/service/chart" if dirty else "")
+        if head
+        else "?"
+    )
 
 
 def versions() -> list[tuple[str, str]]:
-    out = [("code measured", _git_state()), ("Python", sys.version.split()[0]), ("helm 3", _helm("helm3")),
-           ("helm 4", _helm("helm4"))]
+    out = [
+        ("code measured", _git_state()),
+        ("Python", sys.version.split()[0]),
+        ("helm 3", _helm("helm3")),
+        ("helm 4", _helm("helm4")),
+    ]
     try:
         out.append(("PostgreSQL", pg.server_version()))
     except Exception as exc:  # noqa: BLE001
         out.append(("PostgreSQL", f"unavailable ({type(exc).__name__})"))
     out.append(("SQLite", sqlite3.sqlite_version))
-    for dist in ("kaireon-chart", "SQLAlchemy", "psycopg", "orjson", "croniter", "python-dateutil", "httpx",
-                 "pydantic", "jsonschema", "kubernetes-validate", "PyYAML", "pyinstrument"):
+    for dist in (
+        "kaireon-chart",
+        "SQLAlchemy",
+        "psycopg",
+        "orjson",
+        "croniter",
+        "python-dateutil",
+        "httpx",
+        "pydantic",
+        "jsonschema",
+        "kubernetes-validate",
+        "PyYAML",
+        "pyinstrument",
+    ):
         try:
             out.append((dist, importlib.metadata.version(dist)))
         except importlib.metadata.PackageNotFoundError:

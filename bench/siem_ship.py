@@ -32,7 +32,9 @@ INDEX = "kaireon-audit"
 
 
 def _receivers():
-    spec = importlib.util.spec_from_file_location("bench_siem_receivers", REPO / "tests/service/siem_receivers.py")
+    spec = importlib.util.spec_from_file_location(
+        "bench_siem_receivers", REPO / "tests/service/siem_receivers.py"
+    )
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = mod  # dataclasses look their module up
@@ -48,11 +50,22 @@ def _fill(url: str, n: int, now: datetime) -> None:
     Base.metadata.create_all(engine)
     with make_sessionmaker(engine)() as s:
         for i in range(n):
-            s.add(AuditLog(tenant_id=f"t{i % 5:03d}", action=("create", "update", "delete")[i % 3], entity_type="offer",
-                           entity_id=f"offer-{i % 40}", entity_name=f"Offer {i % 40}",
-                           changes={"field": "priority", "from": i % 5, "to": (i + 1) % 5, "note": "x" * 40},
-                           user_id=f"user-{i % 9}", user_name="admin@example.com", request_id=f"req-{i:012x}",
-                           created_at=now - timedelta(seconds=250) + timedelta(milliseconds=400 * i / max(n, 1) * 500)))
+            s.add(
+                AuditLog(
+                    tenant_id=f"t{i % 5:03d}",
+                    action=("create", "update", "delete")[i % 3],
+                    entity_type="offer",
+                    entity_id=f"offer-{i % 40}",
+                    entity_name=f"Offer {i % 40}",
+                    changes={"field": "priority", "from": i % 5, "to": (i + 1) % 5, "note": "x" * 40},
+                    user_id=f"user-{i % 9}",
+                    user_name="admin@example.com",
+                    request_id=f"req-{i:012x}",
+                    created_at=now
+                    - timedelta(seconds=250)
+                    + timedelta(milliseconds=400 * i / max(n, 1) * 500),
+                )
+            )
         s.commit()
     engine.dispose()
 
@@ -66,24 +79,44 @@ def _floor(db_path: str, backend: str, base: str, now: datetime):
         t = time.perf_counter()
         with sqlite3.connect(db_path) as db:
             db.row_factory = sqlite3.Row
-            rows = [dict(r) for r in db.execute(
-                "SELECT * FROM audit_log WHERE created_at > ? AND created_at <= ? ORDER BY created_at, id LIMIT 500",
-                (lo, hi))]
+            rows = [
+                dict(r)
+                for r in db.execute(
+                    "SELECT * FROM audit_log WHERE created_at > ? AND created_at <= ? ORDER BY created_at, id LIMIT 500",
+                    (lo, hi),
+                )
+            ]
         for r in rows:
             r["changes"] = json.loads(r["changes"])
         if backend == "splunk":
-            body = "".join(json.dumps({"event": r, "index": INDEX, "source": "kaireon", "sourcetype": "kaireon:audit"}) for r in rows)
-            resp = httpx.post(f"{base}/services/collector/event", content=body,
-                              headers={"Authorization": f"Splunk {KEY}", "Content-Type": "application/json"})
+            body = "".join(
+                json.dumps({"event": r, "index": INDEX, "source": "kaireon", "sourcetype": "kaireon:audit"})
+                for r in rows
+            )
+            resp = httpx.post(
+                f"{base}/services/collector/event",
+                content=body,
+                headers={"Authorization": f"Splunk {KEY}", "Content-Type": "application/json"},
+            )
         elif backend == "datadog":
-            body = json.dumps([{"ddsource": "kaireon", "service": "kaireon", "message": json.dumps(r)} for r in rows])
-            resp = httpx.post(f"{base}/api/v2/logs", content=body,
-                              headers={"DD-API-KEY": KEY, "Content-Type": "application/json"})
+            body = json.dumps(
+                [{"ddsource": "kaireon", "service": "kaireon", "message": json.dumps(r)} for r in rows]
+            )
+            resp = httpx.post(
+                f"{base}/api/v2/logs",
+                content=body,
+                headers={"DD-API-KEY": KEY, "Content-Type": "application/json"},
+            )
         else:
-            body = "".join(json.dumps({"create": {"_index": INDEX, "_id": str(r["id"])}}) + "\n" + json.dumps(r) + "\n"
-                           for r in rows)
-            resp = httpx.post(f"{base}/_bulk", content=body,
-                              headers={"Authorization": f"ApiKey {KEY}", "Content-Type": "application/x-ndjson"})
+            body = "".join(
+                json.dumps({"create": {"_index": INDEX, "_id": str(r["id"])}}) + "\n" + json.dumps(r) + "\n"
+                for r in rows
+            )
+            resp = httpx.post(
+                f"{base}/_bulk",
+                content=body,
+                headers={"Authorization": f"ApiKey {KEY}", "Content-Type": "application/x-ndjson"},
+            )
         dt = time.perf_counter() - t
         if resp.status_code >= 300 or len(rows) == 0:
             raise RuntimeError(f"floor shipper to {backend}: HTTP {resp.status_code}, {len(rows)} rows")
@@ -111,8 +144,14 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
     try:
         for backend, cls in _receivers().items():
             with cls(KEY, (INDEX,) if backend != "datadog" else ()) as receiver:
-                settings = Settings(database_url=url, siem_backend=backend, siem_endpoint=receiver.url,
-                                    siem_api_key=KEY, siem_index=INDEX, siem_sourcetype="kaireon:audit")
+                settings = Settings(
+                    database_url=url,
+                    siem_backend=backend,
+                    siem_endpoint=receiver.url,
+                    siem_api_key=KEY,
+                    siem_index=INDEX,
+                    siem_sourcetype="kaireon:audit",
+                )
 
                 def clear(receiver=receiver) -> None:
                     receiver.stored.clear()
@@ -131,7 +170,9 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
                         result = siem_ship.run(session, settings, now)
                         dt = time.perf_counter() - t
                     if getattr(result, "shipped", 0) != n or len(receiver.stored) != n:
-                        raise RuntimeError(f"siem-ship to {backend}: {result!r}, receiver stored {len(receiver.stored)}")
+                        raise RuntimeError(
+                            f"siem-ship to {backend}: {result!r}, receiver stored {len(receiver.stored)}"
+                        )
                     return dt
 
                 floor = _floor(db_path, backend, receiver.url, now)
@@ -144,12 +185,22 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
                 samples = interleave({"job": job, "floor": floor_clean}, profile.siem_rounds)
                 requests = len(receiver.requests)
                 r = ratios(samples["job"], samples["floor"])
-                rows.append(Row(bench=TITLE, case=f"{backend}: siem-ship of {n} rows to a local receiver", unit="s",
-                                ours=Stats.of(samples["job"]), ref_name="SELECT + stdlib json + 1 httpx.post",
-                                ref=Stats.of(samples["floor"]), ratio=r, ratio_label="ours/ref time",
-                                goal="(informational)", met=None,
-                                notes=f"{n / Stats.of(samples['job']).median:,.0f} events/s; "
-                                      f"{requests} request(s) in the last round"))
+                rows.append(
+                    Row(
+                        bench=TITLE,
+                        case=f"{backend}: siem-ship of {n} rows to a local receiver",
+                        unit="s",
+                        ours=Stats.of(samples["job"]),
+                        ref_name="SELECT + stdlib json + 1 httpx.post",
+                        ref=Stats.of(samples["floor"]),
+                        ratio=r,
+                        ratio_label="ours/ref time",
+                        goal="(informational)",
+                        met=None,
+                        notes=f"{n / Stats.of(samples['job']).median:,.0f} events/s; "
+                        f"{requests} request(s) in the last round",
+                    )
+                )
     finally:
         engine.dispose()
     return rows

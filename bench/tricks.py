@@ -24,7 +24,9 @@ VALUES = REPO / "tests" / "examples" / "valid" / "prod.yaml"
 
 def _copy(workdir: Path, name: str) -> Path:
     root = workdir / f"tricks-{name}"
-    shutil.copytree(REPO / "kaireon_chart", root / "kaireon_chart", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "kaireon_chart", root / "kaireon_chart", ignore=shutil.ignore_patterns("__pycache__")
+    )
     return root
 
 
@@ -34,11 +36,21 @@ def _undo_snapshot(root: Path) -> None:
 
 def _undo_values_validator(root: Path) -> None:
     path = root / "kaireon_chart" / "_generated" / "values_validator.py"
-    path.write_text(path.read_text(encoding="utf-8").replace("SCHEMA_JSON = '", "SCHEMA_JSON = 'x", 1), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("SCHEMA_JSON = '", "SCHEMA_JSON = 'x", 1), encoding="utf-8"
+    )
 
 
 def _runner(pythonpath: Path):
-    argv = [str(VENV_BIN / "python"), "-m", "kaireon_chart.cli", "--chart", str(REPO / "chart"), "-f", str(VALUES)]
+    argv = [
+        str(VENV_BIN / "python"),
+        "-m",
+        "kaireon_chart.cli",
+        "--chart",
+        str(REPO / "chart"),
+        "-f",
+        str(VALUES),
+    ]
     env = env_with(PYTHONPATH=str(pythonpath))
 
     def go() -> float:
@@ -54,8 +66,10 @@ def _runner(pythonpath: Path):
 
 def run(profile: Profile, ctx: Context) -> list[Row]:
     variants = {"as shipped": REPO}
-    for name, undo in (("without the chart snapshot", _undo_snapshot),
-                       ("without the generated values validator", _undo_values_validator)):
+    for name, undo in (
+        ("without the chart snapshot", _undo_snapshot),
+        ("without the generated values validator", _undo_values_validator),
+    ):
         root = _copy(Path(ctx.workdir), name.replace(" ", "-"))
         undo(root)
         variants[name] = root
@@ -67,10 +81,19 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
     for name in list(variants)[1:]:
         r = ratios(samples["as shipped"], samples[name])
         saved = 1 - r.median
-        rows.append(Row(
-            bench=TITLE, case=f"render-values -f prod.yaml, CPU time vs {name}", unit="s",
-            ours=Stats.of(samples["as shipped"]), ref_name=name, ref=Stats.of(samples[name]), ratio=r,
-            ratio_label="shipped/undone CPU", goal=f"saves ≥ {KEEP_ABOVE:.0%}", met=saved >= KEEP_ABOVE,
-            notes=f"saves {saved:.1%} of a run",
-        ))
+        rows.append(
+            Row(
+                bench=TITLE,
+                case=f"render-values -f prod.yaml, CPU time vs {name}",
+                unit="s",
+                ours=Stats.of(samples["as shipped"]),
+                ref_name=name,
+                ref=Stats.of(samples[name]),
+                ratio=r,
+                ratio_label="shipped/undone CPU",
+                goal=f"saves ≥ {KEEP_ABOVE:.0%}",
+                met=saved >= KEEP_ABOVE,
+                notes=f"saves {saved:.1%} of a run",
+            )
+        )
     return rows

@@ -23,8 +23,16 @@ from typing import Any
 from .problems import Problem
 from .validate import validate
 
-__all__ = ["CronError", "Problem", "load_chart", "load_values", "parse_schedule", "render_cronjobs",
-           "resolve_jobs", "validate"]
+__all__ = [
+    "CronError",
+    "Problem",
+    "load_chart",
+    "load_values",
+    "parse_schedule",
+    "render_cronjobs",
+    "resolve_jobs",
+    "validate",
+]
 
 _WHERE = {
     "load_chart": "chart",

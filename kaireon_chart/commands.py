@@ -67,13 +67,22 @@ def _evaluate(args: Namespace, values: dict[str, Any], chart: Chart, render: boo
     from .validate import evaluate
 
     if not args.no_kube_schema and args.kube_version is None and not available():
-        print(f"{PROG}: note: kubernetes-validate is not installed, the Kubernetes OpenAPI schema layer is "
-              "skipped (pip install 'kaireon-chart[k8s]')", file=sys.stderr)
+        print(
+            f"{PROG}: note: kubernetes-validate is not installed, the Kubernetes OpenAPI schema layer is "
+            "skipped (pip install 'kaireon-chart[k8s]')",
+            file=sys.stderr,
+        )
 
     try:
-        return evaluate(values, release_name=args.release_name, namespace=args.namespace,
-                        kube_version=args.kube_version, chart=chart, kube_schema=not args.no_kube_schema,
-                        render=render)
+        return evaluate(
+            values,
+            release_name=args.release_name,
+            namespace=args.namespace,
+            kube_version=args.kube_version,
+            chart=chart,
+            kube_schema=not args.no_kube_schema,
+            render=render,
+        )
     except (KubeVersionError, KubeUnavailable) as exc:
         raise UsageError(str(exc)) from None
 
@@ -136,7 +145,9 @@ def cmd_render(args: Namespace) -> int:
     if problems or args.error_format != "text" or specs:  # (a clean text run needs no reporter)
         from .reporters import FileReport, render
 
-        anchor = next((f for f in reversed(args.files) if f != "-"), origins.files[0][0] if origins.files else None)
+        anchor = next(
+            (f for f in reversed(args.files) if f != "-"), origins.files[0][0] if origins.files else None
+        )
         jobs = None
         if _wants_jobs(args, specs):
             from .reports import job_list
@@ -188,11 +199,14 @@ def cmd_check(args: Namespace) -> int:
     for name in files:
         origins = _origins(chart)
         try:
-            values = load_values([*args.files, name], args.set_values, args.set_string, args.set_json, chart,
-                                 origins=origins)
+            values = load_values(
+                [*args.files, name], args.set_values, args.set_string, args.set_json, chart, origins=origins
+            )
         except ValuesError as exc:
             io_error = True
-            finding = Finding(Problem("", exc.message, ERROR, "values-file"), exc.file or name, exc.line, exc.column)
+            finding = Finding(
+                Problem("", exc.message, ERROR, "values-file"), exc.file or name, exc.line, exc.column
+            )
             reports.append(FileReport(name, [finding]))
             continue
         evaluation = _evaluate(args, values, chart, render=False)
@@ -230,8 +244,10 @@ def cmd_explain(args: Namespace) -> int:
     try:
         rows = explain(values, release_name=args.release_name, chart=chart, runs=max(0, args.runs))
     except (TypeError, ValueError, AttributeError, KeyError) as exc:
-        print(f"{PROG}: the values cannot be explained ({exc}); run `{PROG}` on them for the problems",
-              file=sys.stderr)
+        print(
+            f"{PROG}: the values cannot be explained ({exc}); run `{PROG}` on them for the problems",
+            file=sys.stderr,
+        )
         return EXIT_INVALID
     if args.format == "json":
         import json
@@ -283,13 +299,20 @@ def cmd_add_route(args: Namespace) -> int:
         except OSError as exc:
             raise UsageError(f"{target}: cannot write: {exc.strerror}") from None
         verb = "updated" if edit.existed else "added"
-        print(f"{verb} cron.schedules.{edit.key} (schedule {edit.schedule!r}, path {edit.path}) in {target}",
-              file=sys.stderr)
+        print(
+            f"{verb} cron.schedules.{edit.key} (schedule {edit.schedule!r}, path {edit.path}) in {target}",
+            file=sys.stderr,
+        )
     if args.manifest:
-        manifests = [m for m in evaluation.manifests or []
-                     if m["metadata"]["labels"].get("app.kubernetes.io/component") == edit.key]
+        manifests = [
+            m
+            for m in evaluation.manifests or []
+            if m["metadata"]["labels"].get("app.kubernetes.io/component") == edit.key
+        ]
         if not manifests:
-            raise UsageError(f"cron.schedules.{edit.key} renders no CronJob (is it disabled, or cron.enabled false?)")
+            raise UsageError(
+                f"cron.schedules.{edit.key} renders no CronJob (is it disabled, or cron.enabled false?)"
+            )
         _emit(dump_manifests(manifests, "yaml"), sys.stdout)
     elif target is None:
         import yaml
@@ -321,5 +344,11 @@ def cmd_doctor(args: Namespace) -> int:
     return run(args, values, chart)
 
 
-COMMANDS: dict[str, Callable[[Namespace], int]] = {"render": cmd_render, "check": cmd_check, "explain": cmd_explain, "add-route": cmd_add_route,
-            "schedule": cmd_schedule, "doctor": cmd_doctor}
+COMMANDS: dict[str, Callable[[Namespace], int]] = {
+    "render": cmd_render,
+    "check": cmd_check,
+    "explain": cmd_explain,
+    "add-route": cmd_add_route,
+    "schedule": cmd_schedule,
+    "doctor": cmd_doctor,
+}

@@ -57,7 +57,9 @@ def _progression(values: list[int], lo: int, hi: int) -> tuple[int, int] | None:
     return values[0], step
 
 
-def _list(values: list[int], lo: int, hi: int, name: Callable[[int], str] = str, through: str = "through") -> str:
+def _list(
+    values: list[int], lo: int, hi: int, name: Callable[[int], str] = str, through: str = "through"
+) -> str:
     parts = []
     for a, b in _runs(values):
         if a == b:

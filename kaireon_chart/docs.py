@@ -55,7 +55,9 @@ def parse_params(values_text: str, values: dict[str, Any], schema: dict[str, Any
             key = m["key"]
             value = _lookup(values, key)
             if value is _MISSING:
-                raise DocsError(f"values.yaml:{lineno}: @param {key} documents a key that values.yaml does not set")
+                raise DocsError(
+                    f"values.yaml:{lineno}: @param {key} documents a key that values.yaml does not set"
+                )
             if key in documented:
                 raise DocsError(f"values.yaml:{lineno}: @param {key} is documented twice")
             if not sections:
@@ -64,8 +66,11 @@ def parse_params(values_text: str, values: dict[str, Any], schema: dict[str, Any
             sections[-1].params.append(Param(key, _schema_type(schema, key), _default(value), m["desc"]))
     missing = [leaf for leaf in _leaves(values) if not _covered(leaf, documented)]
     if missing:
-        raise DocsError("values.yaml: no @param comment for " + ", ".join(missing)
-                        + " (add `## @param <key> <description>` above each)")
+        raise DocsError(
+            "values.yaml: no @param comment for "
+            + ", ".join(missing)
+            + " (add `## @param <key> <description>` above each)"
+        )
     return [s for s in sections if s.params]
 
 
@@ -107,8 +112,14 @@ def _entry_fields(schema: dict[str, Any]) -> list[Param]:
             default, desc = "(absent: one pod)", node.get("description", "")
         else:
             default, desc = f"cron.{name}", f"Overrides `cron.{name}` for this job."
-        rows.append(Param(f"cron.schedules.<key>.{name}", " or ".join(kind) if isinstance(kind, list) else kind,
-                          default, desc))
+        rows.append(
+            Param(
+                f"cron.schedules.<key>.{name}",
+                " or ".join(kind) if isinstance(kind, list) else kind,
+                default,
+                desc,
+            )
+        )
     return rows
 
 

@@ -26,8 +26,14 @@ def _describe(expr: str, tz: str | None) -> str:
         return expr
 
 
-def explain(values: dict[str, Any], *, release_name: str = "kaireon", chart: Chart | None = None, now: datetime | None = None,
-            runs: int = 3) -> list[dict[str, Any]]:
+def explain(
+    values: dict[str, Any],
+    *,
+    release_name: str = "kaireon",
+    chart: Chart | None = None,
+    now: datetime | None = None,
+    runs: int = 3,
+) -> list[dict[str, Any]]:
     """One row per cron.schedules entry (sorted by key), with the next ``runs`` fire times."""
 
     now = now or datetime.now(UTC)
@@ -54,7 +60,9 @@ def explain(values: dict[str, Any], *, release_name: str = "kaireon", chart: Cha
                     from .checks.time_facts import facts
 
                     time_facts = facts(s, sched, tz, now)
-                nexts = [t.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") for t in sched.next_times(now, runs, tz)]
+                nexts = [
+                    t.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") for t in sched.next_times(now, runs, tz)
+                ]
                 if not nexts:
                     description += " (never fires)"
         state = "enabled"
@@ -64,31 +72,41 @@ def explain(values: dict[str, Any], *, release_name: str = "kaireon", chart: Cha
             state = "disabled"
         elif s.get("suspend") is True:
             state = "suspended"
-        rows.append({
-            "key": job.key,
-            "name": job.name,
-            "state": state,
-            "schedule": expr,
-            "timeZone": s.get("timeZone") or "UTC (controller default)",
-            "description": description,
-            "nextRuns": nexts,
-            "path": s.get("path"),
-            "concurrencyPolicy": s.get("concurrencyPolicy"),
-            "activeDeadlineSeconds": s.get("activeDeadlineSeconds"),
-            "startingDeadlineSeconds": s.get("startingDeadlineSeconds"),
-            "successfulJobsHistoryLimit": s.get("successfulJobsHistoryLimit"),
-            "failedJobsHistoryLimit": s.get("failedJobsHistoryLimit"),
-            "backoffLimit": s.get("backoffLimit"),
-            "timeFacts": time_facts,
-        })
+        rows.append(
+            {
+                "key": job.key,
+                "name": job.name,
+                "state": state,
+                "schedule": expr,
+                "timeZone": s.get("timeZone") or "UTC (controller default)",
+                "description": description,
+                "nextRuns": nexts,
+                "path": s.get("path"),
+                "concurrencyPolicy": s.get("concurrencyPolicy"),
+                "activeDeadlineSeconds": s.get("activeDeadlineSeconds"),
+                "startingDeadlineSeconds": s.get("startingDeadlineSeconds"),
+                "successfulJobsHistoryLimit": s.get("successfulJobsHistoryLimit"),
+                "failedJobsHistoryLimit": s.get("failedJobsHistoryLimit"),
+                "backoffLimit": s.get("backoffLimit"),
+                "timeFacts": time_facts,
+            }
+        )
     return rows
 
 
 _COLUMNS = (
-    ("JOB", "key"), ("CRONJOB", "name"), ("STATE", "state"), ("SCHEDULE", "schedule"),
-    ("TIME ZONE", "timeZone"), ("DESCRIPTION", "description"), ("NEXT RUNS", "nextRuns"),
-    ("DEADLINES active/start", "deadlines"), ("HISTORY ok/failed", "history"), ("BACKOFF", "backoffLimit"),
-    ("CONCURRENCY", "concurrencyPolicy"), ("PATH", "path"),
+    ("JOB", "key"),
+    ("CRONJOB", "name"),
+    ("STATE", "state"),
+    ("SCHEDULE", "schedule"),
+    ("TIME ZONE", "timeZone"),
+    ("DESCRIPTION", "description"),
+    ("NEXT RUNS", "nextRuns"),
+    ("DEADLINES active/start", "deadlines"),
+    ("HISTORY ok/failed", "history"),
+    ("BACKOFF", "backoffLimit"),
+    ("CONCURRENCY", "concurrencyPolicy"),
+    ("PATH", "path"),
 )
 
 
@@ -107,9 +125,13 @@ def format_text(rows: list[dict[str, Any]]) -> str:
     """One line per job under a header, columns padded to their widest cell; then the time facts."""
     if not rows:
         return "no cron.schedules entries\n"
-    table = [[title for title, _ in _COLUMNS]] + [[_cell(row, field) for _, field in _COLUMNS] for row in rows]
+    table = [[title for title, _ in _COLUMNS]] + [
+        [_cell(row, field) for _, field in _COLUMNS] for row in rows
+    ]
     widths = [max(len(line[i]) for line in table) for i in range(len(_COLUMNS))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in table]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in table
+    ]
     from .explain_facts import facts_lines
 
     return "\n".join(lines + facts_lines(rows)) + "\n"

@@ -26,14 +26,19 @@ def _default_routes_table() -> str:
 
 
 def _all_routes_table() -> str:
-    rows = [f"| `{r.path}` | `cron.schedules.{r.key}` | " + (f"`{r.schedule}`" if r.schedule else "none (add-route)")
-            + " |" for r in registry.ROUTES]
+    rows = [
+        f"| `{r.path}` | `cron.schedules.{r.key}` | "
+        + (f"`{r.schedule}`" if r.schedule else "none (add-route)")
+        + " |"
+        for r in registry.ROUTES
+    ]
     return "\n".join(["| route | values key | default schedule |", "|---|---|---|", *rows])
 
 
 BLOCKS: dict[str, Callable[[], str]] = {"routes-default": _default_routes_table, "routes": _all_routes_table}
-_BLOCK = re.compile(r"(<!-- generated:(?P<name>[a-z-]+) [^>]*-->\n)(?P<body>.*?)(<!-- /generated:(?P=name) -->)",
-                    re.DOTALL)
+_BLOCK = re.compile(
+    r"(<!-- generated:(?P<name>[a-z-]+) [^>]*-->\n)(?P<body>.*?)(<!-- /generated:(?P=name) -->)", re.DOTALL
+)
 
 
 def fill_blocks(text: str) -> str:
@@ -98,8 +103,12 @@ def outputs() -> dict[Path, Callable[[], bytes]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kaireon_chart.generate", description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report files that are out of date (exit 1)")
+    parser = argparse.ArgumentParser(
+        prog="python -m kaireon_chart.generate", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="only report files that are out of date (exit 1)"
+    )
     args = parser.parse_args(argv)
     stale = []
     for path, make in outputs().items():

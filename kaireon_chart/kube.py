@@ -45,8 +45,9 @@ def _schema_root() -> Path:
 
     spec = importlib.util.find_spec("kubernetes_validate")
     if spec is None or not spec.origin:
-        raise KubeUnavailable("the Kubernetes OpenAPI layer", "kubernetes-validate", "k8s",
-                              "pass --no-kube-schema")
+        raise KubeUnavailable(
+            "the Kubernetes OpenAPI layer", "kubernetes-validate", "k8s", "pass --no-kube-schema"
+        )
     return Path(spec.origin).resolve().parent / "kubernetes-json-schema"
 
 
@@ -145,11 +146,14 @@ def _installed_release() -> str | None:
 
     package = _schema_root().parent
     try:
-        found = [n for n in os.listdir(package.parent)
-                 if n.startswith("kubernetes_validate-") and n.endswith(".dist-info")]
+        found = [
+            n
+            for n in os.listdir(package.parent)
+            if n.startswith("kubernetes_validate-") and n.endswith(".dist-info")
+        ]
     except OSError:
         return None
-    return found[0][len("kubernetes_validate-"):-len(".dist-info")] if len(found) == 1 else None
+    return found[0][len("kubernetes_validate-") : -len(".dist-info")] if len(found) == 1 else None
 
 
 def _sources(version: tuple[int, int]) -> dict[str, Any]:
@@ -184,8 +188,10 @@ def compact_path(version: tuple[int, int]) -> Path:
 
 def _build_compact(version: tuple[int, int]) -> dict[str, Any] | None:
     directory = _schema_dir(version)
-    return _compact(json.loads((directory / "cronjob-batch-v1.json").read_bytes()),
-                    json.loads((directory / "_definitions.json").read_bytes()))
+    return _compact(
+        json.loads((directory / "cronjob-batch-v1.json").read_bytes()),
+        json.loads((directory / "_definitions.json").read_bytes()),
+    )
 
 
 def compact_document(version: tuple[int, int]) -> str | None:
@@ -194,8 +200,12 @@ def compact_document(version: tuple[int, int]) -> str | None:
     compact = _build_compact(version)
     if compact is None:
         return None
-    doc = {"kubernetes": f"{version[0]}.{version[1]}", "sources": _sources(version),
-           "shape_safe": _only_types(compact["root"], compact["defs"]), **compact}
+    doc = {
+        "kubernetes": f"{version[0]}.{version[1]}",
+        "sources": _sources(version),
+        "shape_safe": _only_types(compact["root"], compact["defs"]),
+        **compact,
+    }
     return json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n"
 
 

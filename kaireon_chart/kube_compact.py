@@ -14,10 +14,31 @@ from collections.abc import Callable
 from typing import Any
 
 # keywords whose verdict depends on a value, not only on its JSON type
-_VALUE_KEYWORDS = frozenset({"enum", "const", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-                             "minLength", "maxLength", "minItems", "maxItems", "uniqueItems", "multipleOf",
-                             "minProperties", "maxProperties", "not", "if", "contains", "dependentRequired",
-                             "propertyNames", "patternProperties"})
+_VALUE_KEYWORDS = frozenset(
+    {
+        "enum",
+        "const",
+        "pattern",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "multipleOf",
+        "minProperties",
+        "maxProperties",
+        "not",
+        "if",
+        "contains",
+        "dependentRequired",
+        "propertyNames",
+        "patternProperties",
+    }
+)
 
 
 def _only_types(schema: dict[str, Any], defs: dict[str, Any]) -> bool:
@@ -41,22 +62,71 @@ def _only_types(schema: dict[str, Any], defs: dict[str, Any]) -> bool:
                     seen.add(name)
                     stack.append((defs[name], False))
             elif k == "properties" and isinstance(v, dict):  # property names are not keywords
-                stack.extend((sub, False) for key, sub in v.items() if not (top and key in ("apiVersion", "kind")))
+                stack.extend(
+                    (sub, False) for key, sub in v.items() if not (top and key in ("apiVersion", "kind"))
+                )
             elif isinstance(v, (dict, list)) and k != "x-kubernetes-group-version-kind":
                 stack.append((v, False))
     return True
 
 
 # Draft 2020-12 keywords that validate (Draft202012Validator.VALIDATORS; a test keeps this in sync)
-DRAFT202012_KEYWORDS = frozenset({
-    "$dynamicRef", "$ref", "additionalProperties", "allOf", "anyOf", "const", "contains", "dependentRequired",
-    "dependentSchemas", "enum", "exclusiveMaximum", "exclusiveMinimum", "format", "if", "items", "maxItems",
-    "maxLength", "maxProperties", "maximum", "minItems", "minLength", "minProperties", "minimum", "multipleOf",
-    "not", "oneOf", "pattern", "patternProperties", "prefixItems", "properties", "propertyNames", "required",
-    "type", "unevaluatedItems", "unevaluatedProperties", "uniqueItems",
-})
-_KEPT = frozenset({"$ref", "additionalProperties", "allOf", "anyOf", "const", "enum", "items", "not", "oneOf",
-                   "properties", "required", "type"})
+DRAFT202012_KEYWORDS = frozenset(
+    {
+        "$dynamicRef",
+        "$ref",
+        "additionalProperties",
+        "allOf",
+        "anyOf",
+        "const",
+        "contains",
+        "dependentRequired",
+        "dependentSchemas",
+        "enum",
+        "exclusiveMaximum",
+        "exclusiveMinimum",
+        "format",
+        "if",
+        "items",
+        "maxItems",
+        "maxLength",
+        "maxProperties",
+        "maximum",
+        "minItems",
+        "minLength",
+        "minProperties",
+        "minimum",
+        "multipleOf",
+        "not",
+        "oneOf",
+        "pattern",
+        "patternProperties",
+        "prefixItems",
+        "properties",
+        "propertyNames",
+        "required",
+        "type",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+        "uniqueItems",
+    }
+)
+_KEPT = frozenset(
+    {
+        "$ref",
+        "additionalProperties",
+        "allOf",
+        "anyOf",
+        "const",
+        "enum",
+        "items",
+        "not",
+        "oneOf",
+        "properties",
+        "required",
+        "type",
+    }
+)
 _IGNORED = frozenset({"format"})  # asserts nothing without a format checker (none is passed)
 _DEFS_REF = "/api/_definitions.json#/$defs/"  # from the CronJob file; inside _definitions.json: "#/$defs/"
 _SCALARS = (str, bool, int, float, type(None))
@@ -75,9 +145,9 @@ def _compact(schema: dict[str, Any], definitions: dict[str, Any]) -> dict[str, A
 
     def ref_name(ref: Any, in_defs: bool) -> str:
         prefix = "#/$defs/" if in_defs else _DEFS_REF
-        if not isinstance(ref, str) or not ref.startswith(prefix) or "/" in ref[len(prefix):]:
+        if not isinstance(ref, str) or not ref.startswith(prefix) or "/" in ref[len(prefix) :]:
             raise _Unsupported(ref)
-        name = ref[len(prefix):].replace("~1", "/").replace("~0", "~")
+        name = ref[len(prefix) :].replace("~1", "/").replace("~0", "~")
         if name not in defs_in:
             raise _Unsupported(ref)
         if name not in defs:
@@ -143,7 +213,9 @@ _TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
     "boolean": lambda v: isinstance(v, bool),
     "null": lambda v: v is None,
     "number": _is_number,
-    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()),
+    "integer": lambda v: (
+        (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())
+    ),
 }
 
 

@@ -118,8 +118,9 @@ def selector_labels(values: dict[str, Any], release_name: str, chart_name: str) 
     }
 
 
-def labels(values: dict[str, Any], release_name: str, chart_name: str, chart_version: str,
-           app_version: str | None) -> dict[str, str]:
+def labels(
+    values: dict[str, Any], release_name: str, chart_name: str, chart_version: str, app_version: str | None
+) -> dict[str, str]:
     """kaireon.labels: helm.sh/chart, name, instance, version (when appVersion is set), managed-by."""
     out = {"helm.sh/chart": chart_label(chart_name, chart_version)}
     out.update(selector_labels(values, release_name, chart_name))

@@ -69,7 +69,13 @@ CRON_SCRIPT_SHARDED = CRON_SCRIPT.replace(
 # chart/templates/cronjobs.yaml and the schema carry the same list, tests/render/test_shards.py checks).
 SHARDABLE_PATHS = tuple(
     f"/api/v1/cron/{r}"
-    for r in ("cleanup", "dsar-purge", "export-interactions", "engagement-health-recompute", "gitops-drift-check")
+    for r in (
+        "cleanup",
+        "dsar-purge",
+        "export-interactions",
+        "engagement-health-recompute",
+        "gitops-drift-check",
+    )
 )
 
 CRON_RUN_AS_USER = podspec.TRIGGER_UID  # no passwd entry needed by curl; >= 10000 (checkov CKV_K8S_40)
@@ -111,7 +117,9 @@ def _is_unset(value: Any) -> bool:
     return value is None
 
 
-def resolve_jobs(values: dict, release_name: str = "kaireon", chart: Chart | None = None) -> list[ResolvedJob]:
+def resolve_jobs(
+    values: dict, release_name: str = "kaireon", chart: Chart | None = None
+) -> list[ResolvedJob]:
     """Every cron.schedules entry (enabled or not) with its effective settings, sorted by key.
 
     Tolerates values that fail the schema (entries that are not mappings are skipped; a missing tier
@@ -129,8 +137,11 @@ def resolve_jobs(values: dict, release_name: str = "kaireon", chart: Chart | Non
         key = str(key)
         base = f"cron.schedules.{key}"
         enabled = names.go_truth(entry["enabled"]) if "enabled" in entry else True
-        settings: dict[str, Any] = {"schedule": entry.get("schedule"), "path": entry.get("path"),
-                                    "shards": entry.get("shards")}
+        settings: dict[str, Any] = {
+            "schedule": entry.get("schedule"),
+            "path": entry.get("path"),
+            "shards": entry.get("shards"),
+        }
         sources = {"schedule": f"{base}.schedule", "path": f"{base}.path", "shards": f"{base}.shards"}
         for field in OVERRIDABLE:
             if field in entry and not _is_unset(entry[field]):
@@ -141,8 +152,9 @@ def resolve_jobs(values: dict, release_name: str = "kaireon", chart: Chart | Non
     return jobs
 
 
-def render_cronjobs(values: dict, release_name: str = "kaireon", namespace: str = "default",
-                    chart: Chart | None = None) -> list[dict]:
+def render_cronjobs(
+    values: dict, release_name: str = "kaireon", namespace: str = "default", chart: Chart | None = None
+) -> list[dict]:
     """The CronJob manifests helm renders for these (fully merged) values, sorted by key."""
     chart = chart or load_chart()
     if not names.go_truth((values.get("cron") or {}).get("enabled")):
@@ -151,8 +163,9 @@ def render_cronjobs(values: dict, release_name: str = "kaireon", namespace: str 
     return build_cronjobs(values, resolve_jobs(values, release_name, chart), release_name, namespace, chart)
 
 
-def build_cronjobs(values: dict, jobs: list[ResolvedJob], release_name: str, namespace: str,
-                   chart: Chart) -> list[dict]:
+def build_cronjobs(
+    values: dict, jobs: list[ResolvedJob], release_name: str, namespace: str, chart: Chart
+) -> list[dict]:
     """``render_cronjobs`` from jobs already resolved (``resolve_jobs``) for a release name already checked."""
     cron = values.get("cron") or {}
     if not names.go_truth(cron.get("enabled")):
@@ -169,8 +182,10 @@ def build_cronjobs(values: dict, jobs: list[ResolvedJob], release_name: str, nam
             continue
         shards = job.settings.get("shards")
         if shards is not None and job.settings.get("path") not in SHARDABLE_PATHS:
-            raise RenderError(f"{job.sources['shards']}: shards is only valid for the routes "
-                              f"{', '.join(SHARDABLE_PATHS)}, not {_printf_s(job.settings.get('path'))}")
+            raise RenderError(
+                f"{job.sources['shards']}: shards is only valid for the routes "
+                f"{', '.join(SHARDABLE_PATHS)}, not {_printf_s(job.settings.get('path'))}"
+            )
         if job.name in seen:
             raise RenderError(
                 f'cron.schedules.{job.key}: CronJob name "{job.name}" is already used by '
@@ -183,8 +198,9 @@ def build_cronjobs(values: dict, jobs: list[ResolvedJob], release_name: str, nam
     return manifests
 
 
-def _cronjob(values: dict, job: ResolvedJob, base_labels: dict, api_url: str, account: str, image: dict,
-             secret: dict) -> dict:
+def _cronjob(
+    values: dict, job: ResolvedJob, base_labels: dict, api_url: str, account: str, image: dict, secret: dict
+) -> dict:
     s = job.settings
     job_labels = podspec.label_map(values, base_labels, job.key)
     common_annotations = podspec.annotation_map(values)
@@ -206,7 +222,11 @@ def _cronjob(values: dict, job: ResolvedJob, base_labels: dict, api_url: str, ac
         "env": [
             {"name": "CRON_URL", "value": f"{api_url}{_printf_s(s['path'])}"},
             {"name": "CRON_MAX_TIME", "value": curl_max_time(s["activeDeadlineSeconds"])},
-            *([] if s.get("shards") is None else [{"name": "CRON_SHARDS", "value": str(names.int64(s["shards"]))}]),
+            *(
+                []
+                if s.get("shards") is None
+                else [{"name": "CRON_SHARDS", "value": str(names.int64(s["shards"]))}]
+            ),
             {
                 "name": "CRON_SECRET",
                 "valueFrom": {
@@ -214,7 +234,9 @@ def _cronjob(values: dict, job: ResolvedJob, base_labels: dict, api_url: str, ac
                 },
             },
         ],
-        "securityContext": podspec.security_context(podspec.CONTAINER_SECURITY, s["containerSecurityContext"]),
+        "securityContext": podspec.security_context(
+            podspec.CONTAINER_SECURITY, s["containerSecurityContext"]
+        ),
         "resources": _json_roundtrip(s["resources"]),
     }
     pod_spec: dict[str, Any] = {
@@ -226,7 +248,8 @@ def _cronjob(values: dict, job: ResolvedJob, base_labels: dict, api_url: str, ac
         "containers": [container],
     }
     pod_meta: dict[str, Any] = {
-        "labels": podspec.label_map(values, base_labels, job.key, s["podLabels"], client=True)}
+        "labels": podspec.label_map(values, base_labels, job.key, s["podLabels"], client=True)
+    }
     pod_annotations = podspec.annotation_map(values, s["podAnnotations"])
     if pod_annotations:
         pod_meta["annotations"] = pod_annotations

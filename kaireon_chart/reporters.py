@@ -24,8 +24,13 @@ class Finding(NamedTuple):
 class FileReport:
     """Problems of one input (a values file in ``check`` mode; the merged inputs otherwise)."""
 
-    def __init__(self, name: str | None, findings: list[Finding] | None = None,
-                 jobs: list[tuple[str, str]] | None = None, anchor: str | None = None):
+    def __init__(
+        self,
+        name: str | None,
+        findings: list[Finding] | None = None,
+        jobs: list[tuple[str, str]] | None = None,
+        anchor: str | None = None,
+    ):
         self.name = name
         self.findings = [] if findings is None else findings
         self.jobs = jobs  # (key, CronJob name) of the rendered jobs, for the JUnit testcases
@@ -72,8 +77,18 @@ def _json(reports: list[FileReport], strict: bool = False) -> str:
     for report in reports:
         for f in report.findings:
             p = f.problem
-            problems.append({"file": f.file, "path": p.path, "line": f.line, "column": f.column, "check": p.check,
-                             "severity": p.severity, "message": p.message, "input": report.name})
+            problems.append(
+                {
+                    "file": f.file,
+                    "path": p.path,
+                    "line": f.line,
+                    "column": f.column,
+                    "check": p.check,
+                    "severity": p.severity,
+                    "message": p.message,
+                    "input": report.name,
+                }
+            )
     out: dict[str, Any] = {"status": status(reports, strict), "problems": problems}
     if any(r.name for r in reports):
         out["inputs"] = [{"input": r.name, "status": status([r], strict)} for r in reports]
@@ -96,8 +111,14 @@ def _lazy(name: str) -> Callable[[list[FileReport], bool], str]:
     return run
 
 
-REPORTERS = {"text": _text, "json": _json, "github": _github, "sarif": _lazy("sarif"), "junit": _lazy("junit"),
-             "gitlab": _lazy("gitlab")}
+REPORTERS = {
+    "text": _text,
+    "json": _json,
+    "github": _github,
+    "sarif": _lazy("sarif"),
+    "junit": _lazy("junit"),
+    "gitlab": _lazy("gitlab"),
+}
 
 
 def render(fmt: str, reports: list[FileReport], strict: bool = False) -> str:

@@ -116,7 +116,9 @@ def _schedules(doc: Any) -> Any:
     if schedules is None:
         schedules = cron["schedules"] = CommentedMap()
     if not isinstance(schedules, dict):
-        raise RouteError("cron.schedules is not a map in the values file; allowed: cron.schedules.<key>: {...}")
+        raise RouteError(
+            "cron.schedules is not a map in the values file; allowed: cron.schedules.<key>: {...}"
+        )
     return schedules
 
 

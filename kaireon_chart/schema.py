@@ -23,21 +23,25 @@ from .extras import MissingExtra
 # What the chart's patterns mean, for messages (pattern -> plain words).
 PATTERN_MEANINGS = {
     "^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$": "empty or lowercase letters, digits and inner '-' (a DNS-1123 label)",
-    "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$":
-        "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit",
-    "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$":
-        "empty or a DNS-1123 subdomain (lowercase letters, digits, '-' and '.')",
+    "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$": "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit",
+    "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$": "empty or a DNS-1123 subdomain (lowercase letters, digits, '-' and '.')",
     "^[-._a-zA-Z0-9]+$": "letters, digits, '-', '_' and '.' (a Secret key)",
     "^/[A-Za-z0-9._~/-]*$": "a URL path starting with '/' made of letters, digits and . _ ~ / - only (nothing a shell could interpret)",
     "^(https?://[^\\s\"'`$\\\\]+)?$": "empty or an http(s) URL without whitespace, quotes, '$' or backslashes",
     "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$": "an image tag: letters, digits, '_', '.', '-', at most 128 characters",
     "^[^\\s:@]+(:[0-9]+(/[^\\s:@]+)?)?$": "an image repository such as registry.example.com:5000/team/image (no tag or digest)",
-    "^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$":
-        "letters, digits and inner '-', at most 63 characters",
+    "^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$": "letters, digits and inner '-', at most 63 characters",
 }
 
-_TYPE_WORDS = {"integer": "an integer", "string": "a string", "boolean": "true or false", "object": "a map",
-               "array": "a list", "number": "a number", "null": "null"}
+_TYPE_WORDS = {
+    "integer": "an integer",
+    "string": "a string",
+    "boolean": "true or false",
+    "object": "a map",
+    "array": "a list",
+    "number": "a number",
+    "null": "null",
+}
 
 
 class SchemaIssue(NamedTuple):
@@ -60,7 +64,9 @@ def _compiled(schema_json: str) -> Any:
     try:
         from jsonschema import Draft7Validator
     except ImportError:
-        raise MissingExtra("a values.schema.json with keywords draft7.py lacks", "jsonschema", "jsonschema") from None
+        raise MissingExtra(
+            "a values.schema.json with keywords draft7.py lacks", "jsonschema", "jsonschema"
+        ) from None
     return Draft7Validator(schema)
 
 
@@ -146,8 +152,13 @@ def _translate(err: Any) -> list[SchemaIssue]:
             here = dotted(parts + [key])
             if patterns and not known:
                 meaning = PATTERN_MEANINGS.get(patterns[0], f"matching {patterns[0]}")
-                out.append(SchemaIssue(here, f"key {json.dumps(key)} is not allowed here; keys must be {meaning}",
-                                       "schema-key"))
+                out.append(
+                    SchemaIssue(
+                        here,
+                        f"key {json.dumps(key)} is not allowed here; keys must be {meaning}",
+                        "schema-key",
+                    )
+                )
                 continue
             import difflib
 
@@ -158,14 +169,26 @@ def _translate(err: Any) -> list[SchemaIssue]:
                     guess = [lowered[key.lower()]]
             hint = f"did you mean `{guess[0]}`? " if guess else ""
             allowed = ", ".join(known) if known else "no other keys"
-            out.append(SchemaIssue(here, f"unknown key {json.dumps(key)}; {hint}allowed keys: {allowed}",
-                                   "schema-unknown-key"))
+            out.append(
+                SchemaIssue(
+                    here,
+                    f"unknown key {json.dumps(key)}; {hint}allowed keys: {allowed}",
+                    "schema-unknown-key",
+                )
+            )
         return out
     if kind == "required":
         missing = re.findall(r"'([^']+)' is a required property", err.message)
         name = missing[0] if missing else str(v)
-        return [SchemaIssue(dotted(parts + [name]), f"is required; set {name} under {path}"
-                            if parts else f"is required; set the top-level key {name}", "schema-required")]
+        return [
+            SchemaIssue(
+                dotted(parts + [name]),
+                f"is required; set {name} under {path}"
+                if parts
+                else f"is required; set the top-level key {name}",
+                "schema-required",
+            )
+        ]
     if kind == "type":
         want = v if isinstance(v, list) else [v]
         words = " or ".join(_TYPE_WORDS.get(w, str(w)) for w in want)
@@ -174,13 +197,22 @@ def _translate(err: Any) -> list[SchemaIssue]:
             hint = " (remove the quotes)"
         if "string" in want and isinstance(inst, (bool, int, float)) and not isinstance(inst, dict):
             hint = " (quote it)"
-        return [SchemaIssue(path, f"{_describe(inst)} is {_type_of(inst)}; allowed: {words}{hint}", "schema-type")]
+        return [
+            SchemaIssue(path, f"{_describe(inst)} is {_type_of(inst)}; allowed: {words}{hint}", "schema-type")
+        ]
     if kind == "enum":
         allowed = ", ".join(_describe(x) for x in v)
-        return [SchemaIssue(path, f"{_describe(inst)} is not supported; allowed: {allowed} (case-sensitive)",
-                            "schema-enum")]
+        return [
+            SchemaIssue(
+                path,
+                f"{_describe(inst)} is not supported; allowed: {allowed} (case-sensitive)",
+                "schema-enum",
+            )
+        ]
     if kind == "const":
-        return [SchemaIssue(path, f"{_describe(inst)} is not allowed; allowed: {_describe(v)}", "schema-const")]
+        return [
+            SchemaIssue(path, f"{_describe(inst)} is not allowed; allowed: {_describe(v)}", "schema-const")
+        ]
     if kind == "not":
         banned = v.get("enum") if isinstance(v, dict) else None
         what = ", ".join(_describe(x) for x in banned) if banned else "this value"
@@ -190,13 +222,19 @@ def _translate(err: Any) -> list[SchemaIssue]:
         return [SchemaIssue(path, f"{_describe(inst)} is not valid; allowed: {meaning}", "schema-pattern")]
     if kind in ("minimum", "exclusiveMinimum"):
         word = "at least" if kind == "minimum" else "greater than"
-        return [SchemaIssue(path, f"{_describe(inst)} is too small; allowed: an integer {word} {v}", "schema-minimum")]
+        return [
+            SchemaIssue(
+                path, f"{_describe(inst)} is too small; allowed: an integer {word} {v}", "schema-minimum"
+            )
+        ]
     if kind in ("maximum", "exclusiveMaximum"):
         word = "at most" if kind == "maximum" else "less than"
         return [SchemaIssue(path, f"{_describe(inst)} is too large; allowed: {word} {v}", "schema-maximum")]
     if kind == "minLength":
         what = "must not be empty" if v == 1 else f"is shorter than {v} characters"
-        return [SchemaIssue(path, f"{_describe(inst)} {what}; allowed: at least {v} characters", "schema-length")]
+        return [
+            SchemaIssue(path, f"{_describe(inst)} {what}; allowed: at least {v} characters", "schema-length")
+        ]
     if kind == "maxLength":
         return [SchemaIssue(path, f"is {len(inst)} characters long; allowed: at most {v}", "schema-length")]
     if kind in ("if", "then", "else", "allOf", "anyOf", "oneOf") and err.context:

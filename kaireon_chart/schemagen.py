@@ -11,18 +11,69 @@ import json
 from typing import Any
 
 # Draft-07 keywords that validate (jsonschema's Draft7Validator.VALIDATORS; a test keeps this in sync).
-DRAFT7_KEYWORDS = frozenset({
-    "$ref", "additionalItems", "additionalProperties", "allOf", "anyOf", "const", "contains", "dependencies",
-    "enum", "exclusiveMaximum", "exclusiveMinimum", "format", "if", "items", "maxItems", "maxLength",
-    "maxProperties", "maximum", "minItems", "minLength", "minProperties", "minimum", "multipleOf", "not",
-    "oneOf", "pattern", "patternProperties", "properties", "propertyNames", "required", "type", "uniqueItems",
-})
+DRAFT7_KEYWORDS = frozenset(
+    {
+        "$ref",
+        "additionalItems",
+        "additionalProperties",
+        "allOf",
+        "anyOf",
+        "const",
+        "contains",
+        "dependencies",
+        "enum",
+        "exclusiveMaximum",
+        "exclusiveMinimum",
+        "format",
+        "if",
+        "items",
+        "maxItems",
+        "maxLength",
+        "maxProperties",
+        "maximum",
+        "minItems",
+        "minLength",
+        "minProperties",
+        "minimum",
+        "multipleOf",
+        "not",
+        "oneOf",
+        "pattern",
+        "patternProperties",
+        "properties",
+        "propertyNames",
+        "required",
+        "type",
+        "uniqueItems",
+    }
+)
 # "format" asserts nothing without a format checker (schema.py passes none), so it is not compiled.
-SUPPORTED = frozenset({
-    "$ref", "additionalProperties", "allOf", "anyOf", "const", "enum", "exclusiveMaximum", "exclusiveMinimum",
-    "format", "if", "items", "maxLength", "maximum", "minLength", "minimum", "not", "oneOf", "pattern",
-    "patternProperties", "properties", "required", "type",
-})
+SUPPORTED = frozenset(
+    {
+        "$ref",
+        "additionalProperties",
+        "allOf",
+        "anyOf",
+        "const",
+        "enum",
+        "exclusiveMaximum",
+        "exclusiveMinimum",
+        "format",
+        "if",
+        "items",
+        "maxLength",
+        "maximum",
+        "minLength",
+        "minimum",
+        "not",
+        "oneOf",
+        "pattern",
+        "patternProperties",
+        "properties",
+        "required",
+        "type",
+    }
+)
 
 _TYPES = {
     "object": "isinstance({v}, dict)",
@@ -45,7 +96,7 @@ import re
 
 '''
 
-_RUNTIME = '''
+_RUNTIME = """
 
 def _equal(a, b):  # jsonschema's equality: booleans are not numbers, 1 == 1.0
     if isinstance(a, bool) or isinstance(b, bool):
@@ -62,7 +113,7 @@ def is_valid(data):
         return _s0(data)
     except Exception:  # anything odd: let jsonschema decide (and word it)
         return False
-'''
+"""
 
 
 class UnsupportedSchema(ValueError):
@@ -120,7 +171,9 @@ class _Gen:
             return head + f"    return {target}(d)\n"
         unknown = sorted(k for k in node if k in DRAFT7_KEYWORDS and k not in SUPPORTED)
         if unknown:
-            raise UnsupportedSchema(f"{where}: keyword(s) {', '.join(unknown)} not supported by the generator")
+            raise UnsupportedSchema(
+                f"{where}: keyword(s) {', '.join(unknown)} not supported by the generator"
+            )
         lines: list[str] = []
         if "type" in node:
             types = node["type"] if isinstance(node["type"], list) else [node["type"]]
@@ -131,7 +184,8 @@ class _Gen:
             if word in node:
                 options = node[word] if word == "enum" else [node[word]]
                 if not isinstance(options, list) or any(
-                        not (o is None or isinstance(o, (str, bool, int, float))) for o in options):
+                    not (o is None or isinstance(o, (str, bool, int, float))) for o in options
+                ):
                     raise UnsupportedSchema(f"{where}: {word} with non-scalar values")
                 lines.append(f"if not any(_equal(d, o) for o in {options!r}): return False")
         obj = self.object_lines(node, where)
@@ -149,7 +203,12 @@ class _Gen:
             lines.append("if isinstance(d, str):")
             lines.extend("    " + line for line in text)
         num = []
-        for word, op in (("minimum", "<"), ("maximum", ">"), ("exclusiveMinimum", "<="), ("exclusiveMaximum", ">=")):
+        for word, op in (
+            ("minimum", "<"),
+            ("maximum", ">"),
+            ("exclusiveMinimum", "<="),
+            ("exclusiveMaximum", ">="),
+        ):
             if word in node:
                 bound = node[word]
                 if isinstance(bound, bool) or not isinstance(bound, (int, float)):
@@ -169,8 +228,11 @@ class _Gen:
             if word in node:
                 subs = [self.func(s, f"{where}/{word}/{i}") for i, s in enumerate(node[word])]
                 calls = ", ".join(f"{s}(d)" for s in subs)
-                test = {"allOf": f"all(({calls},))", "anyOf": f"any(({calls},))",
-                        "oneOf": f"sum(({calls},)) == 1"}[word]
+                test = {
+                    "allOf": f"all(({calls},))",
+                    "anyOf": f"any(({calls},))",
+                    "oneOf": f"sum(({calls},)) == 1",
+                }[word]
                 lines.append(f"if not {test}: return False")
         if "if" in node:
             cond = self.func(node["if"], where + "/if")
@@ -196,8 +258,10 @@ class _Gen:
         patterns = node.get("patternProperties", {})
         for regex, sub in patterns.items():
             fn = self.func(sub, f"{where}/patternProperties/{regex}")
-            out.append(f"if not all({fn}(v) for k, v in d.items() if {self.pattern(regex)}(k) is not None): "
-                       "return False")
+            out.append(
+                f"if not all({fn}(v) for k, v in d.items() if {self.pattern(regex)}(k) is not None): "
+                "return False"
+            )
         if "additionalProperties" in node:
             extra = node["additionalProperties"]
             known = ("k not in {" + ", ".join(map(repr, sorted(props))) + "}") if props else "True"
@@ -216,8 +280,9 @@ def generate(schema: dict[str, Any]) -> str:
     gen.func(schema, "#")
     compiled = "".join(f"{name} = re.compile({regex!r}).search\n" for regex, name in gen.patterns.items())
     canonical = canonical_json(schema)
-    return (_HEADER + f"SCHEMA_JSON = {canonical!r}\n\n" + compiled + "\n\n" + "\n\n".join(gen.funcs)
-            + _RUNTIME)
+    return (
+        _HEADER + f"SCHEMA_JSON = {canonical!r}\n\n" + compiled + "\n\n" + "\n\n".join(gen.funcs) + _RUNTIME
+    )
 
 
 def canonical_json(schema: Any) -> str:

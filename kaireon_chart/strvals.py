@@ -273,16 +273,20 @@ def _json_int(text: str) -> int:
     """A JSON integer. Helm decodes --set-json numbers as float64, so one past float64's range is an error
     there; it is one here too (and Python's int() never sees thousands of digits)."""
     if math.isinf(float(text)):
-        raise StrvalsError(f"invalid JSON value: number {_cut(text)} is out of range (helm reads JSON numbers as "
-                           "float64, at most about 1.8e308)")
+        raise StrvalsError(
+            f"invalid JSON value: number {_cut(text)} is out of range (helm reads JSON numbers as "
+            "float64, at most about 1.8e308)"
+        )
     return int(text)
 
 
 def _json_float(text: str) -> float:
     value = float(text)
     if math.isinf(value):
-        raise StrvalsError(f"invalid JSON value: number {_cut(text)} is out of range (helm reads JSON numbers as "
-                           "float64, at most about 1.8e308)")
+        raise StrvalsError(
+            f"invalid JSON value: number {_cut(text)} is out of range (helm reads JSON numbers as "
+            "float64, at most about 1.8e308)"
+        )
     return value
 
 

@@ -30,16 +30,23 @@ class Evaluation:
 
     __slots__ = ("problems", "jobs", "manifests")
 
-    def __init__(self, problems: list[Problem], jobs: list[ResolvedJob] | None,
-                 manifests: list[dict[str, Any]] | None) -> None:
+    def __init__(
+        self, problems: list[Problem], jobs: list[ResolvedJob] | None, manifests: list[dict[str, Any]] | None
+    ) -> None:
         self.problems = problems
         self.jobs = jobs  # None: they cannot be resolved (the values have errors)
         self.manifests = manifests  # None: not rendered (errors, or render=False)
 
 
-def validate(values: dict[str, Any], *, release_name: str = "kaireon", namespace: str = "default",
-             kube_version: str | None = None, chart: Chart | None = None,
-             kube_schema: bool = True) -> list[Problem]:
+def validate(
+    values: dict[str, Any],
+    *,
+    release_name: str = "kaireon",
+    namespace: str = "default",
+    kube_version: str | None = None,
+    chart: Chart | None = None,
+    kube_schema: bool = True,
+) -> list[Problem]:
     """Every problem of fully merged ``values`` (chart defaults + user input).
 
     ``kube_version``: Kubernetes version of the OpenAPI layer (default: the newest bundled, >= 1.27);
@@ -50,14 +57,33 @@ def validate(values: dict[str, Any], *, release_name: str = "kaireon", namespace
     try:
         names.validate_release_name(release_name)
     except ValueError as exc:
-        return _dedupe([*_schema_problems(values, chart),
-                        Problem("--release-name", str(exc).replace("release name ", "", 1), ERROR, "release-name")])
-    return evaluate(values, release_name=release_name, namespace=namespace, kube_version=kube_version,
-                    chart=chart, kube_schema=kube_schema, render=kube_schema).problems
+        return _dedupe(
+            [
+                *_schema_problems(values, chart),
+                Problem("--release-name", str(exc).replace("release name ", "", 1), ERROR, "release-name"),
+            ]
+        )
+    return evaluate(
+        values,
+        release_name=release_name,
+        namespace=namespace,
+        kube_version=kube_version,
+        chart=chart,
+        kube_schema=kube_schema,
+        render=kube_schema,
+    ).problems
 
 
-def evaluate(values: dict[str, Any], *, release_name: str, namespace: str, kube_version: str | None,
-             chart: Chart, kube_schema: bool = True, render: bool = True) -> Evaluation:
+def evaluate(
+    values: dict[str, Any],
+    *,
+    release_name: str,
+    namespace: str,
+    kube_version: str | None,
+    chart: Chart,
+    kube_schema: bool = True,
+    render: bool = True,
+) -> Evaluation:
     """The problems of ``values`` and, without errors and with ``render``, the CronJobs (built once).
 
     ``release_name`` must already be valid (``names.validate_release_name``: the CLI checks it once per run).
@@ -76,8 +102,9 @@ def evaluate(values: dict[str, Any], *, release_name: str, namespace: str, kube_
             jobs = resolve_jobs(values, release_name, chart)
         except _CANNOT as exc:
             jobs = None
-            cannot = Problem("cron", f"the jobs cannot be resolved ({exc}); fix the values reported above",
-                             ERROR, "render")
+            cannot = Problem(
+                "cron", f"the jobs cannot be resolved ({exc}); fix the values reported above", ERROR, "render"
+            )
     problems.extend(tier.run(values, jobs))
     if jobs is None:
         problems.append(cannot)
@@ -86,8 +113,9 @@ def evaluate(values: dict[str, Any], *, release_name: str, namespace: str, kube_
         try:
             manifests = build_cronjobs(values, jobs or [], release_name, namespace, chart)
         except _CANNOT as exc:
-            problems.append(Problem("cron", f"cannot be rendered: {exc}; fix the values reported above", ERROR,
-                                    "render"))
+            problems.append(
+                Problem("cron", f"cannot be rendered: {exc}; fix the values reported above", ERROR, "render")
+            )
         else:
             if kube_schema:
                 enabled = [j for j in jobs or [] if j.enabled]

@@ -34,8 +34,9 @@ class ValuesError(Exception):
     ``str()`` is ``file:line:col: message`` for YAML errors (1-based line and column).
     """
 
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
-                 column: int | None = None):
+    def __init__(
+        self, message: str, *, file: str | None = None, line: int | None = None, column: int | None = None
+    ):
         self.file, self.line, self.column, self.message = file, line, column, message
         if file is not None and line is not None:
             text = f"{file}:{line}:{column or 1}: {message}"
@@ -49,6 +50,7 @@ class ValuesError(Exception):
 # ---------------------------------------------------------------------------------------------------
 # YAML as go-yaml v2 (through sigs.k8s.io/yaml) reads it
 # ---------------------------------------------------------------------------------------------------
+
 
 class _GoNumber:
     """A resolver pattern matched the way go-yaml v2 reads numbers: underscores are dropped first.
@@ -79,9 +81,13 @@ _DOT_FLOAT_RE = re.compile(r"^\.[0-9]+(?:_[0-9]+)*(?:[eE][-+]?[0-9]+(?:_[0-9]+)*
 _INF_NAN_RE = re.compile(r"^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
 # go-yaml v2's implicit types, in resolution order: (tag, regexp, first characters)
 _RESOLVERS = (
-    ("tag:yaml.org,2002:bool",
-     re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$"),
-     list("yYnNtTfFoO")),
+    (
+        "tag:yaml.org,2002:bool",
+        re.compile(
+            r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$"
+        ),
+        list("yYnNtTfFoO"),
+    ),
     ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]),
     ("tag:yaml.org,2002:int", _INT_RE, list("-+0123456789")),
     ("tag:yaml.org,2002:float", _FLOAT_RE, list("-+0123456789")),
@@ -129,8 +135,19 @@ def __getattr__(name: str):
 
 
 def _construct_bool(loader, node):
-    return loader.construct_scalar(node) in {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE",
-                                             "on", "On", "ON"}
+    return loader.construct_scalar(node) in {
+        "y",
+        "Y",
+        "yes",
+        "Yes",
+        "YES",
+        "true",
+        "True",
+        "TRUE",
+        "on",
+        "On",
+        "ON",
+    }
 
 
 def _construct_int(loader, node):
@@ -170,7 +187,10 @@ def _construct_float(loader, node):
         import yaml
 
         raise yaml.constructor.ConstructorError(
-            None, None, f"json: unsupported value: {text} (infinity and NaN have no JSON form)", node.start_mark
+            None,
+            None,
+            f"json: unsupported value: {text} (infinity and NaN have no JSON form)",
+            node.start_mark,
         )
     value = float(text)
     if math.isinf(value):  # go-yaml: strconv.ParseFloat fails (out of range) and the scalar stays a string
@@ -218,8 +238,10 @@ def parse_yaml(text: str, name: str = "<values>") -> dict:
             msg = f"{exc.context}, {exc.problem}"
         if isinstance(exc, yaml.composer.ComposerError) and "single document" in (exc.context or ""):
             # helm 3 reads only the first document of a values file, helm 4 merges them all
-            msg = ("a second YAML document starts here; helm 3 would ignore it and helm 4 merge it, so "
-                   "put all values in one document (or in separate -f files)")
+            msg = (
+                "a second YAML document starts here; helm 3 would ignore it and helm 4 merge it, so "
+                "put all values in one document (or in separate -f files)"
+            )
         if mark is None:
             raise ValuesError(msg, file=name) from None
         raise ValuesError(msg, file=name, line=mark.line + 1, column=mark.column + 1) from None
@@ -227,18 +249,27 @@ def parse_yaml(text: str, name: str = "<values>") -> dict:
         line = text.count("\n", 0, exc.position) + 1
         column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
         what = f"character #x{exc.character:04x}" if isinstance(exc.character, int) else "character"
-        raise ValuesError(f"unacceptable {what}: {exc.reason}; allowed: printable text (no NUL or other control "
-                          "characters)", file=name, line=line, column=column) from None
+        raise ValuesError(
+            f"unacceptable {what}: {exc.reason}; allowed: printable text (no NUL or other control "
+            "characters)",
+            file=name,
+            line=line,
+            column=column,
+        ) from None
     except yaml.YAMLError as exc:
         raise ValuesError(str(exc), file=name) from None
     except (ValueError, TypeError, RecursionError, MemoryError) as exc:  # never a crash on odd input
-        raise ValuesError(f"cannot read the values: {type(exc).__name__}: {str(exc)[:200]}", file=name) from None
+        raise ValuesError(
+            f"cannot read the values: {type(exc).__name__}: {str(exc)[:200]}", file=name
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ValuesError(
             f"the document is a {_kind(data)}, values must be a map of keys; write `key: value` lines",
-            file=name, line=1, column=1,
+            file=name,
+            line=1,
+            column=1,
         )
     return data
 
@@ -251,7 +282,9 @@ def _kind(value) -> str:
     return type(value).__name__
 
 
-def read_values_file(path: str, stdin: Any = None, budget: limits.LimitsBudget | None = None) -> tuple[str, str]:
+def read_values_file(
+    path: str, stdin: Any = None, budget: limits.LimitsBudget | None = None
+) -> tuple[str, str]:
     """Return (display name, text) of a ``-f`` argument; ``-`` reads stdin.
 
     At most ``limits.max_file_bytes()`` are read (``-f /dev/zero`` stops there) and, with ``budget``,
@@ -280,14 +313,16 @@ def read_values_file(path: str, stdin: Any = None, budget: limits.LimitsBudget |
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValuesError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8",
-                          file=name) from None
+        raise ValuesError(
+            f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8", file=name
+        ) from None
     return name, text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 # ---------------------------------------------------------------------------------------------------
 # Merging
 # ---------------------------------------------------------------------------------------------------
+
 
 def merge_maps(a: dict, b: dict) -> dict:
     """Helm's ``mergeMaps`` for successive ``-f`` files: maps merge deeply, the rest replaces."""
@@ -323,6 +358,7 @@ def _coalesce_into(dst: dict, src: dict) -> None:
 # Where a value came from
 # ---------------------------------------------------------------------------------------------------
 
+
 class Origins:
     """Where values were set: the ``-f`` files (in order) and ``--set*`` expressions.
 
@@ -330,8 +366,9 @@ class Origins:
     (A plain class rather than a dataclass: importing dataclasses costs a run about 10 ms.)
     """
 
-    def __init__(self, files: list[tuple[str, str]] | None = None,
-                 set_flags: list[tuple[str, dict]] | None = None):
+    def __init__(
+        self, files: list[tuple[str, str]] | None = None, set_flags: list[tuple[str, dict]] | None = None
+    ):
         self.files = [] if files is None else files  # (display name, text)
         self.set_flags = [] if set_flags is None else set_flags  # (flag text, parsed map)
 
@@ -439,8 +476,16 @@ def _has_path(data, keys: list) -> bool:
 # Public entry points
 # ---------------------------------------------------------------------------------------------------
 
-def user_values(files: Iterable[str] = (), set_values: Iterable[str] = (), set_string: Iterable[str] = (),
-                set_json: Iterable[str] = (), *, stdin=None, origins: Origins | None = None) -> dict:
+
+def user_values(
+    files: Iterable[str] = (),
+    set_values: Iterable[str] = (),
+    set_string: Iterable[str] = (),
+    set_json: Iterable[str] = (),
+    *,
+    stdin=None,
+    origins: Origins | None = None,
+) -> dict:
     """The user-supplied values (``-f`` files then ``--set*``), before the chart defaults."""
     base: dict = {}
     try:
@@ -452,9 +497,11 @@ def user_values(files: Iterable[str] = (), set_values: Iterable[str] = (), set_s
         if origins is not None:
             origins.files.append((name, text))
         base = merge_maps(base, parse_yaml(text, name))
-    for flag, items, parse in (("--set-json", set_json, strvals.parse_set_json),
-                               ("--set", set_values, strvals.parse_set),
-                               ("--set-string", set_string, strvals.parse_set_string)):
+    for flag, items, parse in (
+        ("--set-json", set_json, strvals.parse_set_json),
+        ("--set", set_values, strvals.parse_set),
+        ("--set-string", set_string, strvals.parse_set_string),
+    ):
         for item in items:
             try:
                 parse(item, base)
@@ -465,10 +512,16 @@ def user_values(files: Iterable[str] = (), set_values: Iterable[str] = (), set_s
             except limits.LimitError as exc:
                 raise ValuesError(f"{flag} {_short(item)}: {exc.message}") from None
             if too_deep is not None:
-                raise ValuesError(f"{flag} {_short(item)}: maps and lists nest {too_deep} levels deep; allowed: at "
-                                  f"most {limits.max_depth()} (raise KAIREON_CHART_MAX_DEPTH)")
+                raise ValuesError(
+                    f"{flag} {_short(item)}: maps and lists nest {too_deep} levels deep; allowed: at "
+                    f"most {limits.max_depth()} (raise KAIREON_CHART_MAX_DEPTH)"
+                )
             if origins is not None:
-                label = f"{flag} {item}" if len(item) <= 200 else f"{flag} {item[:100]}... ({len(item):,} characters)"
+                label = (
+                    f"{flag} {item}"
+                    if len(item) <= 200
+                    else f"{flag} {item[:100]}... ({len(item):,} characters)"
+                )
                 origins.set_flags.append((label, alone))
     return base
 
@@ -477,12 +530,19 @@ def _short(text: str, limit: int = 120) -> str:
     """``repr(text)``, cut in the middle when long (an error line must stay readable)."""
     if len(text) <= limit:
         return repr(text)
-    return repr(text[: limit // 2]) + f" ... ({len(text):,} characters) ... " + repr(text[-limit // 4:])
+    return repr(text[: limit // 2]) + f" ... ({len(text):,} characters) ... " + repr(text[-limit // 4 :])
 
 
-def load_values(files: Iterable[str] = (), set_values: Iterable[str] = (), set_string: Iterable[str] = (),
-                set_json: Iterable[str] = (), chart=None, *, stdin=None,
-                origins: Origins | None = None) -> dict:
+def load_values(
+    files: Iterable[str] = (),
+    set_values: Iterable[str] = (),
+    set_string: Iterable[str] = (),
+    set_json: Iterable[str] = (),
+    chart=None,
+    *,
+    stdin=None,
+    origins: Origins | None = None,
+) -> dict:
     """Fully merged values (chart defaults + user input), exactly as helm's ``.Values``.
 
     ``chart`` is a :class:`kaireon_chart.chart.Chart` or a chart directory (default: the bundled chart).

@@ -53,7 +53,12 @@ def _quote(text: str) -> str:
             out.append("\\n")
         elif ch == "\t":
             out.append("\\t")
-        elif o < 0x20 or 0x7F <= o <= 0x9F or 0xD800 <= o <= 0xDFFF or o in (0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF):
+        elif (
+            o < 0x20
+            or 0x7F <= o <= 0x9F
+            or 0xD800 <= o <= 0xDFFF
+            or o in (0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF)
+        ):
             out.append(f"\\u{o:04x}")
         else:
             out.append(ch)
@@ -109,7 +114,7 @@ def _yaml_block(value: Any, indent: int) -> str:
         for item in value:
             if isinstance(item, (dict, list)) and item:
                 body = _yaml_block(item, indent + 2)
-                lines.append(f"{pad}- {body[indent + 2:]}")
+                lines.append(f"{pad}- {body[indent + 2 :]}")
             else:
                 lines.append(f"{pad}- {_inline(item)}\n")
     return "".join(lines)

@@ -47,9 +47,12 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.cron_secret_value is None:
-            log_event(log, logging.WARNING,
-                      "CRON_SECRET is not set: every /api/v1/cron/* route answers 503 until it is "
-                      "(probes and the in-process scheduler keep working)")
+            log_event(
+                log,
+                logging.WARNING,
+                "CRON_SECRET is not set: every /api/v1/cron/* route answers 503 until it is "
+                "(probes and the in-process scheduler keep working)",
+            )
         scheduler = None
         if settings.in_process_scheduler:
             from service.scheduler import build_scheduler

@@ -46,8 +46,11 @@ _KEY = secrets.token_bytes(32)
 
 # Declared for the OpenAPI document only (security schemes carry no secret); parsing is ours.
 _bearer_doc = HTTPBearer(auto_error=False, description="Authorization: Bearer <CRON_SECRET>")
-_legacy_doc = APIKeyHeader(name="x-cron-token", auto_error=False,
-                           description="CRON_TOKEN or CRON_SECRET (x-cron-secret and Bearer also accepted)")
+_legacy_doc = APIKeyHeader(
+    name="x-cron-token",
+    auto_error=False,
+    description="CRON_TOKEN or CRON_SECRET (x-cron-secret and Bearer also accepted)",
+)
 
 UNAUTHORIZED_DETAIL = "missing or invalid credentials"
 
@@ -92,20 +95,32 @@ def _route_name(request: Request) -> str:
 def _unauthorized(request: Request, metrics: Metrics, reason: str) -> Unauthorized:
     route = _route_name(request)
     metrics.runs.labels(route=route, outcome="unauthorized").inc()
-    log_event(log, logging.WARNING, "cron request rejected", route=route, reason=reason,
-              client=request.client.host if request.client else None)
+    log_event(
+        log,
+        logging.WARNING,
+        "cron request rejected",
+        route=route,
+        reason=reason,
+        client=request.client.host if request.client else None,
+    )
     return Unauthorized(UNAUTHORIZED_DETAIL, job=route, headers={"WWW-Authenticate": "Bearer"})
 
 
 def _not_configured(request: Request, metrics: Metrics, what: str) -> AuthNotConfigured:
     route = _route_name(request)
     metrics.runs.labels(route=route, outcome="auth_not_configured").inc()
-    log_event(log, logging.ERROR, "cron route refused: shared secret not configured", route=route, missing=what)
+    log_event(
+        log, logging.ERROR, "cron route refused: shared secret not configured", route=route, missing=what
+    )
     return AuthNotConfigured(f"{what} is not configured on the server; the job did not run", job=route)
 
 
-def require_cron_bearer(request: Request, settings: SettingsDep, metrics: MetricsDep,
-                        _doc: Annotated[object, Security(_bearer_doc)] = None) -> None:
+def require_cron_bearer(
+    request: Request,
+    settings: SettingsDep,
+    metrics: MetricsDep,
+    _doc: Annotated[object, Security(_bearer_doc)] = None,
+) -> None:
     expected = settings.cron_secret_value
     if expected is None:
         raise _not_configured(request, metrics, "CRON_SECRET")
@@ -116,8 +131,12 @@ def require_cron_bearer(request: Request, settings: SettingsDep, metrics: Metric
         raise _unauthorized(request, metrics, "wrong bearer secret")
 
 
-def require_legacy_secret(request: Request, settings: SettingsDep, metrics: MetricsDep,
-                          _doc: Annotated[object, Security(_legacy_doc)] = None) -> None:
+def require_legacy_secret(
+    request: Request,
+    settings: SettingsDep,
+    metrics: MetricsDep,
+    _doc: Annotated[object, Security(_legacy_doc)] = None,
+) -> None:
     accepted = [s for s in (_secret_bytes(settings.cron_token), _secret_bytes(settings.cron_secret)) if s]
     if not accepted:
         raise _not_configured(request, metrics, "CRON_TOKEN or CRON_SECRET")

@@ -47,7 +47,7 @@ def describe_validation_error(exc: ValidationError) -> list[str]:
         msg = str(err.get("msg", "invalid value"))
         for prefix in ("Value error, ", "Assertion failed, "):
             if msg.startswith(prefix):
-                msg = msg[len(prefix):]
+                msg = msg[len(prefix) :]
         loc = [str(p) for p in err.get("loc", ()) if p not in ("__root__",)]
         if loc:
             lines.append(f"{loc[0].upper()}: {msg}")
@@ -67,7 +67,8 @@ def load_settings(**overrides: Any) -> Settings:
 
 def _build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="kaireon-service", description="KaireonAI cron handlers service.",
+        prog="kaireon-service",
+        description="KaireonAI cron handlers service.",
         epilog="Configuration comes from the environment (DATABASE_URL, CRON_SECRET, ...; see docs/service.md). "
         "Exit codes: 0 ok, 1 failed, 2 bad usage or configuration (one 'VARIABLE: message' line per problem, "
         "e.g. 'DATABASE_URL: unsupported driver ...'; values and passwords are never printed).",
@@ -75,17 +76,21 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser(
-        "serve", help="serve the HTTP API (uvicorn)",
+        "serve",
+        help="serve the HTTP API (uvicorn)",
         description="Serve the HTTP API. On SIGTERM/SIGINT (repeated signals are safe) running jobs stop at "
-        "their next batch boundary, commit, release their lease and answer with \"stopped\": true; new "
+        'their next batch boundary, commit, release their lease and answer with "stopped": true; new '
         "triggers get 503 shutting_down; the process exits within SHUTDOWN_GRACE_SECONDS (default 20). "
         "Database waits are bounded by DB_CONNECT_TIMEOUT_SECONDS, DB_STATEMENT_TIMEOUT_SECONDS, "
         "DB_POOL_TIMEOUT_SECONDS and TCP keepalives; /readyz answers within READYZ_TIMEOUT_SECONDS.",
     )
     serve.add_argument("--host", help="bind address (default: HOST or 0.0.0.0)")
     serve.add_argument("--port", type=int, help="port (default: PORT or 3000)")
-    serve.add_argument("--no-migrate", action="store_true",
-                       help="do not upgrade the schema before serving (default: MIGRATE_ON_START)")
+    serve.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="do not upgrade the schema before serving (default: MIGRATE_ON_START)",
+    )
 
     sub.add_parser("migrate", help="upgrade the database schema to the latest revision")
 
@@ -95,9 +100,12 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     demo.add_argument("--reset", action="store_true", help="delete all existing rows first")
 
-    run = sub.add_parser("run", help="run one job once (under its lease) and print its JSON result",
-                         description="Run one job once under its lease and print its JSON result. SIGTERM "
-                         "stops it at its next batch boundary (the result then carries \"stopped\": true).")
+    run = sub.add_parser(
+        "run",
+        help="run one job once (under its lease) and print its JSON result",
+        description="Run one job once under its lease and print its JSON result. SIGTERM "
+        'stops it at its next batch boundary (the result then carries "stopped": true).',
+    )
     run.add_argument("job", help="route name, e.g. cleanup, outbox-reaper, tick")
     return p
 
@@ -141,14 +149,20 @@ def _migrate(settings: Settings) -> int:
         upgrade(engine)
         after = current_revision(engine)
     except Exception as exc:  # noqa: BLE001 - reported without a traceback or a URL
-        from service.runner import error_detail
+        from service.runcontext import error_detail
 
         print(f"kaireon-service migrate: failed: {error_detail(exc)}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         engine.dispose()
-    log_event(log, logging.INFO, "database migrated", revision_before=before, revision=after,
-              dialect=settings.dialect)
+    log_event(
+        log,
+        logging.INFO,
+        "database migrated",
+        revision_before=before,
+        revision=after,
+        dialect=settings.dialect,
+    )
     return EXIT_OK
 
 
@@ -166,12 +180,26 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if not 1 <= port <= 65535:
         print(f"kaireon-service serve: --port: must be 1-65535, got {port}", file=sys.stderr)
         return EXIT_USAGE
-    log_event(log, logging.INFO, "serving", host=host, port=port, dialect=settings.dialect,
-              in_process_scheduler=settings.in_process_scheduler)
+    log_event(
+        log,
+        logging.INFO,
+        "serving",
+        host=host,
+        port=port,
+        dialect=settings.dialect,
+        in_process_scheduler=settings.in_process_scheduler,
+    )
     app = create_app(settings)
     server_cls = signal_safe_server(app.state.runner.stopping)
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, proxy_headers=False, server_header=False,
-                            timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds)))
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds)),
+    )
     try:
         server_cls(config).run()
     finally:
@@ -210,7 +238,9 @@ def _exit_watchdog(seconds: float) -> None:
     def watch() -> None:
         time.sleep(seconds)
         names = [t.name for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()]
-        log_event(log, logging.ERROR, "shutdown grace period over; exiting with jobs still running", threads=names)
+        log_event(
+            log, logging.ERROR, "shutdown grace period over; exiting with jobs still running", threads=names
+        )
         logging.shutdown()
         os._exit(EXIT_FAILED)
 
@@ -225,8 +255,9 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     engine = _engine(settings)
     try:
-        summary = load_demo_data(engine, settings, tenants=args.tenants, rows=args.rows, seed=args.seed,
-                                 reset=args.reset)
+        summary = load_demo_data(
+            engine, settings, tenants=args.tenants, rows=args.rows, seed=args.seed, reset=args.reset
+        )
     finally:
         engine.dispose()
     print(json.dumps(summary, indent=2, sort_keys=True))
@@ -240,7 +271,9 @@ def _run(settings: Settings, route: str) -> int:
     from service.runner import Runner
 
     if route not in JOB_MODULES:
-        print(f"kaireon-service run: unknown job {route!r}; one of: {', '.join(JOB_MODULES)}", file=sys.stderr)
+        print(
+            f"kaireon-service run: unknown job {route!r}; one of: {', '.join(JOB_MODULES)}", file=sys.stderr
+        )
         return EXIT_USAGE
     engine = _engine(settings)
     runner = Runner(settings, engine, make_sessionmaker(engine))

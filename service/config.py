@@ -36,14 +36,16 @@ def normalise_database_url(v: str) -> str:
         raise ValueError("must not be empty")
     for prefix in ("postgres://", "postgresql://"):
         if v.startswith(prefix):
-            v = "postgresql+psycopg://" + v[len(prefix):]
+            v = "postgresql+psycopg://" + v[len(prefix) :]
             break
     scheme = v.split("://", 1)[0] if "://" in v else None
     if scheme is None or not scheme:
         raise ValueError(f"not a database URL ({_URL_HELP})")
     if scheme not in SUPPORTED_DRIVERS:
         shown = scheme if len(scheme) <= 40 and scheme.replace("+", "").replace("_", "").isalnum() else "?"
-        raise ValueError(f"unsupported driver {shown!r}: must be a sqlite:/// or postgresql:// URL ({_URL_HELP})")
+        raise ValueError(
+            f"unsupported driver {shown!r}: must be a sqlite:/// or postgresql:// URL ({_URL_HELP})"
+        )
     try:
         url = make_url(v)
     except (ArgumentError, ValueError):
@@ -115,12 +117,15 @@ class Settings(BaseSettings):
     # -- job tuning -------------------------------------------------------------------------------
     delete_batch_size: int = Field(default=5000, ge=1, le=100_000, description="Rows per purge batch.")
     dsar_purge_connections: int = Field(
-        default=0, ge=0, le=32,
+        default=0,
+        ge=0,
+        le=32,
         description="PostgreSQL: connections dsar-purge deletes slices over at once; 0 = sized to the "
         "server, min(4, max(1, max_connections // 25)). SQLite always uses one writer.",
     )
     lease_ttl_seconds: int = Field(
-        default=120, ge=5,
+        default=120,
+        ge=5,
         description="Run lease TTL. A running job's heartbeat renews it every TTL/3; a holder that died "
         "(crash, kill -9, lost pod) blocks the job for at most this long.",
     )
@@ -132,10 +137,15 @@ class Settings(BaseSettings):
 
     # -- database timeouts (PostgreSQL; see docs/service.md "Database outages") -------------------
     db_connect_timeout_seconds: int = Field(
-        default=5, ge=1, le=300, description="Connect timeout (libpq connect_timeout) of every new connection."
+        default=5,
+        ge=1,
+        le=300,
+        description="Connect timeout (libpq connect_timeout) of every new connection.",
     )
     db_statement_timeout_seconds: float = Field(
-        default=300.0, ge=0, le=86_400,
+        default=300.0,
+        ge=0,
+        le=86_400,
         description="Server-side statement_timeout of the service's sessions (0 = none; set 0 behind "
         "PgBouncer and configure it on the role instead).",
     )
@@ -143,16 +153,22 @@ class Settings(BaseSettings):
         default=10.0, gt=0, le=300, description="Longest wait for a free pooled connection before a 503."
     )
     db_keepalives_idle_seconds: int = Field(
-        default=30, ge=1, le=7200,
+        default=30,
+        ge=1,
+        le=7200,
         description="TCP keepalives: first probe after this idle time, then every 10 s, 3 failures drop the connection.",
     )
     readyz_timeout_seconds: float = Field(
-        default=0.8, gt=0, le=60,
+        default=0.8,
+        gt=0,
+        le=60,
         description="/readyz answers 503 when the database check takes longer (default under the kubelet's "
         "1 s probe timeout).",
     )
     shutdown_grace_seconds: float = Field(
-        default=20.0, gt=0, le=3600,
+        default=20.0,
+        gt=0,
+        le=3600,
         description="After SIGTERM: longest wait for running jobs to stop at a batch boundary and for "
         "requests to drain before the process exits (keep it under the pod's terminationGracePeriodSeconds).",
     )
@@ -167,18 +183,28 @@ class Settings(BaseSettings):
     siem_retry_budget_seconds: float = Field(default=60.0, gt=0, le=600)
     # siem-ship cursor shipping (docs/service.md "siem-ship"): per-run budgets and late commits
     siem_run_budget_seconds: float = Field(
-        default=60.0, gt=0, le=3600,
+        default=60.0,
+        gt=0,
+        le=3600,
         description="Total deadline of one siem-ship run: reading, sending, retrying and every network "
-        "read (a SIEM that trickles its answer is cut off at it).")
-    siem_max_rows_per_run: int = Field(default=50_000, ge=1, le=10_000_000,
-                                       description="Audit rows one siem-ship run ships at most.")
+        "read (a SIEM that trickles its answer is cut off at it).",
+    )
+    siem_max_rows_per_run: int = Field(
+        default=50_000, ge=1, le=10_000_000, description="Audit rows one siem-ship run ships at most."
+    )
     siem_settle_seconds: float = Field(
-        default=60.0, ge=0, le=86_400,
+        default=60.0,
+        ge=0,
+        le=86_400,
         description="An audit id skipped by the cursor (not visible yet) is re-checked for at least this long "
-        "(on PostgreSQL also until every transaction open when it was skipped has ended).")
+        "(on PostgreSQL also until every transaction open when it was skipped has ended).",
+    )
     siem_gap_max_seconds: float = Field(
-        default=86_400.0, gt=0, le=30 * 86_400,
-        description="A skipped audit id is given up after this long even if an old transaction is still open.")
+        default=86_400.0,
+        gt=0,
+        le=30 * 86_400,
+        description="A skipped audit id is given up after this long even if an old transaction is still open.",
+    )
 
     @field_validator("database_url")
     @classmethod

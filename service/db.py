@@ -76,9 +76,11 @@ def engine_from_settings(settings: Settings, *, statement_timeout: bool = True) 
     both: a pool checkout waits at most DB_POOL_TIMEOUT_SECONDS). ``statement_timeout=False`` is for
     schema migrations, which may legitimately run long."""
     if settings.dialect == "postgresql":
-        return make_engine(settings.database_url,
-                           connect_args=postgres_connect_args(settings, statement_timeout=statement_timeout),
-                           pool_timeout=settings.db_pool_timeout_seconds)
+        return make_engine(
+            settings.database_url,
+            connect_args=postgres_connect_args(settings, statement_timeout=statement_timeout),
+            pool_timeout=settings.db_pool_timeout_seconds,
+        )
     return make_engine(settings.database_url, pool_timeout=settings.db_pool_timeout_seconds)
 
 

@@ -46,15 +46,37 @@ from service.models import (
 
 log = get_logger("kaireon.demo")
 
-TENANT_NAMES = ["Acme Corp", "Beta Inc", "Globex Retail", "Initech Bank", "Umbrella Telecom", "Hooli Media",
-                "Stark Insurance", "Wayne Travel", "Wonka Foods", "Tyrell Energy"]
-OFFERS = [("offer-cashback", "cards"), ("offer-travel-miles", "cards"), ("offer-mortgage-fix", "loans"),
-          ("offer-savings-boost", "savings"), ("offer-premium-upgrade", "accounts"),
-          ("offer-auto-loan", "loans"), ("offer-roaming-pack", "telco"), ("offer-family-plan", "telco")]
+TENANT_NAMES = [
+    "Acme Corp",
+    "Beta Inc",
+    "Globex Retail",
+    "Initech Bank",
+    "Umbrella Telecom",
+    "Hooli Media",
+    "Stark Insurance",
+    "Wayne Travel",
+    "Wonka Foods",
+    "Tyrell Energy",
+]
+OFFERS = [
+    ("offer-cashback", "cards"),
+    ("offer-travel-miles", "cards"),
+    ("offer-mortgage-fix", "loans"),
+    ("offer-savings-boost", "savings"),
+    ("offer-premium-upgrade", "accounts"),
+    ("offer-auto-loan", "loans"),
+    ("offer-roaming-pack", "telco"),
+    ("offer-family-plan", "telco"),
+]
 CHANNELS = ["web", "mobile-app", "email", "sms", "call-center"]
 # interaction_type, weight, outcome key
-TYPES = [("impression", 70, None), ("click", 14, "click"), ("dismiss", 9, "dismissed"),
-         ("accept", 4, "accepted"), ("convert", 3, "converted")]
+TYPES = [
+    ("impression", 70, None),
+    ("click", 14, "click"),
+    ("dismiss", 9, "dismissed"),
+    ("accept", 4, "accepted"),
+    ("convert", 3, "converted"),
+]
 HISTORY_DAYS = 850  # a little past the 730-day default retention
 
 
@@ -75,17 +97,27 @@ def reset_all(session: Session) -> None:
 def _tenants(n: int, now: datetime) -> list[dict[str, Any]]:
     out = []
     for i in range(n):
-        name = TENANT_NAMES[i % len(TENANT_NAMES)] + (f" {i // len(TENANT_NAMES) + 1}" if i >= len(TENANT_NAMES) else "")
-        out.append({
-            "id": f"tenant_{i + 1:03d}", "name": name,
-            "active": not (n >= 4 and i == n - 1),  # the last of 4+ tenants is inactive (offboarded)
-            "interaction_history_retention_days": 730, "summary_retention_days": 2555,
-            "decision_trace_retention_days": 365 if i % 2 == 0 else 180,
-            "timezone": ["UTC", "Europe/Berlin", "America/New_York", "Asia/Singapore"][i % 4],
-            "settings": {"decisionTraceEnabled": True, "decisionTraceSampleRate": 0.1, "retentionDays": 365,
-                         "approvalWorkflowEnabled": i % 2 == 0},
-            "created_at": now - timedelta(days=HISTORY_DAYS + 30 - i),
-        })
+        name = TENANT_NAMES[i % len(TENANT_NAMES)] + (
+            f" {i // len(TENANT_NAMES) + 1}" if i >= len(TENANT_NAMES) else ""
+        )
+        out.append(
+            {
+                "id": f"tenant_{i + 1:03d}",
+                "name": name,
+                "active": not (n >= 4 and i == n - 1),  # the last of 4+ tenants is inactive (offboarded)
+                "interaction_history_retention_days": 730,
+                "summary_retention_days": 2555,
+                "decision_trace_retention_days": 365 if i % 2 == 0 else 180,
+                "timezone": ["UTC", "Europe/Berlin", "America/New_York", "Asia/Singapore"][i % 4],
+                "settings": {
+                    "decisionTraceEnabled": True,
+                    "decisionTraceSampleRate": 0.1,
+                    "retentionDays": 365,
+                    "approvalWorkflowEnabled": i % 2 == 0,
+                },
+                "created_at": now - timedelta(days=HISTORY_DAYS + 30 - i),
+            }
+        )
     return out
 
 
@@ -103,15 +135,30 @@ def _retention_configs(tenants: list[dict[str, Any]], now: datetime) -> list[dic
         if i == 1:
             classes[DATA_CLASS_SUMMARIES] = (365, True, "regulator inquiry REG-2026-114: preserve summaries")
         if i >= 3:
-            classes.update({
-                DATA_CLASS_INTERACTIONS: (365, i % 2 == 1, "litigation hold: case 24-cv-0193" if i % 2 == 1 else None),
-                DATA_CLASS_DECISION_TRACES: (180, False, None),
-                DATA_CLASS_AI_ATTACHMENTS: (None, True, "legal hold until further notice"),
-            })
+            classes.update(
+                {
+                    DATA_CLASS_INTERACTIONS: (
+                        365,
+                        i % 2 == 1,
+                        "litigation hold: case 24-cv-0193" if i % 2 == 1 else None,
+                    ),
+                    DATA_CLASS_DECISION_TRACES: (180, False, None),
+                    DATA_CLASS_AI_ATTACHMENTS: (None, True, "legal hold until further notice"),
+                }
+            )
         for data_class, (days, hold, reason) in classes.items():
-            rows.append({"id": f"rc_{t['id']}_{data_class}", "tenant_id": t["id"], "data_class": data_class,
-                         "retention_days": days, "legal_hold": hold, "reason": reason,
-                         "created_at": now - timedelta(days=120), "updated_at": now - timedelta(days=5)})
+            rows.append(
+                {
+                    "id": f"rc_{t['id']}_{data_class}",
+                    "tenant_id": t["id"],
+                    "data_class": data_class,
+                    "retention_days": days,
+                    "legal_hold": hold,
+                    "reason": reason,
+                    "created_at": now - timedelta(days=120),
+                    "updated_at": now - timedelta(days=5),
+                }
+            )
     return rows
 
 
@@ -124,15 +171,22 @@ def _history(tenant_id: str, rows: int, now: datetime, rng: random.Random) -> li
         occurred = now - timedelta(days=age, seconds=rng.randint(0, 86399))
         itype, outcome = _pick_type(rng)
         offer, category = rng.choice(OFFERS)
-        out.append({
-            "tenant_id": tenant_id, "customer_id": rng.choice(customers), "offer_id": offer,
-            "creative_id": f"{offer}-cr{rng.randint(1, 3)}", "channel_id": rng.choice(CHANNELS),
-            "interaction_type": itype, "outcome_type_key": outcome,
-            "direction": "inbound" if rng.random() < 0.2 else "outbound",
-            "conversion_value": round(rng.uniform(20, 900), 2) if itype == "convert" else None,
-            "context": {"offerCategory": category, "placement": rng.choice(["hero", "sidebar", "inbox"])},
-            "occurred_at": occurred, "created_at": occurred + timedelta(seconds=rng.randint(0, 5)),
-        })
+        out.append(
+            {
+                "tenant_id": tenant_id,
+                "customer_id": rng.choice(customers),
+                "offer_id": offer,
+                "creative_id": f"{offer}-cr{rng.randint(1, 3)}",
+                "channel_id": rng.choice(CHANNELS),
+                "interaction_type": itype,
+                "outcome_type_key": outcome,
+                "direction": "inbound" if rng.random() < 0.2 else "outbound",
+                "conversion_value": round(rng.uniform(20, 900), 2) if itype == "convert" else None,
+                "context": {"offerCategory": category, "placement": rng.choice(["hero", "sidebar", "inbox"])},
+                "occurred_at": occurred,
+                "created_at": occurred + timedelta(seconds=rng.randint(0, 5)),
+            }
+        )
     out.sort(key=lambda r: r["created_at"])
     return out
 
@@ -141,8 +195,10 @@ def _summaries(tenant_id: str, history: list[dict[str, Any]], now: datetime) -> 
     agg: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     periods: dict[str, Callable[[datetime], tuple[str, datetime]]] = {
         "daily": lambda d: (d.strftime("%Y-%m-%d"), datetime(d.year, d.month, d.day, tzinfo=UTC)),
-        "weekly": lambda d: ((d - timedelta(days=d.weekday())).strftime("%G-W%V"),
-                             datetime(d.year, d.month, d.day, tzinfo=UTC) - timedelta(days=d.weekday())),
+        "weekly": lambda d: (
+            (d - timedelta(days=d.weekday())).strftime("%G-W%V"),
+            datetime(d.year, d.month, d.day, tzinfo=UTC) - timedelta(days=d.weekday()),
+        ),
         "monthly": lambda d: (d.strftime("%Y-%m"), datetime(d.year, d.month, 1, tzinfo=UTC)),
         "alltime": lambda d: ("alltime", datetime(2020, 1, 1, tzinfo=UTC)),
     }
@@ -152,10 +208,22 @@ def _summaries(tenant_id: str, history: list[dict[str, Any]], now: datetime) -> 
             k = (h["customer_id"], h["offer_id"], ptype, pkey)
             row = agg.get(k)
             if row is None:
-                row = agg[k] = {"tenant_id": tenant_id, "customer_id": h["customer_id"], "offer_id": h["offer_id"],
-                                "period_type": ptype, "period_key": pkey, "period_start": pstart, "impressions": 0,
-                                "positive": 0, "negative": 0, "neutral": 0, "converts": 0, "total_value": 0.0,
-                                "last_contact_at": None, "created_at": pstart}
+                row = agg[k] = {
+                    "tenant_id": tenant_id,
+                    "customer_id": h["customer_id"],
+                    "offer_id": h["offer_id"],
+                    "period_type": ptype,
+                    "period_key": pkey,
+                    "period_start": pstart,
+                    "impressions": 0,
+                    "positive": 0,
+                    "negative": 0,
+                    "neutral": 0,
+                    "converts": 0,
+                    "total_value": 0.0,
+                    "last_contact_at": None,
+                    "created_at": pstart,
+                }
             t = h["interaction_type"]
             row["impressions"] += t == "impression"
             row["positive"] += t in ("click", "accept", "convert")
@@ -175,15 +243,21 @@ def _traces(tenant_id: str, n: int, now: datetime, rng: random.Random) -> list[d
         offer, _cat = rng.choice(OFFERS)
         candidates = rng.randint(4, 40)
         degraded = rng.random() < 0.03
-        out.append({
-            "tenant_id": tenant_id, "customer_id": f"cust-{rng.randint(10000, 99999)}",
-            "request_id": f"req-{rng.getrandbits(48):012x}", "decision_flow_key": rng.choice(["nba-web", "nba-app", "email-weekly"]),
-            "top_offer_id": offer, "candidate_count": candidates, "final_count": rng.randint(1, min(3, candidates)),
-            "total_latency_ms": round(rng.lognormvariate(3.0, 0.5) * (4 if degraded else 1), 2),
-            "degraded_scoring": degraded,
-            "result": {"count": 1, "topOffer": {"offerId": offer, "score": round(rng.random(), 4)}},
-            "created_at": created,
-        })
+        out.append(
+            {
+                "tenant_id": tenant_id,
+                "customer_id": f"cust-{rng.randint(10000, 99999)}",
+                "request_id": f"req-{rng.getrandbits(48):012x}",
+                "decision_flow_key": rng.choice(["nba-web", "nba-app", "email-weekly"]),
+                "top_offer_id": offer,
+                "candidate_count": candidates,
+                "final_count": rng.randint(1, min(3, candidates)),
+                "total_latency_ms": round(rng.lognormvariate(3.0, 0.5) * (4 if degraded else 1), 2),
+                "degraded_scoring": degraded,
+                "result": {"count": 1, "topOffer": {"offerId": offer, "score": round(rng.random(), 4)}},
+                "created_at": created,
+            }
+        )
     return out
 
 
@@ -193,38 +267,68 @@ def _suppressions(tenant_id: str, now: datetime, rng: random.Random) -> list[dic
         expired = i % 3 != 0
         policy = rng.choice(["cooldown", "frequency_cap", "outcome_based"])
         hours = rng.choice([24, 72, 168, 336])
-        created = now - timedelta(hours=hours + (rng.randint(1, 400) if expired else -rng.randint(1, hours - 1)))
+        created = now - timedelta(
+            hours=hours + (rng.randint(1, 400) if expired else -rng.randint(1, hours - 1))
+        )
         offer, category = rng.choice(OFFERS)
         scope = rng.choice(["global", "offer", "category"])
-        out.append({
-            "tenant_id": tenant_id, "customer_id": f"cust-{rng.randint(10000, 99999)}", "scope": scope,
-            "scope_id": {"global": "all", "offer": offer, "category": category}[scope], "policy_type": policy,
-            "reason": f"{policy.replace('_', ' ').title()} {hours}h after {rng.choice(['dismissed', 'unsubscribed', 'converted'])}",
-            "trigger_count": rng.randint(1, 4), "expires_at": created + timedelta(hours=hours), "created_at": created,
-        })
+        out.append(
+            {
+                "tenant_id": tenant_id,
+                "customer_id": f"cust-{rng.randint(10000, 99999)}",
+                "scope": scope,
+                "scope_id": {"global": "all", "offer": offer, "category": category}[scope],
+                "policy_type": policy,
+                "reason": f"{policy.replace('_', ' ').title()} {hours}h after {rng.choice(['dismissed', 'unsubscribed', 'converted'])}",
+                "trigger_count": rng.randint(1, 4),
+                "expires_at": created + timedelta(hours=hours),
+                "created_at": created,
+            }
+        )
     return out
 
 
 def _audit(tenant_id: str, now: datetime, rng: random.Random) -> list[dict[str, Any]]:
-    actions = [("create", "offer"), ("update", "offer"), ("update", "contact_policy"), ("soft_delete", "creative"),
-               ("update", "arbitration_profile"), ("mandatory_override", "decision_flow"), ("restore", "offer")]
+    actions = [
+        ("create", "offer"),
+        ("update", "offer"),
+        ("update", "contact_policy"),
+        ("soft_delete", "creative"),
+        ("update", "arbitration_profile"),
+        ("mandatory_override", "decision_flow"),
+        ("restore", "offer"),
+    ]
     out = []
     for _ in range(15):
         action, etype = rng.choice(actions)
         offer, _ = rng.choice(OFFERS)
-        out.append({
-            "tenant_id": tenant_id, "action": action, "entity_type": etype, "entity_id": offer,
-            "entity_name": offer.replace("offer-", "").replace("-", " ").title(),
-            "changes": {"priority": {"from": rng.randint(1, 5), "to": rng.randint(1, 5)}},
-            "user_id": f"user-{rng.randint(1, 9)}", "user_name": rng.choice(["ana.admin", "bo.editor", "cy.ops"]),
-            "request_id": f"req-{rng.getrandbits(48):012x}",
-            "created_at": now - timedelta(days=rng.uniform(0, 60)),
-        })
+        out.append(
+            {
+                "tenant_id": tenant_id,
+                "action": action,
+                "entity_type": etype,
+                "entity_id": offer,
+                "entity_name": offer.replace("offer-", "").replace("-", " ").title(),
+                "changes": {"priority": {"from": rng.randint(1, 5), "to": rng.randint(1, 5)}},
+                "user_id": f"user-{rng.randint(1, 9)}",
+                "user_name": rng.choice(["ana.admin", "bo.editor", "cy.ops"]),
+                "request_id": f"req-{rng.getrandbits(48):012x}",
+                "created_at": now - timedelta(days=rng.uniform(0, 60)),
+            }
+        )
     return out
 
 
-def load_demo_data(engine: Engine, settings: Settings, *, tenants: int = 3, rows: int = 500, seed: int = 42,
-                   reset: bool = False, now: datetime | None = None) -> dict[str, Any]:
+def load_demo_data(
+    engine: Engine,
+    settings: Settings,
+    *,
+    tenants: int = 3,
+    rows: int = 500,
+    seed: int = 42,
+    reset: bool = False,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     """Write the demo data; returns a summary (row counts per table, hooks run, hook errors)."""
     now = now or datetime.now(UTC)
     rng = random.Random(seed)

@@ -22,8 +22,14 @@ class ServiceError(Exception):
     status_code = 500
     code = "internal_error"
 
-    def __init__(self, detail: str, *, job: str | None = None, run_id: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        job: str | None = None,
+        run_id: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.job = job
@@ -31,7 +37,13 @@ class ServiceError(Exception):
         self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
-        return {"ok": False, "error": self.code, "detail": self.detail, "job": self.job, "run_id": self.run_id}
+        return {
+            "ok": False,
+            "error": self.code,
+            "detail": self.detail,
+            "job": self.job,
+            "run_id": self.run_id,
+        }
 
 
 class Unauthorized(ServiceError):
@@ -131,5 +143,7 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - safety net
-        get_logger("kaireon.app").error("unhandled error", extra={"fields": {"error_type": type(exc).__name__}})
+        get_logger("kaireon.app").error(
+            "unhandled error", extra={"fields": {"error_type": type(exc).__name__}}
+        )
         return error_response(ServiceError(redact(f"{type(exc).__name__}: {exc}")))

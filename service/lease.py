@@ -40,7 +40,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from service.jsonlog import get_logger, log_event, redact
 from service.models import JobLease
 
-_table = cast(Table, JobLease.__table__)  # a mapped class's __table__ is typed FromClause; this one is a Table
+_table = cast(
+    Table, JobLease.__table__
+)  # a mapped class's __table__ is typed FromClause; this one is a Table
 log = get_logger("kaireon.lease")
 
 
@@ -72,13 +74,20 @@ def _upsert(dialect: str) -> postgresql.Insert | sqlite.Insert:
     raise NotImplementedError(f"run leases support sqlite and postgresql, not {dialect}")
 
 
-def try_acquire(engine: Engine, job: str, run_id: str, now: datetime, ttl_seconds: float,
-                owner: str | None = None) -> Lease | None:
+def try_acquire(
+    engine: Engine, job: str, run_id: str, now: datetime, ttl_seconds: float, owner: str | None = None
+) -> Lease | None:
     """Take the lease of ``job`` for ``run_id`` or return None when another live holder has it."""
     owner = owner or default_owner()
     expires = now + timedelta(seconds=ttl_seconds)
-    values = {"job": job, "owner": owner, "run_id": run_id, "acquired_at": now, "renewed_at": now,
-              "expires_at": expires}
+    values = {
+        "job": job,
+        "owner": owner,
+        "run_id": run_id,
+        "acquired_at": now,
+        "renewed_at": now,
+        "expires_at": expires,
+    }
     upsert = _upsert(engine.dialect.name).values(**values)
     stmt = upsert.on_conflict_do_update(
         index_elements=[_table.c.job],
@@ -150,9 +159,14 @@ class PendingReleases:
             release(self.engine, lease, self.clock())
             return
         except Exception as exc:  # noqa: BLE001 - remembered and retried
-            log_event(log, logging.WARNING,
-                      "lease release failed; retrying until the database answers", route=lease.job,
-                      run_id=lease.run_id, error=_error_text(exc))
+            log_event(
+                log,
+                logging.WARNING,
+                "lease release failed; retrying until the database answers",
+                route=lease.job,
+                run_id=lease.run_id,
+                error=_error_text(exc),
+            )
         with self._lock:
             self._pending[lease.run_id] = (lease, latest_expiry)
             if (self._thread is None or not self._thread.is_alive()) and not self._closed.is_set():
@@ -173,8 +187,9 @@ class PendingReleases:
                 outcome = "released"
             with self._lock:
                 self._pending.pop(run_id, None)
-            log_event(log, logging.INFO, f"pending lease release done: {outcome}",
-                      route=lease.job, run_id=run_id)
+            log_event(
+                log, logging.INFO, f"pending lease release done: {outcome}", route=lease.job, run_id=run_id
+            )
         with self._lock:
             return len(self._pending)
 
@@ -183,9 +198,13 @@ class PendingReleases:
         try:
             self.flush()
         except Exception as exc:  # noqa: BLE001 - they expire by themselves after the TTL
-            log_event(log, logging.WARNING,
-                      "pending lease releases dropped at shutdown; they expire after the TTL",
-                      count=len(self.run_ids), error=_error_text(exc))
+            log_event(
+                log,
+                logging.WARNING,
+                "pending lease releases dropped at shutdown; they expire after the TTL",
+                count=len(self.run_ids),
+                error=_error_text(exc),
+            )
         self._closed.set()
 
     def _loop(self) -> None:

@@ -40,32 +40,50 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
         self.runs = Counter(
-            "kaireon_cron_runs", "Cron job runs by route and outcome.", ["route", "outcome"],
+            "kaireon_cron_runs",
+            "Cron job runs by route and outcome.",
+            ["route", "outcome"],
             registry=self.registry,
         )
         self.duration = Histogram(
-            "kaireon_cron_run_duration_seconds", "Duration of cron job runs.", ["route"],
-            buckets=BUCKETS, registry=self.registry,
+            "kaireon_cron_run_duration_seconds",
+            "Duration of cron job runs.",
+            ["route"],
+            buckets=BUCKETS,
+            registry=self.registry,
         )
         self.rows = Counter(
             "kaireon_cron_rows_affected", "Rows affected by cron job runs.", ["route"], registry=self.registry
         )
         self.last_success = Gauge(
-            "kaireon_cron_last_success_timestamp_seconds", "Unix time of the last successful run.", ["route"],
+            "kaireon_cron_last_success_timestamp_seconds",
+            "Unix time of the last successful run.",
+            ["route"],
             registry=self.registry,
         )
         self.running = Gauge(
-            "kaireon_cron_running", "Cron job runs in progress in this process.", ["route"], registry=self.registry
+            "kaireon_cron_running",
+            "Cron job runs in progress in this process.",
+            ["route"],
+            registry=self.registry,
         )
         self.siem = SiemMetrics(self.registry)
         self.export_objects = Counter(
-            "kaireon_export_objects_purged", "Export objects a retention purge deleted or rewrote.",
-            ["route", "action"], registry=self.registry,
+            "kaireon_export_objects_purged",
+            "Export objects a retention purge deleted or rewrote.",
+            ["route", "action"],
+            registry=self.registry,
         )
         _LIVE.add(self)
 
-    def observe_run(self, route: str, outcome: str, duration_s: float | None = None,
-                    rows: int | None = None, finished_at: float | None = None) -> None:
+    def observe_run(
+        self,
+        route: str,
+        outcome: str,
+        duration_s: float | None = None,
+        rows: int | None = None,
+        finished_at: float | None = None,
+    ) -> None:
         self.runs.labels(route=route, outcome=outcome).inc()
         if duration_s is not None:
             self.duration.labels(route=route).observe(duration_s)
@@ -93,26 +111,41 @@ class SiemMetrics:
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.events = Counter(
-            "kaireon_siem_events", "Audit events handled by siem-ship, by back end and outcome.",
-            ["backend", "outcome"], registry=registry,
+            "kaireon_siem_events",
+            "Audit events handled by siem-ship, by back end and outcome.",
+            ["backend", "outcome"],
+            registry=registry,
         )
         self.backlog = Gauge(
-            "kaireon_siem_backlog_rows", "Audit rows not yet acknowledged by the SIEM (last run).", ["backend"],
+            "kaireon_siem_backlog_rows",
+            "Audit rows not yet acknowledged by the SIEM (last run).",
+            ["backend"],
             registry=registry,
         )
         self.oldest_age = Gauge(
             "kaireon_siem_oldest_unshipped_age_seconds",
-            "Age of the oldest audit row not yet acknowledged, at the last run (0 = none).", ["backend"],
+            "Age of the oldest audit row not yet acknowledged, at the last run (0 = none).",
+            ["backend"],
             registry=registry,
         )
         self.oldest_ts = Gauge(
             "kaireon_siem_oldest_unshipped_timestamp_seconds",
-            "created_at (unix time) of the oldest audit row not yet acknowledged (0 = none).", ["backend"],
+            "created_at (unix time) of the oldest audit row not yet acknowledged (0 = none).",
+            ["backend"],
             registry=registry,
         )
 
-    def observe(self, backend: str, *, shipped: int, failed: int, dead_lettered: int, backlog: int,
-                oldest_age_s: float, oldest_ts: float) -> None:
+    def observe(
+        self,
+        backend: str,
+        *,
+        shipped: int,
+        failed: int,
+        dead_lettered: int,
+        backlog: int,
+        oldest_age_s: float,
+        oldest_ts: float,
+    ) -> None:
         for outcome, n in zip(self.OUTCOMES, (shipped, failed, dead_lettered), strict=True):
             counter = self.events.labels(backend=backend, outcome=outcome)
             if n:
@@ -127,12 +160,27 @@ class SiemMetrics:
 _LIVE: weakref.WeakSet[Metrics] = weakref.WeakSet()
 
 
-def observe_siem(backend: str, *, shipped: int, failed: int, dead_lettered: int, backlog: int,
-                 oldest_age_s: float, oldest_ts: float) -> None:
+def observe_siem(
+    backend: str,
+    *,
+    shipped: int,
+    failed: int,
+    dead_lettered: int,
+    backlog: int,
+    oldest_age_s: float,
+    oldest_ts: float,
+) -> None:
     """Record one siem-ship run's figures in every live metrics registry of the process."""
     for m in list(_LIVE):
-        m.siem.observe(backend, shipped=shipped, failed=failed, dead_lettered=dead_lettered, backlog=backlog,
-                       oldest_age_s=oldest_age_s, oldest_ts=oldest_ts)
+        m.siem.observe(
+            backend,
+            shipped=shipped,
+            failed=failed,
+            dead_lettered=dead_lettered,
+            backlog=backlog,
+            oldest_age_s=oldest_age_s,
+            oldest_ts=oldest_ts,
+        )
 
 
 def observe_export_purge(route: str, *, deleted: int, rewritten: int) -> None:

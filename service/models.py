@@ -284,7 +284,6 @@ class ExportCheckpoint(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-
 class ExportObject(Base):
     """One object export-interactions wrote (recorded with its batch's ``pending_*``, before the write).
 
@@ -302,6 +301,7 @@ class ExportObject(Base):
     oldest_created_at: Mapped[datetime] = mapped_column()
     newest_created_at: Mapped[datetime] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
 
 # --------------------------------------------------------------------------------------------------
 # Governance

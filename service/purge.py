@@ -23,7 +23,9 @@ SessionSource = Session | sessionmaker[Session] | Callable[[], Session]
 def _pk_column(model: Any) -> Any:
     pk = model.__mapper__.primary_key
     if len(pk) != 1:
-        raise ValueError(f"delete_in_batches needs a single-column primary key; {model.__name__} has {len(pk)}")
+        raise ValueError(
+            f"delete_in_batches needs a single-column primary key; {model.__name__} has {len(pk)}"
+        )
     return pk[0]
 
 

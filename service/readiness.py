@@ -11,7 +11,7 @@ from concurrent.futures import Future
 from sqlalchemy import Engine, text
 
 from service.jsonlog import get_logger, log_event
-from service.runner import error_detail
+from service.runcontext import error_detail
 
 log = get_logger("kaireon.readyz")
 

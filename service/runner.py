@@ -31,13 +31,11 @@ with every configured secret scrubbed.
 
 from __future__ import annotations
 
-import contextvars
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -59,18 +57,35 @@ from service.errors import (
 )
 from service.jobs import JOB_MODULES, load_job
 from service.jobs._result import JobResult
-from service.jsonlog import get_logger, log_event, redact
+from service.jsonlog import get_logger, log_event
 from service.metrics import Metrics
 from service.models import AuditLog
+from service.runcontext import (
+    CURRENT_RUN,
+    Heartbeat,
+    RunContext,
+    current_run,
+    error_detail,
+    heartbeat,
+    should_stop,
+)
 from service.stopflag import StopFlag
 
-__all__ = ["RunContext", "RunOutcome", "Runner", "StopFlag", "current_run", "error_detail", "heartbeat",
-           "should_stop", "utcnow"]
+__all__ = [
+    "RunContext",
+    "RunOutcome",
+    "Runner",
+    "StopFlag",
+    "current_run",
+    "error_detail",
+    "heartbeat",
+    "should_stop",
+    "utcnow",
+]
 
 log = get_logger("kaireon.runner")
 
 FLOW_SCHEDULER_ROUTE = "flow-scheduler-tick"
-MAX_DETAIL = 1000
 
 
 def utcnow() -> datetime:
@@ -83,92 +98,9 @@ def skipped_body(route: str) -> dict[str, Any]:
     return {"ok": True, "skipped": "already running"}
 
 
-def error_detail(exc: BaseException) -> str:
-    """``"<Type>: <first line of the message>"``, secrets scrubbed, bounded length."""
-    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    text = f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
-    text = redact(text)
-    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
-
-
 def result_counts(body: dict[str, Any]) -> dict[str, int]:
     """Top-level integer fields of a result (bools excluded): the counts logged and audited."""
     return {k: v for k, v in body.items() if isinstance(v, int) and not isinstance(v, bool)}
-
-
-@dataclass
-class RunContext:
-    """What a running job can reach through :func:`current_run` / :func:`heartbeat`."""
-
-    route: str
-    run_id: str
-    trigger: str
-    lease: leases.Lease
-    _renew: Callable[[], bool]
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    min_interval: timedelta = timedelta(seconds=0)
-    lost: threading.Event = field(default_factory=threading.Event)
-    last_renewed: datetime | None = None
-    stopping: StopFlag | threading.Event | None = None
-    #: set once :func:`should_stop` answered true to the job: it stopped early
-    stop_seen: bool = False
-
-    def renew_now(self) -> bool:
-        """One renewal; False (and ``lost`` set) when the lease has been taken over."""
-        ok = self._renew()
-        if ok:
-            self.last_renewed = self.clock()
-        else:
-            self.lost.set()
-        return ok
-
-    def heartbeat(self) -> None:
-        """Renew the lease (at most once per ``min_interval``); raise LeaseLost if it was taken over.
-
-        Cheap to call after every batch. A renewal that fails for a transient reason (database busy)
-        is logged and left to the background renewer; only a lease that is provably lost stops the run.
-        """
-        if not self.lost.is_set():
-            now = self.clock()
-            if self.last_renewed is not None and now - self.last_renewed < self.min_interval:
-                return
-            try:
-                if self.renew_now():
-                    return
-            except Exception as exc:  # noqa: BLE001 - transient: the background renewer retries
-                log_event(log, logging.WARNING, "lease renewal failed", route=self.route, run_id=self.run_id,
-                          error=error_detail(exc))
-                return
-        raise LeaseLost(
-            f"the run lease of {self.route} expired and was taken over; stopping this run",
-            job=self.route, run_id=self.run_id,
-        )
-
-
-_current: contextvars.ContextVar[RunContext | None] = contextvars.ContextVar("kaireon_run", default=None)
-
-
-def current_run() -> RunContext | None:
-    """The run the calling code is part of (None outside a runner-managed run)."""
-    return _current.get()
-
-
-def heartbeat() -> None:
-    """For jobs: call between batches. Renews the run lease; no-op outside a runner-managed run."""
-    ctx = _current.get()
-    if ctx is not None:
-        ctx.heartbeat()
-
-
-def should_stop() -> bool:
-    """For jobs: True once the service is shutting down (SIGTERM). Long jobs check it between
-    batches and return what they have done so far, leaving a consistent checkpoint, before the pod's
-    grace period runs out. Always False outside a runner-managed run."""
-    ctx = _current.get()
-    if ctx is None or ctx.stopping is None or not ctx.stopping.is_set():
-        return False
-    ctx.stop_seen = True
-    return True
 
 
 @dataclass
@@ -193,26 +125,16 @@ def _with_shard(outcome: RunOutcome, shard: shards.Shard | None) -> RunOutcome:
     return outcome
 
 
-class _Heartbeat(threading.Thread):
-    def __init__(self, ctx: RunContext, interval: float) -> None:
-        super().__init__(name=f"lease-heartbeat-{ctx.route}", daemon=True)
-        self.ctx, self.interval, self.stopped = ctx, interval, threading.Event()
-
-    def run(self) -> None:
-        while not self.stopped.wait(self.interval):
-            try:
-                if not self.ctx.renew_now():
-                    log_event(log, logging.ERROR, "run lease lost", route=self.ctx.route, run_id=self.ctx.run_id)
-                    return
-            except Exception as exc:  # noqa: BLE001 - a failed renewal is retried next interval
-                log_event(log, logging.WARNING, "lease renewal failed", route=self.ctx.route,
-                          run_id=self.ctx.run_id, error=error_detail(exc))
-
-
 class Runner:
-    def __init__(self, settings: Settings, engine: Engine, session_factory: sessionmaker[Session] | None = None,
-                 metrics: Metrics | None = None, clock: Callable[[], datetime] = utcnow,
-                 owner: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        session_factory: sessionmaker[Session] | None = None,
+        metrics: Metrics | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        owner: str | None = None,
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.session_factory = session_factory or sessionmaker(bind=engine, expire_on_commit=False)
@@ -245,7 +167,9 @@ class Runner:
         run_id = uuid.uuid4().hex
         if self.stopping.is_set():
             self.metrics.observe_run(route, "shutting_down")
-            raise ShuttingDown("the service is shutting down; the job was not started", job=route, run_id=run_id)
+            raise ShuttingDown(
+                "the service is shutting down; the job was not started", job=route, run_id=run_id
+            )
         try:
             self.flush_releases()  # a lease this process failed to release must not block this run
             now = self.clock()
@@ -253,14 +177,29 @@ class Runner:
             lease = leases.try_acquire(self.engine, lease_key, run_id, now, self.ttl, owner=self.owner)
         except Exception as exc:
             self.metrics.observe_run(route, "database_unavailable")
-            log_event(log, logging.ERROR, "cannot take run lease", route=route, run_id=run_id,
-                      trigger=trigger, error=error_detail(exc))
-            raise DatabaseUnavailable(f"cannot take the run lease: {db_unavailable_detail(exc)}", job=route,
-                                      run_id=run_id) from None
+            log_event(
+                log,
+                logging.ERROR,
+                "cannot take run lease",
+                route=route,
+                run_id=run_id,
+                trigger=trigger,
+                error=error_detail(exc),
+            )
+            raise DatabaseUnavailable(
+                f"cannot take the run lease: {db_unavailable_detail(exc)}", job=route, run_id=run_id
+            ) from None
         if lease is None:
             self.metrics.observe_run(route, "skipped")
-            log_event(log, logging.INFO, "run skipped: already running", route=route, run_id=run_id,
-                      trigger=trigger, outcome="skipped")
+            log_event(
+                log,
+                logging.INFO,
+                "run skipped: already running",
+                route=route,
+                run_id=run_id,
+                trigger=trigger,
+                outcome="skipped",
+            )
             return _with_shard(RunOutcome(route, 200, skipped_body(route), "skipped", run_id=run_id), shard)
         token = shards.activate(shard)
         try:
@@ -290,14 +229,23 @@ class Runner:
     def _renewer(self, lease: leases.Lease) -> Callable[[], bool]:
         return lambda: leases.renew(self.engine, lease, self.clock(), self.ttl)
 
-    def _run_leased(self, route: str, run_fn: Callable[..., Any], lease: leases.Lease, now: datetime,
-                    trigger: str) -> RunOutcome:
+    def _run_leased(
+        self, route: str, run_fn: Callable[..., Any], lease: leases.Lease, now: datetime, trigger: str
+    ) -> RunOutcome:
         run_id = lease.run_id
-        ctx = RunContext(route=route, run_id=run_id, trigger=trigger, lease=lease, _renew=self._renewer(lease),
-                         clock=self.clock, min_interval=timedelta(seconds=min(self.ttl / 10.0, 30.0)),
-                         last_renewed=now, stopping=self.stopping)
-        hb = _Heartbeat(ctx, max(self.ttl / 3.0, 0.5))
-        token = _current.set(ctx)
+        ctx = RunContext(
+            route=route,
+            run_id=run_id,
+            trigger=trigger,
+            lease=lease,
+            _renew=self._renewer(lease),
+            clock=self.clock,
+            min_interval=timedelta(seconds=min(self.ttl / 10.0, 30.0)),
+            last_renewed=now,
+            stopping=self.stopping,
+        )
+        hb = Heartbeat(ctx, max(self.ttl / 3.0, 0.5))
+        token = CURRENT_RUN.set(ctx)
         gauge = self.metrics.running.labels(route=route)
         gauge.inc()
         started = time.perf_counter()
@@ -325,7 +273,7 @@ class Runner:
             session.close()
             hb.stopped.set()
             hb.join(timeout=5)
-            _current.reset(token)
+            CURRENT_RUN.reset(token)
             gauge.dec()
             self._release(lease, ctx)
         duration = time.perf_counter() - started
@@ -335,18 +283,34 @@ class Runner:
                 raise error
             if connection_lost(error):
                 # the database went away mid-run: 503 like a failed lease, no host/port in the body
-                log_event(log, logging.ERROR, "database connection lost during the run", route=route, run_id=run_id,
-                          error=error_detail(error))
-                error = DatabaseUnavailable(f"the run stopped: {db_unavailable_detail(error)}", job=route,
-                                            run_id=run_id)
+                log_event(
+                    log,
+                    logging.ERROR,
+                    "database connection lost during the run",
+                    route=route,
+                    run_id=run_id,
+                    error=error_detail(error),
+                )
+                error = DatabaseUnavailable(
+                    f"the run stopped: {db_unavailable_detail(error)}", job=route, run_id=run_id
+                )
             outcome = "lease_lost" if isinstance(error, LeaseLost) else "error"
             if isinstance(error, DatabaseUnavailable):
                 outcome = "database_unavailable"
             detail = error.detail if isinstance(error, ServiceError) else error_detail(error)
             self._audit(route, run_id, trigger, outcome, duration, {}, 0, detail, now)
             self.metrics.observe_run(route, outcome, duration_s=duration)
-            log_event(log, logging.ERROR, "run failed", route=route, run_id=run_id, trigger=trigger,
-                      outcome=outcome, duration_ms=round(duration * 1000, 1), error=detail)
+            log_event(
+                log,
+                logging.ERROR,
+                "run failed",
+                route=route,
+                run_id=run_id,
+                trigger=trigger,
+                outcome=outcome,
+                duration_ms=round(duration * 1000, 1),
+                error=detail,
+            )
             if isinstance(error, ServiceError):
                 raise error
             raise JobFailed(detail, job=route, run_id=run_id)
@@ -356,15 +320,38 @@ class Runner:
             body["stopped"] = True  # the job saw the shutdown and returned early: say so
         counts = result_counts(body)
         rows = result.rows_affected
-        self._audit(route, run_id, trigger, "success", duration, counts, rows, None, now, stopped=ctx.stop_seen)
+        self._audit(
+            route, run_id, trigger, "success", duration, counts, rows, None, now, stopped=ctx.stop_seen
+        )
         self.metrics.observe_run(route, "success", duration_s=duration, rows=rows, finished_at=time.time())
-        log_event(log, logging.INFO, "run finished", route=route, run_id=run_id, trigger=trigger,
-                  outcome="success", stopped=ctx.stop_seen, duration_ms=round(duration * 1000, 1), rows_affected=rows, counts=counts)
+        log_event(
+            log,
+            logging.INFO,
+            "run finished",
+            route=route,
+            run_id=run_id,
+            trigger=trigger,
+            outcome="success",
+            stopped=ctx.stop_seen,
+            duration_ms=round(duration * 1000, 1),
+            rows_affected=rows,
+            counts=counts,
+        )
         return RunOutcome(route, 200, body, "success", run_id=run_id, duration_s=duration)
 
-    def _audit(self, route: str, run_id: str, trigger: str, outcome: str, duration: float,
-               counts: dict[str, int], rows: int, error: str | None, started_at: datetime,
-               stopped: bool = False) -> None:
+    def _audit(
+        self,
+        route: str,
+        run_id: str,
+        trigger: str,
+        outcome: str,
+        duration: float,
+        counts: dict[str, int],
+        rows: int,
+        error: str | None,
+        started_at: datetime,
+        stopped: bool = False,
+    ) -> None:
         changes: dict[str, Any] = {
             "outcome": outcome,
             "trigger": trigger,
@@ -380,9 +367,26 @@ class Runner:
             changes["stopped"] = True  # stopped early at a batch boundary (shutdown)
         try:
             with self.session_factory() as s, s.begin():
-                s.add(AuditLog(tenant_id=None, action=f"cron.{route}", entity_type="cron_job", entity_id=route,
-                               entity_name=route, changes=changes, user_id="system:cron", user_name="cron",
-                               request_id=run_id, created_at=self.clock()))
+                s.add(
+                    AuditLog(
+                        tenant_id=None,
+                        action=f"cron.{route}",
+                        entity_type="cron_job",
+                        entity_id=route,
+                        entity_name=route,
+                        changes=changes,
+                        user_id="system:cron",
+                        user_name="cron",
+                        request_id=run_id,
+                        created_at=self.clock(),
+                    )
+                )
         except Exception as exc:  # noqa: BLE001 - never turn a finished run into a failure over its audit row
-            log_event(log, logging.ERROR, "audit row not written", route=route, run_id=run_id,
-                      error=error_detail(exc))
+            log_event(
+                log,
+                logging.ERROR,
+                "audit row not written",
+                route=route,
+                run_id=run_id,
+                error=error_detail(exc),
+            )

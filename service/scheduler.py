@@ -75,7 +75,7 @@ def _route_for_path(path: Any) -> str | None:
     if path == LEGACY_PATH:
         return "tick"
     if path.startswith(V1_PREFIX):
-        return path[len(V1_PREFIX):].strip("/") or None
+        return path[len(V1_PREFIX) :].strip("/") or None
     return None
 
 
@@ -102,8 +102,12 @@ def chart_schedules() -> tuple[list[tuple[str, str, str | None]], str]:
             out.append((route, str(s["schedule"]), s.get("timeZone") or None))
         return out, "chart"
     except Exception as exc:  # noqa: BLE001 - a damaged install must not stop the service's API
-        log_event(log, logging.ERROR, "could not read the bundled chart's schedules; nothing is scheduled",
-                  error=f"{type(exc).__name__}: {exc}")
+        log_event(
+            log,
+            logging.ERROR,
+            "could not read the bundled chart's schedules; nothing is scheduled",
+            error=f"{type(exc).__name__}: {exc}",
+        )
     return [], "chart"
 
 
@@ -113,14 +117,21 @@ def load_scheduled_jobs() -> list[ScheduledJob]:
     jobs: list[ScheduledJob] = []
     for route, expr, tz in entries:
         if route not in JOB_MODULES:
-            log_event(log, logging.WARNING, "chart schedule targets a route this service does not have",
-                      route=route)
+            log_event(
+                log, logging.WARNING, "chart schedule targets a route this service does not have", route=route
+            )
             continue
         try:
             jobs.append(ScheduledJob(route, expr, tz, parse(expr, tz), source))
         except Exception as exc:  # noqa: BLE001 - skip one bad entry, keep the rest
-            log_event(log, logging.WARNING, "unusable schedule skipped", route=route, schedule=expr,
-                      error=f"{type(exc).__name__}: {exc}")
+            log_event(
+                log,
+                logging.WARNING,
+                "unusable schedule skipped",
+                route=route,
+                schedule=expr,
+                error=f"{type(exc).__name__}: {exc}",
+            )
     return jobs
 
 
@@ -129,10 +140,16 @@ class RunnerLike(Protocol):
 
 
 class InProcessScheduler:
-    def __init__(self, runner: RunnerLike, jobs: list[ScheduledJob],
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 last_started: Callable[[str], datetime | None] | None = None,
-                 max_workers: int = 4, max_sleep: float = 30.0, grace_seconds: float = 0.0) -> None:
+    def __init__(
+        self,
+        runner: RunnerLike,
+        jobs: list[ScheduledJob],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        last_started: Callable[[str], datetime | None] | None = None,
+        max_workers: int = 4,
+        max_sleep: float = 30.0,
+        grace_seconds: float = 0.0,
+    ) -> None:
         self.runner = runner
         self.jobs = {j.route: j for j in jobs}
         self.clock = clock
@@ -187,8 +204,13 @@ class InProcessScheduler:
         with self._lock:
             running = self._inflight.get(route)
         if running is not None and not running.done():
-            log_event(log, logging.INFO, "slot skipped: the previous run in this process is still going",
-                      route=route, slot=slot.isoformat())
+            log_event(
+                log,
+                logging.INFO,
+                "slot skipped: the previous run in this process is still going",
+                route=route,
+                slot=slot.isoformat(),
+            )
             return True
         if self.last_started is not None:
             try:
@@ -196,20 +218,37 @@ class InProcessScheduler:
             except Exception:  # noqa: BLE001 - unknown: fire and let the lease decide
                 started = None
             if started is not None and started >= slot:
-                log_event(log, logging.INFO, "slot skipped: another trigger already ran it", route=route,
-                          slot=slot.isoformat())
+                log_event(
+                    log,
+                    logging.INFO,
+                    "slot skipped: another trigger already ran it",
+                    route=route,
+                    slot=slot.isoformat(),
+                )
                 return True
         return False
 
     def _fire(self, route: str, slot: datetime) -> None:
         try:
             outcome = self.runner.run(route, trigger="scheduler")
-            log_event(log, logging.INFO, "scheduled run done", route=route, slot=slot.isoformat(),
-                      outcome=getattr(outcome, "outcome", None))
+            log_event(
+                log,
+                logging.INFO,
+                "scheduled run done",
+                route=route,
+                slot=slot.isoformat(),
+                outcome=getattr(outcome, "outcome", None),
+            )
         except Exception as exc:  # noqa: BLE001 - logged by the runner too; the loop keeps going
-            log_event(log, logging.WARNING, "scheduled run did not succeed", route=route, slot=slot.isoformat(),
-                      error=getattr(exc, "detail", None) or type(exc).__name__,
-                      status=getattr(exc, "status_code", None))
+            log_event(
+                log,
+                logging.WARNING,
+                "scheduled run did not succeed",
+                route=route,
+                slot=slot.isoformat(),
+                error=getattr(exc, "detail", None) or type(exc).__name__,
+                status=getattr(exc, "status_code", None),
+            )
 
     # -- thread -----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -218,8 +257,9 @@ class InProcessScheduler:
         self.prime(self.clock())
         self._thread = threading.Thread(target=self._loop, name="kaireon-scheduler", daemon=True)
         self._thread.start()
-        log_event(log, logging.INFO, "in-process scheduler started",
-                  jobs={r: j.expr for r, j in self.jobs.items()})
+        log_event(
+            log, logging.INFO, "in-process scheduler started", jobs={r: j.expr for r, j in self.jobs.items()}
+        )
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -250,8 +290,12 @@ class InProcessScheduler:
             wait(running, timeout=max(deadline - time.monotonic(), 0.0))
         still = sum(1 for f in running if not f.done())
         self._pool.shutdown(wait=False, cancel_futures=True)
-        log_event(log, logging.INFO if not still else logging.WARNING, "in-process scheduler stopped",
-                  jobs_still_running=still)
+        log_event(
+            log,
+            logging.INFO if not still else logging.WARNING,
+            "in-process scheduler stopped",
+            jobs_still_running=still,
+        )
 
 
 def build_scheduler(runner: Any, clock: Callable[[], datetime] | None = None) -> InProcessScheduler:
@@ -262,5 +306,10 @@ def build_scheduler(runner: Any, clock: Callable[[], datetime] | None = None) ->
         row = leases.current(runner.engine, route)
         return row.acquired_at if row is not None else None
 
-    return InProcessScheduler(runner, load_scheduled_jobs(), clock=clock or runner.clock, last_started=last_started,
-                              grace_seconds=SCHEDULER_GRACE_SECONDS)
+    return InProcessScheduler(
+        runner,
+        load_scheduled_jobs(),
+        clock=clock or runner.clock,
+        last_started=last_started,
+        grace_seconds=SCHEDULER_GRACE_SECONDS,
+    )

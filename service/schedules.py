@@ -126,7 +126,9 @@ def parse_cron(expression: Any, timezone: Any = "UTC", *, field: str = "expressi
 def _parse_cron(expression: str, timezone: str, field: str) -> CronSchedule:
     expr = " ".join(expression.split())
     if _CRON_PREFIX.match(expr):
-        raise ScheduleError(f"{field} {expression!r}: put the time zone in the timezone field, not a TZ= prefix")
+        raise ScheduleError(
+            f"{field} {expression!r}: put the time zone in the timezone field, not a TZ= prefix"
+        )
     zone = get_zone(timezone)
     nfields = len(expr.split(" "))
     if not expr.startswith("@") and nfields not in (5, 6):
@@ -147,8 +149,12 @@ def _parse_cron(expression: str, timezone: str, field: str) -> CronSchedule:
 # --------------------------------------------------------------------------------------------------
 # rrule
 # --------------------------------------------------------------------------------------------------
-_FIXED_STEP = {MINUTELY: timedelta(minutes=1), HOURLY: timedelta(hours=1), DAILY: timedelta(days=1),
-               WEEKLY: timedelta(weeks=1)}
+_FIXED_STEP = {
+    MINUTELY: timedelta(minutes=1),
+    HOURLY: timedelta(hours=1),
+    DAILY: timedelta(days=1),
+    WEEKLY: timedelta(weeks=1),
+}
 
 
 @dataclass(frozen=True)
@@ -193,11 +199,14 @@ class RRuleSchedule:
         return rule.replace(dtstart=(wall_start + period * k).replace(tzinfo=dtstart.tzinfo)), True
 
 
-def parse_rrule(text: Any, timezone: Any = "UTC", default_start: datetime | None = None,
-                *, field: str = "rrule") -> RRuleSchedule:
+def parse_rrule(
+    text: Any, timezone: Any = "UTC", default_start: datetime | None = None, *, field: str = "rrule"
+) -> RRuleSchedule:
     """Parse an RFC 5545 rule; without DTSTART it starts at ``default_start`` (wall clock in tz)."""
     if not isinstance(text, str) or "FREQ=" not in text.upper():
-        raise ScheduleError(f"{field} must be an RFC 5545 rule string such as 'FREQ=DAILY;BYHOUR=9', got {text!r}")
+        raise ScheduleError(
+            f"{field} must be an RFC 5545 rule string such as 'FREQ=DAILY;BYHOUR=9', got {text!r}"
+        )
     _check_zone_type(timezone, "timezone")
     return _parse_rrule(text, timezone or "UTC", default_start, field)
 
@@ -205,13 +214,17 @@ def parse_rrule(text: Any, timezone: Any = "UTC", default_start: datetime | None
 @lru_cache(maxsize=4096)
 def _parse_rrule(text: str, timezone: str, default_start: datetime | None, field: str) -> RRuleSchedule:
     zone = get_zone(timezone)
-    start = (default_start or datetime(2001, 1, 1, tzinfo=UTC)).astimezone(zone).replace(second=0, microsecond=0)
+    start = (
+        (default_start or datetime(2001, 1, 1, tzinfo=UTC)).astimezone(zone).replace(second=0, microsecond=0)
+    )
     try:
         rule = rrulestr(text.strip(), dtstart=start, unfold=True)
     except Exception as exc:  # noqa: BLE001 - dateutil raises ValueError/TypeError/KeyError
         raise ScheduleError(f"{field} {text!r} is not a valid RFC 5545 rule: {exc}") from exc
     if not isinstance(rule, rrule):
-        raise ScheduleError(f"{field} {text!r}: one RRULE (optionally with DTSTART) is allowed, not a rule set")
+        raise ScheduleError(
+            f"{field} {text!r}: one RRULE (optionally with DTSTART) is allowed, not a rule set"
+        )
     if rule._dtstart.tzinfo is None:  # floating DTSTART: wall clock in the schedule's zone
         rule = rule.replace(dtstart=rule._dtstart.replace(tzinfo=zone))
     if rule._until is not None and rule._until.tzinfo is None:
@@ -236,12 +249,19 @@ def compile_pipeline_schedule(schedule: Any, created_at: datetime | None = None)
         raise ScheduleError(f"schedule must be an object with a kind, got {type(schedule).__name__}")
     kind = schedule.get("kind")
     if kind == "cron":
-        return parse_cron(schedule.get("expression"), schedule.get("timezone") or "UTC",
-                          field="schedule.expression")
+        return parse_cron(
+            schedule.get("expression"), schedule.get("timezone") or "UTC", field="schedule.expression"
+        )
     if kind == "interval":
         minutes = schedule.get("minutes")
-        if isinstance(minutes, bool) or not isinstance(minutes, int) or not INTERVAL_MIN <= minutes <= INTERVAL_MAX:
-            raise ScheduleError(f"schedule.minutes must be an integer {INTERVAL_MIN}-{INTERVAL_MAX}, got {minutes!r}")
+        if (
+            isinstance(minutes, bool)
+            or not isinstance(minutes, int)
+            or not INTERVAL_MIN <= minutes <= INTERVAL_MAX
+        ):
+            raise ScheduleError(
+                f"schedule.minutes must be an integer {INTERVAL_MIN}-{INTERVAL_MAX}, got {minutes!r}"
+            )
         return IntervalSchedule(minutes)
     if kind == "rrule":
         text = schedule.get("rrule")
@@ -286,7 +306,8 @@ class DueEvaluator:
         return None
 
 
-def is_due(schedule: Any, last_run_at: datetime | None, now: datetime,
-           created_at: datetime | None = None) -> datetime | None:
+def is_due(
+    schedule: Any, last_run_at: datetime | None, now: datetime, created_at: datetime | None = None
+) -> datetime | None:
     """One-off form of :meth:`DueEvaluator.due_occurrence` for a raw ``ir.schedule``."""
     return DueEvaluator(now).due_occurrence(compile_pipeline_schedule(schedule, created_at), last_run_at)

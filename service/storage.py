@@ -44,8 +44,20 @@ from service.storage_keys import short_error as _short
 from service.storage_local import LocalStore
 
 __all__ = [
-    "STALE_TEMP_SECONDS", "DeleteReport", "FsspecStore", "LocalStore", "S3Store", "Store", "StorageError",
-    "attachment_store", "clean_key", "export_store", "is_temp_name", "open_store", "segment_problem", "show",
+    "STALE_TEMP_SECONDS",
+    "DeleteReport",
+    "FsspecStore",
+    "LocalStore",
+    "S3Store",
+    "Store",
+    "StorageError",
+    "attachment_store",
+    "clean_key",
+    "export_store",
+    "is_temp_name",
+    "open_store",
+    "segment_problem",
+    "show",
     "temp_name",
 ]
 
@@ -147,7 +159,9 @@ class S3Store:
         for item in resp.get("Deleted", []):
             report.deleted.append(by_full.get(item["Key"], item["Key"]))
         for item in resp.get("Errors", []):
-            report.failed[by_full.get(item["Key"], item["Key"])] = f"{item.get('Code')}: {item.get('Message')}"
+            report.failed[by_full.get(item["Key"], item["Key"])] = (
+                f"{item.get('Code')}: {item.get('Message')}"
+            )
 
     def list(self, prefix: str = "") -> list[str]:
         full_prefix = self._key(prefix) if prefix else self.prefix
@@ -255,4 +269,3 @@ def attachment_store(settings: Settings) -> Store:
 
 def export_store(settings: Settings) -> Store:
     return open_store(settings.export_storage_url, "EXPORT_STORAGE_URL")
-

@@ -16,9 +16,15 @@ from . import secrets, time_facts
 CHECKS: dict[str, tuple[str, str]] = {
     # id: (severity, rule)
     "schema-*": (ERROR, "values.schema.json (types, enums, patterns, bounds, unknown keys, required keys)"),
-    "cron-schedule": (ERROR, "schedule must parse as Kubernetes parses it (robfig/cron v3.0.1 ParseStandard)"),
+    "cron-schedule": (
+        ERROR,
+        "schedule must parse as Kubernetes parses it (robfig/cron v3.0.1 ParseStandard)",
+    ),
     "schedule-tz": (ERROR, "no TZ= or CRON_TZ= in the schedule; set timeZone instead"),
-    "schedule-never-fires": (ERROR, "the schedule must have a fire time (Kubernetes accepts e.g. 30 Feb and never runs it)"),
+    "schedule-never-fires": (
+        ERROR,
+        "the schedule must have a fire time (Kubernetes accepts e.g. 30 Feb and never runs it)",
+    ),
     "time-zone": (ERROR, "timeZone as the API server checks it: IANA name in the tz database, not Local"),
     "cronjob-name": (ERROR, "rendered CronJob name: DNS-1123 subdomain, at most 52 characters"),
     "cronjob-name-unique": (ERROR, "rendered CronJob names are unique across enabled jobs"),
@@ -31,12 +37,21 @@ CHECKS: dict[str, tuple[str, str]] = {
     "secret-key": (ERROR, "cron.secret.key matches [-._a-zA-Z0-9]+, at most 253, not . or .. or ..-prefixed"),
     secrets.ID: (ERROR, "no plaintext secret in cron values or api.env"),
     "path": (ERROR, "path is required and has nothing a shell could interpret"),
-    "shards": (ERROR, "shards is an integer 1-1000, only on the routes that loop over tenants (an Indexed Job)"),
+    "shards": (
+        ERROR,
+        "shards is an integer 1-1000, only on the routes that loop over tenants (an Indexed Job)",
+    ),
     "render": (ERROR, "the values render (helm would fail the same way)"),
     "values-file": (ERROR, "check: the values file is readable, valid YAML and a map (exit 2 otherwise)"),
     "kube-schema": (ERROR, "the rendered CronJob is valid against the Kubernetes OpenAPI schema (strict)"),
-    "starting-deadline-short": (WARNING, "startingDeadlineSeconds under 10 may skip runs (the controller checks every 10 s)"),
-    "forbid-skips-runs": (WARNING, "under Forbid, activeDeadlineSeconds longer than the schedule's period skips runs"),
+    "starting-deadline-short": (
+        WARNING,
+        "startingDeadlineSeconds under 10 may skip runs (the controller checks every 10 s)",
+    ),
+    "forbid-skips-runs": (
+        WARNING,
+        "under Forbid, activeDeadlineSeconds longer than the schedule's period skips runs",
+    ),
     "every-minute-allow": (WARNING, "an every-minute schedule with concurrencyPolicy Allow can pile up runs"),
     "every-descriptor": (WARNING, "@every is accepted by Kubernetes but undocumented"),
     "days-or": (WARNING, "day-of-month and day-of-week both restricted: robfig fires on either (OR)"),

@@ -39,7 +39,6 @@ def _values_path(job: ResolvedJob, path: tuple[Any, ...]) -> str:
     return f"cron.schedules.{job.key} (rendered {text})"
 
 
-
 def run(manifests: list[dict[str, Any]], jobs: list[ResolvedJob], kube_version: str | None) -> list[Problem]:
     """The OpenAPI problems of ``manifests``, rendered from the enabled ``jobs`` in that order."""
     out = []
@@ -48,7 +47,13 @@ def run(manifests: list[dict[str, Any]], jobs: list[ResolvedJob], kube_version: 
         job = jobs[issue.manifest] if issue.manifest < len(jobs) else None
         rendered = ".".join(str(p) for p in issue.path) or "(object)"
         path = _values_path(job, issue.path) if job else "cron"
-        out.append(Problem(path, f"in CronJob {manifests[issue.manifest]['metadata']['name']} at {rendered}: "
-                           f"{issue.message} (Kubernetes {version[0]}.{version[1]} OpenAPI schema)", ERROR,
-                           "kube-schema"))
+        out.append(
+            Problem(
+                path,
+                f"in CronJob {manifests[issue.manifest]['metadata']['name']} at {rendered}: "
+                f"{issue.message} (Kubernetes {version[0]}.{version[1]} OpenAPI schema)",
+                ERROR,
+                "kube-schema",
+            )
+        )
     return out

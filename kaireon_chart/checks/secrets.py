@@ -78,7 +78,7 @@ def _has_url_password(value: str) -> bool:
     while at != -1:
         end = _AUTHORITY_END.search(value, at + 3)
         if end is not None and end.group() == "@":
-            userinfo = value[at + 3:end.start()]
+            userinfo = value[at + 3 : end.start()]
             colon = userinfo.find(":")
             if 0 < colon < len(userinfo) - 1 and _scheme_before(value, at):
                 return True
@@ -94,10 +94,14 @@ def _scheme_before(value: str, end: int) -> bool:
             return True
         i -= 1
     return False
+
+
 _PLACEHOLDER = re.compile(r"^\s*(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\([A-Za-z_][A-Za-z0-9_]*\))\s*$")
 
-_ADVICE = ("keep it in a Secret and reference it (the cron tier reads the bearer secret through "
-           "cron.secret.name/cron.secret.key); the value is not shown here")
+_ADVICE = (
+    "keep it in a Secret and reference it (the cron tier reads the bearer secret through "
+    "cron.secret.name/cron.secret.key); the value is not shown here"
+)
 
 
 def _is_sensitive_key(key: str) -> bool:
@@ -128,18 +132,31 @@ def scan(values: dict[str, Any]) -> Iterator[tuple[str, str]]:
             path = f"api.env[{i}].value"
             if isinstance(value, str) and value and not _PLACEHOLDER.match(value):
                 if isinstance(name, str) and _is_sensitive_key(name):
-                    yield path, (f"environment variable {name} holds a plaintext value that looks like a secret; "
-                                 f"use valueFrom.secretKeyRef instead ({_ADVICE.split('; ')[1]})")
+                    yield (
+                        path,
+                        (
+                            f"environment variable {name} holds a plaintext value that looks like a secret; "
+                            f"use valueFrom.secretKeyRef instead ({_ADVICE.split('; ')[1]})"
+                        ),
+                    )
                 elif (what := _shape(value)) is not None:
-                    yield path, f"holds what looks like {what} in plaintext; use valueFrom.secretKeyRef instead " \
-                                f"({_ADVICE.split('; ')[1]})"
+                    yield (
+                        path,
+                        f"holds what looks like {what} in plaintext; use valueFrom.secretKeyRef instead "
+                        f"({_ADVICE.split('; ')[1]})",
+                    )
 
 
 def _walk(node: Any, path: str) -> Iterator[tuple[str, str]]:
     if isinstance(node, dict):
         for key, value in node.items():
             sub = f"{path}.{key}"
-            if isinstance(value, str) and value and _is_sensitive_key(str(key)) and not _PLACEHOLDER.match(value):
+            if (
+                isinstance(value, str)
+                and value
+                and _is_sensitive_key(str(key))
+                and not _PLACEHOLDER.match(value)
+            ):
                 yield sub, f"looks like a plaintext secret (a literal under a key named {key!s}); {_ADVICE}"
                 continue
             yield from _walk(value, sub)

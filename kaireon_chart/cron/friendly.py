@@ -21,11 +21,27 @@ _FULL_NAMES = {
     **{
         n.lower(): i
         for i, n in enumerate(
-            ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"], 1
+            [
+                "january",
+                "february",
+                "march",
+                "april",
+                "may",
+                "june",
+                "july",
+                "august",
+                "september",
+                "october",
+                "november",
+                "december",
+            ],
+            1,
         )
     },
 }
-_FULL_DAYS = {n: i for i, n in enumerate(["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"])}
+_FULL_DAYS = {
+    n: i for i, n in enumerate(["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"])
+}
 
 
 def _friendly_robfig(e: CronError) -> str:

@@ -27,7 +27,14 @@ class _Bounds(NamedTuple):
 
 
 _MONTHS = _Bounds(
-    1, 12, {n: i + 1 for i, n in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
+    1,
+    12,
+    {
+        n: i + 1
+        for i, n in enumerate(
+            ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+        )
+    },
 )
 _DOWS = _Bounds(0, 6, {n: i for i, n in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])})
 _FIELD_BOUNDS = (_Bounds(0, 59, None), _Bounds(0, 23, None), _Bounds(1, 31, None), _MONTHS, _DOWS)

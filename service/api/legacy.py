@@ -23,6 +23,12 @@ async def legacy_tick(request: Request, runner: RunnerDep) -> JSONResponse:
 
 
 for _method in ("GET", "POST"):
-    router.add_api_route("/api/cron/tick", legacy_tick, methods=[_method], name="cron:tick",
-                         operation_id=f"{_method.lower()}_cron_tick", responses=RESPONSES,
-                         dependencies=[Depends(require_legacy_secret)])
+    router.add_api_route(
+        "/api/cron/tick",
+        legacy_tick,
+        methods=[_method],
+        name="cron:tick",
+        operation_id=f"{_method.lower()}_cron_tick",
+        responses=RESPONSES,
+        dependencies=[Depends(require_legacy_secret)],
+    )

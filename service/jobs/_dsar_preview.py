@@ -169,11 +169,13 @@ def _compute(session: Session, settings: Settings, now: datetime, result: DsarPr
             if model is not AiAttachment:
                 setattr(entry, field, int(expired))
             if total and expired / total > result.max_share:
-                entry.preflight.append(Finding(
-                    check="large_share",
-                    detail=f"{alias}: the {days}-day cutoff would delete {expired} of {total} rows "
-                           f"({100 * expired / total:.0f} %), more than maxShare {result.max_share:g}",
-                ))
+                entry.preflight.append(
+                    Finding(
+                        check="large_share",
+                        detail=f"{alias}: the {days}-day cutoff would delete {expired} of {total} rows "
+                        f"({100 * expired / total:.0f} %), more than maxShare {result.max_share:g}",
+                    )
+                )
         if DATA_CLASS_INTERACTIONS not in held:
             entry.export_objects = preview_exports(session, tid, cutoff)
         if DATA_CLASS_AI_ATTACHMENTS not in held:
@@ -186,25 +188,42 @@ def _compute(session: Session, settings: Settings, now: datetime, result: DsarPr
 
 def _config_findings(entry: TenantPreview, cfgs: list[RetentionConfig], days: int | None) -> None:
     if not cfgs:
-        entry.preflight.append(Finding(check="no_retention_config",
-                                       detail="no retention config: a run scans and skips this tenant"))
+        entry.preflight.append(
+            Finding(
+                check="no_retention_config", detail="no retention config: a run scans and skips this tenant"
+            )
+        )
         return
     if all(c.legal_hold for c in cfgs):
-        entry.preflight.append(Finding(check="all_on_legal_hold",
-                                       detail="every retention config is on legal hold: nothing is purged"))
+        entry.preflight.append(
+            Finding(
+                check="all_on_legal_hold", detail="every retention config is on legal hold: nothing is purged"
+            )
+        )
     for c in sorted(cfgs, key=lambda c: c.data_class):
         if not c.legal_hold and (c.retention_days is None or c.retention_days <= 0):
-            entry.preflight.append(Finding(
-                check="non_positive_retention",
-                detail=f"{c.data_class}: retentionDays {c.retention_days} is ignored (must be positive)",
-            ))
+            entry.preflight.append(
+                Finding(
+                    check="non_positive_retention",
+                    detail=f"{c.data_class}: retentionDays {c.retention_days} is ignored (must be positive)",
+                )
+            )
     if days is None and not all(c.legal_hold for c in cfgs):
-        entry.preflight.append(Finding(check="no_retention_config",
-                                       detail="no usable retention config: a run scans and skips this tenant"))
+        entry.preflight.append(
+            Finding(
+                check="no_retention_config",
+                detail="no usable retention config: a run scans and skips this tenant",
+            )
+        )
 
 
-def _expiring_attachments(session: Session, store: Store, entry: TenantPreview, cutoff: datetime,
-                          expiring: dict[int, tuple[TenantPreview, str]]) -> None:
+def _expiring_attachments(
+    session: Session,
+    store: Store,
+    entry: TenantPreview,
+    cutoff: datetime,
+    expiring: dict[int, tuple[TenantPreview, str]],
+) -> None:
     refused = 0
     rows = session.execute(
         select(AiAttachment.id, AiAttachment.storage_key)
@@ -223,14 +242,17 @@ def _expiring_attachments(session: Session, store: Store, entry: TenantPreview, 
         expiring[row.id] = (entry, key)
         entry.ai_attachments += 1
     if refused:
-        entry.preflight.append(Finding(
-            check="refused_storage_keys",
-            detail=f"{refused} expired attachment row(s) have a storage key the store refuses; a run keeps them",
-        ))
+        entry.preflight.append(
+            Finding(
+                check="refused_storage_keys",
+                detail=f"{refused} expired attachment row(s) have a storage key the store refuses; a run keeps them",
+            )
+        )
 
 
-def _blob_outcomes(session: Session, expiring: dict[int, tuple[TenantPreview, str]],
-                   result: DsarPreviewResult) -> None:
+def _blob_outcomes(
+    session: Session, expiring: dict[int, tuple[TenantPreview, str]], result: DsarPreviewResult
+) -> None:
     """A blob would go when every row referencing its key would go; it counts for the first tenant
     (in id order) whose expiring row references it, as a run's queue attributes it."""
     owner: dict[str, TenantPreview] = {}
@@ -254,19 +276,33 @@ def _audit(session_factory: sessionmaker[Session], result: DsarPreviewResult, at
         "totalBlobsAttempted": result.total_blobs_attempted,
         "wouldDelete": {
             alias: sum(getattr(t, field) for t in result.per_tenant) for _, _, field, alias in _TABLES
-        } | {
+        }
+        | {
             "exportObjects": {
                 "deleted": sum(t.export_objects.deleted for t in result.per_tenant),
                 "rewritten": sum(t.export_objects.rewritten for t in result.per_tenant),
             },
         },
-        "findings": {t.tenant_id[:64]: sorted({f.check for f in t.preflight})
-                     for t in result.per_tenant[:1000] if t.preflight},
+        "findings": {
+            t.tenant_id[:64]: sorted({f.check for f in t.preflight})
+            for t in result.per_tenant[:1000]
+            if t.preflight
+        },
     }
     try:
         with session_factory() as s, s.begin():
-            s.add(AuditLog(tenant_id=None, action=PREVIEW_ACTION, entity_type="retention", entity_id="dsar-purge",
-                           entity_name="dsar-purge (dry run)", changes=changes, user_id="system:cron",
-                           user_name="cron", created_at=at))
+            s.add(
+                AuditLog(
+                    tenant_id=None,
+                    action=PREVIEW_ACTION,
+                    entity_type="retention",
+                    entity_id="dsar-purge",
+                    entity_name="dsar-purge (dry run)",
+                    changes=changes,
+                    user_id="system:cron",
+                    user_name="cron",
+                    created_at=at,
+                )
+            )
     except Exception as exc:  # noqa: BLE001 - a preview is still answered; the log says what is missing
         log.error("dsar-purge preview: audit row not written: %s", err(exc))

@@ -44,5 +44,7 @@ class Stopped(Exception):
 def effective_retention(configs: Sequence[RetentionConfig]) -> tuple[int | None, list[str]]:
     """(strictest positive retention_days among non-held rows or None, sorted held data classes)."""
     held = sorted({c.data_class for c in configs if c.legal_hold})
-    days = [c.retention_days for c in configs if not c.legal_hold and c.retention_days and c.retention_days > 0]
+    days = [
+        c.retention_days for c in configs if not c.legal_hold and c.retention_days and c.retention_days > 0
+    ]
     return (min(days) if days else None), held

@@ -45,12 +45,14 @@ from service.errors import error_text as _err
 from service.jobs._result import ApiModel
 from service.metrics import observe_export_purge
 from service.models import DATA_CLASS_INTERACTIONS, ExportCheckpoint, ExportObject, RetentionConfig
-from service.runner import heartbeat, should_stop
+from service.runcontext import heartbeat, should_stop
 from service.storage import Store, export_store, show
 
 log = logging.getLogger("service.jobs.export_purge")
 _CHUNK = 200  # recorded objects read per query (each is then handled in its own transaction)
-_MAX_FAILURES = 20  # failed objects per tenant and run before the tenant stops (an outage, not one bad object)
+_MAX_FAILURES = (
+    20  # failed objects per tenant and run before the tenant stops (an outage, not one bad object)
+)
 
 
 class ExportObjects(ApiModel):
@@ -106,7 +108,9 @@ def purge_tenants(session: Session, settings: Settings, route: str, targets: Seq
             session.rollback()
             t.errors.append(f"exportObjects: {_err(exc)}")
             log.warning("%s: tenant %s: export purge failed: %s", route, show(t.tenant_id), _err(exc))
-        observe_export_purge(route, deleted=t.counts.deleted - before[0], rewritten=t.counts.rewritten - before[1])
+        observe_export_purge(
+            route, deleted=t.counts.deleted - before[0], rewritten=t.counts.rewritten - before[1]
+        )
         if stopped:
             break
     return stopped
@@ -136,7 +140,9 @@ def _candidates(tenant_id: str, cutoff: datetime, after: str) -> Any:
 
 
 def _pending(session: Session, tenant_id: str) -> str | None:
-    return session.scalar(select(ExportCheckpoint.pending_object).where(ExportCheckpoint.tenant_id == tenant_id))
+    return session.scalar(
+        select(ExportCheckpoint.pending_object).where(ExportCheckpoint.tenant_id == tenant_id)
+    )
 
 
 def preview_exports(session: Session, tenant_id: str, cutoff: datetime) -> ExportObjects:
@@ -185,11 +191,17 @@ def purge_exports(
                     raise
                 failures += 1
                 errors.append(f"exportObjects: {_err(exc)}")
-                log.warning("export purge: tenant %s: object %s left as it was: %s", show(tenant_id), show(key),
-                            _err(exc))
+                log.warning(
+                    "export purge: tenant %s: object %s left as it was: %s",
+                    show(tenant_id),
+                    show(key),
+                    _err(exc),
+                )
                 if failures >= _MAX_FAILURES:
-                    errors.append(f"exportObjects: stopped after {failures} failed objects; the rest wait for "
-                                  "the next run")
+                    errors.append(
+                        f"exportObjects: stopped after {failures} failed objects; the rest wait for "
+                        "the next run"
+                    )
                     return
                 continue
             counts.deleted += outcome.deleted
@@ -228,7 +240,9 @@ def _apply(session: Session, store: Store, obj: ExportObject, cutoff: datetime) 
     try:
         data = store.get(key)
     except (FileNotFoundError, KeyError) as exc:
-        log.info("export purge: object %s already gone (%s); its record is dropped", show(key), type(exc).__name__)
+        log.info(
+            "export purge: object %s already gone (%s); its record is dropped", show(key), type(exc).__name__
+        )
         session.delete(obj)
         return _Outcome()
     except Exception as exc:
@@ -252,12 +266,16 @@ def _delete(session: Session, store: Store, obj: ExportObject) -> _Outcome:
     report = store.delete_many([obj.object_key])
     if report.failed:
         reason = next(iter(report.failed.values()))
-        raise RuntimeError(f"export object {show(obj.object_key)} could not be deleted: {reason}; retried by the next run")
+        raise RuntimeError(
+            f"export object {show(obj.object_key)} could not be deleted: {reason}; retried by the next run"
+        )
     session.delete(obj)
     return _Outcome(deleted=True)
 
 
-def _keep_after(data: bytes, cutoff: datetime, key: str) -> tuple[list[bytes], datetime | None, datetime | None]:
+def _keep_after(
+    data: bytes, cutoff: datetime, key: str
+) -> tuple[list[bytes], datetime | None, datetime | None]:
     """The NDJSON lines (with their newline) whose ``createdAt`` is not older than ``cutoff``, and the
     oldest and newest kept ``createdAt``. A line without a readable ``createdAt`` fails the object
     (it is left untouched: fail closed, never guess)."""
@@ -272,7 +290,9 @@ def _keep_after(data: bytes, cutoff: datetime, key: str) -> tuple[list[bytes], d
             if created.tzinfo is None:
                 raise ValueError("createdAt has no time zone")
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"export object {show(key)} line {n}: no readable createdAt ({exc}); left untouched") from None
+            raise ValueError(
+                f"export object {show(key)} line {n}: no readable createdAt ({exc}); left untouched"
+            ) from None
         if created < cutoff:
             continue
         kept.append(line if line.endswith(b"\n") else line + b"\n")
@@ -288,12 +308,15 @@ def _is_missing(exc: BaseException) -> bool:
 
 def _held(session: Session, tenant_id: str) -> bool:
     """Legal hold is absolute: re-read in each object's transaction."""
-    return session.scalar(
-        select(RetentionConfig.id)
-        .where(
-            RetentionConfig.tenant_id == tenant_id,
-            RetentionConfig.data_class == DATA_CLASS_INTERACTIONS,
-            RetentionConfig.legal_hold.is_(True),
+    return (
+        session.scalar(
+            select(RetentionConfig.id)
+            .where(
+                RetentionConfig.tenant_id == tenant_id,
+                RetentionConfig.data_class == DATA_CLASS_INTERACTIONS,
+                RetentionConfig.legal_hold.is_(True),
+            )
+            .limit(1)
         )
-        .limit(1)
-    ) is not None
+        is not None
+    )

@@ -34,7 +34,7 @@ def tenant_ids(session: Session, *, active_only: bool) -> list[str]:
 
 
 def error_text(exc: BaseException) -> str:
-    from service.runner import error_detail  # late: keeps the job modules importable on their own
+    from service.runcontext import error_detail  # late: keeps the job modules importable on their own
 
     return error_detail(exc)
 

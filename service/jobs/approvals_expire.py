@@ -46,41 +46,69 @@ class ApprovalsExpireResult(JobResult):
 
 def _expire_tenant(session: Session, tenant_id: str | None, now: datetime) -> int:
     pending = session.execute(
-        select(Approval.id, Approval.entity_type, Approval.entity_id, Approval.entity_name, Approval.action,
-               Approval.expires_at)
+        select(
+            Approval.id,
+            Approval.entity_type,
+            Approval.entity_id,
+            Approval.entity_name,
+            Approval.action,
+            Approval.expires_at,
+        )
         .where(Approval.tenant_id == tenant_id, Approval.status == "pending", Approval.expires_at < now)
         .order_by(Approval.id)
     ).all()
     expired = 0
     for start in range(0, len(pending), _CHUNK):
         chunk = {row.id: row for row in pending[start : start + _CHUNK]}
-        changed = session.execute(
-            update(Approval)
-            .where(Approval.id.in_(list(chunk)), Approval.status == "pending", Approval.expires_at < now)
-            .values(status="expired", decided_at=now)
-            .returning(Approval.id)
-            .execution_options(synchronize_session=False)
-        ).scalars().all()
+        changed = (
+            session.execute(
+                update(Approval)
+                .where(Approval.id.in_(list(chunk)), Approval.status == "pending", Approval.expires_at < now)
+                .values(status="expired", decided_at=now)
+                .returning(Approval.id)
+                .execution_options(synchronize_session=False)
+            )
+            .scalars()
+            .all()
+        )
         for approval_id in sorted(changed):
             row = chunk[approval_id]
-            session.add(AuditLog(
-                tenant_id=tenant_id, action=AUDIT_ACTION, entity_type="approval", entity_id=approval_id,
-                entity_name=row.entity_name,
-                changes={"status": {"from": "pending", "to": "expired"},
-                         "expiresAt": row.expires_at.isoformat() if row.expires_at else None,
-                         "entityType": row.entity_type, "entityId": row.entity_id, "action": row.action},
-                user_id="system:cron", user_name="cron", created_at=now,
-            ))
+            session.add(
+                AuditLog(
+                    tenant_id=tenant_id,
+                    action=AUDIT_ACTION,
+                    entity_type="approval",
+                    entity_id=approval_id,
+                    entity_name=row.entity_name,
+                    changes={
+                        "status": {"from": "pending", "to": "expired"},
+                        "expiresAt": row.expires_at.isoformat() if row.expires_at else None,
+                        "entityType": row.entity_type,
+                        "entityId": row.entity_id,
+                        "action": row.action,
+                    },
+                    user_id="system:cron",
+                    user_name="cron",
+                    created_at=now,
+                )
+            )
         expired += len(changed)
     return expired
 
 
 def run(session: Session, settings: Settings, now: datetime) -> ApprovalsExpireResult:
-    tenants = list(session.scalars(
-        select(Approval.tenant_id).where(Approval.status == "pending", Approval.expires_at < now)
-        .distinct().order_by(Approval.tenant_id)))
+    tenants = list(
+        session.scalars(
+            select(Approval.tenant_id)
+            .where(Approval.status == "pending", Approval.expires_at < now)
+            .distinct()
+            .order_by(Approval.tenant_id)
+        )
+    )
     done, errors = for_each_tenant(session, tenants, lambda tid: _expire_tenant(session, tid, now), job=ROUTE)
-    return ApprovalsExpireResult(ok=not errors, expired=sum(done.values()), tenants=len(tenants), errors=errors)
+    return ApprovalsExpireResult(
+        ok=not errors, expired=sum(done.values()), tenants=len(tenants), errors=errors
+    )
 
 
 def demo(session: Session, tenants: Sequence[Any], now: datetime, rng: random.Random) -> None:
@@ -88,16 +116,42 @@ def demo(session: Session, tenants: Sequence[Any], now: datetime, rng: random.Ra
     for t in tenants:
         tid = getattr(t, "id", t)
         for i in range(rng.randint(2, 4)):
-            session.add(Approval(tenant_id=tid, entity_type="offer", entity_id=f"offer-{i}",
-                                 entity_name=f"Demo offer {i}", action="update", status="pending",
-                                 requester_id="user-demo", requester_name="Demo User",
-                                 payload={"field": "priority", "to": i},
-                                 expires_at=now - timedelta(hours=rng.randint(1, 72)),
-                                 created_at=now - timedelta(days=5)))
-        session.add(Approval(tenant_id=tid, entity_type="contact_policy", entity_id="cp-open",
-                             action="create", status="pending", expires_at=now + timedelta(days=2),
-                             created_at=now - timedelta(hours=1)))
-        session.add(Approval(tenant_id=tid, entity_type="offer", entity_id="offer-done", action="delete",
-                             status="approved", expires_at=now - timedelta(days=1), decided_at=now - timedelta(days=2),
-                             created_at=now - timedelta(days=3)))
+            session.add(
+                Approval(
+                    tenant_id=tid,
+                    entity_type="offer",
+                    entity_id=f"offer-{i}",
+                    entity_name=f"Demo offer {i}",
+                    action="update",
+                    status="pending",
+                    requester_id="user-demo",
+                    requester_name="Demo User",
+                    payload={"field": "priority", "to": i},
+                    expires_at=now - timedelta(hours=rng.randint(1, 72)),
+                    created_at=now - timedelta(days=5),
+                )
+            )
+        session.add(
+            Approval(
+                tenant_id=tid,
+                entity_type="contact_policy",
+                entity_id="cp-open",
+                action="create",
+                status="pending",
+                expires_at=now + timedelta(days=2),
+                created_at=now - timedelta(hours=1),
+            )
+        )
+        session.add(
+            Approval(
+                tenant_id=tid,
+                entity_type="offer",
+                entity_id="offer-done",
+                action="delete",
+                status="approved",
+                expires_at=now - timedelta(days=1),
+                decided_at=now - timedelta(days=2),
+                created_at=now - timedelta(days=3),
+            )
+        )
     session.flush()

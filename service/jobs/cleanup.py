@@ -50,7 +50,7 @@ from service.models import (
     Tenant,
 )
 from service.purge import delete_in_batches
-from service.runner import heartbeat, should_stop
+from service.runcontext import heartbeat, should_stop
 
 ROUTE = "cleanup"
 
@@ -62,7 +62,9 @@ class CleanupResult(JobResult):
     daily_summaries: int = 0
     interaction_history: int = 0
     decision_traces: int = 0
-    held: list[str] = Field(default_factory=list, description="'<tenant>/<data class>' skipped for legal hold")
+    held: list[str] = Field(
+        default_factory=list, description="'<tenant>/<data class>' skipped for legal hold"
+    )
     errors: list[TenantError] = Field(default_factory=list)
     # export objects of interaction history past the cutoff: deleted, or rewritten without expired rows
     export_objects: ExportObjects = Field(default_factory=ExportObjects)
@@ -90,10 +92,13 @@ def _heartbeat(_deleted: int) -> None:
     heartbeat()
 
 
-def _cleanup_tenant(session: Session, tenant: Tenant, settings: Settings, now: datetime,
-                    result: CleanupResult) -> dict[str, int]:
-    configs = {c.data_class: c for c in session.scalars(
-        select(RetentionConfig).where(RetentionConfig.tenant_id == tenant.id))}
+def _cleanup_tenant(
+    session: Session, tenant: Tenant, settings: Settings, now: datetime, result: CleanupResult
+) -> dict[str, int]:
+    configs = {
+        c.data_class: c
+        for c in session.scalars(select(RetentionConfig).where(RetentionConfig.tenant_id == tenant.id))
+    }
     session.commit()  # end the read transaction before the batched deletes
     counts = {"suppressions": 0, "daily_summaries": 0, "interaction_history": 0, "decision_traces": 0}
     held: list[str] = []
@@ -113,34 +118,59 @@ def _cleanup_tenant(session: Session, tenant: Tenant, settings: Settings, now: d
     if cfg is not None and cfg.legal_hold:
         held.append(f"{tenant.id}/{DATA_CLASS_SUPPRESSIONS}")
     else:
-        plan.append(("suppressions", Suppression,
-                     [Suppression.tenant_id == tenant.id, Suppression.expires_at < now]))
+        plan.append(
+            ("suppressions", Suppression, [Suppression.tenant_id == tenant.id, Suppression.expires_at < now])
+        )
     d = days_for(DATA_CLASS_SUMMARIES, tenant.summary_retention_days, "summary_retention_days")
     if d is not None:
         cut = _cutoff(now, d)
-        plan.append(("daily_summaries", InteractionSummary,
-                     [InteractionSummary.tenant_id == tenant.id, InteractionSummary.period_type == "daily",
-                      InteractionSummary.period_start < cut]))
-    d = days_for(DATA_CLASS_INTERACTIONS, tenant.interaction_history_retention_days,
-                 "interaction_history_retention_days")
+        plan.append(
+            (
+                "daily_summaries",
+                InteractionSummary,
+                [
+                    InteractionSummary.tenant_id == tenant.id,
+                    InteractionSummary.period_type == "daily",
+                    InteractionSummary.period_start < cut,
+                ],
+            )
+        )
+    d = days_for(
+        DATA_CLASS_INTERACTIONS,
+        tenant.interaction_history_retention_days,
+        "interaction_history_retention_days",
+    )
     export_cut: datetime | None = None
     if d is not None:
         cut = export_cut = _cutoff(now, d)
-        plan.append(("interaction_history", InteractionHistory,
-                     [InteractionHistory.tenant_id == tenant.id, InteractionHistory.created_at < cut]))
-    d = days_for(DATA_CLASS_DECISION_TRACES, tenant.decision_trace_retention_days, "decision_trace_retention_days")
+        plan.append(
+            (
+                "interaction_history",
+                InteractionHistory,
+                [InteractionHistory.tenant_id == tenant.id, InteractionHistory.created_at < cut],
+            )
+        )
+    d = days_for(
+        DATA_CLASS_DECISION_TRACES, tenant.decision_trace_retention_days, "decision_trace_retention_days"
+    )
     if d is not None:
         cut = _cutoff(now, d)
-        plan.append(("decision_traces", DecisionTrace,
-                     [DecisionTrace.tenant_id == tenant.id, DecisionTrace.created_at < cut]))
+        plan.append(
+            (
+                "decision_traces",
+                DecisionTrace,
+                [DecisionTrace.tenant_id == tenant.id, DecisionTrace.created_at < cut],
+            )
+        )
 
     result.held.extend(held)
     for key, model, where in plan:
         if should_stop():  # shutdown: keep what is committed, the next run does the rest
             break
         # counted as soon as each class finishes, so a later failure still reports what was deleted
-        counts[key] = delete_in_batches(session, model, where, settings.delete_batch_size, on_batch=_heartbeat,
-                                        stop=should_stop)
+        counts[key] = delete_in_batches(
+            session, model, where, settings.delete_batch_size, on_batch=_heartbeat, stop=should_stop
+        )
         setattr(result, key, getattr(result, key) + counts[key])
     if export_cut is not None and not should_stop():
         # the exported copies of interaction history obey the same cutoff (after the rows are gone)
@@ -179,22 +209,59 @@ def demo(session: Session, tenants: Sequence[Any], now: datetime, rng: random.Ra
     for t in tenants:
         tid = getattr(t, "id", t)
         for i in range(rng.randint(3, 8)):
-            session.add(Suppression(tenant_id=tid, customer_id=f"cust-{i:04d}", reason="demo: expired cooldown",
-                                    expires_at=now - timedelta(days=rng.randint(1, 30)),
-                                    created_at=now - timedelta(days=40)))
-        session.add(Suppression(tenant_id=tid, customer_id="cust-live", reason="demo: still active",
-                                expires_at=now + timedelta(days=7), created_at=now))
+            session.add(
+                Suppression(
+                    tenant_id=tid,
+                    customer_id=f"cust-{i:04d}",
+                    reason="demo: expired cooldown",
+                    expires_at=now - timedelta(days=rng.randint(1, 30)),
+                    created_at=now - timedelta(days=40),
+                )
+            )
+        session.add(
+            Suppression(
+                tenant_id=tid,
+                customer_id="cust-live",
+                reason="demo: still active",
+                expires_at=now + timedelta(days=7),
+                created_at=now,
+            )
+        )
         for i in range(rng.randint(2, 5)):
             start = (now - timedelta(days=2555 + 30 + i)).replace(hour=0, minute=0, second=0, microsecond=0)
-            session.add(InteractionSummary(tenant_id=tid, customer_id=f"cust-{i:04d}", offer_id="offer-legacy",
-                                           period_type="daily", period_key=start.strftime("%Y-%m-%d"),
-                                           period_start=start, impressions=3, created_at=start))
+            session.add(
+                InteractionSummary(
+                    tenant_id=tid,
+                    customer_id=f"cust-{i:04d}",
+                    offer_id="offer-legacy",
+                    period_type="daily",
+                    period_key=start.strftime("%Y-%m-%d"),
+                    period_start=start,
+                    impressions=3,
+                    created_at=start,
+                )
+            )
         for i in range(rng.randint(5, 12)):
             ts = now - timedelta(days=731 + i)
-            session.add(InteractionHistory(tenant_id=tid, customer_id=f"cust-{i:04d}", offer_id="offer-legacy",
-                                           interaction_type="impression", occurred_at=ts, created_at=ts))
+            session.add(
+                InteractionHistory(
+                    tenant_id=tid,
+                    customer_id=f"cust-{i:04d}",
+                    offer_id="offer-legacy",
+                    interaction_type="impression",
+                    occurred_at=ts,
+                    created_at=ts,
+                )
+            )
         for i in range(rng.randint(3, 8)):
             ts = now - timedelta(days=366 + i)
-            session.add(DecisionTrace(tenant_id=tid, customer_id=f"cust-{i:04d}", top_offer_id="offer-legacy",
-                                      total_latency_ms=20.0, created_at=ts))
+            session.add(
+                DecisionTrace(
+                    tenant_id=tid,
+                    customer_id=f"cust-{i:04d}",
+                    top_offer_id="offer-legacy",
+                    total_latency_ms=20.0,
+                    created_at=ts,
+                )
+            )
     session.flush()

@@ -86,7 +86,7 @@ from service.models import (
     Tenant,
     UTCDateTime,
 )
-from service.runner import heartbeat, should_stop
+from service.runcontext import heartbeat, should_stop
 from service.storage import Store, attachment_store
 
 ROUTE = "dsar-purge"
@@ -102,7 +102,14 @@ _GROUPS_PER_STATEMENT = 16  # distinct cutoffs OR-ed in one slice statement (Pos
 
 
 __all__ = [
-    "ROUTE", "DsarPurgeResult", "TenantPurge", "delete_expired", "demo", "effective_retention", "preview", "run",
+    "ROUTE",
+    "DsarPurgeResult",
+    "TenantPurge",
+    "delete_expired",
+    "demo",
+    "effective_retention",
+    "preview",
+    "run",
 ]
 _Stopped = Stopped
 _err = err
@@ -118,7 +125,9 @@ class _Target:
 
 def run(session: Session, settings: Settings, now: datetime) -> DsarPurgeResult:
     result = DsarPurgeResult()
-    tenant_ids = shards.mine(session.scalars(select(Tenant.id).order_by(Tenant.id)))  # sharded: its tenants only
+    tenant_ids = shards.mine(
+        session.scalars(select(Tenant.id).order_by(Tenant.id))
+    )  # sharded: its tenants only
     session.commit()  # end the read transaction before the work
     store: Store | None = None
     store_error: str | None = None
@@ -136,12 +145,16 @@ def run(session: Session, settings: Settings, now: datetime) -> DsarPurgeResult:
             configs = all_configs.get(tenant_id, [])
         else:
             try:
-                configs = list(session.scalars(select(RetentionConfig).where(RetentionConfig.tenant_id == tenant_id)))
+                configs = list(
+                    session.scalars(select(RetentionConfig).where(RetentionConfig.tenant_id == tenant_id))
+                )
                 session.commit()
             except Exception as exc:  # noqa: BLE001
                 session.rollback()
                 log.warning("dsar-purge: tenant %s: cannot read retention config: %s", tenant_id, _err(exc))
-                result.per_tenant.append(TenantPurge(tenant_id=tenant_id, retention_days=0, errors=[_err(exc)]))
+                result.per_tenant.append(
+                    TenantPurge(tenant_id=tenant_id, retention_days=0, errors=[_err(exc)])
+                )
                 continue
         days, held = effective_retention(configs)
         if days is None:
@@ -169,10 +182,16 @@ def run(session: Session, settings: Settings, now: datetime) -> DsarPurgeResult:
     if store is not None and not stopped:
         stopped = drain_blobs(session, store, result, _between_slices)
     if not stopped:  # exports of interaction history: same cutoff, same legal hold
-        stopped = purge_tenants(session, settings, ROUTE, [
-            ExportTarget(t.entry.tenant_id, t.cutoff, t.entry.export_objects, t.entry.errors)
-            for t in targets if DATA_CLASS_INTERACTIONS not in t.entry.held
-        ])
+        stopped = purge_tenants(
+            session,
+            settings,
+            ROUTE,
+            [
+                ExportTarget(t.entry.tenant_id, t.cutoff, t.entry.export_objects, t.entry.errors)
+                for t in targets
+                if DATA_CLASS_INTERACTIONS not in t.entry.held
+            ],
+        )
     for target in targets:
         _audit(session, target.entry, now)
     if stopped:
@@ -280,11 +299,19 @@ def _group_predicate(
 
 def _typed(sql: str, params: dict[str, Any]) -> Any:
     """``text(sql)`` with the cutoff parameters bound as UTC datetimes (SQLite stores them naive)."""
-    return text(sql).bindparams(*(bindparam(k, type_=UTCDateTime()) for k in params if k[0] == "c" and k[1:].isdigit()))
+    return text(sql).bindparams(
+        *(bindparam(k, type_=UTCDateTime()) for k in params if k[0] == "c" and k[1:].isdigit())
+    )
 
 
 def _purge_slices(
-    session: Session, kind: str, model: Any, field: str, targets: list[_Target], batch: int, connections: int = 1
+    session: Session,
+    kind: str,
+    model: Any,
+    field: str,
+    targets: list[_Target],
+    batch: int,
+    connections: int = 1,
 ) -> None:
     by_id = {t.entry.tenant_id: t.entry for t in targets}
     table = model.__tablename__
@@ -305,7 +332,8 @@ def _purge_slices(
             params = {"tenants": [t.entry.tenant_id for t in targets], "cutoffs": [t.cutoff for t in targets]}
             using = "USING unnest(CAST(:tenants AS text[]), CAST(:cutoffs AS timestamptz[])) AS c(tenant_id, cutoff) "
         pages = session.execute(
-            text("SELECT pg_relation_size(CAST(:t AS regclass)) / current_setting('block_size')::int"), {"t": table}
+            text("SELECT pg_relation_size(CAST(:t AS regclass)) / current_setting('block_size')::int"),
+            {"t": table},
         ).scalar_one()
         session.commit()
         span = pg_slice_pages(batch)
@@ -341,17 +369,27 @@ def _purge_slices(
         )
         params = {k: (json.dumps(v) if k[0] == "g" else v) for k, v in params.items()}
         where = f"rowid >= :lo AND rowid < :hi AND ({predicate})"
-        count_stmt = _typed(f"SELECT tenant_id, count(*) FROM {table} WHERE {where} GROUP BY tenant_id", params)
+        count_stmt = _typed(
+            f"SELECT tenant_id, count(*) FROM {table} WHERE {where} GROUP BY tenant_id", params
+        )
         delete_stmt = _typed(f"DELETE FROM {table} WHERE {where}", params)
         # two subqueries: each is one b-tree seek (min() and max() together would scan the table)
-        first, last = session.execute(text(f"SELECT (SELECT min(rowid) FROM {table}), (SELECT max(rowid) FROM {table})")).one()
+        first, last = session.execute(
+            text(f"SELECT (SELECT min(rowid) FROM {table}), (SELECT max(rowid) FROM {table})")
+        ).one()
         session.commit()
         lo = first
         while lo is not None and lo <= last:
             _between_slices()
             args = {**params, "lo": lo, "hi": lo + span}
-            count(_commit_slice(session, lambda args=args, c=count_stmt, d=delete_stmt: _sqlite_slice(session, c, d, args)))
-            lo = session.execute(text(f"SELECT min(rowid) FROM {table} WHERE rowid >= :hi"), {"hi": lo + span}).scalar()
+            count(
+                _commit_slice(
+                    session, lambda args=args, c=count_stmt, d=delete_stmt: _sqlite_slice(session, c, d, args)
+                )
+            )
+            lo = session.execute(
+                text(f"SELECT min(rowid) FROM {table} WHERE rowid >= :hi"), {"hi": lo + span}
+            ).scalar()
             session.commit()
 
 

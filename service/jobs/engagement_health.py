@@ -69,8 +69,9 @@ def _change(cur: float | None, prev: float | None) -> float | None:
     return (cur - prev) / prev
 
 
-def classify(cur_impr: int, prev_impr: int, ctr_change: float | None, cr_change: float | None,
-             settings: Settings) -> str:
+def classify(
+    cur_impr: int, prev_impr: int, ctr_change: float | None, cr_change: float | None, settings: Settings
+) -> str:
     """healthy / watch / at-risk from the relative drops (documented in the module docstring)."""
     if cur_impr < settings.engagement_min_impressions or prev_impr < settings.engagement_min_impressions:
         return "healthy"
@@ -83,7 +84,9 @@ def classify(cur_impr: int, prev_impr: int, ctr_change: float | None, cr_change:
     return "healthy"
 
 
-def _counts(session: Session, tenant_id: str, now: datetime) -> dict[str, dict[tuple[int, bool], dict[str, int]]]:
+def _counts(
+    session: Session, tenant_id: str, now: datetime
+) -> dict[str, dict[tuple[int, bool], dict[str, int]]]:
     """offer -> (window, is_previous) -> interaction type -> count, from one grouped query."""
     ih = InteractionHistory
     buckets = []
@@ -94,8 +97,13 @@ def _counts(session: Session, tenant_id: str, now: datetime) -> dict[str, dict[t
     cols = [func.sum(case((cond, 1), else_=0)) for _, cond in buckets]
     rows = session.execute(
         select(ih.offer_id, ih.interaction_type, *cols)
-        .where(ih.tenant_id == tenant_id, ih.offer_id.is_not(None), ih.interaction_type.in_(_TYPES),
-               ih.occurred_at > now - timedelta(days=2 * max(WINDOWS)), ih.occurred_at <= now)
+        .where(
+            ih.tenant_id == tenant_id,
+            ih.offer_id.is_not(None),
+            ih.interaction_type.in_(_TYPES),
+            ih.occurred_at > now - timedelta(days=2 * max(WINDOWS)),
+            ih.occurred_at <= now,
+        )
         .group_by(ih.offer_id, ih.interaction_type)
     ).all()
     out: dict[str, dict[tuple[int, bool], dict[str, int]]] = {}
@@ -109,25 +117,42 @@ def _counts(session: Session, tenant_id: str, now: datetime) -> dict[str, dict[t
 def _metrics(c: dict[str, int]) -> dict[str, Any]:
     impressions = c["impression"]
     clicks = c["click"] + c["convert"]
-    return {"impressions": impressions, "clicks": clicks, "converts": c["convert"], "dismissals": c["dismiss"],
-            "ctr": _ratio(clicks, impressions), "conversion_rate": _ratio(c["convert"], impressions)}
+    return {
+        "impressions": impressions,
+        "clicks": clicks,
+        "converts": c["convert"],
+        "dismissals": c["dismiss"],
+        "ctr": _ratio(clicks, impressions),
+        "conversion_rate": _ratio(c["convert"], impressions),
+    }
 
 
 def _tenant(session: Session, tenant_id: str, settings: Settings, now: datetime) -> dict[str, int]:
     counts = _counts(session, tenant_id, now)
-    existing = {(r.offer_id, r.window_days): r for r in session.scalars(
-        select(EngagementHealth).where(EngagementHealth.tenant_id == tenant_id))}
+    existing = {
+        (r.offer_id, r.window_days): r
+        for r in session.scalars(select(EngagementHealth).where(EngagementHealth.tenant_id == tenant_id))
+    }
     tally = {"offers": len(counts), "at-risk": 0, "watch": 0}
     for offer_id in sorted(counts):
         for w in WINDOWS:
             cur, prev = _metrics(counts[offer_id][(w, False)]), _metrics(counts[offer_id][(w, True)])
-            ctr_change, cr_change = _change(cur["ctr"], prev["ctr"]), _change(cur["conversion_rate"],
-                                                                             prev["conversion_rate"])
+            ctr_change, cr_change = (
+                _change(cur["ctr"], prev["ctr"]),
+                _change(cur["conversion_rate"], prev["conversion_rate"]),
+            )
             status = classify(cur["impressions"], prev["impressions"], ctr_change, cr_change, settings)
             if status in tally:
                 tally[status] += 1
-            values = dict(cur, prev_ctr=prev["ctr"], prev_conversion_rate=prev["conversion_rate"],
-                          ctr_change=ctr_change, conversion_rate_change=cr_change, status=status, computed_at=now)
+            values = dict(
+                cur,
+                prev_ctr=prev["ctr"],
+                prev_conversion_rate=prev["conversion_rate"],
+                ctr_change=ctr_change,
+                conversion_rate_change=cr_change,
+                status=status,
+                computed_at=now,
+            )
             row = existing.pop((offer_id, w), None)
             if row is None:
                 session.add(EngagementHealth(tenant_id=tenant_id, offer_id=offer_id, window_days=w, **values))
@@ -136,10 +161,16 @@ def _tenant(session: Session, tenant_id: str, settings: Settings, now: datetime)
                     setattr(row, k, v)
     stale = list(existing)
     for start in range(0, len(stale), 500):
-        session.execute(delete(EngagementHealth).where(
-            EngagementHealth.tenant_id == tenant_id,
-            tuple_(EngagementHealth.offer_id, EngagementHealth.window_days).in_(stale[start : start + 500]),
-        ).execution_options(synchronize_session=False))
+        session.execute(
+            delete(EngagementHealth)
+            .where(
+                EngagementHealth.tenant_id == tenant_id,
+                tuple_(EngagementHealth.offer_id, EngagementHealth.window_days).in_(
+                    stale[start : start + 500]
+                ),
+            )
+            .execution_options(synchronize_session=False)
+        )
     session.flush()
     return tally
 
@@ -148,15 +179,22 @@ def run(session: Session, settings: Settings, now: datetime) -> EngagementHealth
     ids = tenant_ids(session, active_only=True)
     done, errors = for_each_tenant(session, ids, lambda tid: _tenant(session, tid, settings, now), job=ROUTE)
     return EngagementHealthResult(
-        ok=not errors, tenants=len(ids), offers_scored=sum(t["offers"] for t in done.values()),
-        at_risk=sum(t["at-risk"] for t in done.values()), watch=sum(t["watch"] for t in done.values()),
+        ok=not errors,
+        tenants=len(ids),
+        offers_scored=sum(t["offers"] for t in done.values()),
+        at_risk=sum(t["at-risk"] for t in done.values()),
+        watch=sum(t["watch"] for t in done.values()),
         errors=errors,
     )
 
 
 def demo(session: Session, tenants: Sequence[Any], now: datetime, rng: random.Random) -> None:
     """Three offers: steady, CTR halved this week (at-risk), mildly down (watch); 60 days of events."""
-    profiles = {"offer-steady": (4, 4), "offer-fading": (5, 2), "offer-softer": (5, 3)}  # clicks/day: before, now
+    profiles = {
+        "offer-steady": (4, 4),
+        "offer-fading": (5, 2),
+        "offer-softer": (5, 3),
+    }  # clicks/day: before, now
     for t in tenants:
         tid = getattr(t, "id", t)
         rows: list[dict[str, Any]] = []
@@ -166,12 +204,34 @@ def demo(session: Session, tenants: Sequence[Any], now: datetime, rng: random.Ra
                 ts = now - timedelta(days=day, hours=1)
                 impressions = 40
                 for kind, n in (("impression", impressions), ("click", clicks), ("dismiss", 2)):
-                    rows.extend({"tenant_id": tid, "customer_id": f"c{day}-{i}", "offer_id": offer,
-                                 "interaction_type": kind, "occurred_at": ts, "created_at": ts,
-                                 "direction": "outbound", "context": {}} for i in range(n))
+                    rows.extend(
+                        {
+                            "tenant_id": tid,
+                            "customer_id": f"c{day}-{i}",
+                            "offer_id": offer,
+                            "interaction_type": kind,
+                            "occurred_at": ts,
+                            "created_at": ts,
+                            "direction": "outbound",
+                            "context": {},
+                        }
+                        for i in range(n)
+                    )
                 if day % 3 == 0:
-                    rows.append({"tenant_id": tid, "customer_id": f"c{day}-x", "offer_id": offer,
-                                 "interaction_type": "convert", "occurred_at": ts, "created_at": ts,
-                                 "direction": "outbound", "conversion_value": 25.0, "context": {}})
-        session.execute(cast(Table, InteractionHistory.__table__).insert(), rows)  # Core, not the ORM bulk path
+                    rows.append(
+                        {
+                            "tenant_id": tid,
+                            "customer_id": f"c{day}-x",
+                            "offer_id": offer,
+                            "interaction_type": "convert",
+                            "occurred_at": ts,
+                            "created_at": ts,
+                            "direction": "outbound",
+                            "conversion_value": 25.0,
+                            "context": {},
+                        }
+                    )
+        session.execute(
+            cast(Table, InteractionHistory.__table__).insert(), rows
+        )  # Core, not the ORM bulk path
     session.flush()

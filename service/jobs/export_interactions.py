@@ -86,7 +86,7 @@ from service.config import Settings
 from service.errors import error_text as _err
 from service.jobs._result import ApiModel, JobResult
 from service.models import ExportCheckpoint, ExportObject, InteractionHistory, Tenant
-from service.runner import heartbeat, should_stop
+from service.runcontext import heartbeat, should_stop
 from service.storage import Store, export_store, segment_problem, show
 
 ROUTE = "export-interactions"
@@ -193,21 +193,28 @@ def _pg_value_sql(column: Any) -> str:
     if isinstance(kind, Float):
         # orjson: always a float literal (12.0, not 12); NaN and infinities become null. PostgreSQL
         # prints float8 in the shortest exact form, integral values below 1e15 without a fraction.
-        return (f"CASE WHEN {c} IS NULL OR {c} IN ('NaN', 'Infinity', '-Infinity') THEN 'null' "
-                f"WHEN {c} = trunc({c}) AND abs({c}) < 1e15 THEN {c}::text || '.0' ELSE {c}::text END")
+        return (
+            f"CASE WHEN {c} IS NULL OR {c} IN ('NaN', 'Infinity', '-Infinity') THEN 'null' "
+            f"WHEN {c} = trunc({c}) AND abs({c}) < 1e15 THEN {c}::text || '.0' ELSE {c}::text END"
+        )
     if isinstance(kind, JSON):
         # jsonb's text form has no raw line breaks (a plain json column would keep its input's)
         return f"COALESCE({c}::jsonb::text, 'null')"
     if isinstance(kind, DateTime):
         # orjson OPT_UTC_Z: 2026-06-13T12:00:00Z, or 2026-06-13T12:00:00.120000Z with a fraction
-        return (f"""COALESCE('"' || replace(to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), """
-                f"""'.000000Z', 'Z') || '"', 'null')""")
+        return (
+            f"""COALESCE('"' || replace(to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), """
+            f"""'.000000Z', 'Z') || '"', 'null')"""
+        )
     raise TypeError(f"export-interactions: no JSON encoding for column {c} ({column.type})")
 
 
 def _pg_line_sql() -> str:
     """One NDJSON record per row, built by PostgreSQL: ``{"id":1,"tenantId":"t1",...}``."""
-    pieces = [f"""'{"{" if i == 0 else ","}"{name}":' || {_pg_value_sql(col)}""" for i, (name, col) in enumerate(_COLUMNS)]
+    pieces = [
+        f"""'{"{" if i == 0 else ","}"{name}":' || {_pg_value_sql(col)}"""
+        for i, (name, col) in enumerate(_COLUMNS)
+    ]
     return " || ".join(pieces) + " || '}'"
 
 
@@ -222,7 +229,9 @@ _PG_ORDER = " ORDER BY created_at, id LIMIT %s"
 def run(session: Session, settings: Settings, now: datetime) -> ExportResult:
     result = ExportResult()
     tenants = shards.mine(  # a sharded run: only its shard's tenants
-        session.execute(select(Tenant.id, Tenant.name).where(Tenant.active.is_(True)).order_by(Tenant.id)).all(),
+        session.execute(
+            select(Tenant.id, Tenant.name).where(Tenant.active.is_(True)).order_by(Tenant.id)
+        ).all(),
         lambda row: str(row[0]),
     )
     session.commit()
@@ -244,7 +253,9 @@ def run(session: Session, settings: Settings, now: datetime) -> ExportResult:
                 if store is None:
                     raise RuntimeError(f"export store unavailable: {store_error}")
                 check_tenant_segment(tenant_id)
-                _export_tenant(session, store, writer, tenant_id, now, settings.export_max_batches_per_run, entry)
+                _export_tenant(
+                    session, store, writer, tenant_id, now, settings.export_max_batches_per_run, entry
+                )
             except Exception as exc:  # noqa: BLE001 - this tenant fails, the others continue
                 session.rollback()
                 entry.error = str(exc) if isinstance(exc, TenantIdRefused) else _err(exc)
@@ -259,7 +270,9 @@ def run(session: Session, settings: Settings, now: datetime) -> ExportResult:
 def _checkpoint(session: Session, tenant_id: str, now: datetime) -> ExportCheckpoint:
     cp = session.get(ExportCheckpoint, tenant_id)
     if cp is None:
-        cp = ExportCheckpoint(tenant_id=tenant_id, last_created_at=EPOCH, last_id=0, status="ok", updated_at=now)
+        cp = ExportCheckpoint(
+            tenant_id=tenant_id, last_created_at=EPOCH, last_id=0, status="ok", updated_at=now
+        )
         session.add(cp)
         session.commit()
     return cp
@@ -273,8 +286,13 @@ class _Batch:
     last: tuple[datetime, int] | None
 
 
-def _batch_query(tenant_id: str, start: tuple[datetime, int], settled: datetime, end: tuple[datetime, int] | None,
-                 *columns: Any) -> Any:
+def _batch_query(
+    tenant_id: str,
+    start: tuple[datetime, int],
+    settled: datetime,
+    end: tuple[datetime, int] | None,
+    *columns: Any,
+) -> Any:
     query = (
         select(*columns)
         .where(
@@ -290,8 +308,13 @@ def _batch_query(tenant_id: str, start: tuple[datetime, int], settled: datetime,
     return query
 
 
-def _read_batch(session: Session, tenant_id: str, start: tuple[datetime, int], settled: datetime,
-                end: tuple[datetime, int] | None) -> _Batch:
+def _read_batch(
+    session: Session,
+    tenant_id: str,
+    start: tuple[datetime, int],
+    settled: datetime,
+    end: tuple[datetime, int] | None,
+) -> _Batch:
     """The next rows after ``start`` (and up to ``end`` when given), encoded as NDJSON bytes."""
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
@@ -303,13 +326,20 @@ def _read_batch(session: Session, tenant_id: str, start: tuple[datetime, int], s
     return _read_batch_orm(session, tenant_id, start, settled, end)
 
 
-def _read_batch_orm(session: Session, tenant_id: str, start: tuple[datetime, int], settled: datetime,
-                    end: tuple[datetime, int] | None) -> _Batch:
+def _read_batch_orm(
+    session: Session,
+    tenant_id: str,
+    start: tuple[datetime, int],
+    settled: datetime,
+    end: tuple[datetime, int] | None,
+) -> _Batch:
     """The reference encoding: rows through SQLAlchemy's types, records through orjson."""
     rows = session.execute(_batch_query(tenant_id, start, settled, end, *(col for _, col in _COLUMNS))).all()
     if not rows:
         return _Batch(0, b"", None, None)
-    return _Batch(len(rows), encode_rows(rows), (rows[0].created_at, rows[0].id), (rows[-1].created_at, rows[-1].id))
+    return _Batch(
+        len(rows), encode_rows(rows), (rows[0].created_at, rows[0].id), (rows[-1].created_at, rows[-1].id)
+    )
 
 
 def _sqlite_value_sql(column: Any) -> str:
@@ -329,8 +359,10 @@ def _sqlite_value_sql(column: Any) -> str:
     if isinstance(kind, DateTime):
         # stored as SQLAlchemy writes it, naive UTC 'YYYY-MM-DD HH:MM:SS.ffffff' -> orjson's form;
         # anything else is NULL and the batch goes through the reference path
-        return (f"CASE WHEN {c} IS NULL THEN 'null' WHEN length({c}) = 26 "
-                f"""THEN '"' || replace(replace({c}, ' ', 'T') || 'Z', '.000000Z', 'Z') || '"' END""")
+        return (
+            f"CASE WHEN {c} IS NULL THEN 'null' WHEN length({c}) = 26 "
+            f"""THEN '"' || replace(replace({c}, ' ', 'T') || 'Z', '.000000Z', 'Z') || '"' END"""
+        )
     raise TypeError(f"export-interactions: no JSON encoding for column {c} ({column.type})")
 
 
@@ -340,20 +372,34 @@ def _sqlite_line_parts() -> tuple[str, str, str]:
     if len(floats) != 1:
         raise TypeError("export-interactions: the SQLite path expects exactly one float column")
     k = floats[0]
-    pieces = [f"""'{"{" if i == 0 else ","}"{name}":'""" + ("" if i == k else f" || {_sqlite_value_sql(col)}")
-              for i, (name, col) in enumerate(_COLUMNS)]
+    pieces = [
+        f"""'{"{" if i == 0 else ","}"{name}":'""" + ("" if i == k else f" || {_sqlite_value_sql(col)}")
+        for i, (name, col) in enumerate(_COLUMNS)
+    ]
     return " || ".join(pieces[: k + 1]), _COLUMNS[k][1].name, " || ".join(pieces[k + 1 :]) + " || '}'"
 
 
 _SQLITE_HEAD, _SQLITE_FLOAT, _SQLITE_TAIL = _sqlite_line_parts()
 
 
-def _read_batch_sqlite(session: Session, tenant_id: str, start: tuple[datetime, int], settled: datetime,
-                       end: tuple[datetime, int] | None) -> _Batch | None:
+def _read_batch_sqlite(
+    session: Session,
+    tenant_id: str,
+    start: tuple[datetime, int],
+    settled: datetime,
+    end: tuple[datetime, int] | None,
+) -> _Batch | None:
     """SQLite builds each line around the float, which orjson prints (exactly as :func:`encode_rows`
     does); None when a row is not in the shape this path handles (the caller falls back)."""
-    query = _batch_query(tenant_id, start, settled, end, literal_column(_SQLITE_HEAD), _T.c[_SQLITE_FLOAT],
-                         literal_column(_SQLITE_TAIL))
+    query = _batch_query(
+        tenant_id,
+        start,
+        settled,
+        end,
+        literal_column(_SQLITE_HEAD),
+        _T.c[_SQLITE_FLOAT],
+        literal_column(_SQLITE_TAIL),
+    )
     result = session.execute(query)
     dumps = orjson.dumps
     parts: list[bytes] = []
@@ -382,8 +428,13 @@ def _line_key(row: Any) -> tuple[datetime, int]:
     return datetime.fromisoformat(rec["createdAt"]), rec["id"]
 
 
-def _read_batch_pg(session: Session, tenant_id: str, start: tuple[datetime, int], settled: datetime,
-                   end: tuple[datetime, int] | None) -> _Batch:
+def _read_batch_pg(
+    session: Session,
+    tenant_id: str,
+    start: tuple[datetime, int],
+    settled: datetime,
+    end: tuple[datetime, int] | None,
+) -> _Batch:
     """PostgreSQL builds every line; they are joined chunk by chunk, no per-row object is kept."""
     sql = _PG_SELECT
     params: list[Any] = [tenant_id, start[0], start[1], settled]
@@ -423,8 +474,15 @@ class _Write:
     end_key: tuple[datetime, int]
 
 
-def _export_tenant(session: Session, store: Store, writer: ThreadPoolExecutor, tenant_id: str, now: datetime,
-                   max_batches: int, entry: TenantExport) -> None:
+def _export_tenant(
+    session: Session,
+    store: Store,
+    writer: ThreadPoolExecutor,
+    tenant_id: str,
+    now: datetime,
+    max_batches: int,
+    entry: TenantExport,
+) -> None:
     """Up to ``max_batches`` batches of one tenant, in keyset order.
 
     Per batch: read it; record its object name and keyset end as ``pending_*`` and commit; write the
@@ -440,8 +498,12 @@ def _export_tenant(session: Session, store: Store, writer: ThreadPoolExecutor, t
     try:
         for i in range(max_batches):
             pending_end = None
-            if i == 0 and cp.pending_object is not None and cp.pending_last_created_at is not None \
-                    and cp.pending_last_id is not None:
+            if (
+                i == 0
+                and cp.pending_object is not None
+                and cp.pending_last_created_at is not None
+                and cp.pending_last_id is not None
+            ):
                 # a previous run recorded this batch and may have written it: redo exactly the same range
                 pending_end = (cp.pending_last_created_at, cp.pending_last_id)
             batch = _read_batch(session, tenant_id, position, settled, pending_end)
@@ -466,7 +528,9 @@ def _export_tenant(session: Session, store: Store, writer: ThreadPoolExecutor, t
                 cp.pending_last_created_at, cp.pending_last_id = end_key
                 cp.updated_at = now
             if batch.first is not None and batch.last is not None:
-                _record(session, tenant_id, name, batch, now)  # with pending_*: never a written, unrecorded object
+                _record(
+                    session, tenant_id, name, batch, now
+                )  # with pending_*: never a written, unrecorded object
             session.commit()  # the intended object is durable before it is written
             _count(entry, advanced)
             future = writer.submit(_write, store, name, batch.data) if batch.rows else None
@@ -489,8 +553,16 @@ def _record(session: Session, tenant_id: str, name: str, batch: _Batch, now: dat
     """Record (or, for a re-run pending batch, correct) the object in ``export_objects`` (uncommitted):
     committed together with ``pending_*``, before the write, so retention purges know every object."""
     assert batch.first is not None and batch.last is not None
-    session.merge(ExportObject(object_key=name, tenant_id=tenant_id, row_count=batch.rows,
-                               oldest_created_at=batch.first[0], newest_created_at=batch.last[0], updated_at=now))
+    session.merge(
+        ExportObject(
+            object_key=name,
+            tenant_id=tenant_id,
+            row_count=batch.rows,
+            oldest_created_at=batch.first[0],
+            newest_created_at=batch.last[0],
+            updated_at=now,
+        )
+    )
 
 
 def _write(store: Store, name: str, data: bytes) -> None:
@@ -500,11 +572,16 @@ def _write(store: Store, name: str, data: bytes) -> None:
     try:
         removed = store.remove_stale_temps(folder)
     except Exception as exc:  # noqa: BLE001 - a failed sweep never blocks the export
-        log.warning("export-interactions: cannot sweep stale temporary files in %s: %s", show(folder), _err(exc))
+        log.warning(
+            "export-interactions: cannot sweep stale temporary files in %s: %s", show(folder), _err(exc)
+        )
     else:
         if removed:
-            log.info("export-interactions: removed %d stale temporary file(s) of an interrupted write in %s",
-                     len(removed), show(folder))
+            log.info(
+                "export-interactions: removed %d stale temporary file(s) of an interrupted write in %s",
+                len(removed),
+                show(folder),
+            )
     store.put(name, data)
 
 
@@ -547,7 +624,9 @@ def _mark_failed(session: Session, tenant_id: str, error: str, now: datetime) ->
         session.commit()
     except Exception as exc:  # noqa: BLE001 - the database itself is failing; nothing more to record
         session.rollback()
-        log.warning("export-interactions: tenant %s: cannot mark checkpoint failed: %s", show(tenant_id), _err(exc))
+        log.warning(
+            "export-interactions: tenant %s: cannot mark checkpoint failed: %s", show(tenant_id), _err(exc)
+        )
 
 
 # --------------------------------------------------------------------------------------------------

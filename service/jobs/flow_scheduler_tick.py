@@ -79,25 +79,48 @@ def iso_millis(dt: datetime) -> str:
 
 def _bulk_dispatch(session: Session, due: list[tuple[str, str, datetime]], now: datetime) -> None:
     # Core statements on the tables (not the ORM bulk path): no per-row ORM bookkeeping
-    session.execute(_RUNS.insert(), [
-        {"pipeline_id": pid, "tenant_id": tid, "trigger": "schedule", "scheduled_for": occ,
-         "status": "queued", "created_at": now}
-        for pid, tid, occ in due
-    ])
+    session.execute(
+        _RUNS.insert(),
+        [
+            {
+                "pipeline_id": pid,
+                "tenant_id": tid,
+                "trigger": "schedule",
+                "scheduled_for": occ,
+                "status": "queued",
+                "created_at": now,
+            }
+            for pid, tid, occ in due
+        ],
+    )
     ids = [pid for pid, _, _ in due]
     for start in range(0, len(ids), _CHUNK):
         session.execute(
-            _PIPES.update().where(_PIPES.c.id.in_(ids[start : start + _CHUNK]))
+            _PIPES.update()
+            .where(_PIPES.c.id.in_(ids[start : start + _CHUNK]))
             .values(last_run_at=now, last_run_status="queued")
         )
 
 
-def _dispatch_one(session: Session, pipeline_id: str, tenant_id: str, occurrence: datetime, now: datetime) -> None:
-    session.execute(insert(PipelineRun).values(pipeline_id=pipeline_id, tenant_id=tenant_id, trigger="schedule",
-                                               scheduled_for=occurrence, status="queued", created_at=now))
-    session.execute(update(Pipeline).where(Pipeline.id == pipeline_id)
-                    .values(last_run_at=now, last_run_status="queued")
-                    .execution_options(synchronize_session=False))
+def _dispatch_one(
+    session: Session, pipeline_id: str, tenant_id: str, occurrence: datetime, now: datetime
+) -> None:
+    session.execute(
+        insert(PipelineRun).values(
+            pipeline_id=pipeline_id,
+            tenant_id=tenant_id,
+            trigger="schedule",
+            scheduled_for=occurrence,
+            status="queued",
+            created_at=now,
+        )
+    )
+    session.execute(
+        update(Pipeline)
+        .where(Pipeline.id == pipeline_id)
+        .values(last_run_at=now, last_run_status="queued")
+        .execution_options(synchronize_session=False)
+    )
 
 
 def run(session: Session, settings: Settings, now: datetime) -> FlowTickResult:
@@ -105,7 +128,9 @@ def run(session: Session, settings: Settings, now: datetime) -> FlowTickResult:
     total = session.scalar(select(func.count()).select_from(_PIPES)) or 0
     c = _PIPES.c
     rows = session.execute(
-        select(c.id, c.tenant_id, c.schedule, c.last_run_at, c.created_at).where(c.enabled.is_(True)).order_by(c.id)
+        select(c.id, c.tenant_id, c.schedule, c.last_run_at, c.created_at)
+        .where(c.enabled.is_(True))
+        .order_by(c.id)
     ).all()
     evaluator = DueEvaluator(now)
     scheduled = 0
@@ -121,8 +146,11 @@ def run(session: Session, settings: Settings, now: datetime) -> FlowTickResult:
         except Exception as exc:  # noqa: BLE001 - ScheduleError, or anything a parser throws: skip it
             reason = exc if isinstance(exc, ScheduleError) else f"{type(exc).__name__}: {exc}"
             log.warning("flow-scheduler-tick: pipeline %s (tenant %s) skipped: %s", pid, tid, reason)
-            results.append(PipelineResult.model_construct(pipeline_id=pid, tenant_id=tid, fired=False,
-                                                          status=STATUS_MALFORMED))
+            results.append(
+                PipelineResult.model_construct(
+                    pipeline_id=pid, tenant_id=tid, fired=False, status=STATUS_MALFORMED
+                )
+            )
             continue
         if occurrence is not None:
             due.append((pid, tid, occurrence))
@@ -145,11 +173,19 @@ def run(session: Session, settings: Settings, now: datetime) -> FlowTickResult:
     for pid, tid, _ in due:
         ok = pid not in failed_ids
         # built without re-validation: the values are ours and typed (10,000 entries per tick)
-        results.append(PipelineResult.model_construct(pipeline_id=pid, tenant_id=tid, fired=ok,
-                                                      status=STATUS_DISPATCHED if ok else STATUS_FAILED))
+        results.append(
+            PipelineResult.model_construct(
+                pipeline_id=pid, tenant_id=tid, fired=ok, status=STATUS_DISPATCHED if ok else STATUS_FAILED
+            )
+        )
     return FlowTickResult.model_construct(
-        tick_at=iso_millis(now), total_pipelines=total, scheduled=scheduled, due=len(due),
-        dispatched=len(due) - len(failed_ids), failed=len(failed_ids), results=results,
+        tick_at=iso_millis(now),
+        total_pipelines=total,
+        scheduled=scheduled,
+        due=len(due),
+        dispatched=len(due) - len(failed_ids),
+        failed=len(failed_ids),
+        results=results,
         duration_ms=round((time.perf_counter() - started) * 1000),
     )
 
@@ -160,21 +196,51 @@ def demo(session: Session, tenants: Sequence[Any], now: datetime, rng: random.Ra
         tid = getattr(t, "id", t)
         created = now - timedelta(days=30)
         specs: list[tuple[str, dict[str, Any] | None, datetime | None]] = [
-            ("Hourly cron (Berlin)", {"kind": "cron", "expression": "0 * * * *", "timezone": "Europe/Berlin"},
-             now - timedelta(hours=2)),
-            ("Nightly cron, never run", {"kind": "cron", "expression": "30 2 * * *", "timezone": "America/New_York"},
-             None),
+            (
+                "Hourly cron (Berlin)",
+                {"kind": "cron", "expression": "0 * * * *", "timezone": "Europe/Berlin"},
+                now - timedelta(hours=2),
+            ),
+            (
+                "Nightly cron, never run",
+                {"kind": "cron", "expression": "30 2 * * *", "timezone": "America/New_York"},
+                None,
+            ),
             ("Every 15 minutes", {"kind": "interval", "minutes": 15}, now - timedelta(minutes=20)),
             ("Every 5 minutes, never run", {"kind": "interval", "minutes": 5}, None),
-            ("Daily rrule at 06:00", {"kind": "rrule", "rrule": "FREQ=DAILY;BYHOUR=6;BYMINUTE=0",
-                                      "timezone": "UTC"}, now - timedelta(days=1, hours=1)),
+            (
+                "Daily rrule at 06:00",
+                {"kind": "rrule", "rrule": "FREQ=DAILY;BYHOUR=6;BYMINUTE=0", "timezone": "UTC"},
+                now - timedelta(days=1, hours=1),
+            ),
             ("Malformed cron", {"kind": "cron", "expression": "61 25 * * *", "timezone": "UTC"}, None),
-            ("Daily interval, ran a minute ago", {"kind": "interval", "minutes": 1440}, now - timedelta(minutes=1)),
+            (
+                "Daily interval, ran a minute ago",
+                {"kind": "interval", "minutes": 1440},
+                now - timedelta(minutes=1),
+            ),
             ("Manual only", None, None),
         ]
         for i, (name, schedule, last) in enumerate(specs):
-            session.add(Pipeline(id=f"pl-{tid}-{i}"[:64], tenant_id=tid, name=name, schedule=schedule,
-                                 enabled=True, last_run_at=last, created_at=created))
-        session.add(Pipeline(id=f"pl-{tid}-off"[:64], tenant_id=tid, name="Disabled hourly",
-                             schedule={"kind": "interval", "minutes": 60}, enabled=False, created_at=created))
+            session.add(
+                Pipeline(
+                    id=f"pl-{tid}-{i}"[:64],
+                    tenant_id=tid,
+                    name=name,
+                    schedule=schedule,
+                    enabled=True,
+                    last_run_at=last,
+                    created_at=created,
+                )
+            )
+        session.add(
+            Pipeline(
+                id=f"pl-{tid}-off"[:64],
+                tenant_id=tid,
+                name="Disabled hourly",
+                schedule={"kind": "interval", "minutes": 60},
+                enabled=False,
+                created_at=created,
+            )
+        )
     session.flush()

@@ -112,12 +112,14 @@ def _leaf_or_recurse(a: Any, b: Any, path: str) -> dict[str, dict[str, Any]]:
 
 
 def fingerprint(changes: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(changes, sort_keys=True, separators=(",", ":"), default=str)
-                          .encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(changes, sort_keys=True, separators=(",", ":"), default=str).encode()
+    ).hexdigest()
 
 
-def _drifts(live: dict[tuple[str, str], dict[str, Any]], applied: dict[tuple[str, str], dict[str, Any]]
-            ) -> tuple[int, dict[tuple[str, str], dict[str, Any]]]:
+def _drifts(
+    live: dict[tuple[str, str], dict[str, Any]], applied: dict[tuple[str, str], dict[str, Any]]
+) -> tuple[int, dict[tuple[str, str], dict[str, Any]]]:
     keys = set(live) | set(applied)
     drifts: dict[tuple[str, str], dict[str, Any]] = {}
     for key in keys:
@@ -134,14 +136,26 @@ def _drifts(live: dict[tuple[str, str], dict[str, Any]], applied: dict[tuple[str
 
 def _tenant(session: Session, tenant_id: str, now: datetime) -> dict[str, int]:
     types = GITOPS_RESOURCE_TYPES
-    live = {(r.resource_type, r.resource_key): r.spec or {} for r in session.execute(
-        select(GitopsLiveResource.resource_type, GitopsLiveResource.resource_key, GitopsLiveResource.spec)
-        .where(GitopsLiveResource.tenant_id == tenant_id, GitopsLiveResource.resource_type.in_(types)))}
-    applied = {(r.resource_type, r.resource_key): r.spec or {} for r in session.execute(
-        select(GitopsLastApplied.resource_type, GitopsLastApplied.resource_key, GitopsLastApplied.spec)
-        .where(GitopsLastApplied.tenant_id == tenant_id, GitopsLastApplied.resource_type.in_(types)))}
-    states = {(s.resource_type, s.resource_key): s for s in session.scalars(
-        select(GitopsDriftState).where(GitopsDriftState.tenant_id == tenant_id))}
+    live = {
+        (r.resource_type, r.resource_key): r.spec or {}
+        for r in session.execute(
+            select(
+                GitopsLiveResource.resource_type, GitopsLiveResource.resource_key, GitopsLiveResource.spec
+            ).where(GitopsLiveResource.tenant_id == tenant_id, GitopsLiveResource.resource_type.in_(types))
+        )
+    }
+    applied = {
+        (r.resource_type, r.resource_key): r.spec or {}
+        for r in session.execute(
+            select(
+                GitopsLastApplied.resource_type, GitopsLastApplied.resource_key, GitopsLastApplied.spec
+            ).where(GitopsLastApplied.tenant_id == tenant_id, GitopsLastApplied.resource_type.in_(types))
+        )
+    }
+    states = {
+        (s.resource_type, s.resource_key): s
+        for s in session.scalars(select(GitopsDriftState).where(GitopsDriftState.tenant_id == tenant_id))
+    }
     compared, drifts = _drifts(live, applied)
     events = resolved = 0
     for key in sorted(drifts):
@@ -152,14 +166,32 @@ def _tenant(session: Session, tenant_id: str, now: datetime) -> dict[str, int]:
             state.last_seen_at = now
             continue
         rtype, rkey = key
-        session.add(AuditLog(tenant_id=tenant_id, action=AUDIT_ACTION, entity_type=rtype, entity_id=rkey,
-                             entity_name=rkey, changes=changes, user_id="system:cron", user_name="cron",
-                             created_at=now))
+        session.add(
+            AuditLog(
+                tenant_id=tenant_id,
+                action=AUDIT_ACTION,
+                entity_type=rtype,
+                entity_id=rkey,
+                entity_name=rkey,
+                changes=changes,
+                user_id="system:cron",
+                user_name="cron",
+                created_at=now,
+            )
+        )
         events += 1
         if state is None:
-            session.add(GitopsDriftState(tenant_id=tenant_id, resource_type=rtype, resource_key=rkey,
-                                         drift_kind=changes["driftKind"], fingerprint=fp,
-                                         first_seen_at=now, last_seen_at=now))
+            session.add(
+                GitopsDriftState(
+                    tenant_id=tenant_id,
+                    resource_type=rtype,
+                    resource_key=rkey,
+                    drift_kind=changes["driftKind"],
+                    fingerprint=fp,
+                    first_seen_at=now,
+                    last_seen_at=now,
+                )
+            )
         else:
             state.drift_kind, state.fingerprint, state.last_seen_at = changes["driftKind"], fp, now
     for state in states.values():  # drift gone (or type no longer compared): clear
@@ -173,11 +205,13 @@ def run(session: Session, settings: Settings, now: datetime) -> GitopsDriftResul
     ids = tenant_ids(session, active_only=True)
     done, errors = for_each_tenant(session, ids, lambda tid: _tenant(session, tid, now), job=ROUTE)
     return GitopsDriftResult(
-        ok=not errors, tenants_scanned=len(ids),
+        ok=not errors,
+        tenants_scanned=len(ids),
         resources_compared=sum(d["compared"] for d in done.values()),
         drift_events=sum(d["events"] for d in done.values()),
         drifted=sum(d["drifted"] for d in done.values()),
-        resolved=sum(d["resolved"] for d in done.values()), errors=errors,
+        resolved=sum(d["resolved"] for d in done.values()),
+        errors=errors,
     )
 
 
@@ -187,20 +221,33 @@ def demo(session: Session, tenants: Sequence[Any], now: datetime, rng: random.Ra
     for t in tenants:
         tid = getattr(t, "id", t)
         base = {
-            ("arbitration_profile", "default"): {"weights": {"relevance": 0.6, "margin": 0.4}, "maxOffers": 3},
+            ("arbitration_profile", "default"): {
+                "weights": {"relevance": 0.6, "margin": 0.4},
+                "maxOffers": 3,
+            },
             ("contact_policy", "weekly-cap"): {"channel": "email", "limit": 3, "periodDays": 7},
             ("qualification_rule", "adults-only"): {"expr": "age >= 18", "enabled": True},
             ("offer", "gold-card"): {"name": "Gold card", "priority": 10, "channels": ["email", "web"]},
         }
         for (rtype, key), spec in base.items():
-            session.add(GitopsLastApplied(tenant_id=tid, resource_type=rtype, resource_key=key, spec=spec,
-                                          applied_at=applied_at))
+            session.add(
+                GitopsLastApplied(
+                    tenant_id=tid, resource_type=rtype, resource_key=key, spec=spec, applied_at=applied_at
+                )
+            )
         live = {k: json.loads(json.dumps(v)) for k, v in base.items()}
         live[("arbitration_profile", "default")]["weights"]["relevance"] = round(rng.uniform(0.7, 0.9), 2)
         live[("offer", "gold-card")]["channels"].append("sms")
         del live[("qualification_rule", "adults-only")]
         live[("offer", "hotfix-promo")] = {"name": "Hotfix promo", "priority": 99}
         for (rtype, key), spec in live.items():
-            session.add(GitopsLiveResource(tenant_id=tid, resource_type=rtype, resource_key=key, spec=spec,
-                                           updated_at=now - timedelta(hours=rng.randint(1, 48))))
+            session.add(
+                GitopsLiveResource(
+                    tenant_id=tid,
+                    resource_type=rtype,
+                    resource_key=key,
+                    spec=spec,
+                    updated_at=now - timedelta(hours=rng.randint(1, 48)),
+                )
+            )
     session.flush()

@@ -51,10 +51,17 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from pydantic import Field
-from sqlalchemy import Table, case, func, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from service.config import Settings
+from service.jobs._alert_metrics import (
+    METRICS,
+    OPERATORS,
+    compare,
+    compute_metric,
+    severity,
+)
 from service.jobs._result import ApiModel, JobResult
 from service.jobs._tenant_loop import TenantError, error_text, for_each_tenant, tenant_ids
 from service.models import (
@@ -70,9 +77,6 @@ from service.models import (
 from service.schedules import ScheduleError, parse_cron
 
 ROUTE = "tick"
-METRICS = ("acceptance_rate", "ctr", "revenue", "selection_frequency", "latency_p99", "degraded_scoring_rate")
-OPERATORS = ("gt", "lt", "gte", "lte", "eq")
-EQ_TOLERANCE = 1e-9
 
 
 class AlertCounts(ApiModel):
@@ -96,77 +100,6 @@ class TickResult(JobResult):
     @property
     def rows_affected(self) -> int:
         return self.alerts.fired + self.reports.ran + self.reports.failed
-
-
-# --------------------------------------------------------------------------------------------------
-# metrics
-# --------------------------------------------------------------------------------------------------
-def percentile_nearest_rank(values: Sequence[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q * len(ordered)))
-    return ordered[rank - 1]
-
-
-def compute_metric(session: Session, tenant_id: str, metric: str, lo: datetime, hi: datetime) -> float | None:
-    """The metric over ``(lo, hi]`` for the tenant; None when undefined (no denominator)."""
-    if metric in ("acceptance_rate", "ctr", "revenue"):
-        ih = InteractionHistory
-        impressions, accepts, clicks, revenue = session.execute(
-            select(
-                func.sum(case((ih.interaction_type == "impression", 1), else_=0)),
-                func.sum(case((ih.interaction_type.in_(("accept", "convert")), 1), else_=0)),
-                func.sum(case((ih.interaction_type.in_(("click", "convert")), 1), else_=0)),
-                func.sum(func.coalesce(ih.conversion_value, 0.0)),
-            ).where(ih.tenant_id == tenant_id, ih.occurred_at > lo, ih.occurred_at <= hi)
-        ).one()
-        impressions = int(impressions or 0)
-        if metric == "revenue":
-            return float(revenue or 0.0)
-        if not impressions:
-            return None
-        return int(accepts or 0) / impressions if metric == "acceptance_rate" else int(clicks or 0) / impressions
-    dt = DecisionTrace
-    window = (dt.tenant_id == tenant_id, dt.created_at > lo, dt.created_at <= hi)
-    if metric == "selection_frequency":
-        return float(session.scalar(select(func.count()).select_from(dt).where(*window,
-                                                                               dt.top_offer_id.is_not(None))) or 0)
-    if metric == "latency_p99":
-        return percentile_nearest_rank(list(session.scalars(select(dt.total_latency_ms).where(*window))), 0.99)
-    if metric == "degraded_scoring_rate":
-        total, degraded = session.execute(
-            select(func.count(), func.sum(case((dt.degraded_scoring.is_(True), 1), else_=0))).where(*window)
-        ).one()
-        return int(degraded or 0) / total if total else None
-    raise ValueError(f"alert_rules.metric {metric!r} is not one of {', '.join(METRICS)}")
-
-
-def compare(observed: float, operator: str, threshold: float) -> bool:
-    if operator == "gt":
-        return observed > threshold
-    if operator == "lt":
-        return observed < threshold
-    if operator == "gte":
-        return observed >= threshold
-    if operator == "lte":
-        return observed <= threshold
-    if operator == "eq":
-        return abs(observed - threshold) <= EQ_TOLERANCE
-    raise ValueError(f"alert_rules.operator {operator!r} is not one of {', '.join(OPERATORS)}")
-
-
-def severity(observed: float, threshold: float, baseline: float | None) -> str:
-    ref = threshold if threshold != 0 else baseline
-    if ref is None or ref == 0:
-        d = 0.0 if observed == (ref or 0.0) else math.inf
-    else:
-        d = abs(observed - ref) / abs(ref)
-    if d >= 1.0:
-        return "critical"
-    if d >= 0.5:
-        return "warning"
-    return "info"
 
 
 def _channel_name(channel: Any) -> str | None:
@@ -200,29 +133,73 @@ def _evaluate_rule(session: Session, rule: AlertRule, now: datetime) -> bool:
     cooldown = timedelta(minutes=max(rule.cooldown_minutes or 0, 0))
     if rule.last_fired_at is not None and now - rule.last_fired_at < cooldown:
         return False
-    baseline = (compute_metric(session, rule.tenant_id, rule.metric, now - 2 * width, now - width)
-                if rule.threshold == 0 else None)
+    baseline = (
+        compute_metric(session, rule.tenant_id, rule.metric, now - 2 * width, now - width)
+        if rule.threshold == 0
+        else None
+    )
     sev = severity(observed, rule.threshold, baseline)
-    message = (f"Alert '{rule.name}': {rule.metric} = {observed:.6g} {rule.operator} {rule.threshold:.6g} "
-               f"over the last {rule.window_minutes} min ({sev})")
-    payload = {"ruleId": rule.id, "ruleName": rule.name, "metric": rule.metric, "operator": rule.operator,
-               "threshold": rule.threshold, "observed": observed, "baseline": baseline, "severity": sev,
-               "windowMinutes": rule.window_minutes, "firedAt": now.isoformat()}
+    message = (
+        f"Alert '{rule.name}': {rule.metric} = {observed:.6g} {rule.operator} {rule.threshold:.6g} "
+        f"over the last {rule.window_minutes} min ({sev})"
+    )
+    payload = {
+        "ruleId": rule.id,
+        "ruleName": rule.name,
+        "metric": rule.metric,
+        "operator": rule.operator,
+        "threshold": rule.threshold,
+        "observed": observed,
+        "baseline": baseline,
+        "severity": sev,
+        "windowMinutes": rule.window_minutes,
+        "firedAt": now.isoformat(),
+    }
     channels = [_channel_name(c) for c in (rule.channels or [])] or [None]
     for channel in channels:
-        note = Notification(tenant_id=rule.tenant_id, alert_rule_id=rule.id, channel=channel, severity=sev,
-                            message=message, payload=payload, status="queued", created_at=now)
+        note = Notification(
+            tenant_id=rule.tenant_id,
+            alert_rule_id=rule.id,
+            channel=channel,
+            severity=sev,
+            message=message,
+            payload=payload,
+            status="queued",
+            created_at=now,
+        )
         session.add(note)
         session.flush()
-        session.add(OutboxEvent(tenant_id=rule.tenant_id, topic="notifications", event_type="alert.fired",
-                                payload=dict(payload, notificationId=note.id, channel=channel),
-                                status="pending", created_at=now))
+        session.add(
+            OutboxEvent(
+                tenant_id=rule.tenant_id,
+                topic="notifications",
+                event_type="alert.fired",
+                payload=dict(payload, notificationId=note.id, channel=channel),
+                status="pending",
+                created_at=now,
+            )
+        )
     rule.last_fired_at = now
-    session.add(AuditLog(tenant_id=rule.tenant_id, action="alert_fired", entity_type="alert_rule",
-                         entity_id=rule.id, entity_name=rule.name,
-                         changes={"observed": observed, "threshold": rule.threshold, "operator": rule.operator,
-                                  "severity": sev, "baseline": baseline, "channels": channels},
-                         user_id="system:cron", user_name="cron", created_at=now))
+    session.add(
+        AuditLog(
+            tenant_id=rule.tenant_id,
+            action="alert_fired",
+            entity_type="alert_rule",
+            entity_id=rule.id,
+            entity_name=rule.name,
+            changes={
+                "observed": observed,
+                "threshold": rule.threshold,
+                "operator": rule.operator,
+                "severity": sev,
+                "baseline": baseline,
+                "channels": channels,
+            },
+            user_id="system:cron",
+            user_name="cron",
+            created_at=now,
+        )
+    )
     return True
 
 
@@ -233,14 +210,30 @@ def _run_report(session: Session, sched: ReportSchedule, now: datetime) -> bool:
     except ScheduleError as exc:
         sched.next_run_at = None
         sched.last_status = "invalid_schedule"
-        session.add(AuditLog(tenant_id=sched.tenant_id, action="report_schedule_parked",
-                             entity_type="report_schedule", entity_id=sched.id, entity_name=sched.name,
-                             changes={"error": str(exc)}, user_id="system:cron", user_name="cron", created_at=now))
+        session.add(
+            AuditLog(
+                tenant_id=sched.tenant_id,
+                action="report_schedule_parked",
+                entity_type="report_schedule",
+                entity_id=sched.id,
+                entity_name=sched.name,
+                changes={"error": str(exc)},
+                user_id="system:cron",
+                user_name="cron",
+                created_at=now,
+            )
+        )
         return False
-    session.add(ReportRun(schedule_id=sched.id, tenant_id=sched.tenant_id, status="queued",
-                          scheduled_for=sched.next_run_at,
-                          output={"templateId": sched.template_id, "destinations": sched.destinations or []},
-                          created_at=now))
+    session.add(
+        ReportRun(
+            schedule_id=sched.id,
+            tenant_id=sched.tenant_id,
+            status="queued",
+            scheduled_for=sched.next_run_at,
+            output={"templateId": sched.template_id, "destinations": sched.destinations or []},
+            created_at=now,
+        )
+    )
     sched.last_run_at = now
     sched.last_status = "queued"
     sched.next_run_at = cron.next_after(now)
@@ -249,8 +242,11 @@ def _run_report(session: Session, sched: ReportSchedule, now: datetime) -> bool:
 
 def _tenant(session: Session, tenant_id: str, now: datetime) -> dict[str, Any]:
     out: dict[str, Any] = {"evaluated": 0, "fired": 0, "due": 0, "ran": 0, "failed": 0, "rule_errors": []}
-    rules = session.scalars(select(AlertRule).where(AlertRule.tenant_id == tenant_id, AlertRule.enabled.is_(True))
-                            .order_by(AlertRule.id)).all()
+    rules = session.scalars(
+        select(AlertRule)
+        .where(AlertRule.tenant_id == tenant_id, AlertRule.enabled.is_(True))
+        .order_by(AlertRule.id)
+    ).all()
     for rule in rules:
         out["evaluated"] += 1
         try:
@@ -259,10 +255,16 @@ def _tenant(session: Session, tenant_id: str, now: datetime) -> dict[str, Any]:
             out["rule_errors"].append(f"alert rule {rule.id}: {error_text(exc)}")
             continue
         out["fired"] += int(_evaluate_rule(session, rule, now))
-    due = session.scalars(select(ReportSchedule).where(
-        ReportSchedule.tenant_id == tenant_id, ReportSchedule.enabled.is_(True),
-        ReportSchedule.next_run_at.is_not(None), ReportSchedule.next_run_at <= now,
-    ).order_by(ReportSchedule.id)).all()
+    due = session.scalars(
+        select(ReportSchedule)
+        .where(
+            ReportSchedule.tenant_id == tenant_id,
+            ReportSchedule.enabled.is_(True),
+            ReportSchedule.next_run_at.is_not(None),
+            ReportSchedule.next_run_at <= now,
+        )
+        .order_by(ReportSchedule.id)
+    ).all()
     for sched in due:
         out["due"] += 1
         if _run_report(session, sched, now):
@@ -296,32 +298,102 @@ def demo(session: Session, tenants: Sequence[Any], now: datetime, rng: random.Ra
         for i in range(50):
             ts = now - timedelta(minutes=rng.uniform(0.1, 4.9))
             kind = "impression" if i < 40 else ("click" if i < 44 else "convert")
-            rows.append({"tenant_id": tid, "customer_id": f"c{i}", "offer_id": "offer-demo", "interaction_type": kind,
-                         "occurred_at": ts, "created_at": ts, "direction": "outbound", "context": {},
-                         "conversion_value": 30.0 if kind == "convert" else None})
-        session.execute(cast(Table, InteractionHistory.__table__).insert(), rows)  # Core, not the ORM bulk path
+            rows.append(
+                {
+                    "tenant_id": tid,
+                    "customer_id": f"c{i}",
+                    "offer_id": "offer-demo",
+                    "interaction_type": kind,
+                    "occurred_at": ts,
+                    "created_at": ts,
+                    "direction": "outbound",
+                    "context": {},
+                    "conversion_value": 30.0 if kind == "convert" else None,
+                }
+            )
+        session.execute(
+            cast(Table, InteractionHistory.__table__).insert(), rows
+        )  # Core, not the ORM bulk path
         for i in range(20):
             ts = now - timedelta(minutes=rng.uniform(0.1, 4.9))
-            session.add(DecisionTrace(tenant_id=tid, customer_id=f"c{i}", top_offer_id="offer-demo",
-                                      total_latency_ms=rng.uniform(20, 80) if i else 950.0,
-                                      degraded_scoring=i % 5 == 0, created_at=ts))
-        session.add(AlertRule(tenant_id=tid, name="p99 latency above 500 ms", metric="latency_p99", operator="gt",
-                              threshold=500.0, window_minutes=5, cooldown_minutes=60,
-                              channels=["00000000-0000-4000-8000-000000000001"]))
-        session.add(AlertRule(tenant_id=tid, name="Degraded scoring over 10%", metric="degraded_scoring_rate",
-                              operator="gte", threshold=0.1, window_minutes=5, cooldown_minutes=30,
-                              channels=[{"type": "webhook", "target": "https://hooks.example.invalid/alerts"},
-                                        {"type": "email", "target": "oncall@example.invalid"}]))
-        session.add(AlertRule(tenant_id=tid, name="CTR collapsed", metric="ctr", operator="lt", threshold=0.01,
-                              window_minutes=5, cooldown_minutes=60, channels=[]))
-        session.add(ReportSchedule(tenant_id=tid, template_id="tpl-weekly-kpis", name="Weekly KPIs (Berlin)",
-                                   cron_expression="0 8 * * MON", timezone="Europe/Berlin",
-                                   destinations=[{"type": "email", "to": "team@example.invalid"}],
-                                   next_run_at=now - timedelta(minutes=rng.randint(1, 120))))
-        session.add(ReportSchedule(tenant_id=tid, template_id="tpl-daily", name="Daily digest",
-                                   cron_expression="0 7 * * *", timezone="UTC",
-                                   next_run_at=now + timedelta(hours=3)))
-        session.add(ReportSchedule(tenant_id=tid, template_id="tpl-broken", name="Broken schedule",
-                                   cron_expression="every monday", timezone="UTC",
-                                   next_run_at=now - timedelta(minutes=5)))
+            session.add(
+                DecisionTrace(
+                    tenant_id=tid,
+                    customer_id=f"c{i}",
+                    top_offer_id="offer-demo",
+                    total_latency_ms=rng.uniform(20, 80) if i else 950.0,
+                    degraded_scoring=i % 5 == 0,
+                    created_at=ts,
+                )
+            )
+        session.add(
+            AlertRule(
+                tenant_id=tid,
+                name="p99 latency above 500 ms",
+                metric="latency_p99",
+                operator="gt",
+                threshold=500.0,
+                window_minutes=5,
+                cooldown_minutes=60,
+                channels=["00000000-0000-4000-8000-000000000001"],
+            )
+        )
+        session.add(
+            AlertRule(
+                tenant_id=tid,
+                name="Degraded scoring over 10%",
+                metric="degraded_scoring_rate",
+                operator="gte",
+                threshold=0.1,
+                window_minutes=5,
+                cooldown_minutes=30,
+                channels=[
+                    {"type": "webhook", "target": "https://hooks.example.invalid/alerts"},
+                    {"type": "email", "target": "oncall@example.invalid"},
+                ],
+            )
+        )
+        session.add(
+            AlertRule(
+                tenant_id=tid,
+                name="CTR collapsed",
+                metric="ctr",
+                operator="lt",
+                threshold=0.01,
+                window_minutes=5,
+                cooldown_minutes=60,
+                channels=[],
+            )
+        )
+        session.add(
+            ReportSchedule(
+                tenant_id=tid,
+                template_id="tpl-weekly-kpis",
+                name="Weekly KPIs (Berlin)",
+                cron_expression="0 8 * * MON",
+                timezone="Europe/Berlin",
+                destinations=[{"type": "email", "to": "team@example.invalid"}],
+                next_run_at=now - timedelta(minutes=rng.randint(1, 120)),
+            )
+        )
+        session.add(
+            ReportSchedule(
+                tenant_id=tid,
+                template_id="tpl-daily",
+                name="Daily digest",
+                cron_expression="0 7 * * *",
+                timezone="UTC",
+                next_run_at=now + timedelta(hours=3),
+            )
+        )
+        session.add(
+            ReportSchedule(
+                tenant_id=tid,
+                template_id="tpl-broken",
+                name="Broken schedule",
+                cron_expression="every monday",
+                timezone="UTC",
+                next_run_at=now - timedelta(minutes=5),
+            )
+        )
     session.flush()

@@ -55,8 +55,9 @@ class OutboxReaperResult(JobResult):
 def _predicates(settings: Settings, now: datetime) -> tuple[Any, Any]:
     cutoff = now - timedelta(seconds=settings.outbox_stuck_after_seconds)
     stuck = and_(OutboxEvent.status == "processing", OutboxEvent.processing_started_at < cutoff)
-    exhausted = and_(OutboxEvent.status.in_(("pending", "failed")),
-                     OutboxEvent.attempts >= settings.outbox_max_attempts)
+    exhausted = and_(
+        OutboxEvent.status.in_(("pending", "failed")), OutboxEvent.attempts >= settings.outbox_max_attempts
+    )
     return stuck, exhausted
 
 
@@ -64,7 +65,9 @@ def _tenant_filter(tenant_id: str | None) -> Any:
     return OutboxEvent.tenant_id.is_(None) if tenant_id is None else OutboxEvent.tenant_id == tenant_id
 
 
-def _reap_tenant(session: Session, tenant_id: str | None, settings: Settings, now: datetime) -> tuple[int, int]:
+def _reap_tenant(
+    session: Session, tenant_id: str | None, settings: Settings, now: datetime
+) -> tuple[int, int]:
     stuck, exhausted = _predicates(settings, now)
     max_attempts = settings.outbox_max_attempts
     reset = dead = 0
@@ -91,42 +94,65 @@ def _reap_tenant(session: Session, tenant_id: str | None, settings: Settings, no
             else:
                 to_reset.append(row.id)
         if to_reset:
-            reset += rowcount(session.execute(
-                update(OutboxEvent)
-                .where(OutboxEvent.id.in_(to_reset), stuck)
-                .values(status="pending", attempts=OutboxEvent.attempts + 1, locked_by=None,
-                        processing_started_at=None)
-                .execution_options(synchronize_session=False)
-            ))
+            reset += rowcount(
+                session.execute(
+                    update(OutboxEvent)
+                    .where(OutboxEvent.id.in_(to_reset), stuck)
+                    .values(
+                        status="pending",
+                        attempts=OutboxEvent.attempts + 1,
+                        locked_by=None,
+                        processing_started_at=None,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+            )
         if to_dead:
             dead += _dead_letter(session, to_dead, stuck, exhausted, settings, now)
         session.commit()
         session.expunge_all()
 
 
-def _dead_letter(session: Session, rows: list[OutboxEvent], stuck: Any, exhausted: Any,
-                 settings: Settings, now: datetime) -> int:
+def _dead_letter(
+    session: Session, rows: list[OutboxEvent], stuck: Any, exhausted: Any, settings: Settings, now: datetime
+) -> int:
     ids = [r.id for r in rows]
-    already = set(session.scalars(select(OutboxDeadLetter.original_id).where(OutboxDeadLetter.original_id.in_(ids))))
+    already = set(
+        session.scalars(select(OutboxDeadLetter.original_id).where(OutboxDeadLetter.original_id.in_(ids)))
+    )
     # delete first (guarded): only rows that are still stuck/exhausted are moved
-    deleted = set(session.scalars(
-        delete(OutboxEvent).where(OutboxEvent.id.in_(ids), or_(stuck, exhausted)).returning(OutboxEvent.id)
-        .execution_options(synchronize_session=False)
-    ))
+    deleted = set(
+        session.scalars(
+            delete(OutboxEvent)
+            .where(OutboxEvent.id.in_(ids), or_(stuck, exhausted))
+            .returning(OutboxEvent.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
     for row in rows:
         if row.id not in deleted or row.id in already:
             continue
         was_stuck = row.status == "processing"
         attempts = row.attempts + 1 if was_stuck else row.attempts
-        reason = (f"stuck in processing for more than {settings.outbox_stuck_after_seconds}s "
-                  f"(locked_by={row.locked_by!r}); attempt {attempts} of {settings.outbox_max_attempts}"
-                  if was_stuck else f"attempts exhausted ({attempts} of {settings.outbox_max_attempts})")
-        session.add(OutboxDeadLetter(
-            original_id=row.id, tenant_id=row.tenant_id, topic=row.topic, event_type=row.event_type,
-            payload=row.payload, attempts=attempts,
-            last_error=f"{row.last_error}; {reason}" if row.last_error else reason,
-            original_created_at=row.created_at, failed_at=now,
-        ))
+        reason = (
+            f"stuck in processing for more than {settings.outbox_stuck_after_seconds}s "
+            f"(locked_by={row.locked_by!r}); attempt {attempts} of {settings.outbox_max_attempts}"
+            if was_stuck
+            else f"attempts exhausted ({attempts} of {settings.outbox_max_attempts})"
+        )
+        session.add(
+            OutboxDeadLetter(
+                original_id=row.id,
+                tenant_id=row.tenant_id,
+                topic=row.topic,
+                event_type=row.event_type,
+                payload=row.payload,
+                attempts=attempts,
+                last_error=f"{row.last_error}; {reason}" if row.last_error else reason,
+                original_created_at=row.created_at,
+                failed_at=now,
+            )
+        )
     session.flush()
     return len(deleted)
 
@@ -136,10 +162,15 @@ def run(session: Session, settings: Settings, now: datetime) -> OutboxReaperResu
     tenants = list(session.scalars(select(OutboxEvent.tenant_id).where(or_(stuck, exhausted)).distinct()))
     tenants.sort(key=lambda t: (t is not None, t or ""))
     session.commit()
-    done, errors = for_each_tenant(session, tenants, lambda tid: _reap_tenant(session, tid, settings, now),
-                                   job=ROUTE)
-    return OutboxReaperResult(ok=not errors, reset=sum(r for r, _ in done.values()),
-                              dead_lettered=sum(d for _, d in done.values()), errors=errors)
+    done, errors = for_each_tenant(
+        session, tenants, lambda tid: _reap_tenant(session, tid, settings, now), job=ROUTE
+    )
+    return OutboxReaperResult(
+        ok=not errors,
+        reset=sum(r for r, _ in done.values()),
+        dead_lettered=sum(d for _, d in done.values()),
+        errors=errors,
+    )
 
 
 def demo(session: Session, tenants: Sequence[Any], now: datetime, rng: random.Random) -> None:
@@ -153,21 +184,56 @@ def demo(session: Session, tenants: Sequence[Any], now: datetime, rng: random.Ra
         tid = getattr(t, "id", t)
         for i in range(rng.randint(3, 6)):
             started = now - timedelta(seconds=stuck_after + rng.randint(60, 3600))
-            session.add(OutboxEvent(tenant_id=tid, topic="interactions", event_type="interaction.recorded.v1",
-                                    payload={"demo": True, "n": i}, status="processing", attempts=rng.randint(0, 3),
-                                    locked_by="publisher-crashed", processing_started_at=started,
-                                    created_at=started - timedelta(seconds=5)))
+            session.add(
+                OutboxEvent(
+                    tenant_id=tid,
+                    topic="interactions",
+                    event_type="interaction.recorded.v1",
+                    payload={"demo": True, "n": i},
+                    status="processing",
+                    attempts=rng.randint(0, 3),
+                    locked_by="publisher-crashed",
+                    processing_started_at=started,
+                    created_at=started - timedelta(seconds=5),
+                )
+            )
         for i in range(2):
             started = now - timedelta(seconds=stuck_after + 600)
-            session.add(OutboxEvent(tenant_id=tid, topic="interactions", event_type="outcome.recorded",
-                                    payload={"demo": True, "poison": i}, status="processing",
-                                    attempts=max_attempts - 1, locked_by="publisher-crashed",
-                                    processing_started_at=started, last_error="broker timeout",
-                                    created_at=now - timedelta(hours=6)))
-        session.add(OutboxEvent(tenant_id=tid, topic="interactions", event_type="interaction.recorded.v1",
-                                payload={"demo": True, "live": True}, status="processing", attempts=0,
-                                locked_by="publisher-live", processing_started_at=now - timedelta(seconds=10),
-                                created_at=now - timedelta(seconds=11)))
-        session.add(OutboxEvent(tenant_id=tid, topic="interactions", event_type="interaction.recorded.v1",
-                                payload={"demo": True}, status="pending", created_at=now))
+            session.add(
+                OutboxEvent(
+                    tenant_id=tid,
+                    topic="interactions",
+                    event_type="outcome.recorded",
+                    payload={"demo": True, "poison": i},
+                    status="processing",
+                    attempts=max_attempts - 1,
+                    locked_by="publisher-crashed",
+                    processing_started_at=started,
+                    last_error="broker timeout",
+                    created_at=now - timedelta(hours=6),
+                )
+            )
+        session.add(
+            OutboxEvent(
+                tenant_id=tid,
+                topic="interactions",
+                event_type="interaction.recorded.v1",
+                payload={"demo": True, "live": True},
+                status="processing",
+                attempts=0,
+                locked_by="publisher-live",
+                processing_started_at=now - timedelta(seconds=10),
+                created_at=now - timedelta(seconds=11),
+            )
+        )
+        session.add(
+            OutboxEvent(
+                tenant_id=tid,
+                topic="interactions",
+                event_type="interaction.recorded.v1",
+                payload={"demo": True},
+                status="pending",
+                created_at=now,
+            )
+        )
     session.flush()

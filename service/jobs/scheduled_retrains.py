@@ -58,21 +58,42 @@ class ScheduledRetrainsResult(JobResult):
 
 
 def _candidates() -> tuple[ColumnElement[bool], ...]:
-    return (AlgorithmModel.status == "active", AlgorithmModel.auto_learn.is_(True),
-            AlgorithmModel.learn_mode == "scheduled")
+    return (
+        AlgorithmModel.status == "active",
+        AlgorithmModel.auto_learn.is_(True),
+        AlgorithmModel.learn_mode == "scheduled",
+    )
 
 
 def _tenant(session: Session, tenant_id: str, now: datetime) -> dict[str, Any]:
-    models = session.scalars(select(AlgorithmModel).where(AlgorithmModel.tenant_id == tenant_id, *_candidates())
-                             .order_by(AlgorithmModel.id)).all()
+    models = session.scalars(
+        select(AlgorithmModel)
+        .where(AlgorithmModel.tenant_id == tenant_id, *_candidates())
+        .order_by(AlgorithmModel.id)
+    ).all()
     ids = [m.id for m in models]
-    last_scheduled = dict(session.execute(
-        select(RetrainJob.model_id, func.max(RetrainJob.scheduled_for))
-        .where(RetrainJob.model_id.in_(ids), RetrainJob.reason == "scheduled")
-        .group_by(RetrainJob.model_id)).all()) if ids else {}
-    in_flight = set(session.scalars(
-        select(RetrainJob.model_id).where(RetrainJob.model_id.in_(ids), RetrainJob.status.in_(IN_FLIGHT))
-    )) if ids else set()
+    last_scheduled = (
+        dict(
+            session.execute(
+                select(RetrainJob.model_id, func.max(RetrainJob.scheduled_for))
+                .where(RetrainJob.model_id.in_(ids), RetrainJob.reason == "scheduled")
+                .group_by(RetrainJob.model_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    in_flight = (
+        set(
+            session.scalars(
+                select(RetrainJob.model_id).where(
+                    RetrainJob.model_id.in_(ids), RetrainJob.status.in_(IN_FLIGHT)
+                )
+            )
+        )
+        if ids
+        else set()
+    )
     out: dict[str, Any] = {"due": 0, "enqueued": 0, "already": 0, "skipped": []}
     for m in models:
         try:
@@ -91,16 +112,30 @@ def _tenant(session: Session, tenant_id: str, now: datetime) -> dict[str, Any]:
             out["already"] += 1
             continue
         out["due"] += 1
-        session.add(RetrainJob(model_id=m.id, tenant_id=tenant_id, status="queued", reason="scheduled",
-                               scheduled_for=latest, created_at=now))
+        session.add(
+            RetrainJob(
+                model_id=m.id,
+                tenant_id=tenant_id,
+                status="queued",
+                reason="scheduled",
+                scheduled_for=latest,
+                created_at=now,
+            )
+        )
         out["enqueued"] += 1
     session.flush()
     return out
 
 
 def run(session: Session, settings: Settings, now: datetime) -> ScheduledRetrainsResult:
-    tenants = list(session.scalars(select(AlgorithmModel.tenant_id).where(*_candidates())
-                                   .distinct().order_by(AlgorithmModel.tenant_id)))
+    tenants = list(
+        session.scalars(
+            select(AlgorithmModel.tenant_id)
+            .where(*_candidates())
+            .distinct()
+            .order_by(AlgorithmModel.tenant_id)
+        )
+    )
     done, errors = for_each_tenant(session, tenants, lambda tid: _tenant(session, tid, now), job=ROUTE)
     result = ScheduledRetrainsResult(errors=errors, ok=not errors)
     for out in done.values():
@@ -118,26 +153,82 @@ def demo(session: Session, tenants: Sequence[Any], now: datetime, rng: random.Ra
         tid = getattr(t, "id", t)
         created = now - timedelta(days=60)
         for i in range(2):
-            session.add(AlgorithmModel(id=f"mdl-{tid}-nightly-{i}"[:64], tenant_id=tid, name=f"Nightly GBM {i}",
-                                       model_type="gradient_boosted", status="active", auto_learn=True,
-                                       learn_mode="scheduled", learn_schedule="0 1 * * *", learn_timezone="UTC",
-                                       last_trained_at=now - timedelta(days=rng.randint(2, 9)), created_at=created))
-        session.add(AlgorithmModel(id=f"mdl-{tid}-weekly"[:64], tenant_id=tid, name="Weekly scorecard (Berlin)",
-                                   model_type="scorecard", status="active", auto_learn=True, learn_mode="scheduled",
-                                   learn_schedule="0 3 * * MON", learn_timezone="Europe/Berlin",
-                                   last_trained_at=None, created_at=created))
-        busy = AlgorithmModel(id=f"mdl-{tid}-busy"[:64], tenant_id=tid, name="Retrain already running",
-                              status="active", auto_learn=True, learn_mode="scheduled", learn_schedule="0 0 * * *",
-                              last_trained_at=now - timedelta(days=3), created_at=created)
+            session.add(
+                AlgorithmModel(
+                    id=f"mdl-{tid}-nightly-{i}"[:64],
+                    tenant_id=tid,
+                    name=f"Nightly GBM {i}",
+                    model_type="gradient_boosted",
+                    status="active",
+                    auto_learn=True,
+                    learn_mode="scheduled",
+                    learn_schedule="0 1 * * *",
+                    learn_timezone="UTC",
+                    last_trained_at=now - timedelta(days=rng.randint(2, 9)),
+                    created_at=created,
+                )
+            )
+        session.add(
+            AlgorithmModel(
+                id=f"mdl-{tid}-weekly"[:64],
+                tenant_id=tid,
+                name="Weekly scorecard (Berlin)",
+                model_type="scorecard",
+                status="active",
+                auto_learn=True,
+                learn_mode="scheduled",
+                learn_schedule="0 3 * * MON",
+                learn_timezone="Europe/Berlin",
+                last_trained_at=None,
+                created_at=created,
+            )
+        )
+        busy = AlgorithmModel(
+            id=f"mdl-{tid}-busy"[:64],
+            tenant_id=tid,
+            name="Retrain already running",
+            status="active",
+            auto_learn=True,
+            learn_mode="scheduled",
+            learn_schedule="0 0 * * *",
+            last_trained_at=now - timedelta(days=3),
+            created_at=created,
+        )
         session.add(busy)
         session.flush()
-        session.add(RetrainJob(model_id=busy.id, tenant_id=tid, status="running", reason="manual",
-                               created_at=now - timedelta(minutes=30), started_at=now - timedelta(minutes=29)))
-        session.add(AlgorithmModel(id=f"mdl-{tid}-broken"[:64], tenant_id=tid, name="Invalid learn schedule",
-                                   status="active", auto_learn=True, learn_mode="scheduled",
-                                   learn_schedule="every night", created_at=created))
-        session.add(AlgorithmModel(id=f"mdl-{tid}-fresh"[:64], tenant_id=tid, name="Trained after the occurrence",
-                                   status="active", auto_learn=True, learn_mode="scheduled",
-                                   learn_schedule="0 0 1 1 *", last_trained_at=now - timedelta(hours=1),
-                                   created_at=created))
+        session.add(
+            RetrainJob(
+                model_id=busy.id,
+                tenant_id=tid,
+                status="running",
+                reason="manual",
+                created_at=now - timedelta(minutes=30),
+                started_at=now - timedelta(minutes=29),
+            )
+        )
+        session.add(
+            AlgorithmModel(
+                id=f"mdl-{tid}-broken"[:64],
+                tenant_id=tid,
+                name="Invalid learn schedule",
+                status="active",
+                auto_learn=True,
+                learn_mode="scheduled",
+                learn_schedule="every night",
+                created_at=created,
+            )
+        )
+        session.add(
+            AlgorithmModel(
+                id=f"mdl-{tid}-fresh"[:64],
+                tenant_id=tid,
+                name="Trained after the occurrence",
+                status="active",
+                auto_learn=True,
+                learn_mode="scheduled",
+                learn_schedule="0 0 1 1 *",
+                last_trained_at=now - timedelta(hours=1),
+                created_at=created,
+            )
+        )
     session.flush()

@@ -32,7 +32,7 @@ from service.config import SIEM_BACKENDS, Settings
 from service.jobs._result import JobResult
 from service.metrics import observe_siem
 from service.models import AuditLog, Tenant
-from service.runner import heartbeat, should_stop
+from service.runcontext import heartbeat, should_stop
 from service.siem import ledger
 from service.siem.base import MAX_EVENTS_PER_REQUEST, ShipOutcome
 
@@ -83,7 +83,9 @@ class _Run:
             return "service shutting down"
         return None
 
-    def ship(self, rows: Sequence[AuditLog], pos: ledger.Position) -> tuple[ShipOutcome, set[int], list[ledger.Dead]]:
+    def ship(
+        self, rows: Sequence[AuditLog], pos: ledger.Position
+    ) -> tuple[ShipOutcome, set[int], list[ledger.Dead]]:
         """Ship ``rows`` (predating ones are settled without sending); commit before calling the SIEM."""
         owed = [r for r in rows if not ledger.predates(r, pos)]
         events = [siem.from_row(r) for r in owed]
@@ -154,8 +156,9 @@ def run(
         if clean:
             job.pending(pos)
     result = job.result
-    result.pending_ranges_expired = ledger.expire(session, backend, now, settings.siem_settle_seconds,
-                                                  settings.siem_gap_max_seconds)
+    result.pending_ranges_expired = ledger.expire(
+        session, backend, now, settings.siem_settle_seconds, settings.siem_gap_max_seconds
+    )
     result.backlog, oldest = ledger.backlog(session, pos)
     age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
     result.oldest_unshipped_age_seconds = round(age, 3)
@@ -164,11 +167,24 @@ def run(
     if result.errors and result.backlog:
         result.stopped = result.stopped or "the SIEM did not acknowledge a request; retried by the next run"
     result.ok = result.errors == 0 and result.dead_lettered == 0
-    observe_siem(backend, shipped=result.shipped, failed=result.errors, dead_lettered=result.dead_lettered,
-                 backlog=result.backlog, oldest_age_s=age, oldest_ts=oldest.timestamp() if oldest else 0.0)
+    observe_siem(
+        backend,
+        shipped=result.shipped,
+        failed=result.errors,
+        dead_lettered=result.dead_lettered,
+        backlog=result.backlog,
+        oldest_age_s=age,
+        oldest_ts=oldest.timestamp() if oldest else 0.0,
+    )
     if result.errors or result.dead_lettered:
-        log.warning("siem-ship: %s: %d shipped, %d not delivered, %d dead-lettered, backlog %d", backend,
-                    result.shipped, result.errors, result.dead_lettered, result.backlog)
+        log.warning(
+            "siem-ship: %s: %d shipped, %d not delivered, %d dead-lettered, backlog %d",
+            backend,
+            result.shipped,
+            result.errors,
+            result.dead_lettered,
+            result.backlog,
+        )
     return result
 
 

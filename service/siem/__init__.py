@@ -42,9 +42,11 @@ class Shipper:
     ) -> None:
         self.settings = settings
         self.backend = BACKENDS[settings.siem_backend or ""]
-        kwargs: dict[str, Any] = {"budget_seconds": settings.siem_retry_budget_seconds,
-                                  "timeout_seconds": settings.siem_timeout_seconds,
-                                  "run_budget_seconds": settings.siem_run_budget_seconds}
+        kwargs: dict[str, Any] = {
+            "budget_seconds": settings.siem_retry_budget_seconds,
+            "timeout_seconds": settings.siem_timeout_seconds,
+            "run_budget_seconds": settings.siem_run_budget_seconds,
+        }
         if sleep is not None:
             kwargs["sleep"] = sleep
         if clock is not None:
@@ -55,8 +57,9 @@ class Shipper:
         self.accepted = False  # the SIEM acknowledged some event in this run
         self._own = client is None
         # the network deadline is wall-clock (real sockets), even when ``clock`` is a test's fake
-        self.client = client or deadline_client(settings.siem_endpoint or "",
-                                                time.monotonic() + settings.siem_run_budget_seconds)
+        self.client = client or deadline_client(
+            settings.siem_endpoint or "", time.monotonic() + settings.siem_run_budget_seconds
+        )
 
     def remaining(self) -> float:
         return self.policy.remaining()

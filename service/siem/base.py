@@ -85,8 +85,14 @@ def join_endpoint(base: str, standard_path: str, also_accepted: Iterable[str] = 
 Encoded = tuple[AuditEvent, bytes]
 
 
-def screen(events: Sequence[AuditEvent], encode_one: Callable[[AuditEvent], bytes], max_event_bytes: int,
-           backend: str, out: ShipOutcome, limit_name: str) -> list[Encoded]:
+def screen(
+    events: Sequence[AuditEvent],
+    encode_one: Callable[[AuditEvent], bytes],
+    max_event_bytes: int,
+    backend: str,
+    out: ShipOutcome,
+    limit_name: str,
+) -> list[Encoded]:
     """Encode each event; one that cannot be encoded (e.g. an integer beyond 64 bits in ``changes``) or
     is larger than the back end's per-event limit is dead-lettered, never sent."""
     keep: list[Encoded] = []
@@ -97,14 +103,19 @@ def screen(events: Sequence[AuditEvent], encode_one: Callable[[AuditEvent], byte
             out.bury(event, f"{backend}: event cannot be encoded as JSON: {exc}", 0)
             continue
         if len(blob) > max_event_bytes:
-            out.bury(event, f"{backend}: event of {len(blob)} bytes exceeds {limit_name} ({max_event_bytes} bytes)",
-                     len(blob))
+            out.bury(
+                event,
+                f"{backend}: event of {len(blob)} bytes exceeds {limit_name} ({max_event_bytes} bytes)",
+                len(blob),
+            )
         else:
             keep.append((event, blob))
     return keep
 
 
-def chunked(items: Sequence[Encoded], max_bytes: int, max_items: int, overhead: int = 0) -> Iterator[list[Encoded]]:
+def chunked(
+    items: Sequence[Encoded], max_bytes: int, max_items: int, overhead: int = 0
+) -> Iterator[list[Encoded]]:
     """Consecutive groups whose joined size (plus ``overhead`` per item) stays under both limits."""
     batch: list[Encoded] = []
     size = 0
@@ -142,8 +153,15 @@ class Simple:
         return out  # the caller settles rejections (ShipOutcome.finish)
 
     def _send(self, batch: list[Encoded], out: ShipOutcome) -> None:
-        delivery = post_with_retry(self.client, self.url, self.join([b for _, b in batch]), self.headers,
-                                   self.policy, secret=self.secret, accept=self.accept)
+        delivery = post_with_retry(
+            self.client,
+            self.url,
+            self.join([b for _, b in batch]),
+            self.headers,
+            self.policy,
+            secret=self.secret,
+            accept=self.accept,
+        )
         out.requests += delivery.attempts
         if delivery.ok:
             out.ack(e for e, _ in batch)

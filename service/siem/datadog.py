@@ -79,7 +79,9 @@ def _join(parts: list[bytes]) -> bytes:
     return b"[" + b",".join(parts) + b"]"
 
 
-def ship(client: httpx.Client, settings: Settings, events: list[AuditEvent], policy: RetryPolicy) -> ShipOutcome:
+def ship(
+    client: httpx.Client, settings: Settings, events: list[AuditEvent], policy: RetryPolicy
+) -> ShipOutcome:
     key = settings.siem_api_key.get_secret_value() if settings.siem_api_key else ""
     out = ShipOutcome()
 

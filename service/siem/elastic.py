@@ -45,7 +45,8 @@ def encode_one(event: AuditEvent, index: str | None) -> bytes:
     if index:
         meta = {"_index": index, **meta}
     return orjson.dumps({"create": meta}, option=orjson.OPT_APPEND_NEWLINE) + orjson.dumps(
-        document(event), option=orjson.OPT_APPEND_NEWLINE)
+        document(event), option=orjson.OPT_APPEND_NEWLINE
+    )
 
 
 def encode(events: list[AuditEvent], index: str | None) -> bytes:
@@ -75,7 +76,9 @@ def _status(item: object) -> tuple[int | None, str]:
     return status, str(kind or "")
 
 
-def ship(client: httpx.Client, settings: Settings, events: list[AuditEvent], policy: RetryPolicy) -> ShipOutcome:
+def ship(
+    client: httpx.Client, settings: Settings, events: list[AuditEvent], policy: RetryPolicy
+) -> ShipOutcome:
     key = settings.siem_api_key.get_secret_value() if settings.siem_api_key else ""
     out = ShipOutcome()
     url, hdrs, index = endpoint(settings), headers(key), settings.siem_index
@@ -88,17 +91,26 @@ def ship(client: httpx.Client, settings: Settings, events: list[AuditEvent], pol
     return out  # the caller settles rejections (ShipOutcome.finish)
 
 
-def _ship_batch(client: httpx.Client, url: str, hdrs: dict[str, str], pending: list[Encoded], policy: RetryPolicy,
-                key: str, out: ShipOutcome) -> None:
+def _ship_batch(
+    client: httpx.Client,
+    url: str,
+    hdrs: dict[str, str],
+    pending: list[Encoded],
+    policy: RetryPolicy,
+    key: str,
+    out: ShipOutcome,
+) -> None:
     round_ = 0
     deadline = policy.retry_deadline()
     while pending:
         n = len(pending)
+
         def is_bulk_answer(d: Delivery, n: int = n) -> bool:
             return _items(d, n) is not None
 
-        delivery = post_with_retry(client, url, b"".join(b for _, b in pending), hdrs, policy, secret=key,
-                                   accept=is_bulk_answer)
+        delivery = post_with_retry(
+            client, url, b"".join(b for _, b in pending), hdrs, policy, secret=key, accept=is_bulk_answer
+        )
         out.requests += delivery.attempts
         if delivery.status == 413 and n > 1:
             _ship_batch(client, url, hdrs, pending[: n // 2], policy, key, out)
@@ -119,18 +131,26 @@ def _ship_batch(client: httpx.Client, url: str, hdrs: dict[str, str], pending: l
         retry: list[Encoded] = []
         for (event, blob), item in zip(pending, results, strict=True):
             status, kind = _status(item)
-            if status is not None and (200 <= status < 300 or status == 409):  # 409: indexed by an earlier try
+            if status is not None and (
+                200 <= status < 300 or status == 409
+            ):  # 409: indexed by an earlier try
                 out.ack([event])
             elif status is None or is_retryable_status(status):
                 retry.append((event, blob))
             else:
-                out.reject(event, scrub(f"{NAME}: audit row {event.id}: HTTP {status} {kind}".strip(), key), len(blob))
+                out.reject(
+                    event,
+                    scrub(f"{NAME}: audit row {event.id}: HTTP {status} {kind}".strip(), key),
+                    len(blob),
+                )
         if not retry:
             return
         wait = policy.delay(round_, None)
         if wait >= deadline - policy.clock():
-            out.fail([e for e, _ in retry],
-                     f"{NAME}: {len(retry)} item(s) still rejected (429/5xx/unreadable) when the retry budget ran out")
+            out.fail(
+                [e for e, _ in retry],
+                f"{NAME}: {len(retry)} item(s) still rejected (429/5xx/unreadable) when the retry budget ran out",
+            )
             return
         policy.sleep(wait)
         round_ += 1

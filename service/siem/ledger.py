@@ -207,11 +207,13 @@ def advance(
     for lo, hi in owed:
         session.add(SiemPending(backend=pos.backend, lo=lo, hi=hi, first_seen_at=now, fence_xid=fence))
     _bury(session, pos.backend, dead, now)
-    moved = rowcount(session.execute(
-        update(SiemCursor)
-        .where(SiemCursor.backend == pos.backend, SiemCursor.high_id == pos.high_id)
-        .values(high_id=new_high, updated_at=now)
-    ))
+    moved = rowcount(
+        session.execute(
+            update(SiemCursor)
+            .where(SiemCursor.backend == pos.backend, SiemCursor.high_id == pos.high_id)
+            .values(high_id=new_high, updated_at=now)
+        )
+    )
     if moved != 1:
         session.rollback()
         raise LeaseLost(

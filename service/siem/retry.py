@@ -86,8 +86,14 @@ class Delivery:
         return self.status is not None and 200 <= self.status < 300
 
 
-def post_once(client: httpx.Client, url: str, content: bytes, headers: dict[str, str], timeout: float,
-              secret: str | None) -> Delivery:
+def post_once(
+    client: httpx.Client,
+    url: str,
+    content: bytes,
+    headers: dict[str, str],
+    timeout: float,
+    secret: str | None,
+) -> Delivery:
     """One POST; the answer read whole (bounded). Any failure, of the transport or of the answer
     (a reset, a timeout, a gzip body that does not decode, an oversized answer), is a Delivery with
     ``status=None`` and the reason: never an exception."""
@@ -98,8 +104,9 @@ def post_once(client: httpx.Client, url: str, content: bytes, headers: dict[str,
                 body += chunk
                 if len(body) > MAX_ANSWER_BYTES:
                     raise ValueError(f"answer larger than {MAX_ANSWER_BYTES} bytes")
-            return Delivery(resp.status_code, bytes(body), None, 1,
-                            parse_retry_after(resp.headers.get("retry-after")))
+            return Delivery(
+                resp.status_code, bytes(body), None, 1, parse_retry_after(resp.headers.get("retry-after"))
+            )
     except Exception as exc:  # noqa: BLE001 - a misbehaving SIEM must never fail the run
         return Delivery(None, b"", scrub(f"{type(exc).__name__}: {exc}", secret), 1)
 

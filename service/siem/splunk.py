@@ -76,7 +76,9 @@ def is_rejection(delivery: Delivery) -> bool:
     return delivery.status == 413 or (delivery.status == 400 and _code(delivery) in DATA_ERROR_CODES)
 
 
-def ship(client: httpx.Client, settings: Settings, events: list[AuditEvent], policy: RetryPolicy) -> ShipOutcome:
+def ship(
+    client: httpx.Client, settings: Settings, events: list[AuditEvent], policy: RetryPolicy
+) -> ShipOutcome:
     key = settings.siem_api_key.get_secret_value() if settings.siem_api_key else ""
     out = ShipOutcome()
 
@@ -84,5 +86,7 @@ def ship(client: httpx.Client, settings: Settings, events: list[AuditEvent], pol
         return orjson.dumps(envelope(e, settings), option=orjson.OPT_APPEND_NEWLINE)
 
     items = screen(events, one, MAX_BYTES, NAME, out, "Splunk HEC's 1 MB request limit")
-    sender = Simple(NAME, client, endpoint(settings), headers(key), policy, key, b"".join, accept, is_rejection)
+    sender = Simple(
+        NAME, client, endpoint(settings), headers(key), policy, key, b"".join, accept, is_rejection
+    )
     return sender.ship(chunked(items, MAX_BYTES, MAX_ITEMS), out)

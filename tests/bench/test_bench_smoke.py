@@ -60,12 +60,31 @@ def test_benchmark_runs_at_tiny_size(number, tmp_path, monkeypatch):
 
 def test_report_has_every_row_and_the_machine(tmp_path):
     rows = [
-        Row(bench="1 x", case="fast | thing", unit="s", ours=Stats(0.1, 0.09, 0.2, 3), ref_name="helm",
-            ref=Stats(0.2, 0.18, 0.3, 3), ratio=Stats(0.5, 0.4, 0.7, 3), ratio_label="ours/ref time", goal="≤ 1.0×",
-            met=True),
-        Row(bench="3 y", case="rows", unit="rows/s", ours=Stats(2e5, 1e5, 3e5, 3), ref_name="DELETE",
-            ref=Stats(4e5, 3e5, 5e5, 3), ratio=Stats(0.5, 0.3, 0.9, 3), ratio_label="ours/ref rows/s", goal="≥ 0.8×",
-            met=False, notes="why"),
+        Row(
+            bench="1 x",
+            case="fast | thing",
+            unit="s",
+            ours=Stats(0.1, 0.09, 0.2, 3),
+            ref_name="helm",
+            ref=Stats(0.2, 0.18, 0.3, 3),
+            ratio=Stats(0.5, 0.4, 0.7, 3),
+            ratio_label="ours/ref time",
+            goal="≤ 1.0×",
+            met=True,
+        ),
+        Row(
+            bench="3 y",
+            case="rows",
+            unit="rows/s",
+            ours=Stats(2e5, 1e5, 3e5, 3),
+            ref_name="DELETE",
+            ref=Stats(4e5, 3e5, 5e5, 3),
+            ratio=Stats(0.5, 0.3, 0.9, 3),
+            ratio_label="ours/ref rows/s",
+            goal="≥ 0.8×",
+            met=False,
+            notes="why",
+        ),
         Row(bench="4 z", case="skipped one", unit="rows/s", ours=None, notes="skipped: no PostgreSQL"),
     ]
     text = report.markdown(rows, "tiny", {"1 x": 1.0}, 12.0)

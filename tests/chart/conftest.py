@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-_spec = importlib.util.spec_from_file_location("kaireon_tests_helmrun", Path(__file__).with_name("helmrun.py"))
+_spec = importlib.util.spec_from_file_location(
+    "kaireon_tests_helmrun", Path(__file__).with_name("helmrun.py")
+)
 helmrun = sys.modules.setdefault(_spec.name, importlib.util.module_from_spec(_spec))
 if not hasattr(helmrun, "Helm"):
     _spec.loader.exec_module(helmrun)

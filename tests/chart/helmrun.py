@@ -24,7 +24,8 @@ class _QuotingDumper(yaml.SafeDumper):
 
 
 _QuotingDumper.add_representer(
-    str, lambda dumper, data: dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"'))
+    str, lambda dumper, data: dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+)
 
 
 def dump_values(values: dict) -> str:
@@ -58,7 +59,9 @@ class Helm:
             args += [flag, item]
         return args + list(extra)
 
-    def template(self, values=None, *, release="kaireon", namespace="default", sets=(), extra=()) -> list[dict]:
+    def template(
+        self, values=None, *, release="kaireon", namespace="default", sets=(), extra=()
+    ) -> list[dict]:
         """All rendered documents, parsed."""
         proc = self.run(*self._args(values, release, namespace, sets, extra))
         if proc.returncode != 0:
@@ -68,7 +71,9 @@ class Helm:
     def cronjobs(self, values=None, **kwargs) -> list[dict]:
         return [doc for doc in self.template(values, **kwargs) if doc.get("kind") == "CronJob"]
 
-    def template_error(self, values=None, *, release="kaireon", namespace="default", sets=(), extra=()) -> str:
+    def template_error(
+        self, values=None, *, release="kaireon", namespace="default", sets=(), extra=()
+    ) -> str:
         """helm's stderr for values it must refuse (fails the test if helm renders them)."""
         proc = self.run(*self._args(values, release, namespace, sets, extra))
         assert proc.returncode != 0, f"{self.name} accepted values it should refuse:\n{proc.stdout[:2000]}"
@@ -108,25 +113,55 @@ FULL_VALUES = {
         "podLabels": {"tier": "api"},
         "podAnnotations": {"example.com/cost-center": "43", "sidecar.istio.io/inject": "false"},
         "nodeSelector": {"kubernetes.io/os": "linux", "pool": "general"},
-        "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "kaireon", "effect": "NoSchedule"},
-                        {"operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}],
-        "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
-            "weight": 1, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname", "labelSelector": {
-                "matchLabels": {"app.kubernetes.io/name": "kaireon", "app.kubernetes.io/component": "api"}}}}]}},
-        "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
-                                       "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {
-                                           "matchLabels": {"app.kubernetes.io/component": "api"}}}],
+        "tolerations": [
+            {"key": "dedicated", "operator": "Equal", "value": "kaireon", "effect": "NoSchedule"},
+            {"operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+        ],
+        "affinity": {
+            "podAntiAffinity": {
+                "preferredDuringSchedulingIgnoredDuringExecution": [
+                    {
+                        "weight": 1,
+                        "podAffinityTerm": {
+                            "topologyKey": "kubernetes.io/hostname",
+                            "labelSelector": {
+                                "matchLabels": {
+                                    "app.kubernetes.io/name": "kaireon",
+                                    "app.kubernetes.io/component": "api",
+                                }
+                            },
+                        },
+                    }
+                ]
+            }
+        },
+        "topologySpreadConstraints": [
+            {
+                "maxSkew": 1,
+                "topologyKey": "topology.kubernetes.io/zone",
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": {"app.kubernetes.io/component": "api"}},
+            }
+        ],
         "priorityClassName": "high",
         "env": [{"name": "LOG_LEVEL", "value": "DEBUG"}],
         "extraEnv": [{"name": "FEATURE_X", "value": "on"}],
-        "extraEnvFrom": [{"configMapRef": {"name": "kaireon-extra"}}, {"secretRef": {"name": "db", "optional": True}}],
+        "extraEnvFrom": [
+            {"configMapRef": {"name": "kaireon-extra"}},
+            {"secretRef": {"name": "db", "optional": True}},
+        ],
         "extraVolumes": [{"name": "ca", "configMap": {"name": "corp-ca"}}],
         "extraVolumeMounts": [{"name": "ca", "mountPath": "/etc/ssl/corp", "readOnly": True}],
         "podSecurityContext": {"runAsUser": 20000, "fsGroupChangePolicy": "OnRootMismatch"},
         "containerSecurityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         "startupProbe": {"enabled": True, "failureThreshold": 60},
         "livenessProbe": {"enabled": True, "timeoutSeconds": 3},
-        "autoscaling": {"enabled": True, "minReplicas": 2, "maxReplicas": 6, "targetMemoryUtilizationPercentage": 75},
+        "autoscaling": {
+            "enabled": True,
+            "minReplicas": 2,
+            "maxReplicas": 6,
+            "targetMemoryUtilizationPercentage": 75,
+        },
     },
     "service": {"annotations": {"example.com/lb": "internal"}},
     "secrets": {"create": True},
@@ -141,11 +176,25 @@ FULL_VALUES = {
         "podSecurityContext": {"runAsUser": 30000, "runAsGroup": 30000},
         "schedules": {
             # per-job values win, and empty ones survive
-            "cleanup": {"nodeSelector": {}, "tolerations": [], "priorityClassName": "", "podLabels": {"job": "x"}},
-            "dsarPurge": {"schedule": "0 3 * * *", "path": "/api/v1/cron/dsar-purge",
-                          "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-                              "nodeSelectorTerms": [{"matchExpressions": [
-                                  {"key": "pool", "operator": "In", "values": ["batch"]}]}]}}}},
+            "cleanup": {
+                "nodeSelector": {},
+                "tolerations": [],
+                "priorityClassName": "",
+                "podLabels": {"job": "x"},
+            },
+            "dsarPurge": {
+                "schedule": "0 3 * * *",
+                "path": "/api/v1/cron/dsar-purge",
+                "affinity": {
+                    "nodeAffinity": {
+                        "requiredDuringSchedulingIgnoredDuringExecution": {
+                            "nodeSelectorTerms": [
+                                {"matchExpressions": [{"key": "pool", "operator": "In", "values": ["batch"]}]}
+                            ]
+                        }
+                    }
+                },
+            },
         },
     },
 }

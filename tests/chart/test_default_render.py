@@ -53,11 +53,17 @@ def test_exactly_the_registry_jobs_and_the_seed_ones_among_them(docs):
 
 def test_names_are_fullname_plus_kebab_key(docs):
     names = sorted(c["metadata"]["name"] for c in by_kind(docs, "CronJob"))
-    assert names == sorted([
-        "kaireon-cleanup", "kaireon-engagement-health-recompute", "kaireon-gitops-drift-check",
-        "kaireon-approvals-expire", "kaireon-flow-scheduler-tick", "kaireon-scheduled-retrains",
-        "kaireon-outbox-reaper",
-    ])
+    assert names == sorted(
+        [
+            "kaireon-cleanup",
+            "kaireon-engagement-health-recompute",
+            "kaireon-gitops-drift-check",
+            "kaireon-approvals-expire",
+            "kaireon-flow-scheduler-tick",
+            "kaireon-scheduled-retrains",
+            "kaireon-outbox-reaper",
+        ]
+    )
     assert all(DNS_LABEL.match(n) and len(n) <= 52 for n in names)
 
 
@@ -76,7 +82,9 @@ def test_tier_defaults(docs):
         key = cj["metadata"]["name"].removeprefix("kaireon-")
         assert job["activeDeadlineSeconds"] == expected.get(key, 600)
         # likewise the starting deadline (a missed run is skipped, not started late: starting-deadline-long)
-        assert spec["startingDeadlineSeconds"] == {"flow-scheduler-tick": 50, "outbox-reaper": 100}.get(key, 300)
+        assert spec["startingDeadlineSeconds"] == {"flow-scheduler-tick": 50, "outbox-reaper": 100}.get(
+            key, 300
+        )
         assert job["backoffLimit"] == 1
         # curl gives up before Kubernetes kills the pod
         assert 0 < float(env_of(cj)["CRON_MAX_TIME"]["value"]) < job["activeDeadlineSeconds"]
@@ -114,7 +122,11 @@ def test_secret_only_through_secret_key_ref(docs):
         shell, flag, script = container["command"]
         assert (shell, flag) == ("/bin/sh", "-c")
         assert "args" not in container
-        assert "--header @-" in script and "--fail-with-body" in script and '--max-time "$CRON_MAX_TIME"' in script
+        assert (
+            "--header @-" in script
+            and "--fail-with-body" in script
+            and '--max-time "$CRON_MAX_TIME"' in script
+        )
         assert '"$CRON_URL"' in script and '"$CRON_SECRET"' in script
         assert "/api/" not in script and "svc.cluster.local" not in script
         assert set(env) == {"CRON_URL", "CRON_MAX_TIME", "CRON_SECRET"}
@@ -159,7 +171,9 @@ def test_api_tier(docs):
     assert api["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     assert api["envFrom"] == [{"secretRef": {"name": "api-secrets"}}]
     assert api["securityContext"] == {
-        "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]},
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
     }
     assert {"name": "tmp", "mountPath": "/tmp"} in api["volumeMounts"]
     assert {"name": "tmp", "emptyDir": {}} in pod["volumes"]
@@ -168,11 +182,18 @@ def test_api_tier(docs):
 
 
 def test_api_overrides(helm):
-    docs = helm.template({
-        "api": {"replicas": 0, "env": [{"name": "LOG_LEVEL", "value": "DEBUG"}], "secretName": "other",
-                "image": {"tag": "1.2.3"}, "resources": {"requests": {"cpu": "1"}}},
-        "service": {"port": 8080},
-    })
+    docs = helm.template(
+        {
+            "api": {
+                "replicas": 0,
+                "env": [{"name": "LOG_LEVEL", "value": "DEBUG"}],
+                "secretName": "other",
+                "image": {"tag": "1.2.3"},
+                "resources": {"requests": {"cpu": "1"}},
+            },
+            "service": {"port": 8080},
+        }
+    )
     (deploy,) = by_kind(docs, "Deployment")
     api = deploy["spec"]["template"]["spec"]["containers"][0]
     assert deploy["spec"]["replicas"] == 0
@@ -182,7 +203,9 @@ def test_api_overrides(helm):
     (svc,) = by_kind(docs, "Service")
     assert svc["spec"]["ports"][0]["port"] == 8080
     for cj in by_kind(docs, "CronJob"):
-        assert env_of(cj)["CRON_URL"]["value"].startswith("http://kaireon.default.svc.cluster.local:8080/api/v1/")
+        assert env_of(cj)["CRON_URL"]["value"].startswith(
+            "http://kaireon.default.svc.cluster.local:8080/api/v1/"
+        )
 
 
 def test_secret_create_generates_a_random_cron_secret(helm):

@@ -14,7 +14,8 @@ CHART_DIR = load_chart().path
 
 def test_readme_is_current():
     assert (CHART_DIR / "README.md").read_text(encoding="utf-8") == docs.render_readme(CHART_DIR), (
-        "chart/README.md is stale: run `make docs`")
+        "chart/README.md is stale: run `make docs`"
+    )
 
 
 def test_check_mode_reports_current_files(capsys):
@@ -23,10 +24,12 @@ def test_check_mode_reports_current_files(capsys):
 
 def test_every_value_has_a_row_with_type_and_default():
     text = (CHART_DIR / "README.md").read_text(encoding="utf-8")
-    for row in ("| `cron.successfulJobsHistoryLimit` | integer | `3` |",
-                "| `cron.image.tag` | string | `\"8.11.1\"` |",
-                "| `cron.timeZone` | string | `\"UTC\"` |",
-                "| `cron.schedules.<key>.backoffLimit` | integer | `cron.backoffLimit` |"):
+    for row in (
+        "| `cron.successfulJobsHistoryLimit` | integer | `3` |",
+        '| `cron.image.tag` | string | `"8.11.1"` |',
+        '| `cron.timeZone` | string | `"UTC"` |',
+        "| `cron.schedules.<key>.backoffLimit` | integer | `cron.backoffLimit` |",
+    ):
         assert row in text
     assert "## Add an operator-wired route" in text and "helm install" in text
 

@@ -19,21 +19,39 @@ RICH = {
         "successfulJobsHistoryLimit": 0,
         "activeDeadlineSeconds": 2592000,
         "schedules": {
-            "cleanup": {"timeZone": "Europe/Berlin", "suspend": True, "failedJobsHistoryLimit": 0,
-                        "resources": {"requests": {"cpu": 0.5, "memory": "16Mi"}, "limits": {"cpu": 1}}},
+            "cleanup": {
+                "timeZone": "Europe/Berlin",
+                "suspend": True,
+                "failedJobsHistoryLimit": 0,
+                "resources": {"requests": {"cpu": 0.5, "memory": "16Mi"}, "limits": {"cpu": 1}},
+            },
             "dsarPurge": {"schedule": "0 3 * * *", "path": "/api/v1/cron/dsar-purge"},
-            "siemShip": {"schedule": "*/5 * * * *", "path": "/api/v1/cron/siem-ship", "concurrencyPolicy": "Allow"},
-            "exportInteractions": {"schedule": "@hourly", "path": "/api/v1/cron/export-interactions",
-                                   "startingDeadlineSeconds": 0, "backoffLimit": 0},
+            "siemShip": {
+                "schedule": "*/5 * * * *",
+                "path": "/api/v1/cron/siem-ship",
+                "concurrencyPolicy": "Allow",
+            },
+            "exportInteractions": {
+                "schedule": "@hourly",
+                "path": "/api/v1/cron/export-interactions",
+                "startingDeadlineSeconds": 0,
+                "backoffLimit": 0,
+            },
         },
     },
 }
 
 
-FULL = {**FULL_VALUES, "migration": {"enabled": True},
-        "networkPolicy": {"ingressFrom": [{"namespaceSelector": {"matchLabels": {"name": "ingress"}}}],
-                          "extraEgress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}],
-                                           "ports": [{"port": 443, "protocol": "TCP"}]}]}}
+FULL = {
+    **FULL_VALUES,
+    "migration": {"enabled": True},
+    "networkPolicy": {
+        "ingressFrom": [{"namespaceSelector": {"matchLabels": {"name": "ingress"}}}],
+        "extraEgress": [
+            {"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [{"port": 443, "protocol": "TCP"}]}
+        ],
+    },
+}
 # Prometheus Operator kinds are not in the Kubernetes OpenAPI schema (tests/chart/test_monitoring.py)
 CRD_KINDS = {"ServiceMonitor", "PrometheusRule"}
 
@@ -42,8 +60,9 @@ CRD_KINDS = {"ServiceMonitor", "PrometheusRule"}
 @pytest.mark.parametrize("case", ["defaults", "rich", "full"])
 def test_rendered_manifests_are_strictly_valid(helm, case, version):
     values = {"rich": RICH, "full": FULL}.get(case)
-    docs = helm.template(values, release="a-very-long-release-name-for-the-production-cluster1",
-                         namespace="kaireon-prod")
+    docs = helm.template(
+        values, release="a-very-long-release-name-for-the-production-cluster1", namespace="kaireon-prod"
+    )
     kinds = sorted({d["kind"] for d in docs})
     assert {"CronJob", "Deployment", "Service", "ServiceAccount", "NetworkPolicy", "Pod"} <= set(kinds)
     if case == "full":

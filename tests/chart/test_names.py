@@ -13,8 +13,10 @@ LONG_RELEASE = "a-very-long-release-name-for-the-production-cluster1"  # 52 char
 
 
 def rendered_names(helm, values=None, **kwargs):
-    return {c["metadata"]["labels"]["app.kubernetes.io/component"]: c["metadata"]["name"]
-            for c in helm.cronjobs(values, **kwargs)}
+    return {
+        c["metadata"]["labels"]["app.kubernetes.io/component"]: c["metadata"]["name"]
+        for c in helm.cronjobs(values, **kwargs)
+    }
 
 
 def test_long_release_name_truncates_with_hash(helm):
@@ -29,8 +31,10 @@ def test_long_release_name_truncates_with_hash(helm):
 
 
 def test_keys_sharing_a_long_prefix_stay_unique(helm):
-    schedules = {f"reportExportForTenantGroupNumber{i}": {"schedule": "0 1 * * *", "path": f"/api/v1/cron/r{i}"}
-                 for i in range(10)}
+    schedules = {
+        f"reportExportForTenantGroupNumber{i}": {"schedule": "0 1 * * *", "path": f"/api/v1/cron/r{i}"}
+        for i in range(10)
+    }
     got = rendered_names(helm, {"cron": {"schedules": schedules}}, release=LONG_RELEASE)
     mine = [n for k, n in got.items() if k.startswith("report")]
     assert len(mine) == 10 and len(set(mine)) == 10
@@ -50,16 +54,19 @@ def test_fullname_override_and_name_override(helm):
     assert got["cleanup"] == "kaireon-prod-cleanup"
 
 
-@pytest.mark.parametrize(("key", "kebab"), [
-    ("cleanup", "cleanup"),
-    ("engagementHealthRecompute", "engagement-health-recompute"),
-    ("dsar-purge", "dsar-purge"),
-    ("export2Csv", "export2-csv"),
-    ("ABCJob", "abcjob"),
-    ("aBCd", "a-bcd"),
-    ("x9", "x9"),
-    ("Nightly-Run", "nightly-run"),
-])
+@pytest.mark.parametrize(
+    ("key", "kebab"),
+    [
+        ("cleanup", "cleanup"),
+        ("engagementHealthRecompute", "engagement-health-recompute"),
+        ("dsar-purge", "dsar-purge"),
+        ("export2Csv", "export2-csv"),
+        ("ABCJob", "abcjob"),
+        ("aBCd", "a-bcd"),
+        ("x9", "x9"),
+        ("Nightly-Run", "nightly-run"),
+    ],
+)
 def test_key_to_name_to_label_table(helm, key, kebab):
     """One table, checked against both the template and kaireon_chart.names."""
     assert names.kebab(key) == kebab
@@ -69,8 +76,14 @@ def test_key_to_name_to_label_table(helm, key, kebab):
 
 
 def test_kebab_collision_fails_with_both_keys(helm):
-    values = {"cron": {"schedules": {"fooBar": {"schedule": "0 1 * * *", "path": "/a"},
-                                     "foo-bar": {"schedule": "0 2 * * *", "path": "/b"}}}}
+    values = {
+        "cron": {
+            "schedules": {
+                "fooBar": {"schedule": "0 1 * * *", "path": "/a"},
+                "foo-bar": {"schedule": "0 2 * * *", "path": "/b"},
+            }
+        }
+    }
     err = helm.template_error(values)
     assert "kaireon-foo-bar" in err and "cron.schedules.fooBar" in err and "cron.schedules.foo-bar" in err
     # a disabled twin does not collide

@@ -24,9 +24,11 @@ def preview_chart(tmp_path_factory):
     shutil.copytree(CHART, dest)
     text = (CHART / "templates" / "NOTES.txt").read_text()
     (dest / "templates" / "_notes_preview.tpl").write_text(
-        '{{- define "kaireon.test.notes" -}}\n' + text + "{{- end -}}\n")
+        '{{- define "kaireon.test.notes" -}}\n' + text + "{{- end -}}\n"
+    )
     (dest / "templates" / "notes-preview.yaml").write_text(
-        'kind: NotesPreview\nnotes: {{ include "kaireon.test.notes" . | toJson }}\n')
+        'kind: NotesPreview\nnotes: {{ include "kaireon.test.notes" . | toJson }}\n'
+    )
     return dest
 
 
@@ -40,8 +42,12 @@ def notes(helm, chart, *sets: str) -> str:
 
 
 def test_notes_list_enabled_jobs_and_schedules(helm, preview_chart):
-    text = notes(helm, preview_chart, "cron.schedules.flowSchedulerTick.enabled=false",
-                 "cron.schedules.cleanup.timeZone=Europe/Berlin")
+    text = notes(
+        helm,
+        preview_chart,
+        "cron.schedules.flowSchedulerTick.enabled=false",
+        "cron.schedules.cleanup.timeZone=Europe/Berlin",
+    )
     assert 'kaireon-cleanup: "30 4 * * *" (Europe/Berlin) -> /api/v1/cron/cleanup' in text
     assert 'kaireon-outbox-reaper: "*/2 * * * *" (UTC) -> /api/v1/cron/outbox-reaper' in text
     assert "flow-scheduler-tick" not in text

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 
 def jobs(helm, values=None, **kwargs):
-    return {c["metadata"]["labels"]["app.kubernetes.io/component"]: c for c in helm.cronjobs(values, **kwargs)}
+    return {
+        c["metadata"]["labels"]["app.kubernetes.io/component"]: c for c in helm.cronjobs(values, **kwargs)
+    }
 
 
 def job_spec(cj):
@@ -27,7 +29,9 @@ def test_one_job_disabled(helm):
 
 
 def test_entry_without_enabled_is_enabled(helm):
-    got = jobs(helm, {"cron": {"schedules": {"nightly": {"schedule": "0 1 * * *", "path": "/api/v1/cron/x"}}}})
+    got = jobs(
+        helm, {"cron": {"schedules": {"nightly": {"schedule": "0 1 * * *", "path": "/api/v1/cron/x"}}}}
+    )
     assert got["nightly"]["metadata"]["name"] == "kaireon-nightly"
     assert env(got["nightly"])["CRON_URL"].endswith("/api/v1/cron/x")
 
@@ -38,10 +42,20 @@ def test_null_removes_a_default_job(helm):
 
 
 def test_zero_and_false_overrides_survive(helm):
-    values = {"cron": {"suspend": True, "schedules": {"cleanup": {
-        "successfulJobsHistoryLimit": 0, "failedJobsHistoryLimit": 0, "backoffLimit": 0,
-        "startingDeadlineSeconds": 0, "suspend": False,
-    }}}}
+    values = {
+        "cron": {
+            "suspend": True,
+            "schedules": {
+                "cleanup": {
+                    "successfulJobsHistoryLimit": 0,
+                    "failedJobsHistoryLimit": 0,
+                    "backoffLimit": 0,
+                    "startingDeadlineSeconds": 0,
+                    "suspend": False,
+                }
+            },
+        }
+    }
     got = jobs(helm, values)
     spec = got["cleanup"]["spec"]
     assert spec["successfulJobsHistoryLimit"] == 0
@@ -53,17 +67,27 @@ def test_zero_and_false_overrides_survive(helm):
 
 
 def test_zero_tier_defaults_survive(helm):
-    got = jobs(helm, {"cron": {"successfulJobsHistoryLimit": 0, "failedJobsHistoryLimit": 0, "backoffLimit": 0}})
+    got = jobs(
+        helm, {"cron": {"successfulJobsHistoryLimit": 0, "failedJobsHistoryLimit": 0, "backoffLimit": 0}}
+    )
     for cj in got.values():
         assert cj["spec"]["successfulJobsHistoryLimit"] == 0 and cj["spec"]["failedJobsHistoryLimit"] == 0
         assert job_spec(cj)["backoffLimit"] == 0
 
 
 def test_large_integers_render_as_integers(helm):
-    values = {"cron": {"activeDeadlineSeconds": 2592000, "schedules": {"cleanup": {
-        "startingDeadlineSeconds": 1209600, "activeDeadlineSeconds": 31536000,
-        "successfulJobsHistoryLimit": 2147483647,
-    }}}}
+    values = {
+        "cron": {
+            "activeDeadlineSeconds": 2592000,
+            "schedules": {
+                "cleanup": {
+                    "startingDeadlineSeconds": 1209600,
+                    "activeDeadlineSeconds": 31536000,
+                    "successfulJobsHistoryLimit": 2147483647,
+                }
+            },
+        }
+    }
     got = jobs(helm, values)
     cleanup = got["cleanup"]
     assert cleanup["spec"]["startingDeadlineSeconds"] == 1209600
@@ -81,11 +105,18 @@ def test_large_integers_from_set(helm):
 
 
 def test_curl_time_limit_stays_below_the_deadline(helm):
-    got = jobs(helm, {"cron": {"schedules": {
-        "cleanup": {"activeDeadlineSeconds": 1},
-        "outboxReaper": {"activeDeadlineSeconds": 7},
-        "approvalsExpire": {"activeDeadlineSeconds": 60},
-    }}})
+    got = jobs(
+        helm,
+        {
+            "cron": {
+                "schedules": {
+                    "cleanup": {"activeDeadlineSeconds": 1},
+                    "outboxReaper": {"activeDeadlineSeconds": 7},
+                    "approvalsExpire": {"activeDeadlineSeconds": 60},
+                }
+            }
+        },
+    )
     assert env(got["cleanup"])["CRON_MAX_TIME"] == "0.9"
     assert env(got["outboxReaper"])["CRON_MAX_TIME"] == "6.3"
     assert env(got["approvalsExpire"])["CRON_MAX_TIME"] == "54.0"
@@ -101,21 +132,35 @@ def test_time_zone_set_unset_and_per_job(helm):
 
 
 def test_per_job_policy_resources_and_deadline(helm):
-    got = jobs(helm, {"cron": {"schedules": {"scheduledRetrains": {
-        "concurrencyPolicy": "Replace", "activeDeadlineSeconds": 3600,
-        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
-    }}}})
+    got = jobs(
+        helm,
+        {
+            "cron": {
+                "schedules": {
+                    "scheduledRetrains": {
+                        "concurrencyPolicy": "Replace",
+                        "activeDeadlineSeconds": 3600,
+                        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
+                    }
+                }
+            }
+        },
+    )
     retrain = got["scheduledRetrains"]
     assert retrain["spec"]["concurrencyPolicy"] == "Replace"
     assert job_spec(retrain)["activeDeadlineSeconds"] == 3600
     # a job's resources replace the tier block as a whole
     assert job_spec(retrain)["template"]["spec"]["containers"][0]["resources"] == {
-        "requests": {"cpu": "50m", "memory": "64Mi"}}
+        "requests": {"cpu": "50m", "memory": "64Mi"}
+    }
     assert got["cleanup"]["spec"]["concurrencyPolicy"] == "Forbid"
 
 
 def test_api_url_and_secret_wiring(helm):
-    got = jobs(helm, {"cron": {"apiUrl": "https://api.example.com/", "secret": {"name": "cron-auth", "key": "token"}}})
+    got = jobs(
+        helm,
+        {"cron": {"apiUrl": "https://api.example.com/", "secret": {"name": "cron-auth", "key": "token"}}},
+    )
     cj = got["cleanup"]
     assert env(cj)["CRON_URL"] == "https://api.example.com/api/v1/cron/cleanup"
     ref = {e["name"]: e for e in job_spec(cj)["template"]["spec"]["containers"][0]["env"]}["CRON_SECRET"]
@@ -123,19 +168,29 @@ def test_api_url_and_secret_wiring(helm):
 
 
 def test_operator_routes_are_plain_entries(helm):
-    values = {"cron": {"schedules": {
-        "dsarPurge": {"schedule": "0 3 * * *", "path": "/api/v1/cron/dsar-purge"},
-        "siemShip": {"schedule": "*/5 * * * *", "path": "/api/v1/cron/siem-ship"},
-        "exportInteractions": {"schedule": "0 * * * *", "path": "/api/v1/cron/export-interactions",
-                               "activeDeadlineSeconds": 3300},
-    }}}
+    values = {
+        "cron": {
+            "schedules": {
+                "dsarPurge": {"schedule": "0 3 * * *", "path": "/api/v1/cron/dsar-purge"},
+                "siemShip": {"schedule": "*/5 * * * *", "path": "/api/v1/cron/siem-ship"},
+                "exportInteractions": {
+                    "schedule": "0 * * * *",
+                    "path": "/api/v1/cron/export-interactions",
+                    "activeDeadlineSeconds": 3300,
+                },
+            }
+        }
+    }
     got = jobs(helm, values, release="prod", namespace="kaireon")
     assert len(got) == 10
     assert got["dsarPurge"]["metadata"]["name"] == "prod-kaireon-dsar-purge"
     assert got["siemShip"]["spec"]["schedule"] == "*/5 * * * *"
     assert env(got["exportInteractions"])["CRON_URL"] == (
-        "http://prod-kaireon.kaireon.svc.cluster.local:3000/api/v1/cron/export-interactions")
-    assert got["exportInteractions"]["metadata"]["labels"]["app.kubernetes.io/component"] == "exportInteractions"
+        "http://prod-kaireon.kaireon.svc.cluster.local:3000/api/v1/cron/export-interactions"
+    )
+    assert (
+        got["exportInteractions"]["metadata"]["labels"]["app.kubernetes.io/component"] == "exportInteractions"
+    )
 
 
 def test_values_yaml_documents_the_operator_routes():

@@ -17,8 +17,14 @@ def test_package_renders_like_the_directory(helm, tmp_path):
     (archive,) = tmp_path.glob("kaireon-*.tgz")
     with tarfile.open(archive) as tar:
         members = {m.name for m in tar.getmembers()}
-    assert {"kaireon/Chart.yaml", "kaireon/values.yaml", "kaireon/values.schema.json", "kaireon/README.md",
-            "kaireon/templates/cronjobs.yaml", "kaireon/templates/_helpers.tpl"} <= members
+    assert {
+        "kaireon/Chart.yaml",
+        "kaireon/values.yaml",
+        "kaireon/values.schema.json",
+        "kaireon/README.md",
+        "kaireon/templates/cronjobs.yaml",
+        "kaireon/templates/_helpers.tpl",
+    } <= members
     proc = helm.run("template", "kaireon", str(archive))
     assert proc.returncode == 0, proc.stderr
     assert helm.template() == [d for d in yaml.safe_load_all(proc.stdout) if d]

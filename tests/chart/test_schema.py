@@ -24,29 +24,69 @@ BAD = {
     "typo-in-cron-block": ({"cron": {"activeDeadline": 5}}, "cron", "activeDeadline"),
     "typo-at-top-level": ({"crons": {}}, "", "crons"),
     "typo-in-image": ({"cron": {"image": {"tags": "1"}}}, "cron.image", "tags"),
-    "type-string-for-int": ({"cron": {"successfulJobsHistoryLimit": "3"}}, "cron.successfulJobsHistoryLimit", ""),
+    "type-string-for-int": (
+        {"cron": {"successfulJobsHistoryLimit": "3"}},
+        "cron.successfulJobsHistoryLimit",
+        "",
+    ),
     "type-float-for-int": (entry(backoffLimit=1.5), "cron.schedules.cleanup.backoffLimit", ""),
     "type-string-for-bool": (entry(suspend="yes"), "cron.schedules.cleanup.suspend", ""),
     "type-int-for-schedule": (entry(schedule=5), "cron.schedules.cleanup.schedule", ""),
     "type-list-for-schedules": ({"cron": {"schedules": []}}, "cron.schedules", ""),
     "type-enabled-string": ({"cron": {"enabled": "false"}}, "cron.enabled", ""),
-    "negative-history": (entry(successfulJobsHistoryLimit=-1), "cron.schedules.cleanup.successfulJobsHistoryLimit", ""),
+    "negative-history": (
+        entry(successfulJobsHistoryLimit=-1),
+        "cron.schedules.cleanup.successfulJobsHistoryLimit",
+        "",
+    ),
     "negative-failed-history": ({"cron": {"failedJobsHistoryLimit": -2}}, "cron.failedJobsHistoryLimit", ""),
-    "negative-starting-deadline": (entry(startingDeadlineSeconds=-10), "cron.schedules.cleanup.startingDeadlineSeconds", ""),
+    "negative-starting-deadline": (
+        entry(startingDeadlineSeconds=-10),
+        "cron.schedules.cleanup.startingDeadlineSeconds",
+        "",
+    ),
     "negative-backoff": ({"cron": {"backoffLimit": -1}}, "cron.backoffLimit", ""),
-    "int32-overflow": (entry(failedJobsHistoryLimit=2147483648), "cron.schedules.cleanup.failedJobsHistoryLimit", ""),
+    "int32-overflow": (
+        entry(failedJobsHistoryLimit=2147483648),
+        "cron.schedules.cleanup.failedJobsHistoryLimit",
+        "",
+    ),
     "active-deadline-zero": ({"cron": {"activeDeadlineSeconds": 0}}, "cron.activeDeadlineSeconds", ""),
-    "active-deadline-zero-per-job": (entry(activeDeadlineSeconds=0), "cron.schedules.cleanup.activeDeadlineSeconds", ""),
+    "active-deadline-zero-per-job": (
+        entry(activeDeadlineSeconds=0),
+        "cron.schedules.cleanup.activeDeadlineSeconds",
+        "",
+    ),
     "bad-concurrency-enum": ({"cron": {"concurrencyPolicy": "forbid"}}, "cron.concurrencyPolicy", "Forbid"),
-    "bad-concurrency-enum-per-job": (entry(concurrencyPolicy="Sometimes"), "cron.schedules.cleanup.concurrencyPolicy", ""),
+    "bad-concurrency-enum-per-job": (
+        entry(concurrencyPolicy="Sometimes"),
+        "cron.schedules.cleanup.concurrencyPolicy",
+        "",
+    ),
     "bad-pull-policy": ({"cron": {"image": {"pullPolicy": "always"}}}, "cron.image.pullPolicy", ""),
     "latest-tag": ({"cron": {"image": {"tag": "latest"}}}, "cron.image.tag", ""),
-    "job-key-underscore": (new_entry("bad_key", schedule="0 1 * * *", path="/x"), "cron.schedules", "bad_key"),
-    "job-key-leading-hyphen": (new_entry("-lead", schedule="0 1 * * *", path="/x"), "cron.schedules", "-lead"),
+    "job-key-underscore": (
+        new_entry("bad_key", schedule="0 1 * * *", path="/x"),
+        "cron.schedules",
+        "bad_key",
+    ),
+    "job-key-leading-hyphen": (
+        new_entry("-lead", schedule="0 1 * * *", path="/x"),
+        "cron.schedules",
+        "-lead",
+    ),
     "job-key-dot": (new_entry("a.b", schedule="0 1 * * *", path="/x"), "cron.schedules", "a.b"),
     "job-key-too-long": (new_entry("k" * 64, schedule="0 1 * * *", path="/x"), "cron.schedules", "k" * 64),
-    "enabled-without-schedule": (new_entry("newJob", path="/api/v1/cron/x"), "cron.schedules.newJob", "schedule"),
-    "enabled-without-path": (new_entry("newJob", schedule="0 1 * * *", enabled=True), "cron.schedules.newJob", "path"),
+    "enabled-without-schedule": (
+        new_entry("newJob", path="/api/v1/cron/x"),
+        "cron.schedules.newJob",
+        "schedule",
+    ),
+    "enabled-without-path": (
+        new_entry("newJob", schedule="0 1 * * *", enabled=True),
+        "cron.schedules.newJob",
+        "path",
+    ),
     "path-semicolon": (entry(path="/x;rm -rf /"), "cron.schedules.cleanup.path", ""),
     "path-command-substitution": (entry(path="$(id)"), "cron.schedules.cleanup.path", ""),
     "path-dollar": (entry(path="/api/$(id)"), "cron.schedules.cleanup.path", ""),
@@ -56,11 +96,15 @@ BAD = {
     "path-pipe-amp": (entry(path="/api/a|b&c"), "cron.schedules.cleanup.path", ""),
     "path-newline": (entry(path="/api/a\nb"), "cron.schedules.cleanup.path", ""),
     "path-relative": (entry(path="api/v1/cron/x"), "cron.schedules.cleanup.path", ""),
-    "api-url-quote": ({"cron": {"apiUrl": "http://x/\"; id"}}, "cron.apiUrl", ""),
+    "api-url-quote": ({"cron": {"apiUrl": 'http://x/"; id'}}, "cron.apiUrl", ""),
     "secret-name": ({"cron": {"secret": {"name": "Api_Secrets"}}}, "cron.secret.name", ""),
     "secret-key": ({"cron": {"secret": {"key": "CRON SECRET"}}}, "cron.secret.key", ""),
     "fullname-override": ({"fullnameOverride": "Bad_Name"}, "fullnameOverride", ""),
-    "resources-typo": (entry(resources={"request": {"cpu": "1"}}), "cron.schedules.cleanup.resources", "request"),
+    "resources-typo": (
+        entry(resources={"request": {"cpu": "1"}}),
+        "cron.schedules.cleanup.resources",
+        "request",
+    ),
 }
 
 
@@ -95,7 +139,9 @@ GOOD = {
     "disabled-entry-without-schedule-or-path": new_entry("later", enabled=False),
     "kebab-key": new_entry("dsar-purge", schedule="0 3 * * *", path="/api/v1/cron/dsar-purge"),
     "digits-key": new_entry("2fa-reset", schedule="0 3 * * *", path="/api/v1/cron/2fa-reset"),
-    "zeroes": entry(successfulJobsHistoryLimit=0, failedJobsHistoryLimit=0, backoffLimit=0, startingDeadlineSeconds=0),
+    "zeroes": entry(
+        successfulJobsHistoryLimit=0, failedJobsHistoryLimit=0, backoffLimit=0, startingDeadlineSeconds=0
+    ),
     "int32-max": entry(backoffLimit=2147483647),
     "empty-time-zone": {"cron": {"timeZone": ""}},
     "path-url-characters": entry(path="/api/v1/cron/a.b_c~d-e/f"),
@@ -121,12 +167,32 @@ def test_schema_declares_draft_07_and_closes_every_object():
             if node.get("type") == "object" and "additionalProperties" not in node:
                 # Kubernetes objects passed through verbatim (the OpenAPI layer / the API server
                 # validates them): affinity terms, volume sources, selectors, ports, spread constraints
-                verbatim = ("Affinity", "podSelector", "namespaceSelector", "ipBlock", "ports/items",
-                            "topologySpreadConstraints/items", *(f"volumes/items/properties/{k}" for k in (
-                                "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
-                                "persistentVolumeClaim", "projected", "secret")))
-                open_ok = (where.endswith(("quantities", "global", *verbatim)) or where.endswith("env/items")
-                           or where.endswith("envVars/items"))
+                verbatim = (
+                    "Affinity",
+                    "podSelector",
+                    "namespaceSelector",
+                    "ipBlock",
+                    "ports/items",
+                    "topologySpreadConstraints/items",
+                    *(
+                        f"volumes/items/properties/{k}"
+                        for k in (
+                            "configMap",
+                            "csi",
+                            "downwardAPI",
+                            "emptyDir",
+                            "ephemeral",
+                            "persistentVolumeClaim",
+                            "projected",
+                            "secret",
+                        )
+                    ),
+                )
+                open_ok = (
+                    where.endswith(("quantities", "global", *verbatim))
+                    or where.endswith("env/items")
+                    or where.endswith("envVars/items")
+                )
                 assert open_ok, f"{where} is an object schema without additionalProperties"
             for key, child in node.items():
                 walk(child, f"{where}/{key}")
@@ -140,7 +206,8 @@ def test_schema_declares_draft_07_and_closes_every_object():
 def test_chart_schema_is_the_schemas_copy():
     chart_schema = load_chart().path / "values.schema.json"
     assert chart_schema.read_bytes() == ROOT_SCHEMA.read_bytes(), (
-        "chart/values.schema.json differs from schemas/values.schema.json: run `make docs`")
+        "chart/values.schema.json differs from schemas/values.schema.json: run `make docs`"
+    )
 
 
 def test_defaults_pass_helm_lint_strict(helm):
@@ -150,11 +217,20 @@ def test_defaults_pass_helm_lint_strict(helm):
 
 
 def test_operator_routes_pass_helm_lint_strict(helm):
-    proc = helm.lint({"cron": {"schedules": {
-        "dsarPurge": {"schedule": "0 3 * * *", "path": "/api/v1/cron/dsar-purge"},
-        "siemShip": {"schedule": "*/5 * * * *", "path": "/api/v1/cron/siem-ship"},
-        "exportInteractions": {"schedule": "0 * * * *", "path": "/api/v1/cron/export-interactions"},
-    }}})
+    proc = helm.lint(
+        {
+            "cron": {
+                "schedules": {
+                    "dsarPurge": {"schedule": "0 3 * * *", "path": "/api/v1/cron/dsar-purge"},
+                    "siemShip": {"schedule": "*/5 * * * *", "path": "/api/v1/cron/siem-ship"},
+                    "exportInteractions": {
+                        "schedule": "0 * * * *",
+                        "path": "/api/v1/cron/export-interactions",
+                    },
+                }
+            }
+        }
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

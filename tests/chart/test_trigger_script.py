@@ -58,8 +58,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(b"{}")
 
     def do_POST(self):  # noqa: N802 - http.server naming
-        self.seen.append({"path": self.path, "auth": self.headers.get("Authorization"),
-                          "argv": _argv_with_secret()})
+        self.seen.append(
+            {"path": self.path, "auth": self.headers.get("Authorization"), "argv": _argv_with_secret()}
+        )
         if self.path.endswith("/slow"):
             time.sleep(3)
         status = 200 if self.path.split("?")[0].endswith(("/ok", "/slow")) else 500
@@ -141,18 +142,38 @@ def test_sharded_script_posts_its_shard_from_the_environment(helm, shell, server
     _Handler.seen.clear()
     command = [*shell, "-c", container["command"][2]]
     extra = {"JOB_COMPLETION_INDEX": "2", "CRON_SHARDS": env["CRON_SHARDS"]}
-    proc = subprocess.run(command, env={"PATH": os.environ["PATH"], "CRON_URL": f"{server}/api/v1/cron/ok",
-                                        "CRON_MAX_TIME": "5.0", "CRON_SECRET": SECRET, **extra},
-                          capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        command,
+        env={
+            "PATH": os.environ["PATH"],
+            "CRON_URL": f"{server}/api/v1/cron/ok",
+            "CRON_MAX_TIME": "5.0",
+            "CRON_SECRET": SECRET,
+            **extra,
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert proc.returncode == 0, proc.stderr
     (hit,) = _Handler.seen
     assert hit["path"] == "/api/v1/cron/ok?shard=2&shards=3" and hit["argv"] == []
     # a hostile index stays one quoted word of the URL: no command runs, no second request
     _Handler.seen.clear()
     extra["JOB_COMPLETION_INDEX"] = "$(touch /tmp/pwned-shards);x"
-    subprocess.run(command, env={"PATH": os.environ["PATH"], "CRON_URL": f"{server}/api/v1/cron/ok",
-                                 "CRON_MAX_TIME": "5.0", "CRON_SECRET": SECRET, **extra},
-                   capture_output=True, text=True, timeout=30)
+    subprocess.run(
+        command,
+        env={
+            "PATH": os.environ["PATH"],
+            "CRON_URL": f"{server}/api/v1/cron/ok",
+            "CRON_MAX_TIME": "5.0",
+            "CRON_SECRET": SECRET,
+            **extra,
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert not Path("/tmp/pwned-shards").exists()
 
 

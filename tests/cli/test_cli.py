@@ -22,8 +22,15 @@ def run(tmp_path):
     env = dict(os.environ, KAIREON_CHART_CACHE_DIR=str(tmp_path / "cache"))
 
     def _run(*args, stdin: str | None = None, cwd: Path | None = None):
-        return subprocess.run([str(RV), *map(str, args)], capture_output=True, text=True, input=stdin,
-                              env=env, cwd=cwd or tmp_path, timeout=120)
+        return subprocess.run(
+            [str(RV), *map(str, args)],
+            capture_output=True,
+            text=True,
+            input=stdin,
+            env=env,
+            cwd=cwd or tmp_path,
+            timeout=120,
+        )
 
     return _run
 
@@ -38,18 +45,21 @@ def test_default_values_render_seven_cronjobs(run):
     docs = _cronjobs(proc.stdout)
     assert [d["kind"] for d in docs] == ["CronJob"] * len(registry.scheduled())
     assert sorted(d["metadata"]["labels"]["app.kubernetes.io/component"] for d in docs) == sorted(
-        r.key for r in registry.scheduled())
+        r.key for r in registry.scheduled()
+    )
     assert "error:" not in proc.stderr
 
 
 def test_invalid_values_exit_1_with_the_issue_line(run, tmp_path):
     f = tmp_path / "prod.yaml"
-    f.write_text("cron:\n  schedules:\n    cleanup:\n      schedule: \"30 4 * * 7\"\n")
+    f.write_text('cron:\n  schedules:\n    cleanup:\n      schedule: "30 4 * * 7"\n')
     proc = run("-f", f)
     assert proc.returncode == 1
     assert proc.stdout == ""
-    assert (f'{f}:4: error: cron.schedules.cleanup.schedule: "30 4 * * 7": day-of-week 7 is above the maximum 6 '
-            "(use 0 or SUN) [cron-schedule]") in proc.stderr.splitlines()
+    assert (
+        f'{f}:4: error: cron.schedules.cleanup.schedule: "30 4 * * 7": day-of-week 7 is above the maximum 6 '
+        "(use 0 or SUN) [cron-schedule]"
+    ) in proc.stderr.splitlines()
 
 
 def test_yaml_syntax_error_exit_2_file_line_col(run, tmp_path):
@@ -60,16 +70,19 @@ def test_yaml_syntax_error_exit_2_file_line_col(run, tmp_path):
     assert proc.stderr.startswith(f"render-values: error: {f}:4:4: ")
 
 
-@pytest.mark.parametrize("args", [
-    ["-f", "missing.yaml"],
-    ["--set", "cron.schedules[0"],
-    ["--kube-version", "1.20"],
-    ["--kube-version", "banana"],
-    ["--chart", "no-such-chart"],
-    ["--release-name", "Bad_Release"],
-    ["check", "--release-name", "x" * 60, str(EXAMPLES / "valid")],
-    ["--format", "xml"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-f", "missing.yaml"],
+        ["--set", "cron.schedules[0"],
+        ["--kube-version", "1.20"],
+        ["--kube-version", "banana"],
+        ["--chart", "no-such-chart"],
+        ["--release-name", "Bad_Release"],
+        ["check", "--release-name", "x" * 60, str(EXAMPLES / "valid")],
+        ["--format", "xml"],
+    ],
+)
 def test_usage_and_input_errors_exit_2(run, args):
     proc = run(*args)
     assert proc.returncode == 2, proc.stderr
@@ -90,7 +103,9 @@ def test_strict_fails_on_warnings(run, tmp_path):
     assert run("-f", f).returncode == 0
     proc = run("-f", f, "--strict")
     assert proc.returncode == 1
-    assert "warning: cron.schedules.cleanup.suspend: true: the CronJob exists but starts no Jobs" in proc.stderr
+    assert (
+        "warning: cron.schedules.cleanup.suspend: true: the CronJob exists but starts no Jobs" in proc.stderr
+    )
 
 
 def test_json_format_and_output_file(run, tmp_path):
@@ -105,8 +120,15 @@ def test_json_format_and_output_file(run, tmp_path):
 
 
 def test_set_flags_and_stdin(run):
-    proc = run("-f", "-", "--set", "cron.schedules.cleanup.schedule=0 1 * * *", "--set-string",
-               "cron.timeZone=Europe/Berlin", stdin="cron:\n  schedules:\n    cleanup:\n      suspend: true\n")
+    proc = run(
+        "-f",
+        "-",
+        "--set",
+        "cron.schedules.cleanup.schedule=0 1 * * *",
+        "--set-string",
+        "cron.timeZone=Europe/Berlin",
+        stdin="cron:\n  schedules:\n    cleanup:\n      suspend: true\n",
+    )
     assert proc.returncode == 0, proc.stderr
     [cleanup] = [d for d in _cronjobs(proc.stdout) if d["metadata"]["name"].endswith("-cleanup")]
     assert cleanup["spec"]["schedule"] == "0 1 * * *"
@@ -123,13 +145,17 @@ def test_error_format_json(run, tmp_path):
     assert report["status"] == "fail"
     [problem] = [p for p in report["problems"] if p["severity"] == "error"]
     assert problem == {
-        "file": str(f), "path": "cron.schedules.cleanup.shedule", "line": 4, "column": None,
-        "check": "schema-unknown-key", "severity": "error",
+        "file": str(f),
+        "path": "cron.schedules.cleanup.shedule",
+        "line": 4,
+        "column": None,
+        "check": "schema-unknown-key",
+        "severity": "error",
         "message": 'unknown key "shedule"; did you mean `schedule`? allowed keys: activeDeadlineSeconds, '
-                   "affinity, backoffLimit, concurrencyPolicy, containerSecurityContext, enabled, "
-                   "failedJobsHistoryLimit, imagePullSecrets, nodeSelector, path, podAnnotations, podLabels, "
-                   "podSecurityContext, priorityClassName, resources, schedule, shards, startingDeadlineSeconds, "
-                   "successfulJobsHistoryLimit, suspend, timeZone, tolerations",
+        "affinity, backoffLimit, concurrencyPolicy, containerSecurityContext, enabled, "
+        "failedJobsHistoryLimit, imagePullSecrets, nodeSelector, path, podAnnotations, podLabels, "
+        "podSecurityContext, priorityClassName, resources, schedule, shards, startingDeadlineSeconds, "
+        "successfulJobsHistoryLimit, suspend, timeZone, tolerations",
         "input": None,
     }
     ok = run("--error-format", "json", "-f", EXAMPLES / "valid" / "prod.yaml")
@@ -139,15 +165,17 @@ def test_error_format_json(run, tmp_path):
 
 def test_error_format_github_escapes(run, tmp_path):
     f = tmp_path / "a,b:c.yaml"
-    f.write_text("cron:\n  schedules:\n    cleanup:\n      schedule: \"0 0 30 2 *\"\n")
+    f.write_text('cron:\n  schedules:\n    cleanup:\n      schedule: "0 0 30 2 *"\n')
     proc = run("-f", f, "--error-format", "github")
     assert proc.returncode == 1
     [line] = [ln for ln in proc.stderr.splitlines() if ln.startswith("::error ")]
     escaped = str(f).replace(":", "%3A").replace(",", "%2C")
-    assert line == (f"::error file={escaped},line=4,title=render-values schedule-never-fires%3A "
-                    "cron.schedules.cleanup.schedule::cron.schedules.cleanup.schedule: \"0 0 30 2 *\" never fires "
-                    "(no date matches it); Kubernetes accepts it and never runs the job; allowed: a schedule with at "
-                    "least one real date")
+    assert line == (
+        f"::error file={escaped},line=4,title=render-values schedule-never-fires%3A "
+        'cron.schedules.cleanup.schedule::cron.schedules.cleanup.schedule: "0 0 30 2 *" never fires '
+        "(no date matches it); Kubernetes accepts it and never runs the job; allowed: a schedule with at "
+        "least one real date"
+    )
 
 
 def test_check_many_files_one_report_each(run, tmp_path):
@@ -156,8 +184,12 @@ def test_check_many_files_one_report_each(run, tmp_path):
     report = json.loads(proc.stdout)
     assert report["status"] == "ok"
     assert [i["status"] for i in report["inputs"]] == ["ok"] * len(list((EXAMPLES / "valid").glob("*.yaml")))
-    proc = run("check", EXAMPLES / "valid" / "prod.yaml", EXAMPLES / "invalid" / "dow-7.yaml",
-               EXAMPLES / "invalid" / "never-fires.yaml")
+    proc = run(
+        "check",
+        EXAMPLES / "valid" / "prod.yaml",
+        EXAMPLES / "invalid" / "dow-7.yaml",
+        EXAMPLES / "invalid" / "never-fires.yaml",
+    )
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
     assert f"{EXAMPLES / 'valid' / 'prod.yaml'}: ok" in lines
@@ -189,7 +221,9 @@ def test_explain_table(run):
     assert "kaireon-dsar-purge" in dsar and "0 3 * * *" in dsar and "Europe/Berlin" in dsar
     assert "At 03:00 every day (Europe/Berlin)" in dsar and "600 s / 300 s" in dsar
     assert dsar.count("CET") + dsar.count("CEST") == 3  # the next 3 runs, in the job's zone
-    rows = json.loads(run("explain", "-f", EXAMPLES / "valid" / "prod.yaml", "--format", "json", "--runs", "2").stdout)
+    rows = json.loads(
+        run("explain", "-f", EXAMPLES / "valid" / "prod.yaml", "--format", "json", "--runs", "2").stdout
+    )
     [dsar] = [r for r in rows if r["key"] == "dsarPurge"]
     assert len(dsar["nextRuns"]) == 2 and all(r.endswith(("CET", "CEST")) for r in dsar["nextRuns"])
     assert dsar["path"] == "/api/v1/cron/dsar-purge"
@@ -213,7 +247,9 @@ def test_add_route_keeps_comments_and_validates(run, tmp_path):
     proc = run("add-route", "dsar-purge", "--schedule", "0 3 * * *", "-f", f)
     assert proc.returncode == 0, proc.stderr
     text = f.read_text()
-    assert text.startswith(VALUES_WITH_COMMENTS.rstrip("\n").rsplit("\n", 1)[0])  # everything before kept as is
+    assert text.startswith(
+        VALUES_WITH_COMMENTS.rstrip("\n").rsplit("\n", 1)[0]
+    )  # everything before kept as is
     assert "# the tick must be fast" in text and "# all jobs in Berlin time" in text
     assert 'dsarPurge:\n      schedule: "0 3 * * *"\n      path: /api/v1/cron/dsar-purge\n' in text
     assert run("-f", f).returncode == 0
@@ -229,13 +265,16 @@ def test_add_route_snippet_and_manifest(run):
     proc = run("add-route", "siem-ship", "--schedule", "*/5 * * * *")
     assert proc.returncode == 0, proc.stderr
     assert yaml.safe_load(proc.stdout) == {
-        "cron": {"schedules": {"siemShip": {"schedule": "*/5 * * * *", "path": "/api/v1/cron/siem-ship"}}}}
+        "cron": {"schedules": {"siemShip": {"schedule": "*/5 * * * *", "path": "/api/v1/cron/siem-ship"}}}
+    }
     proc = run("add-route", "export-interactions", "--schedule", "0 * * * *", "--manifest")
     assert proc.returncode == 0, proc.stderr
     [doc] = _cronjobs(proc.stdout)
     assert doc["kind"] == "CronJob" and doc["metadata"]["name"] == "kaireon-export-interactions"
     assert doc["spec"]["schedule"] == "0 * * * *"
-    env = {e["name"]: e for e in doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+    env = {
+        e["name"]: e for e in doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
     assert env["CRON_URL"]["value"].endswith("/api/v1/cron/export-interactions")
     assert "secretKeyRef" in env["CRON_SECRET"]["valueFrom"]
 
@@ -245,7 +284,10 @@ def test_add_route_unknown_name_and_bad_name(run, tmp_path):
     proc = run("add-route", "nightly-report", "--schedule", "@daily", "-f", f)
     assert proc.returncode == 0, proc.stderr
     assert yaml.safe_load(f.read_text()) == {
-        "cron": {"schedules": {"nightlyReport": {"schedule": "@daily", "path": "/api/v1/cron/nightly-report"}}}}
+        "cron": {
+            "schedules": {"nightlyReport": {"schedule": "@daily", "path": "/api/v1/cron/nightly-report"}}
+        }
+    }
     assert run("add-route", "Bad Name", "--schedule", "@daily").returncode == 2
 
 
@@ -269,7 +311,7 @@ def test_check_with_a_shared_base_layer(run, tmp_path):
     env.write_text("cron:\n  suspend: false\n")
     proc = run("check", "-f", base, env)
     assert proc.returncode == 1
-    assert f"{base}:2: error: cron.timeZone: \"Mars/Olympus\": unknown time zone Mars/Olympus" in proc.stdout
+    assert f'{base}:2: error: cron.timeZone: "Mars/Olympus": unknown time zone Mars/Olympus' in proc.stdout
     fixed = tmp_path / "fixed.yaml"
     fixed.write_text("cron:\n  timeZone: Europe/Berlin\n")
     assert run("check", "-f", base, fixed).returncode == 0
@@ -286,13 +328,17 @@ def test_add_route_refuses_a_broken_values_file(run, tmp_path):
 
 def test_add_route_updates_an_existing_entry(run, tmp_path):
     f = tmp_path / "values.yaml"
-    f.write_text("cron:\n  schedules:\n    dsarPurge:  # nightly\n      schedule: \"0 2 * * *\"\n"
-                 "      path: /api/v1/cron/dsar-purge\n      activeDeadlineSeconds: 900\n")
+    f.write_text(
+        'cron:\n  schedules:\n    dsarPurge:  # nightly\n      schedule: "0 2 * * *"\n'
+        "      path: /api/v1/cron/dsar-purge\n      activeDeadlineSeconds: 900\n"
+    )
     proc = run("add-route", "dsar-purge", "--schedule", "30 1 * * *", "-f", f)
     assert proc.returncode == 0, proc.stderr
     assert "updated cron.schedules.dsarPurge" in proc.stderr
-    assert f.read_text() == ("cron:\n  schedules:\n    dsarPurge:  # nightly\n      schedule: \"30 1 * * *\"\n"
-                             "      path: /api/v1/cron/dsar-purge\n      activeDeadlineSeconds: 900\n")
+    assert f.read_text() == (
+        'cron:\n  schedules:\n    dsarPurge:  # nightly\n      schedule: "30 1 * * *"\n'
+        "      path: /api/v1/cron/dsar-purge\n      activeDeadlineSeconds: 900\n"
+    )
 
 
 def test_add_route_quotes_a_key_helm_would_read_as_a_boolean(run, tmp_path):
@@ -301,9 +347,13 @@ def test_add_route_quotes_a_key_helm_would_read_as_a_boolean(run, tmp_path):
     f = tmp_path / "values.yaml"
     f.write_text("# comment\ncron:\n  schedules: {}\n")
     assert run("add-route", "on", "--schedule", "@daily", "-f", f).returncode == 0
-    assert parse_yaml(f.read_text())["cron"]["schedules"] == {"on": {"schedule": "@daily", "path": "/api/v1/cron/on"}}
+    assert parse_yaml(f.read_text())["cron"]["schedules"] == {
+        "on": {"schedule": "@daily", "path": "/api/v1/cron/on"}
+    }
     proc = run("add-route", "y", "--schedule", "@daily")
-    assert parse_yaml(proc.stdout) == {"cron": {"schedules": {"y": {"schedule": "@daily", "path": "/api/v1/cron/y"}}}}
+    assert parse_yaml(proc.stdout) == {
+        "cron": {"schedules": {"y": {"schedule": "@daily", "path": "/api/v1/cron/y"}}}
+    }
 
 
 def test_chart_defaults_pass_strict(run):

@@ -32,12 +32,22 @@ def _cronjobs(text: str) -> list[dict]:
 def test_render_values_matches_helm_template(helm, args, tmp_path):
     release, namespace = "prod-eu", "kaireon-system"
     env = dict(os.environ, KAIREON_CHART_CACHE_DIR=str(tmp_path / "cache"))
-    ours = subprocess.run([str(RV), *args, "--release-name", release, "--namespace", namespace,
-                           "--chart", str(ROOT / "chart")], capture_output=True, text=True, cwd=ROOT, env=env,
-                          timeout=120)
+    ours = subprocess.run(
+        [str(RV), *args, "--release-name", release, "--namespace", namespace, "--chart", str(ROOT / "chart")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
     assert ours.returncode == 0, ours.stderr
-    theirs = subprocess.run([str(ROOT / ".tools" / helm), "template", release, str(ROOT / "chart"), "-n", namespace,
-                             *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    theirs = subprocess.run(
+        [str(ROOT / ".tools" / helm), "template", release, str(ROOT / "chart"), "-n", namespace, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert theirs.returncode == 0, theirs.stderr
     expected = sorted(_cronjobs(theirs.stdout), key=lambda d: d["metadata"]["name"])
     got = sorted(_cronjobs(ours.stdout), key=lambda d: d["metadata"]["name"])

@@ -24,13 +24,25 @@ def test_the_lazy_helm_loader_is_the_same_loader():
     assert HelmLoader is values.HelmLoader is values._helm_loader()
     assert HelmLoader.yaml_implicit_resolvers == values.implicit_resolvers()
     assert values.parse_yaml("a: yes\nb: 0x10\nc: 1e3\nd: 2020-01-01\ne: 017\nf: ~\n") == {
-        "a": True, "b": 16, "c": 1000.0, "d": "2020-01-01", "e": 15, "f": None}
+        "a": True,
+        "b": 16,
+        "c": 1000.0,
+        "d": "2020-01-01",
+        "e": 15,
+        "f": None,
+    }
 
 
 def test_a_valid_render_loads_neither_jsonschema_nor_the_openapi_bundle(tmp_path):
-    code = ("import os, sys\nos.environ['KAIREON_CHART_CACHE'] = '0'\nfrom kaireon_chart.cli import main\n"
-            f"assert main(['-o', {str(tmp_path / 'out.yaml')!r}]) == 0")
+    code = (
+        "import os, sys\nos.environ['KAIREON_CHART_CACHE'] = '0'\nfrom kaireon_chart.cli import main\n"
+        f"assert main(['-o', {str(tmp_path / 'out.yaml')!r}]) == 0"
+    )
     loaded = _modules_after(code)
-    assert not {m for m in loaded if m.split(".")[0] in ("jsonschema", "referencing", "kubernetes_validate",
-                                                         "ruamel", "jinja2", "pydantic")}
+    assert not {
+        m
+        for m in loaded
+        if m.split(".")[0]
+        in ("jsonschema", "referencing", "kubernetes_validate", "ruamel", "jinja2", "pydantic")
+    }
     assert (tmp_path / "out.yaml").read_text().startswith("---\n")

@@ -17,13 +17,52 @@ from kaireon_chart.yamlout import dump_manifests as _dump_manifests
 ROOT = Path(__file__).resolve().parents[2]
 RV = ROOT / ".venv" / "bin" / "render-values"
 
-_tricky = st.sampled_from(["y", "Y", "n", "N", "yes", "on", "Off", "true", "null", "~", "", "1e3", "0o17", "09",
-                           "+.5", "1_000", "0x1f", "1:30", "2024-01-01", ".inf", "-", "*/5 * * * *", "@daily",
-                           "a: b", "#x", "'q'", '"d"', "x\ny", " lead", "trail ", "123", "-0", "0b101", "=", "<<"])
+_tricky = st.sampled_from(
+    [
+        "y",
+        "Y",
+        "n",
+        "N",
+        "yes",
+        "on",
+        "Off",
+        "true",
+        "null",
+        "~",
+        "",
+        "1e3",
+        "0o17",
+        "09",
+        "+.5",
+        "1_000",
+        "0x1f",
+        "1:30",
+        "2024-01-01",
+        ".inf",
+        "-",
+        "*/5 * * * *",
+        "@daily",
+        "a: b",
+        "#x",
+        "'q'",
+        '"d"',
+        "x\ny",
+        " lead",
+        "trail ",
+        "123",
+        "-0",
+        "0b101",
+        "=",
+        "<<",
+    ]
+)
 _scalar = st.one_of(_tricky, st.text(max_size=8), st.integers(-(2**40), 2**40), st.booleans(), st.none())
 _keys = st.one_of(_tricky, st.text(min_size=1, max_size=6))
-_tree = st.recursive(_scalar, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                      st.dictionaries(_keys, inner, max_size=3)), max_leaves=10)
+_tree = st.recursive(
+    _scalar,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_keys, inner, max_size=3)),
+    max_leaves=10,
+)
 _doc = st.dictionaries(_keys, _tree, max_size=6)
 
 

@@ -8,10 +8,18 @@ from kaireon_chart import Problem
 from kaireon_chart.reporters import FileReport, Finding, render, status
 from kaireon_chart.reports.github import escape_data, escape_property
 
-ERR = Problem("cron.schedules.x.schedule", '"61 * * * *": minute 61 is above the maximum 59; allowed: 0-59',
-              "error", "cron-schedule")
-WARN = Problem("cron.schedules.x.suspend", "true: the CronJob exists but starts no Jobs; set suspend: false",
-               "warning", "job-suspended")
+ERR = Problem(
+    "cron.schedules.x.schedule",
+    '"61 * * * *": minute 61 is above the maximum 59; allowed: 0-59',
+    "error",
+    "cron-schedule",
+)
+WARN = Problem(
+    "cron.schedules.x.suspend",
+    "true: the CronJob exists but starts no Jobs; set suspend: false",
+    "warning",
+    "job-suspended",
+)
 
 
 def test_escaping():
@@ -31,10 +39,22 @@ def test_text():
 
 def test_json_status_and_shape():
     ok = FileReport("a.yaml", [Finding(WARN)])
-    assert json.loads(render("json", [ok])) == {"status": "ok", "problems": [
-        {"file": None, "path": WARN.path, "line": None, "column": None, "check": "job-suspended",
-         "severity": "warning", "message": WARN.message, "input": "a.yaml"}],
-        "inputs": [{"input": "a.yaml", "status": "ok"}]}
+    assert json.loads(render("json", [ok])) == {
+        "status": "ok",
+        "problems": [
+            {
+                "file": None,
+                "path": WARN.path,
+                "line": None,
+                "column": None,
+                "check": "job-suspended",
+                "severity": "warning",
+                "message": WARN.message,
+                "input": "a.yaml",
+            }
+        ],
+        "inputs": [{"input": "a.yaml", "status": "ok"}],
+    }
     assert status([ok], strict=True) == "fail"
     bad = FileReport("b.yaml", [Finding(ERR, "b.yaml", 2)])
     both = json.loads(render("json", [ok, bad]))

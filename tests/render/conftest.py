@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 _spec = importlib.util.spec_from_file_location(
-    "kaireon_tests_helmrun", Path(__file__).resolve().parents[1] / "chart" / "helmrun.py")
+    "kaireon_tests_helmrun", Path(__file__).resolve().parents[1] / "chart" / "helmrun.py"
+)
 helmrun = sys.modules.setdefault(_spec.name, importlib.util.module_from_spec(_spec))
 if not hasattr(helmrun, "Helm"):
     _spec.loader.exec_module(helmrun)

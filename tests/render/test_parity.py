@@ -31,20 +31,35 @@ def test_golden_case(helm, chart, merge, case):
 
 def test_cases_cover_the_interesting_shapes(chart, merge):
     """The golden files keep exercising what they were written for."""
-    rendered = {p.stem: render_cronjobs(merge(chart.values, yaml.safe_load(p.read_text()) or {}),
-                                        header(p, "release", "kaireon"), header(p, "namespace", "default"),
-                                        chart=chart) for p in CASE_FILES}
+    rendered = {
+        p.stem: render_cronjobs(
+            merge(chart.values, yaml.safe_load(p.read_text()) or {}),
+            header(p, "release", "kaireon"),
+            header(p, "namespace", "default"),
+            chart=chart,
+        )
+        for p in CASE_FILES
+    }
     assert rendered["cron-disabled"] == []
     assert len(rendered["defaults"]) == 7
     assert all(len(c["metadata"]["name"]) == 52 for c in rendered["long-names"])
     assert len(rendered["null-deletes"]) == 5
     assert {c["metadata"]["labels"]["app.kubernetes.io/component"] for c in rendered["operator-routes"]} >= {
-        "dsarPurge", "siemShip", "exportInteractions"}
+        "dsarPurge",
+        "siemShip",
+        "exportInteractions",
+    }
 
 
 def test_name_collision_fails_like_helm(helm, chart, merge):
-    user = {"cron": {"schedules": {"fooBar": {"schedule": "0 1 * * *", "path": "/a"},
-                                   "foo-bar": {"schedule": "0 2 * * *", "path": "/b"}}}}
+    user = {
+        "cron": {
+            "schedules": {
+                "fooBar": {"schedule": "0 1 * * *", "path": "/a"},
+                "foo-bar": {"schedule": "0 2 * * *", "path": "/b"},
+            }
+        }
+    }
     err = helm.template_error(user)
     with pytest.raises(RenderError) as info:
         render_cronjobs(merge(chart.values, user), chart=chart)
@@ -84,9 +99,17 @@ def test_golden_case_through_load_values(helm, chart, case):
 def test_parity_holds_even_without_the_schema(helm, chart, merge):
     """Values the schema refuses still render the same (helm --skip-schema-validation):
     missing settings become null / Go's %!s(<nil>) exactly as the template prints them."""
-    user = {"cron": {"concurrencyPolicy": None, "suspend": None, "resources": None, "backoffLimit": None,
-                     "image": {"tag": None}, "secret": {"key": None},
-                     "schedules": {"bare": {"enabled": True}, "cleanup": {"timeZone": None}}}}
+    user = {
+        "cron": {
+            "concurrencyPolicy": None,
+            "suspend": None,
+            "resources": None,
+            "backoffLimit": None,
+            "image": {"tag": None},
+            "secret": {"key": None},
+            "schedules": {"bare": {"enabled": True}, "cleanup": {"timeZone": None}},
+        }
+    }
     expected = helm.cronjobs(user, extra=["--skip-schema-validation"])
     assert render_cronjobs(merge(chart.values, user), chart=chart) == expected
     assert len(expected) == 8

@@ -12,16 +12,25 @@ from kaireon_chart.render import OVERRIDABLE, curl_max_time, render_cronjobs, re
 
 
 def test_sources_name_the_values_path(chart, merge):
-    values = merge(chart.values, {"cron": {"schedules": {
-        "cleanup": {"successfulJobsHistoryLimit": 0, "suspend": False, "timeZone": ""},
-        "later": {"enabled": False},
-    }}})
+    values = merge(
+        chart.values,
+        {
+            "cron": {
+                "schedules": {
+                    "cleanup": {"successfulJobsHistoryLimit": 0, "suspend": False, "timeZone": ""},
+                    "later": {"enabled": False},
+                }
+            }
+        },
+    )
     jobs = {j.key: j for j in resolve_jobs(values, chart=chart)}
     assert [j.key for j in resolve_jobs(values, chart=chart)] == sorted(jobs)
     cleanup = jobs["cleanup"]
     assert cleanup.name == "kaireon-cleanup" and cleanup.enabled
     assert cleanup.settings["successfulJobsHistoryLimit"] == 0
-    assert cleanup.sources["successfulJobsHistoryLimit"] == "cron.schedules.cleanup.successfulJobsHistoryLimit"
+    assert (
+        cleanup.sources["successfulJobsHistoryLimit"] == "cron.schedules.cleanup.successfulJobsHistoryLimit"
+    )
     assert cleanup.settings["suspend"] is False and cleanup.settings["timeZone"] == ""
     assert cleanup.settings["failedJobsHistoryLimit"] == 5
     assert cleanup.sources["failedJobsHistoryLimit"] == "cron.failedJobsHistoryLimit"
@@ -38,7 +47,9 @@ def test_null_override_falls_back_to_the_tier(chart, merge):
 
 
 def test_resolve_tolerates_values_that_fail_the_schema(chart):
-    values = {"cron": {"schedules": {"ok": {"schedule": "x", "path": "/p"}, "bad": "not a map", "worse": None}}}
+    values = {
+        "cron": {"schedules": {"ok": {"schedule": "x", "path": "/p"}, "bad": "not a map", "worse": None}}
+    }
     jobs = resolve_jobs(values, chart=chart)
     assert [j.key for j in jobs] == ["ok"]
     assert jobs[0].settings["activeDeadlineSeconds"] is None
@@ -49,10 +60,18 @@ def test_cron_disabled_renders_nothing(chart, merge):
     assert render_cronjobs(merge(chart.values, {"cron": {"enabled": False}}), chart=chart) == []
 
 
-@pytest.mark.parametrize(("deadline", "max_time"), [
-    (1, "0.9"), (2, "1.8"), (7, "6.3"), (10, "9.0"), (600, "540.0"), (2592000, "2332800.0"),
-    (2**53 - 1, "8106479329266891.9"),
-])
+@pytest.mark.parametrize(
+    ("deadline", "max_time"),
+    [
+        (1, "0.9"),
+        (2, "1.8"),
+        (7, "6.3"),
+        (10, "9.0"),
+        (600, "540.0"),
+        (2592000, "2332800.0"),
+        (2**53 - 1, "8106479329266891.9"),
+    ],
+)
 def test_curl_max_time_is_positive_and_below_the_deadline(deadline, max_time):
     assert curl_max_time(deadline) == max_time
     assert 0 < float(max_time) < deadline
@@ -84,7 +103,9 @@ def test_load_chart_default_and_explicit(tmp_path):
     assert load_chart().values["cron"]["enabled"] is True
     copy = tmp_path / "mychart"
     shutil.copytree(chart.path, copy)
-    (copy / "Chart.yaml").write_text((copy / "Chart.yaml").read_text().replace("version: 0.1.0", "version: 9.9.9"))
+    (copy / "Chart.yaml").write_text(
+        (copy / "Chart.yaml").read_text().replace("version: 0.1.0", "version: 9.9.9")
+    )
     assert load_chart(copy).version == "9.9.9"
     assert load_chart(str(copy)).path == copy.resolve()
 

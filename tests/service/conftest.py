@@ -36,7 +36,9 @@ def _pg_unavailable() -> str | None:
             eng.dispose()
             _pg_state["reason"] = None
         except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-            _pg_state["reason"] = f"PostgreSQL not reachable at {make_url(PG_ADMIN_URL).render_as_string()}: {type(exc).__name__}"
+            _pg_state["reason"] = (
+                f"PostgreSQL not reachable at {make_url(PG_ADMIN_URL).render_as_string()}: {type(exc).__name__}"
+            )
     return _pg_state["reason"]
 
 

@@ -24,7 +24,7 @@ from service import jobs
 from service.cli import main
 from service.config import Settings
 from service.jobs._result import JobResult
-from service.runner import heartbeat, should_stop
+from service.runcontext import heartbeat, should_stop
 
 
 class SlowResult(JobResult):

@@ -128,8 +128,10 @@ class _Receiver:
                     pass  # the client gave up (timeout)
 
             def _trickle(self, seconds: float) -> None:
-                data = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n"
-                        + b'{"text":"Success","code":0,"pad":"xxxx"}')
+                data = (
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n"
+                    + b'{"text":"Success","code":0,"pad":"xxxx"}'
+                )
                 sent = 0
                 try:
                     for i in range(len(data)):
@@ -144,7 +146,9 @@ class _Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), name=f"{self.kind}-receiver", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, args=(0.05,), name=f"{self.kind}-receiver", daemon=True
+        )
         self.thread.start()
 
     @property
@@ -216,15 +220,31 @@ class SplunkHEC(_Receiver):
             try:
                 obj, pos = decoder.raw_decode(text, pos)
             except json.JSONDecodeError:
-                return 400, {"text": "Invalid data format", "code": 6, "invalid-event-number": len(events)}, {}
+                return (
+                    400,
+                    {"text": "Invalid data format", "code": 6, "invalid-event-number": len(events)},
+                    {},
+                )
             if not isinstance(obj, dict):
-                return 400, {"text": "Invalid data format", "code": 6, "invalid-event-number": len(events)}, {}
+                return (
+                    400,
+                    {"text": "Invalid data format", "code": 6, "invalid-event-number": len(events)},
+                    {},
+                )
             if "event" not in obj or obj["event"] in ("", None):
-                return 400, {"text": "Event field is required", "code": 12, "invalid-event-number": len(events)}, {}
+                return (
+                    400,
+                    {"text": "Event field is required", "code": 12, "invalid-event-number": len(events)},
+                    {},
+                )
             if self.allowed_indexes and obj.get("index") not in self.allowed_indexes:
                 return 400, {"text": "Incorrect index", "code": 7, "invalid-event-number": len(events)}, {}
             if self.poisoned(obj):
-                return 400, {"text": "Invalid data format", "code": 6, "invalid-event-number": len(events)}, {}
+                return (
+                    400,
+                    {"text": "Invalid data format", "code": 6, "invalid-event-number": len(events)},
+                    {},
+                )
             events.append(obj)
         self.stored.extend(events)
         return 200, {"text": "Success", "code": 0}, {}
@@ -280,12 +300,25 @@ class ElasticBulk(_Receiver):
         path_index = path[: -len("/_bulk")].strip("/") or None
         auth = rec.headers.get("authorization", "")
         if not auth.startswith("ApiKey ") or auth[len("ApiKey ") :] != self.api_key:
-            return 401, {"error": {"type": "security_exception", "reason": "unable to authenticate"}, "status": 401}, {}
+            return (
+                401,
+                {"error": {"type": "security_exception", "reason": "unable to authenticate"}, "status": 401},
+                {},
+            )
         if not rec.headers.get("content-type", "").startswith("application/x-ndjson"):
             return 406, {"error": "Content-Type header is not supported", "status": 406}, {}
         if not rec.body.endswith(b"\n"):
-            return 400, {"error": {"type": "illegal_argument_exception",
-                                   "reason": "The bulk request must be terminated by a newline [\\n]"}, "status": 400}, {}
+            return (
+                400,
+                {
+                    "error": {
+                        "type": "illegal_argument_exception",
+                        "reason": "The bulk request must be terminated by a newline [\\n]",
+                    },
+                    "status": 400,
+                },
+                {},
+            )
         lines = rec.body.decode().split("\n")[:-1]
         items: list[dict[str, Any]] = []
         errors = False
@@ -293,17 +326,23 @@ class ElasticBulk(_Receiver):
         while i < len(lines):
             try:
                 action = json.loads(lines[i])
-                (op, meta), = action.items()
+                ((op, meta),) = action.items()
                 source = json.loads(lines[i + 1])
             except (ValueError, IndexError):
-                return 400, {"error": {"type": "parse_exception", "reason": "malformed bulk body"}, "status": 400}, {}
+                return (
+                    400,
+                    {"error": {"type": "parse_exception", "reason": "malformed bulk body"}, "status": 400},
+                    {},
+                )
             i += 2
             index = meta.get("_index") or path_index
             doc_id = str(meta.get("_id"))
             result: dict[str, Any] = {"_index": index, "_id": doc_id}
             forced = overrides.get(doc_id, ...)
             if op != "create":
-                result.update(status=400, error={"type": "illegal_argument_exception", "reason": f"unexpected {op}"})
+                result.update(
+                    status=400, error={"type": "illegal_argument_exception", "reason": f"unexpected {op}"}
+                )
             elif forced is not ... and not isinstance(forced, int):
                 result["status"] = forced  # malformed: null, "abc", ...
             elif self.poisoned(source):
@@ -312,12 +351,15 @@ class ElasticBulk(_Receiver):
             elif forced is not ...:
                 result["status"] = forced
                 kind = {429: "es_rejected_execution_exception", 400: "mapper_parsing_exception"}.get(
-                    forced, "internal_server_error" if forced >= 500 else "illegal_argument_exception")
+                    forced, "internal_server_error" if forced >= 500 else "illegal_argument_exception"
+                )
                 result["error"] = {"type": kind, "reason": f"scripted {forced}"}
             elif (index, doc_id) in self.docs:
                 result["status"] = 409
-                result["error"] = {"type": "version_conflict_engine_exception",
-                                   "reason": f"[{doc_id}]: version conflict, document already exists"}
+                result["error"] = {
+                    "type": "version_conflict_engine_exception",
+                    "reason": f"[{doc_id}]: version conflict, document already exists",
+                }
             else:
                 self.docs[(index, doc_id)] = source
                 self.stored.append(source)

@@ -43,9 +43,11 @@ def calls(fake_job, engine):
     """Every route (v1 and legacy) points at a fake job that records its calls."""
     seen: list[str] = []
     for route in list(JOB_MODULES):
+
         def run(session, settings, now, _r=route):
             seen.append(_r)
             return Ok()
+
         fake_job(route, run)
     return seen
 
@@ -92,17 +94,25 @@ def sqlite_settings(sqlite_url, tmp_path):
     eng = make_engine(sqlite_url)
     Base.metadata.create_all(eng)
     eng.dispose()
-    return Settings(database_url=sqlite_url, cron_secret=SECRET, cron_token=TOKEN, in_process_scheduler=False,
-                    export_storage_url=str(tmp_path / "exports"), attachment_storage_url=str(tmp_path / "att"))
+    return Settings(
+        database_url=sqlite_url,
+        cron_secret=SECRET,
+        cron_token=TOKEN,
+        in_process_scheduler=False,
+        export_storage_url=str(tmp_path / "exports"),
+        attachment_storage_url=str(tmp_path / "att"),
+    )
 
 
 @pytest.fixture
 def sqlite_calls(fake_job, sqlite_settings):
     seen: list[str] = []
     for route in list(JOB_MODULES):
+
         def run(session, settings, now, _r=route):
             seen.append(_r)
             return Ok()
+
         fake_job(route, run)
     return seen
 
@@ -134,8 +144,12 @@ def test_v1_auth_matrix(sqlite_settings, sqlite_calls, route):
 def test_v1_unset_secret_fails_closed(settings, calls, unset):
     client = _client(settings, cron_secret=unset)
     for route in ROUTES:
-        for headers in ({}, {"Authorization": "Bearer "}, {"Authorization": f"Bearer {SECRET}"},
-                        {"Authorization": "Bearer anything"}):
+        for headers in (
+            {},
+            {"Authorization": "Bearer "},
+            {"Authorization": f"Bearer {SECRET}"},
+            {"Authorization": "Bearer anything"},
+        ):
             resp = client.post(f"/api/v1/cron/{route}", headers=headers)
             assert resp.status_code == 503, resp.text
             body = resp.json()
@@ -151,15 +165,29 @@ def test_v1_unset_secret_fails_closed(settings, calls, unset):
 def test_v1_routes_are_registered_for_get_and_post(settings, calls):
     client = _client(settings)
     spec = client.get("/openapi.json").json()
-    expected = {"cleanup", "engagement-health-recompute", "gitops-drift-check", "approvals-expire",
-                "flow-scheduler-tick", "scheduled-retrains", "outbox-reaper", "dsar-purge", "siem-ship",
-                "export-interactions"}
+    expected = {
+        "cleanup",
+        "engagement-health-recompute",
+        "gitops-drift-check",
+        "approvals-expire",
+        "flow-scheduler-tick",
+        "scheduled-retrains",
+        "outbox-reaper",
+        "dsar-purge",
+        "siem-ship",
+        "export-interactions",
+    }
     assert set(ROUTES) == expected
     for route in expected:
         assert set(spec["paths"][f"/api/v1/cron/{route}"]) == {"get", "post"}
     assert set(spec["paths"]["/api/cron/tick"]) == {"get", "post"}
-    assert client.put("/api/v1/cron/cleanup", headers={"Authorization": f"Bearer {SECRET}"}).status_code == 405
-    assert client.post("/api/v1/cron/no-such-job", headers={"Authorization": f"Bearer {SECRET}"}).status_code == 404
+    assert (
+        client.put("/api/v1/cron/cleanup", headers={"Authorization": f"Bearer {SECRET}"}).status_code == 405
+    )
+    assert (
+        client.post("/api/v1/cron/no-such-job", headers={"Authorization": f"Bearer {SECRET}"}).status_code
+        == 404
+    )
 
 
 LEGACY_OK = {
@@ -216,7 +244,10 @@ def test_legacy_secret_sources(sqlite_settings, sqlite_calls, token, secret, hea
     assert resp.status_code == status, resp.text
     assert calls == ([LEGACY_ROUTE] if status == 200 else [])
     if status == 503:
-        assert resp.json()["detail"] == "CRON_TOKEN or CRON_SECRET is not configured on the server; the job did not run"
+        assert (
+            resp.json()["detail"]
+            == "CRON_TOKEN or CRON_SECRET is not configured on the server; the job did not run"
+        )
 
 
 def test_v1_does_not_accept_cron_token(settings, calls):
@@ -231,22 +262,45 @@ def test_v1_does_not_accept_cron_token(settings, calls):
 # --------------------------------------------------------------------------------------------------
 # the scheme is case-insensitive, the token is exact
 _ACCEPT = re.compile(rb"[ \t]*(?i:bearer) +" + re.escape(SECRET.encode()) + rb"[ \t]*")
-_LEGACY_BEARER = re.compile(rb"[ \t]*(?i:bearer) +(" + re.escape(SECRET.encode()) + rb"|" + re.escape(TOKEN.encode())
-                            + rb")[ \t]*")
+_LEGACY_BEARER = re.compile(
+    rb"[ \t]*(?i:bearer) +(" + re.escape(SECRET.encode()) + rb"|" + re.escape(TOKEN.encode()) + rb")[ \t]*"
+)
 # header values as HTTP carries them: visible ASCII/latin-1, spaces and tabs (no CR/LF, no NUL)
 _header_bytes = st.binary(max_size=60).map(lambda b: bytes(c for c in b if c >= 0x20 or c == 0x09))
-_near_secret = st.sampled_from([SECRET, SECRET + "x", SECRET[:-1], SECRET.upper(), "", " " + SECRET,
-                                SECRET + " " + SECRET, SECRET.replace("-", "_")])
+_near_secret = st.sampled_from(
+    [
+        SECRET,
+        SECRET + "x",
+        SECRET[:-1],
+        SECRET.upper(),
+        "",
+        " " + SECRET,
+        SECRET + " " + SECRET,
+        SECRET.replace("-", "_"),
+    ]
+)
 _scheme = st.sampled_from(["Bearer", "bearer", "BEARER", "BeArEr", "Basic", "Token", "Bearer:", ""])
 
 
 def _request(headers: list[tuple[bytes, bytes]], path: str = "/api/v1/cron/cleanup") -> Request:
-    return Request({"type": "http", "method": "POST", "path": path, "headers": headers, "query_string": b"",
-                    "client": ("127.0.0.1", 1), "server": ("test", 80), "scheme": "http", "root_path": ""})
+    return Request(
+        {
+            "type": "http",
+            "method": "POST",
+            "path": path,
+            "headers": headers,
+            "query_string": b"",
+            "client": ("127.0.0.1", 1),
+            "server": ("test", 80),
+            "scheme": "http",
+            "root_path": "",
+        }
+    )
 
 
-_SETTINGS = Settings(database_url="sqlite:///:memory:", cron_secret=SECRET, cron_token=TOKEN,
-                     in_process_scheduler=False)
+_SETTINGS = Settings(
+    database_url="sqlite:///:memory:", cron_secret=SECRET, cron_token=TOKEN, in_process_scheduler=False
+)
 _METRICS = Metrics()
 
 
@@ -287,8 +341,11 @@ def test_parse_bearer_edge_cases():
 
 
 @hsettings(max_examples=200, deadline=None)
-@given(header=st.sampled_from([b"x-cron-token", b"x-cron-secret", b"authorization"]), value=_near_secret,
-       which=st.sampled_from(["token", "secret"]))
+@given(
+    header=st.sampled_from([b"x-cron-token", b"x-cron-secret", b"authorization"]),
+    value=_near_secret,
+    which=st.sampled_from(["token", "secret"]),
+)
 def test_legacy_accepts_either_secret_in_any_header(header, value, which):
     real = {"token": TOKEN, "secret": SECRET}[which]
     raw = value.replace(SECRET, real).encode()

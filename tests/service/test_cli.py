@@ -126,15 +126,27 @@ def _free_port() -> int:
 
 
 def test_serve_starts_a_real_server(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SIEM_", "CRON_", "DATABASE_URL", "PORT"))}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}", CRON_SECRET=SECRET,
-               ATTACHMENT_STORAGE_URL=str(tmp_path / "att"), IN_PROCESS_SCHEDULER="true")
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SIEM_", "CRON_", "DATABASE_URL", "PORT"))
+    }
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}",
+        CRON_SECRET=SECRET,
+        ATTACHMENT_STORAGE_URL=str(tmp_path / "att"),
+        IN_PROCESS_SCHEDULER="true",
+    )
     exe = os.path.join(os.path.dirname(sys.executable), "kaireon-service")
     cmd = [exe] if os.path.exists(exe) else [sys.executable, "-m", "service.cli"]
     for _attempt in range(3):
         port = _free_port()
-        proc = subprocess.Popen([*cmd, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=tmp_path,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [*cmd, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             deadline = time.monotonic() + 60
             health = None
@@ -147,7 +159,9 @@ def test_serve_starts_a_real_server(tmp_path):
             if health is None and proc.poll() is not None:
                 continue  # port taken between bind and serve: try another
             assert health is not None and health.status_code == 200 and health.json() == {"ok": True}
-            assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200  # migrated on start
+            assert (
+                httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
+            )  # migrated on start
             r = httpx.post(f"http://127.0.0.1:{port}/api/v1/cron/cleanup", timeout=5)
             assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
             # a secret pasted into a query string must not reach the access log either
@@ -160,7 +174,9 @@ def test_serve_starts_a_real_server(tmp_path):
         records = [json.loads(line) for line in out.splitlines() if line.strip()]
         assert any(r["msg"] == "in-process scheduler started" for r in records)
         assert any(r["msg"] == "in-process scheduler stopped" for r in records)
-        assert any(r["logger"] == "uvicorn.access" and "/api/v1/cron/cleanup?secret=***" in r["msg"] for r in records)
+        assert any(
+            r["logger"] == "uvicorn.access" and "/api/v1/cron/cleanup?secret=***" in r["msg"] for r in records
+        )
         assert SECRET not in out + err
         return
     pytest.fail("could not start kaireon-service serve on a free port")

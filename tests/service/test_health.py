@@ -15,8 +15,13 @@ def test_probes_when_the_database_is_up(settings, engine):
     metrics = client.get("/metrics")
     assert metrics.status_code == 200
     assert metrics.headers["content-type"].startswith("text/plain")
-    for name in ("kaireon_cron_runs_total", "kaireon_cron_run_duration_seconds", "kaireon_cron_rows_affected_total",
-                 "kaireon_cron_last_success_timestamp_seconds", "kaireon_cron_running"):
+    for name in (
+        "kaireon_cron_runs_total",
+        "kaireon_cron_run_duration_seconds",
+        "kaireon_cron_rows_affected_total",
+        "kaireon_cron_last_success_timestamp_seconds",
+        "kaireon_cron_running",
+    ):
         assert f"# TYPE {name.removesuffix('_total')}" in metrics.text
     # every route has its series from the start
     assert 'kaireon_cron_runs_total{outcome="success",route="outbox-reaper"} 0.0' in metrics.text

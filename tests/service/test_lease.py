@@ -27,7 +27,9 @@ def _rid() -> str:
 def test_acquire_is_exclusive_until_released(engine, now):
     a = leases.try_acquire(engine, "cleanup", _rid(), now, 60, owner="pod-a")
     assert a is not None and a.expires_at == now + timedelta(seconds=60)
-    assert leases.try_acquire(engine, "cleanup", _rid(), now + timedelta(seconds=59), 60, owner="pod-b") is None
+    assert (
+        leases.try_acquire(engine, "cleanup", _rid(), now + timedelta(seconds=59), 60, owner="pod-b") is None
+    )
     # another job is independent
     assert leases.try_acquire(engine, "outbox-reaper", _rid(), now, 60) is not None
     assert leases.release(engine, a, now + timedelta(seconds=1))
@@ -102,7 +104,12 @@ def test_two_concurrent_triggers_one_runs_one_skips(settings, engine, fake_job):
     assert first_resp.status_code == 200 and first_resp.json() == {"ok": True, "processed": 5}
     assert runs == ["run"]
     with engine.connect() as c:
-        assert c.execute(select(func.count()).select_from(AuditLog).where(AuditLog.action == "cron.cleanup")).scalar() == 1
+        assert (
+            c.execute(
+                select(func.count()).select_from(AuditLog).where(AuditLog.action == "cron.cleanup")
+            ).scalar()
+            == 1
+        )
     metrics = client.get("/metrics").text
     assert 'kaireon_cron_runs_total{outcome="skipped",route="cleanup"} 1.0' in metrics
     assert 'kaireon_cron_runs_total{outcome="success",route="cleanup"} 1.0' in metrics
@@ -122,11 +129,18 @@ def test_flow_scheduler_tick_skip_body(settings, engine, fake_job, now):
 
 def test_crashed_holder_is_taken_over_through_http(settings, engine, fake_job, now):
     fake_job("outbox-reaper", lambda s, st, n: Done(processed=2))
-    crashed = leases.try_acquire(engine, "outbox-reaper", _rid(), now, settings.lease_ttl_seconds, owner="dead-pod")
+    crashed = leases.try_acquire(
+        engine, "outbox-reaper", _rid(), now, settings.lease_ttl_seconds, owner="dead-pod"
+    )
     assert crashed is not None
     during = TestClient(create_app(settings, clock=lambda: now + timedelta(seconds=60)))
-    assert during.post("/api/v1/cron/outbox-reaper", headers=AUTH).json() == {"ok": True, "skipped": "already running"}
-    after = TestClient(create_app(settings, clock=lambda: now + timedelta(seconds=settings.lease_ttl_seconds + 1)))
+    assert during.post("/api/v1/cron/outbox-reaper", headers=AUTH).json() == {
+        "ok": True,
+        "skipped": "already running",
+    }
+    after = TestClient(
+        create_app(settings, clock=lambda: now + timedelta(seconds=settings.lease_ttl_seconds + 1))
+    )
     assert after.post("/api/v1/cron/outbox-reaper", headers=AUTH).json() == {"ok": True, "processed": 2}
 
 
@@ -172,8 +186,14 @@ def test_heartbeat_is_rate_limited(settings, engine, fake_job, now):
     settings = settings.model_copy(update={"lease_ttl_seconds": 300})  # min interval = min(300/10, 30) = 30 s
     client = TestClient(create_app(settings, clock=lambda: clock["t"]))
     assert client.post("/api/v1/cron/siem-ship", headers=AUTH).status_code == 200
-    assert renewed == [now, now, now, now + timedelta(seconds=31), now + timedelta(seconds=31),
-                       now + timedelta(seconds=62)]
+    assert renewed == [
+        now,
+        now,
+        now,
+        now + timedelta(seconds=31),
+        now + timedelta(seconds=31),
+        now + timedelta(seconds=62),
+    ]
 
 
 class _FlakyEngine:
@@ -203,7 +223,10 @@ def test_a_release_refused_by_the_database_is_retried_by_its_owner(engine, now):
     flaky.down = False
     assert pending.flush() == 0
     # released: another run takes it at once instead of waiting 900 s
-    assert leases.try_acquire(engine, "cleanup", _rid(), now + timedelta(seconds=2), 900, owner="other") is not None
+    assert (
+        leases.try_acquire(engine, "cleanup", _rid(), now + timedelta(seconds=2), 900, owner="other")
+        is not None
+    )
 
 
 def test_a_late_retry_never_releases_a_lease_someone_else_holds(engine, now):
@@ -222,6 +245,8 @@ def test_a_late_retry_never_releases_a_lease_someone_else_holds(engine, now):
     clock["t"] = now + timedelta(seconds=62)
     assert pending.flush() == 0  # expired: dropped without touching the row
     assert leases.current(engine, "cleanup").run_id == other.run_id
-    assert leases.try_acquire(engine, "cleanup", _rid(), now + timedelta(seconds=63), 60) is None  # still held
+    assert (
+        leases.try_acquire(engine, "cleanup", _rid(), now + timedelta(seconds=63), 60) is None
+    )  # still held
     # and even a retry before the expiry matches on run_id, so it cannot release the other run
     assert leases.release(engine, lease, now + timedelta(seconds=63)) is False

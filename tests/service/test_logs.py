@@ -97,8 +97,11 @@ def test_no_secret_in_logs_bodies_metrics_or_openapi(settings, engine, fake_job,
 def test_database_password_is_scrubbed(tmp_path, json_log):
     from service.config import Settings
 
-    s = Settings(database_url="postgresql+psycopg://kaireon:pw-hunter2-secret@127.0.0.1:1/kaireon",
-                 cron_secret=SECRET, in_process_scheduler=False)
+    s = Settings(
+        database_url="postgresql+psycopg://kaireon:pw-hunter2-secret@127.0.0.1:1/kaireon",
+        cron_secret=SECRET,
+        in_process_scheduler=False,
+    )
     client = TestClient(create_app(s))
     resp = client.post("/api/v1/cron/cleanup", headers={"Authorization": f"Bearer {SECRET}"})
     assert resp.status_code in (501, 503)

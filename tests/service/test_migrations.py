@@ -21,8 +21,12 @@ def test_upgrade_from_empty_matches_the_models(db_url):
         tables = set(inspect(engine).get_table_names())
         assert set(Base.metadata.tables) <= tables
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
-        assert diff == [], f"models and migrations differ; add a migration (alembic revision --autogenerate): {diff}"
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+            )
+        assert diff == [], (
+            f"models and migrations differ; add a migration (alembic revision --autogenerate): {diff}"
+        )
         # idempotent
         upgrade(engine)
         assert current_revision(engine) == head_revision()

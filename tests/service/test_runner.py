@@ -55,7 +55,11 @@ def test_success_writes_one_audit_row_and_metrics(settings, engine, fake_job, no
     assert 'kaireon_cron_runs_total{outcome="success",route="cleanup"} 1.0' in metrics
     assert 'kaireon_cron_rows_affected_total{route="cleanup"} 9.0' in metrics
     assert 'kaireon_cron_run_duration_seconds_count{route="cleanup"} 1.0' in metrics
-    line = next(ln for ln in metrics.splitlines() if ln.startswith('kaireon_cron_last_success_timestamp_seconds{route="cleanup"}'))
+    line = next(
+        ln
+        for ln in metrics.splitlines()
+        if ln.startswith('kaireon_cron_last_success_timestamp_seconds{route="cleanup"}')
+    )
     assert float(line.split()[-1]) > 0
     # the lease is free again
     assert leases.current(engine, "cleanup").expires_at <= now
@@ -94,7 +98,9 @@ def test_job_exception_is_a_json_500_lease_released_and_rolled_back(settings, en
 
 def test_secret_in_an_exception_message_is_scrubbed(settings, engine, fake_job):
     def leaky(session, st, n):
-        raise RuntimeError(f"upstream rejected key {st.cron_secret.get_secret_value()} and {st.cron_token.get_secret_value()}")
+        raise RuntimeError(
+            f"upstream rejected key {st.cron_secret.get_secret_value()} and {st.cron_token.get_secret_value()}"
+        )
 
     fake_job("siem-ship", leaky)
     client = TestClient(create_app(settings))
@@ -172,7 +178,10 @@ def test_job_receives_session_settings_and_the_injected_now(settings, engine, fa
     assert got["now"] == now and got["now"].tzinfo is not None
     assert got["settings"].database_url == settings.database_url
     with engine.connect() as c:
-        assert c.execute(select(Tenant.name).where(Tenant.id == "t-commit")).scalar() == "committed by the runner"
+        assert (
+            c.execute(select(Tenant.name).where(Tenant.id == "t-commit")).scalar()
+            == "committed by the runner"
+        )
 
 
 def test_runner_used_directly_by_the_cli_and_scheduler(settings, engine, session_factory, fake_job, now):
@@ -186,7 +195,9 @@ def test_runner_used_directly_by_the_cli_and_scheduler(settings, engine, session
     assert leases.try_acquire(engine, "export-interactions", "x" * 32, later, 5) is not None
 
 
-def test_rows_affected_is_what_the_result_reports_not_a_guess_from_its_counts(settings, engine, fake_job, now):
+def test_rows_affected_is_what_the_result_reports_not_a_guess_from_its_counts(
+    settings, engine, fake_job, now
+):
     class Dispatched(JobResult):
         total_pipelines: int = 40
         dispatched: int = 3
@@ -223,8 +234,9 @@ def test_a_plain_pydantic_model_is_refused(settings, engine, fake_job, now):
     assert resp.json()["detail"] == "TypeError: outbox-reaper.run returned Plain, expected a JobResult"
 
 
-def test_should_stop_tells_a_running_job_that_the_service_is_shutting_down(settings, engine, session_factory,
-                                                                            fake_job):
+def test_should_stop_tells_a_running_job_that_the_service_is_shutting_down(
+    settings, engine, session_factory, fake_job
+):
     from service.runner import should_stop
 
     seen = []

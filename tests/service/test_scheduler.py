@@ -61,18 +61,29 @@ def _job(route: str, expr: str) -> ScheduledJob:
 
 def test_run_pending_fires_due_jobs_with_an_injected_clock(now):
     runner = FakeRunner()
-    sched = InProcessScheduler(runner, [_job("flow-scheduler-tick", "* * * * *"), _job("outbox-reaper", "*/2 * * * *"),
-                                        _job("cleanup", "30 4 * * *")])
+    sched = InProcessScheduler(
+        runner,
+        [
+            _job("flow-scheduler-tick", "* * * * *"),
+            _job("outbox-reaper", "*/2 * * * *"),
+            _job("cleanup", "30 4 * * *"),
+        ],
+    )
     try:
         sched.prime(now + timedelta(seconds=30))  # 12:00:30
         assert sched.next_fire() == now + timedelta(minutes=1)
         assert sched.run_pending(now + timedelta(seconds=59), wait=True) == []
         assert sched.run_pending(now + timedelta(minutes=1), wait=True) == ["flow-scheduler-tick"]
         assert sorted(sched.run_pending(now + timedelta(minutes=2, seconds=1), wait=True)) == [
-            "flow-scheduler-tick", "outbox-reaper"]
+            "flow-scheduler-tick",
+            "outbox-reaper",
+        ]
         # a long pause (process suspended): each job fires once, missed slots are not replayed
         assert sorted(sched.run_pending(now + timedelta(hours=20), wait=True)) == [
-            "cleanup", "flow-scheduler-tick", "outbox-reaper"]
+            "cleanup",
+            "flow-scheduler-tick",
+            "outbox-reaper",
+        ]
         assert all(trigger == "scheduler" for _, trigger in runner.calls)
         assert len(runner.calls) == 6
     finally:
@@ -136,17 +147,28 @@ def test_scheduler_goes_through_the_runner_and_the_lease(settings, engine, sessi
         assert audit.changes["trigger"] == "scheduler" and audit.changes["outcome"] == "success"
         # another replica took the lease just before the next slot and is still running: the
         # scheduler fires, and the lease makes its run a skip
-        held = leases.try_acquire(engine, "flow-scheduler-tick", "r" * 32, now + timedelta(minutes=1, seconds=59),
-                                  600, owner="other")
+        held = leases.try_acquire(
+            engine,
+            "flow-scheduler-tick",
+            "r" * 32,
+            now + timedelta(minutes=1, seconds=59),
+            600,
+            owner="other",
+        )
         assert held is not None
         clock["t"] = now + timedelta(minutes=2, seconds=SCHEDULER_GRACE_SECONDS)
         assert "flow-scheduler-tick" in sched.run_pending(clock["t"], wait=True)
         with engine.connect() as c:
-            assert len(c.execute(select(AuditLog).where(AuditLog.action == "cron.flow-scheduler-tick")).all()) == 1
+            assert (
+                len(c.execute(select(AuditLog).where(AuditLog.action == "cron.flow-scheduler-tick")).all())
+                == 1
+            )
         # the CronJob already started the 12:03 slot (lease row acquired at 12:03:01, released):
         # the scheduler does not fire that slot at all
         leases.release(engine, held, now + timedelta(minutes=3))
-        cron = leases.try_acquire(engine, "flow-scheduler-tick", "c" * 32, now + timedelta(minutes=3, seconds=1), 600)
+        cron = leases.try_acquire(
+            engine, "flow-scheduler-tick", "c" * 32, now + timedelta(minutes=3, seconds=1), 600
+        )
         leases.release(engine, cron, now + timedelta(minutes=3, seconds=2))
         clock["t"] = now + timedelta(minutes=3, seconds=SCHEDULER_GRACE_SECONDS)
         assert sched.run_pending(clock["t"], wait=True) == []

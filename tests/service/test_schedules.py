@@ -29,8 +29,10 @@ NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 ZONES = ("UTC", "America/New_York", "Europe/Berlin", "Asia/Kolkata")
 # DST transition instants (2026): New York 03-08 07:00Z / 11-01 06:00Z, Berlin 03-29 01:00Z / 10-25 01:00Z
 TRANSITION_DAYS = (
-    datetime(2026, 3, 8, 4, tzinfo=UTC), datetime(2026, 11, 1, 3, tzinfo=UTC),
-    datetime(2026, 3, 28, 22, tzinfo=UTC), datetime(2026, 10, 24, 22, tzinfo=UTC),
+    datetime(2026, 3, 8, 4, tzinfo=UTC),
+    datetime(2026, 11, 1, 3, tzinfo=UTC),
+    datetime(2026, 3, 28, 22, tzinfo=UTC),
+    datetime(2026, 10, 24, 22, tzinfo=UTC),
     datetime(2026, 6, 14, 0, tzinfo=UTC),
 )
 
@@ -68,7 +70,11 @@ def oracle(expr: str, tz: str, after: datetime, until: datetime) -> list[datetim
     found: set[datetime] = set()
     wall = start
     while wall <= end:
-        if wall.minute in minutes and wall.hour in hours and (dows is None or (wall.isoweekday() % 7) in dows):
+        if (
+            wall.minute in minutes
+            and wall.hour in hours
+            and (dows is None or (wall.isoweekday() % 7) in dows)
+        ):
             for fold in (0, 1):
                 aware = wall.replace(tzinfo=zone, fold=fold)
                 inst = aware.astimezone(UTC)
@@ -86,11 +92,17 @@ def oracle(expr: str, tz: str, after: datetime, until: datetime) -> list[datetim
 
 
 minute_field = st.one_of(
-    st.just("*"), st.integers(0, 59).map(str), st.integers(2, 30).map(lambda k: f"*/{k}"),
-    st.lists(st.integers(0, 59), min_size=1, max_size=3, unique=True).map(lambda v: ",".join(map(str, sorted(v)))),
+    st.just("*"),
+    st.integers(0, 59).map(str),
+    st.integers(2, 30).map(lambda k: f"*/{k}"),
+    st.lists(st.integers(0, 59), min_size=1, max_size=3, unique=True).map(
+        lambda v: ",".join(map(str, sorted(v)))
+    ),
 )
 hour_field = st.one_of(
-    st.just("*"), st.integers(0, 23).map(str), st.integers(2, 12).map(lambda k: f"*/{k}"),
+    st.just("*"),
+    st.integers(0, 23).map(str),
+    st.integers(2, 12).map(lambda k: f"*/{k}"),
     st.tuples(st.integers(0, 22), st.integers(1, 6)).map(lambda t: f"{t[0]}-{min(23, t[0] + t[1])}"),
     st.sampled_from(["1", "2", "3", "1,2,3"]),  # the hours DST moves
 )
@@ -98,9 +110,15 @@ dow_field = st.one_of(st.just("*"), st.just("*"), st.integers(0, 6).map(str), st
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(minute=minute_field, hour=hour_field, dow=dow_field, tz=st.sampled_from(ZONES),
-       base=st.sampled_from(TRANSITION_DAYS), offset_min=st.integers(0, 24 * 60),
-       length_min=st.integers(1, 30 * 60))
+@given(
+    minute=minute_field,
+    hour=hour_field,
+    dow=dow_field,
+    tz=st.sampled_from(ZONES),
+    base=st.sampled_from(TRANSITION_DAYS),
+    offset_min=st.integers(0, 24 * 60),
+    length_min=st.integers(1, 30 * 60),
+)
 def test_cron_occurrences_match_wall_clock_oracle(minute, hour, dow, tz, base, offset_min, length_min):
     expr = f"{minute} {hour} * * {dow}"
     after = base + timedelta(minutes=offset_min)
@@ -119,7 +137,10 @@ def test_due_window_is_open_left_closed_right():
     ev = DueEvaluator(at_nine)
     assert ev.due_occurrence(sched, at_nine - timedelta(seconds=1)) == at_nine  # now == occurrence: due
     assert ev.due_occurrence(sched, at_nine) is None  # lastRunAt == occurrence: already ran
-    assert DueEvaluator(at_nine - timedelta(microseconds=1)).due_occurrence(sched, at_nine - timedelta(hours=1)) is None
+    assert (
+        DueEvaluator(at_nine - timedelta(microseconds=1)).due_occurrence(sched, at_nine - timedelta(hours=1))
+        is None
+    )
 
 
 def test_never_run_looks_back_24_hours_exactly():
@@ -129,28 +150,37 @@ def test_never_run_looks_back_24_hours_exactly():
     # yesterday's noon is 24h+1s ago: outside the lookback; today's is inside
     assert DueEvaluator(just_after).due_occurrence(sched, None) == NOW
     weekly = parse_cron("0 12 * * 1", "UTC")  # Monday noon; NOW is Monday 2026-06-15 12:00
-    assert DueEvaluator(NOW + timedelta(hours=24)).due_occurrence(weekly, None) is None  # exactly 24h ago: excluded
+    assert (
+        DueEvaluator(NOW + timedelta(hours=24)).due_occurrence(weekly, None) is None
+    )  # exactly 24h ago: excluded
     assert DueEvaluator(NOW + timedelta(hours=23, minutes=59)).due_occurrence(weekly, None) == NOW
 
 
 def test_cron_in_time_zone_uses_local_wall_clock_and_dst():
     berlin = parse_cron("0 9 * * *", "Europe/Berlin")
     assert berlin.latest_at_or_before(NOW) == datetime(2026, 6, 15, 7, 0, tzinfo=UTC)  # CEST = UTC+2
-    assert berlin.latest_at_or_before(datetime(2026, 1, 15, 12, tzinfo=UTC)) == datetime(2026, 1, 15, 8, tzinfo=UTC)
+    assert berlin.latest_at_or_before(datetime(2026, 1, 15, 12, tzinfo=UTC)) == datetime(
+        2026, 1, 15, 8, tzinfo=UTC
+    )
     ny = parse_cron("30 2 * * *", "America/New_York")
     # 2026-03-08 02:30 does not exist in New York: it fires when the clock jumps (03:00 EDT = 07:00Z)
     assert ny.occurrences(datetime(2026, 3, 8, 0, tzinfo=UTC), datetime(2026, 3, 9, 0, tzinfo=UTC)) == [
-        datetime(2026, 3, 8, 7, 0, tzinfo=UTC)]
+        datetime(2026, 3, 8, 7, 0, tzinfo=UTC)
+    ]
     # 2026-11-01 01:30 happens twice in New York: both instants match
     assert parse_cron("30 1 * * *", "America/New_York").occurrences(
-        datetime(2026, 11, 1, 0, tzinfo=UTC), datetime(2026, 11, 2, 0, tzinfo=UTC)) == [
-        datetime(2026, 11, 1, 5, 30, tzinfo=UTC), datetime(2026, 11, 1, 6, 30, tzinfo=UTC)]
+        datetime(2026, 11, 1, 0, tzinfo=UTC), datetime(2026, 11, 2, 0, tzinfo=UTC)
+    ) == [datetime(2026, 11, 1, 5, 30, tzinfo=UTC), datetime(2026, 11, 1, 6, 30, tzinfo=UTC)]
 
 
 def test_six_field_cron_has_seconds_first_and_macros_work():
-    assert parse_cron("30 0 9 * * *", "UTC").latest_at_or_before(NOW) == datetime(2026, 6, 15, 9, 0, 30, tzinfo=UTC)
+    assert parse_cron("30 0 9 * * *", "UTC").latest_at_or_before(NOW) == datetime(
+        2026, 6, 15, 9, 0, 30, tzinfo=UTC
+    )
     assert parse_cron("@daily", "UTC").latest_at_or_before(NOW) == datetime(2026, 6, 15, tzinfo=UTC)
-    assert parse_cron("0 9 * * MON-FRI", "UTC").latest_at_or_before(NOW) == datetime(2026, 6, 15, 9, tzinfo=UTC)
+    assert parse_cron("0 9 * * MON-FRI", "UTC").latest_at_or_before(NOW) == datetime(
+        2026, 6, 15, 9, tzinfo=UTC
+    )
 
 
 def test_cron_that_never_fires_is_valid_but_never_due():
@@ -160,27 +190,33 @@ def test_cron_that_never_fires_is_valid_but_never_due():
     assert DueEvaluator(NOW).due_occurrence(sched, None) is None
 
 
-@pytest.mark.parametrize("schedule, message", [
-    ({"kind": "cron", "expression": "61 * * * *"}, "schedule.expression '61 * * * *' is not a valid cron"),
-    ({"kind": "cron", "expression": "* * * *"}, "has 4 fields; allowed: 5"),
-    ({"kind": "cron", "expression": "0 0 * * * 2026 1"}, "has 7 fields"),
-    ({"kind": "cron", "expression": "TZ=UTC 0 9 * * *"}, "not a TZ= prefix"),
-    ({"kind": "cron", "expression": "H 9 * * *"}, "hashed 'H'"),
-    ({"kind": "cron", "expression": ""}, "non-empty cron expression"),
-    ({"kind": "cron", "expression": ["0 9 * * *"]}, "non-empty cron expression"),
-    ({"kind": "cron", "expression": "0 9 * * *", "timezone": "Mars/Olympus"}, "not a known IANA zone"),
-    ({"kind": "cron", "expression": "0 9 * * *", "timezone": 5}, "IANA zone name"),
-    ({"kind": "interval", "minutes": 0}, "schedule.minutes must be an integer 1-1440"),
-    ({"kind": "interval", "minutes": 1441}, "1-1440"),
-    ({"kind": "interval", "minutes": 15.5}, "1-1440"),
-    ({"kind": "interval", "minutes": True}, "1-1440"),
-    ({"kind": "interval"}, "1-1440"),
-    ({"kind": "rrule", "rrule": "FREQ=SOMETIMES"}, "not a valid RFC 5545 rule"),
-    ({"kind": "rrule", "rrule": "BYHOUR=9"}, "RFC 5545 rule string"),
-    ({"kind": "rrule", "rrule": None}, "RFC 5545 rule string"),
-    ({"kind": "weekly"}, "schedule.kind must be one of cron, interval, rrule"),
-    ([1, 2], "schedule must be an object"),
-])
+@pytest.mark.parametrize(
+    "schedule, message",
+    [
+        (
+            {"kind": "cron", "expression": "61 * * * *"},
+            "schedule.expression '61 * * * *' is not a valid cron",
+        ),
+        ({"kind": "cron", "expression": "* * * *"}, "has 4 fields; allowed: 5"),
+        ({"kind": "cron", "expression": "0 0 * * * 2026 1"}, "has 7 fields"),
+        ({"kind": "cron", "expression": "TZ=UTC 0 9 * * *"}, "not a TZ= prefix"),
+        ({"kind": "cron", "expression": "H 9 * * *"}, "hashed 'H'"),
+        ({"kind": "cron", "expression": ""}, "non-empty cron expression"),
+        ({"kind": "cron", "expression": ["0 9 * * *"]}, "non-empty cron expression"),
+        ({"kind": "cron", "expression": "0 9 * * *", "timezone": "Mars/Olympus"}, "not a known IANA zone"),
+        ({"kind": "cron", "expression": "0 9 * * *", "timezone": 5}, "IANA zone name"),
+        ({"kind": "interval", "minutes": 0}, "schedule.minutes must be an integer 1-1440"),
+        ({"kind": "interval", "minutes": 1441}, "1-1440"),
+        ({"kind": "interval", "minutes": 15.5}, "1-1440"),
+        ({"kind": "interval", "minutes": True}, "1-1440"),
+        ({"kind": "interval"}, "1-1440"),
+        ({"kind": "rrule", "rrule": "FREQ=SOMETIMES"}, "not a valid RFC 5545 rule"),
+        ({"kind": "rrule", "rrule": "BYHOUR=9"}, "RFC 5545 rule string"),
+        ({"kind": "rrule", "rrule": None}, "RFC 5545 rule string"),
+        ({"kind": "weekly"}, "schedule.kind must be one of cron, interval, rrule"),
+        ([1, 2], "schedule must be an object"),
+    ],
+)
 def test_malformed_schedules_raise_schedule_error_naming_the_field(schedule, message):
     with pytest.raises(ScheduleError, match=None) as err:
         compile_pipeline_schedule(schedule, NOW)
@@ -201,16 +237,27 @@ def test_interval_due_iff_elapsed_at_least_minutes(minutes, since_s):
 
 def test_interval_boundary_exactly_at_minutes_is_due():
     assert is_due({"kind": "interval", "minutes": 15}, NOW - timedelta(minutes=15), NOW) == NOW
-    assert is_due({"kind": "interval", "minutes": 15}, NOW - timedelta(minutes=15) + timedelta(microseconds=1),
-                  NOW) is None
+    assert (
+        is_due(
+            {"kind": "interval", "minutes": 15}, NOW - timedelta(minutes=15) + timedelta(microseconds=1), NOW
+        )
+        is None
+    )
 
 
 @settings(max_examples=60, deadline=None)
-@given(freq=st.sampled_from(["MINUTELY", "HOURLY", "DAILY", "WEEKLY"]), interval=st.integers(1, 5),
-       by=st.sampled_from(["", ";BYMINUTE=0,30", ";BYHOUR=9,17;BYMINUTE=15", ";BYDAY=MO,WE,FR", ";BYSECOND=0"]),
-       tz=st.sampled_from(ZONES), start_days=st.integers(1, 900), start_min=st.integers(0, 1439),
-       now_offset=st.integers(0, 400 * 24 * 60))
-def test_rrule_fast_forward_matches_plain_iteration(freq, interval, by, tz, start_days, start_min, now_offset):
+@given(
+    freq=st.sampled_from(["MINUTELY", "HOURLY", "DAILY", "WEEKLY"]),
+    interval=st.integers(1, 5),
+    by=st.sampled_from(["", ";BYMINUTE=0,30", ";BYHOUR=9,17;BYMINUTE=15", ";BYDAY=MO,WE,FR", ";BYSECOND=0"]),
+    tz=st.sampled_from(ZONES),
+    start_days=st.integers(1, 900),
+    start_min=st.integers(0, 1439),
+    now_offset=st.integers(0, 400 * 24 * 60),
+)
+def test_rrule_fast_forward_matches_plain_iteration(
+    freq, interval, by, tz, start_days, start_min, now_offset
+):
     if freq == "MINUTELY" and start_days > 60:
         start_days = start_days % 60 + 1  # keep the plain (slow) iteration bounded
     created = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=start_days, minutes=start_min)
@@ -218,7 +265,9 @@ def test_rrule_fast_forward_matches_plain_iteration(freq, interval, by, tz, star
     text = f"FREQ={freq};INTERVAL={interval}{by}"
     try:
         plain = rrulestr(text, dtstart=created.astimezone(ZoneInfo(tz)).replace(second=0, microsecond=0))
-    except ValueError:  # dateutil refuses rules that can never fire (e.g. every 2nd minute at :00/:30 from :01)
+    except (
+        ValueError
+    ):  # dateutil refuses rules that can never fire (e.g. every 2nd minute at :00/:30 from :01)
         with pytest.raises(ScheduleError, match="not a valid RFC 5545 rule"):
             parse_rrule(text, tz, created)
         return
@@ -231,7 +280,8 @@ def test_rrule_without_dtstart_starts_at_pipeline_creation_and_honours_count():
     created = datetime(2026, 6, 10, 8, 20, 45, tzinfo=UTC)
     sched = compile_pipeline_schedule({"kind": "rrule", "rrule": "FREQ=DAILY;COUNT=3"}, created)
     assert sched.occurrences(created - timedelta(days=1), created + timedelta(days=10)) == [
-        datetime(2026, 6, d, 8, 20, tzinfo=UTC) for d in (10, 11, 12)]
+        datetime(2026, 6, d, 8, 20, tzinfo=UTC) for d in (10, 11, 12)
+    ]
     assert DueEvaluator(NOW).due_occurrence(sched, datetime(2026, 6, 12, 9, tzinfo=UTC)) is None  # exhausted
 
 
@@ -240,7 +290,13 @@ def test_rrule_with_dtstart_and_time_zone():
     sched = compile_pipeline_schedule({"kind": "rrule", "rrule": text, "timezone": "UTC"}, NOW)
     assert sched.latest_at_or_before(NOW) == datetime(2026, 6, 15, 7, 0, tzinfo=UTC)  # 09:00 CEST
     floating = compile_pipeline_schedule(
-        {"kind": "rrule", "rrule": "DTSTART:20260101T090000\nRRULE:FREQ=DAILY", "timezone": "America/New_York"}, NOW)
+        {
+            "kind": "rrule",
+            "rrule": "DTSTART:20260101T090000\nRRULE:FREQ=DAILY",
+            "timezone": "America/New_York",
+        },
+        NOW,
+    )
     # 09:00 EDT = 13:00Z, after NOW (12:00Z): the latest is the day before
     assert floating.latest_at_or_before(NOW) == datetime(2026, 6, 14, 13, 0, tzinfo=UTC)
 

@@ -16,8 +16,16 @@ SECRET = "do-not-print-this-secret-9f8e7d"
 @pytest.fixture
 def clean_env(monkeypatch):
     for k in list(os.environ):
-        if k in {"DATABASE_URL", "CRON_SECRET", "CRON_TOKEN", "PORT", "HOST", "LOG_LEVEL", "IN_PROCESS_SCHEDULER",
-                 "MIGRATE_ON_START"} or k.startswith("SIEM_"):
+        if k in {
+            "DATABASE_URL",
+            "CRON_SECRET",
+            "CRON_TOKEN",
+            "PORT",
+            "HOST",
+            "LOG_LEVEL",
+            "IN_PROCESS_SCHEDULER",
+            "MIGRATE_ON_START",
+        } or k.startswith("SIEM_"):
             monkeypatch.delenv(k)
     return monkeypatch
 
@@ -27,21 +35,40 @@ def clean_env(monkeypatch):
     [
         ({"PORT": "abc"}, "PORT: Input should be a valid integer, unable to parse string as an integer"),
         ({"PORT": "70000"}, "PORT: Input should be less than or equal to 65535"),
-        ({"IN_PROCESS_SCHEDULER": "maybe"}, "IN_PROCESS_SCHEDULER: Input should be a valid boolean, unable to interpret input"),
+        (
+            {"IN_PROCESS_SCHEDULER": "maybe"},
+            "IN_PROCESS_SCHEDULER: Input should be a valid boolean, unable to interpret input",
+        ),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL: Input should be 'DEBUG', 'INFO', 'WARNING' or 'ERROR'"),
-        ({"DATABASE_URL": "mysql://db/x"}, "DATABASE_URL: unsupported driver 'mysql': must be a sqlite:/// or postgresql:// URL (use sqlite:///path/to/file.db or postgresql://user:password@host:5432/database)"),
+        (
+            {"DATABASE_URL": "mysql://db/x"},
+            "DATABASE_URL: unsupported driver 'mysql': must be a sqlite:/// or postgresql:// URL (use sqlite:///path/to/file.db or postgresql://user:password@host:5432/database)",
+        ),
         ({"LEASE_TTL_SECONDS": "1"}, "LEASE_TTL_SECONDS: Input should be greater than or equal to 5"),
         ({"SIEM_BACKEND": "splunk"}, "SIEM_ENDPOINT is required when SIEM_BACKEND=splunk"),
         ({"DB_POOL_TIMEOUT_SECONDS": "0"}, "DB_POOL_TIMEOUT_SECONDS: Input should be greater than 0"),
-        ({"DB_CONNECT_TIMEOUT_SECONDS": "soon"},
-         "DB_CONNECT_TIMEOUT_SECONDS: Input should be a valid integer, unable to parse string as an integer"),
-        ({"DB_STATEMENT_TIMEOUT_SECONDS": "-1"}, "DB_STATEMENT_TIMEOUT_SECONDS: Input should be greater than or equal to 0"),
-        ({"DB_KEEPALIVES_IDLE_SECONDS": "0"}, "DB_KEEPALIVES_IDLE_SECONDS: Input should be greater than or equal to 1"),
+        (
+            {"DB_CONNECT_TIMEOUT_SECONDS": "soon"},
+            "DB_CONNECT_TIMEOUT_SECONDS: Input should be a valid integer, unable to parse string as an integer",
+        ),
+        (
+            {"DB_STATEMENT_TIMEOUT_SECONDS": "-1"},
+            "DB_STATEMENT_TIMEOUT_SECONDS: Input should be greater than or equal to 0",
+        ),
+        (
+            {"DB_KEEPALIVES_IDLE_SECONDS": "0"},
+            "DB_KEEPALIVES_IDLE_SECONDS: Input should be greater than or equal to 1",
+        ),
         ({"READYZ_TIMEOUT_SECONDS": "0"}, "READYZ_TIMEOUT_SECONDS: Input should be greater than 0"),
-        ({"SHUTDOWN_GRACE_SECONDS": "x"}, "SHUTDOWN_GRACE_SECONDS: Input should be a valid number, unable to parse string as a number"),
-        ({"DATABASE_URL": "postgresql://u:pw@db:abc/x"},
-         "DATABASE_URL: cannot be parsed: the port must be a number and an IPv6 host needs brackets ([::1]:5432) "
-         "(use sqlite:///path/to/file.db or postgresql://user:password@host:5432/database)"),
+        (
+            {"SHUTDOWN_GRACE_SECONDS": "x"},
+            "SHUTDOWN_GRACE_SECONDS: Input should be a valid number, unable to parse string as a number",
+        ),
+        (
+            {"DATABASE_URL": "postgresql://u:pw@db:abc/x"},
+            "DATABASE_URL: cannot be parsed: the port must be a number and an IPv6 host needs brackets ([::1]:5432) "
+            "(use sqlite:///path/to/file.db or postgresql://user:password@host:5432/database)",
+        ),
     ],
 )
 def test_bad_value_names_the_variable(clean_env, env, expected):
@@ -79,10 +106,18 @@ def test_postgres_urls_are_normalised(clean_env):
 
 
 def test_serve_with_a_bad_value_exits_2_naming_the_variable(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SIEM_", "CRON_", "PORT", "DATABASE_URL"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SIEM_", "CRON_", "PORT", "DATABASE_URL"))
+    }
     env.update(PORT="not-a-port", CRON_SECRET=SECRET, SIEM_API_KEY=SECRET)
-    proc = subprocess.run([sys.executable, "-m", "service.cli", "serve"], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "service.cli", "serve"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert "PORT: Input should be a valid integer" in proc.stderr
     assert SECRET not in proc.stderr + proc.stdout
@@ -91,10 +126,18 @@ def test_serve_with_a_bad_value_exits_2_naming_the_variable(tmp_path):
 
 
 def test_model_level_error_exits_2_without_the_secret(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SIEM_", "CRON_", "PORT", "DATABASE_URL"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SIEM_", "CRON_", "PORT", "DATABASE_URL"))
+    }
     env.update(CRON_SECRET=SECRET, SIEM_API_KEY=SECRET, SIEM_BACKEND="datadog")
-    proc = subprocess.run([sys.executable, "-m", "service.cli", "migrate"], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "service.cli", "migrate"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert "SIEM_ENDPOINT is required when SIEM_BACKEND=datadog" in proc.stderr
     assert SECRET not in proc.stderr + proc.stdout
@@ -107,8 +150,13 @@ def test_database_waits_are_bounded_on_a_real_postgresql(pg_url):
     from service.config import Settings
     from service.db import engine_from_settings
 
-    settings = Settings(database_url=pg_url, db_statement_timeout_seconds=7.5, db_keepalives_idle_seconds=45,
-                        db_pool_timeout_seconds=3, _env_file=None)
+    settings = Settings(
+        database_url=pg_url,
+        db_statement_timeout_seconds=7.5,
+        db_keepalives_idle_seconds=45,
+        db_pool_timeout_seconds=3,
+        _env_file=None,
+    )
     engine = engine_from_settings(settings)
     try:
         with engine.connect() as conn:

@@ -11,8 +11,25 @@ from service.storage import FsspecStore, LocalStore, S3Store, StorageError, clea
 from tests.service.s3_server import s3_bucket, s3_server  # noqa: F401 - fixtures
 
 
-@pytest.mark.parametrize("bad", ["", "/etc/passwd", "../x", "a/../../x", "..", ".", "C:/x", "a\x00b", "a\nb",
-                                 "a\x7fb", "a\u2028b", "a\ud800b", "x/" + "y" * 256, "z/" * 600])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "/etc/passwd",
+        "../x",
+        "a/../../x",
+        "..",
+        ".",
+        "C:/x",
+        "a\x00b",
+        "a\nb",
+        "a\x7fb",
+        "a\u2028b",
+        "a\ud800b",
+        "x/" + "y" * 256,
+        "z/" * 600,
+    ],
+)
 def test_keys_that_escape_the_root_are_refused(bad):
     with pytest.raises(StorageError):
         clean_key(bad)
@@ -34,7 +51,7 @@ def test_local_put_is_atomic_and_temp_names_never_match_json(tmp_path, monkeypat
 
     monkeypatch.setattr(storage.os, "replace", spy)
     store.put("exports/t/day=01/batch-1.json", b'{"a":1}\n')
-    (tmp_name, listing), = seen
+    ((tmp_name, listing),) = seen
     assert tmp_name.startswith(f".kaireon-tmp.{os.getpid()}.") and tmp_name.endswith(".tmp")
     assert storage.is_temp_name(tmp_name)
     assert not any(name.endswith(".json") for name in listing)  # only the temp file existed

@@ -13,5 +13,6 @@ def test_generated_blocks_are_replaced_and_the_rest_kept() -> None:
     text = "before\n<!-- generated:routes (x) -->\nstale\n<!-- /generated:routes -->\nafter\n"
     filled = generate.fill_blocks(text)
     assert filled.startswith("before\n<!-- generated:routes (x) -->\n| route |") and filled.endswith(
-        "<!-- /generated:routes -->\nafter\n")
+        "<!-- /generated:routes -->\nafter\n"
+    )
     assert "stale" not in filled and "/api/v1/cron/cleanup" in filled

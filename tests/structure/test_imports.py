@@ -15,8 +15,12 @@ PACKAGES = ("kaireon_chart", "service", "bench")
 MAX_LINES = 420
 GENERATED = {"kaireon_chart/_generated/values_validator.py"}
 # over the limit today and owned by work in flight (docs/ARCHITECTURE.md lists them as left to split)
-OVERSIZED = {"kaireon_chart/values.py", "service/models.py", "service/jobs/dsar_purge.py",
-             "service/jobs/export_interactions.py"}
+OVERSIZED = {
+    "kaireon_chart/values.py",
+    "service/models.py",
+    "service/jobs/dsar_purge.py",
+    "service/jobs/export_interactions.py",
+}
 
 
 def _modules() -> dict[str, Path]:

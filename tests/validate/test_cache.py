@@ -9,8 +9,10 @@ from kaireon_chart.chart import load_chart
 from kaireon_chart.values import coalesce, parse_yaml
 
 CHART = load_chart()
-BAD = coalesce(parse_yaml("cron:\n  concurrencyPolicy: Sometimes\n  schedules:\n    cleanup: {shedule: x}\n"),
-               CHART.values)
+BAD = coalesce(
+    parse_yaml("cron:\n  concurrencyPolicy: Sometimes\n  schedules:\n    cleanup: {shedule: x}\n"),
+    CHART.values,
+)
 GOOD = CHART.values
 
 
@@ -43,10 +45,14 @@ def test_openapi_shapes_known_to_pass_are_remembered_and_others_still_fail(tmp_p
 def test_shape_memo_only_when_the_schema_constrains_types_alone():
     from kaireon_chart import kube
 
-    assert kube._only_types({"properties": {"kind": {"enum": ["CronJob"]}, "spec": {"$ref": "#/$defs/S"}}},
-                            {"S": {"properties": {"enum": {"type": "string"}}, "additionalProperties": False}})
-    assert not kube._only_types({"properties": {"spec": {"$ref": "#/$defs/S"}}},
-                                {"S": {"properties": {"policy": {"type": "string", "enum": ["A"]}}}})
+    assert kube._only_types(
+        {"properties": {"kind": {"enum": ["CronJob"]}, "spec": {"$ref": "#/$defs/S"}}},
+        {"S": {"properties": {"enum": {"type": "string"}}, "additionalProperties": False}},
+    )
+    assert not kube._only_types(
+        {"properties": {"spec": {"$ref": "#/$defs/S"}}},
+        {"S": {"properties": {"policy": {"type": "string", "enum": ["A"]}}}},
+    )
     assert not kube._only_types({"properties": {"x": {"items": {"pattern": "^a"}}}}, {})
     for version in kube.supported_versions():  # the bundled schemas: types and fields only
         kube._validator(version)

@@ -83,21 +83,53 @@ def test_fast_values_validator_only_for_the_schema_it_was_generated_from():
 
 
 def test_generator_refuses_keywords_it_does_not_implement():
-    for bad in ({"uniqueItems": True}, {"properties": {"a": {"multipleOf": 2}}}, {"items": [{}]},
-                {"$ref": "https://example.com/x.json"}, {"properties": {"a": {"$id": "https://example.com/a"}}}):
+    for bad in (
+        {"uniqueItems": True},
+        {"properties": {"a": {"multipleOf": 2}}},
+        {"items": [{}]},
+        {"$ref": "https://example.com/x.json"},
+        {"properties": {"a": {"$id": "https://example.com/a"}}},
+    ):
         with pytest.raises(schemagen.UnsupportedSchema):
             schemagen.generate(bad)
 
 
 # -- differential: the generated validator against Draft7Validator on mutated values -------------------------
 
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from([0.0, 1.0, 2.5, -1.0, 2 ** 31, 2 ** 53]),
-                    st.sampled_from(["", "x", "Forbid", "latest", "0 3 * * *", "/api/v1/x", "a b", "Europe/Berlin",
-                                     "ab\n", "UPPER", "a.b-c", "1", "true", "ClusterIP", "Allow", "kaireon"]))
-VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                       st.dictionaries(st.sampled_from(["a", "enabled", "schedule",
-                                                                                        "path", "name"]),
-                                                                       inner, max_size=3)), max_leaves=6)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.sampled_from([0.0, 1.0, 2.5, -1.0, 2**31, 2**53]),
+    st.sampled_from(
+        [
+            "",
+            "x",
+            "Forbid",
+            "latest",
+            "0 3 * * *",
+            "/api/v1/x",
+            "a b",
+            "Europe/Berlin",
+            "ab\n",
+            "UPPER",
+            "a.b-c",
+            "1",
+            "true",
+            "ClusterIP",
+            "Allow",
+            "kaireon",
+        ]
+    ),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["a", "enabled", "schedule", "path", "name"]), inner, max_size=3),
+    ),
+    max_leaves=6,
+)
 
 
 def _paths(node, prefix=()):
@@ -136,11 +168,31 @@ def _same_type(value):  # mostly valid edits, so both verdicts are exercised
     if isinstance(value, bool):
         return st.booleans()
     if isinstance(value, int):
-        return st.one_of(st.integers(-2, 70000), st.sampled_from([2 ** 31 - 1, 2 ** 31, 2 ** 53 - 1, 2 ** 53, 3.0]))
+        return st.one_of(st.integers(-2, 70000), st.sampled_from([2**31 - 1, 2**31, 2**53 - 1, 2**53, 3.0]))
     if isinstance(value, str):
-        return st.one_of(st.sampled_from(["", "x", "Forbid", "latest", "0 3 * * *", "/api/v1/x", "a b", "UTC",
-                                          "ab\n", "UPPER", "a.b-c", "Never", "Always", "NodePort", "/x;y", "v1.2"]),
-                         st.text("abc-./_:09A", max_size=12))
+        return st.one_of(
+            st.sampled_from(
+                [
+                    "",
+                    "x",
+                    "Forbid",
+                    "latest",
+                    "0 3 * * *",
+                    "/api/v1/x",
+                    "a b",
+                    "UTC",
+                    "ab\n",
+                    "UPPER",
+                    "a.b-c",
+                    "Never",
+                    "Always",
+                    "NodePort",
+                    "/x;y",
+                    "v1.2",
+                ]
+            ),
+            st.text("abc-./_:09A", max_size=12),
+        )
     return st.just(value)
 
 
@@ -162,28 +214,45 @@ def test_draft7_walker_finds_and_words_what_jsonschema_does(values):
 
     ours = sorted(draft7.Walker(CHART.schema).iter_errors(values), key=key)
     theirs = sorted(jsonschema.Draft7Validator(CHART.schema).iter_errors(values), key=key)
-    assert [(list(e.absolute_path), e.validator) for e in ours] == \
-        [(list(e.absolute_path), e.validator) for e in theirs]
-    assert [i for e in ours for i in schema._translate(e)] == [i for e in theirs for i in schema._translate(e)]
+    assert [(list(e.absolute_path), e.validator) for e in ours] == [
+        (list(e.absolute_path), e.validator) for e in theirs
+    ]
+    assert [i for e in ours for i in schema._translate(e)] == [
+        i for e in theirs for i in schema._translate(e)
+    ]
 
 
 def test_draft7_walker_covers_every_keyword_the_generator_supports():
     from kaireon_chart import draft7
 
-    cases = [({"type": "integer"}, 1.0), ({"type": "integer"}, True), ({"enum": [1, "a"]}, True),
-             ({"const": [1, {"a": 1.0}]}, [1.0, {"a": 1}]), ({"exclusiveMinimum": 1}, 1), ({"exclusiveMaximum": 1}, 0.5),
-             ({"anyOf": [{"type": "string"}, {"minimum": 3}]}, 2), ({"oneOf": [{"minimum": 1}, {"maximum": 5}]}, 3),
-             ({"allOf": [{"minimum": 1}, {"maximum": 0}]}, 0.5), ({"not": {"type": "null"}}, None),
-             ({"items": {"type": "string"}}, ["a", 1]), ({"if": {"type": "string"}, "else": {"minimum": 2}}, 1),
-             ({"patternProperties": {"^a": {"type": "string"}}, "additionalProperties": False}, {"ab": 1, "b": 2}),
-             ({"properties": {"a": {"maxLength": 1}}, "required": ["a", "b"]}, {"a": "xy"}),
-             ({"$ref": "#/definitions/x", "definitions": {"x": {"pattern": "^[0-9]+$"}}}, "12a"), (False, 1)]
+    cases = [
+        ({"type": "integer"}, 1.0),
+        ({"type": "integer"}, True),
+        ({"enum": [1, "a"]}, True),
+        ({"const": [1, {"a": 1.0}]}, [1.0, {"a": 1}]),
+        ({"exclusiveMinimum": 1}, 1),
+        ({"exclusiveMaximum": 1}, 0.5),
+        ({"anyOf": [{"type": "string"}, {"minimum": 3}]}, 2),
+        ({"oneOf": [{"minimum": 1}, {"maximum": 5}]}, 3),
+        ({"allOf": [{"minimum": 1}, {"maximum": 0}]}, 0.5),
+        ({"not": {"type": "null"}}, None),
+        ({"items": {"type": "string"}}, ["a", 1]),
+        ({"if": {"type": "string"}, "else": {"minimum": 2}}, 1),
+        ({"patternProperties": {"^a": {"type": "string"}}, "additionalProperties": False}, {"ab": 1, "b": 2}),
+        ({"properties": {"a": {"maxLength": 1}}, "required": ["a", "b"]}, {"a": "xy"}),
+        ({"$ref": "#/definitions/x", "definitions": {"x": {"pattern": "^[0-9]+$"}}}, "12a"),
+        (False, 1),
+    ]
     for schema_doc, instance in cases:
         assert draft7.supports(schema_doc)
-        ours = [(list(e.absolute_path), e.validator, len(e.context)) for e in
-                draft7.Walker(schema_doc).iter_errors(instance)]
-        theirs = [(list(e.absolute_path), e.validator, len(e.context)) for e in
-                  jsonschema.Draft7Validator(schema_doc).iter_errors(instance)]
+        ours = [
+            (list(e.absolute_path), e.validator, len(e.context))
+            for e in draft7.Walker(schema_doc).iter_errors(instance)
+        ]
+        theirs = [
+            (list(e.absolute_path), e.validator, len(e.context))
+            for e in jsonschema.Draft7Validator(schema_doc).iter_errors(instance)
+        ]
         assert sorted(ours, key=str) == sorted(theirs, key=str), schema_doc
     assert not draft7.supports({"uniqueItems": True})
 
@@ -192,11 +261,15 @@ def test_generated_validator_uses_jsonschema_equality_and_types():
     fast = schema.fast_validator(CHART.schema)
     reference = jsonschema.Draft7Validator(CHART.schema)
     cases = []
-    for entry in ({"enabled": 0, "schedule": "@daily", "path": "/x"}, {"enabled": 0},  # 0 is not false
-                  {"enabled": False}, {"schedule": "@daily", "path": "/x", "backoffLimit": 2.0},
-                  {"schedule": "@daily", "path": "/x", "backoffLimit": 2.5},
-                  {"schedule": "@daily", "path": "/x", "backoffLimit": True},
-                  {"schedule": "@daily", "path": "/x\n"}):
+    for entry in (
+        {"enabled": 0, "schedule": "@daily", "path": "/x"},
+        {"enabled": 0},  # 0 is not false
+        {"enabled": False},
+        {"schedule": "@daily", "path": "/x", "backoffLimit": 2.0},
+        {"schedule": "@daily", "path": "/x", "backoffLimit": 2.5},
+        {"schedule": "@daily", "path": "/x", "backoffLimit": True},
+        {"schedule": "@daily", "path": "/x\n"},
+    ):
         values = copy.deepcopy(CHART.values)
         values["cron"]["schedules"]["extra"] = entry
         cases.append(values)
@@ -222,12 +295,19 @@ def test_fast_kube_checker_rejects_unknown_fields_and_wrong_types(version):
     assert fast(manifest)
     container = ("spec", "jobTemplate", "spec", "template", "spec", "containers", 0)
     bad = []
-    for path, value in [(("spec", "schedul"), "x"), (("spec", "suspend"), "yes"), (("metadata", "labels", "a"), 1),
-                        ((*container, "imagePullPolicy"), 3), ((*container, "envv"), []),
-                        ((*container, "resources", "limits", "memory"), [1]),
-                        ((*container, "resources", "limits", "cpu"), None),
-                        (("spec", "jobTemplate", "spec", "backoffLimit"), 1.5), (("kind",), "Job"),
-                        (("apiVersion",), None), (("status",), 5)]:
+    for path, value in [
+        (("spec", "schedul"), "x"),
+        (("spec", "suspend"), "yes"),
+        (("metadata", "labels", "a"), 1),
+        ((*container, "imagePullPolicy"), 3),
+        ((*container, "envv"), []),
+        ((*container, "resources", "limits", "memory"), [1]),
+        ((*container, "resources", "limits", "cpu"), None),
+        (("spec", "jobTemplate", "spec", "backoffLimit"), 1.5),
+        (("kind",), "Job"),
+        (("apiVersion",), None),
+        (("status",), 5),
+    ]:
         broken = copy.deepcopy(manifest)
         node = broken
         for part in path[:-1]:
@@ -241,11 +321,21 @@ def test_fast_kube_checker_rejects_unknown_fields_and_wrong_types(version):
         assert issue.manifest == 0
 
 
-KUBE_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.sampled_from([1.0, 0.5]),
-                         st.sampled_from(["", "x", "100m", "1"]))
-KUBE_VALUES = st.recursive(KUBE_SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=2), st.dictionaries(st.sampled_from(["name", "x", "value", "key"]), inner, max_size=2)),
-    max_leaves=4)
+KUBE_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 2),
+    st.sampled_from([1.0, 0.5]),
+    st.sampled_from(["", "x", "100m", "1"]),
+)
+KUBE_VALUES = st.recursive(
+    KUBE_SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=2),
+        st.dictionaries(st.sampled_from(["name", "x", "value", "key"]), inner, max_size=2),
+    ),
+    max_leaves=4,
+)
 
 
 @st.composite
@@ -267,8 +357,11 @@ def mutated_manifest(draw):
 
 
 @pytest.mark.parametrize("version", VERSIONS, ids=lambda v: f"{v[0]}.{v[1]}")
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(manifest=mutated_manifest())
 def test_fast_kube_checker_agrees_with_jsonschema(version, manifest):
     fast, _ = kube._fast_checker(version)
@@ -303,10 +396,18 @@ def test_without_the_fast_path_the_layer_gives_the_same_problems(monkeypatch, tm
 
 
 def test_a_valid_run_imports_no_jsonschema(tmp_path):
-    code = ("import sys; from kaireon_chart.cli import main; rc = main(['-o', sys.argv[1]]); "
-            "print(rc, sorted(m for m in sys.modules if m.split('.')[0] in ('jsonschema', 'referencing', "
-            "'kubernetes_validate')))")
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "out.yaml")], capture_output=True, text=True,
-                         env={"KAIREON_CHART_CACHE": "0", "PATH": "/usr/bin:/bin"}, cwd=tmp_path, check=True)
+    code = (
+        "import sys; from kaireon_chart.cli import main; rc = main(['-o', sys.argv[1]]); "
+        "print(rc, sorted(m for m in sys.modules if m.split('.')[0] in ('jsonschema', 'referencing', "
+        "'kubernetes_validate')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "out.yaml")],
+        capture_output=True,
+        text=True,
+        env={"KAIREON_CHART_CACHE": "0", "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+        check=True,
+    )
     assert out.stdout.split(None, 1) == ["0", "[]\n"], out.stderr
     assert (tmp_path / "out.yaml").read_text().count("kind: CronJob") == len(MANIFESTS)

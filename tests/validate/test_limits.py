@@ -168,7 +168,11 @@ def test_locating_problems_indexes_each_mapping_once() -> None:
     entries taking minutes: every problem scanned every key of its map)."""
     from kaireon_chart.values import Origins
 
-    text = "cron:\n  schedules:\n" + "".join(f"    j{i}: {{schedule: x}}\n" for i in range(3000)) + "    j1: {}\n"
+    text = (
+        "cron:\n  schedules:\n"
+        + "".join(f"    j{i}: {{schedule: x}}\n" for i in range(3000))
+        + "    j1: {}\n"
+    )
     origins = Origins(files=[("many.yaml", text)])
     assert origins.find("cron.schedules.j2999.schedule") == ("many.yaml", 3002)
     assert origins.find("cron.schedules.j1") == ("many.yaml", 4)  # the first of duplicate keys, as before

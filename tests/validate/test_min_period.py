@@ -13,8 +13,12 @@ from kaireon_chart.cron import parse_schedule
 
 
 def _field(values):
-    return st.one_of(st.just("*"), st.lists(st.sampled_from(values), min_size=1, max_size=2, unique=True)
-                     .map(lambda xs: ",".join(map(str, sorted(xs)))))
+    return st.one_of(
+        st.just("*"),
+        st.lists(st.sampled_from(values), min_size=1, max_size=2, unique=True).map(
+            lambda xs: ",".join(map(str, sorted(xs)))
+        ),
+    )
 
 
 _schedule = st.tuples(

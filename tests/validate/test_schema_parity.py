@@ -25,8 +25,12 @@ def test_schema_errors_iff_helm_rejects(path):
     problems = validate(load_values([str(path)], chart=CHART), chart=CHART, kube_schema=False)
     ours = any(p.check.startswith("schema-") for p in problems)
     for helm in HELMS:
-        proc = subprocess.run([str(ROOT / ".tools" / helm), "template", "kaireon", str(ROOT / "chart"), "-f", str(path)],
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [str(ROOT / ".tools" / helm), "template", "kaireon", str(ROOT / "chart"), "-f", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         schema_failure = proc.returncode != 0 and "schema" in proc.stderr.lower()
         assert ours == schema_failure, (helm, proc.stderr[-800:])
 
@@ -35,16 +39,49 @@ def test_schema_errors_iff_helm_rejects(path):
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-_FIELDS = ["cron.activeDeadlineSeconds", "cron.concurrencyPolicy", "cron.suspend", "cron.timeZone",
-           "cron.successfulJobsHistoryLimit", "cron.secret.name", "cron.secret.key", "cron.apiUrl",
-           "cron.schedules.cleanup.schedule", "cron.schedules.cleanup.path", "cron.schedules.cleanup.enabled",
-           "cron.schedules.cleanup.backoffLimit", "cron.schedules.newJob.schedule", "cron.image.tag",
-           "cron.schedules.cleanup.startingDeadlineSeconds"]
+_FIELDS = [
+    "cron.activeDeadlineSeconds",
+    "cron.concurrencyPolicy",
+    "cron.suspend",
+    "cron.timeZone",
+    "cron.successfulJobsHistoryLimit",
+    "cron.secret.name",
+    "cron.secret.key",
+    "cron.apiUrl",
+    "cron.schedules.cleanup.schedule",
+    "cron.schedules.cleanup.path",
+    "cron.schedules.cleanup.enabled",
+    "cron.schedules.cleanup.backoffLimit",
+    "cron.schedules.newJob.schedule",
+    "cron.image.tag",
+    "cron.schedules.cleanup.startingDeadlineSeconds",
+]
 _SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from([0, 1, 600, 2**31, 2**53 + 2]),
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.sampled_from([0, 1, 600, 2**31, 2**53 + 2]),
     st.floats(allow_nan=False, allow_infinity=False, min_value=-10, max_value=10),
-    st.sampled_from(["", "Forbid", "forbid", "Allow", "UTC", "Local", "api-secrets", "Bad_Name", "CRON_SECRET",
-                     "/api/v1/cron/x", "/a b", "0 3 * * *", "latest", "8.11.1", "https://x.example.com", "600"]),
+    st.sampled_from(
+        [
+            "",
+            "Forbid",
+            "forbid",
+            "Allow",
+            "UTC",
+            "Local",
+            "api-secrets",
+            "Bad_Name",
+            "CRON_SECRET",
+            "/api/v1/cron/x",
+            "/a b",
+            "0 3 * * *",
+            "latest",
+            "8.11.1",
+            "https://x.example.com",
+            "600",
+        ]
+    ),
 )
 
 
@@ -73,7 +110,11 @@ def test_generated_values_schema_verdict_matches_helm(assignments, tmp_path_fact
     problems = validate(load_values([str(f)], chart=CHART), chart=CHART, kube_schema=False)
     ours = any(p.check.startswith("schema-") for p in problems)
     for helm in HELMS:
-        proc = subprocess.run([str(ROOT / ".tools" / helm), "template", "kaireon", str(ROOT / "chart"), "-f", str(f)],
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [str(ROOT / ".tools" / helm), "template", "kaireon", str(ROOT / "chart"), "-f", str(f)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         schema_failure = proc.returncode != 0 and "schema" in proc.stderr.lower()
         assert ours == schema_failure, (helm, doc, [str(p) for p in problems], proc.stderr[-600:])

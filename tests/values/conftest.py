@@ -48,8 +48,12 @@ import pytest  # noqa: E402
 
 DEFAULTS = {
     "keep": 1,
-    "cron": {"enabled": True, "schedules": {"cleanup": {"schedule": "30 4 * * *", "enabled": True}},
-             "activeDeadlineSeconds": 600, "resources": {"limits": {"cpu": "100m"}}},
+    "cron": {
+        "enabled": True,
+        "schedules": {"cleanup": {"schedule": "30 4 * * *", "enabled": True}},
+        "activeDeadlineSeconds": 600,
+        "resources": {"limits": {"cpu": "100m"}},
+    },
     "list": [1, 2, 3],
     "nothing": None,
 }

@@ -16,7 +16,9 @@ from kaireon_chart.values import Origins, ValuesError, coalesce, merge_maps, par
 
 @pytest.fixture(scope="module")
 def hv():
-    spec = importlib.util.spec_from_file_location("values_conftest_m", pathlib.Path(__file__).with_name("conftest.py"))
+    spec = importlib.util.spec_from_file_location(
+        "values_conftest_m", pathlib.Path(__file__).with_name("conftest.py")
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -44,8 +46,10 @@ LAYERS = [
     # null for a key the chart lacks stays null
     ["extra: null\ncron:\n  newkey: null\n"],
     # later files win; maps merge deeply, lists replace
-    ["cron:\n  schedules:\n    cleanup: {schedule: '0 0 * * *'}\nlist: [9]\n",
-     "cron:\n  schedules:\n    cleanup: {enabled: false}\n    other: {schedule: '@daily'}\n"],
+    [
+        "cron:\n  schedules:\n    cleanup: {schedule: '0 0 * * *'}\nlist: [9]\n",
+        "cron:\n  schedules:\n    cleanup: {enabled: false}\n    other: {schedule: '@daily'}\n",
+    ],
     # null in an early file, a value in a later one
     ["keep: null\n", "keep: 5\n"],
     # a value in an early file, null in a later one
@@ -54,8 +58,10 @@ LAYERS = [
     ["cron: off\n"],
     ["keep: {a: 1}\n"],
     # go-yaml v2 scalars
-    ["a: y\nb: n\nc: on\nd: Off\ne: 0x1f\nf: 017\ng: 0o17\nh: 1_000\ni: 1e6\nj: .5\nk: 1:30\n"
-     "l: 2024-01-01\nm: 09\nn: ~\no: 012a\np: '07'\nq: +5\nr: -0x10\ns: 1.0\n"],
+    [
+        "a: y\nb: n\nc: on\nd: Off\ne: 0x1f\nf: 017\ng: 0o17\nh: 1_000\ni: 1e6\nj: .5\nk: 1:30\n"
+        "l: 2024-01-01\nm: 09\nn: ~\no: 012a\np: '07'\nq: +5\nr: -0x10\ns: 1.0\n"
+    ],
     ["1: int key\ntrue: bool key\n1.5: float key\n"],
     ["a: 0x_\nb: 0b_\nc: 0o_\nd: -0x_1\ne: 0_\nf: 1__2.5_\ng: +.5\nh: 1e+400\ni: -1e999\n"],
     ["base: &b {q: 1, r: 2}\nm: {<<: *b, r: 3}\n"],
@@ -82,7 +88,9 @@ def test_file_layers_match_helm(layers, helms, vchart, chart_defaults, hv, tmp_p
 def test_files_then_set_flags(helms, vchart, chart_defaults, hv, tmp_path):
     f = tmp_path / "f.yaml"
     f.write_text("keep: 2\ncron:\n  enabled: false\n")
-    kw = dict(files=[f], set_values=["keep=null,cron.enabled=true"], set_string=["cron.activeDeadlineSeconds=60"])
+    kw = dict(
+        files=[f], set_values=["keep=null,cron.enabled=true"], set_string=["cron.activeDeadlineSeconds=60"]
+    )
     ours = _ours(chart_defaults, **kw)
     assert "keep" not in ours and ours["cron"]["enabled"] is True
     for helm in helms:
@@ -90,9 +98,16 @@ def test_files_then_set_flags(helms, vchart, chart_defaults, hv, tmp_path):
 
 
 # -- hypothesis: generated -f layers ---------------------------------------------------------------
-_keys = st.sampled_from(["keep", "cron", "list", "nothing", "enabled", "schedules", "activeDeadlineSeconds", "x"])
-_leaf = st.one_of(st.none(), st.booleans(), st.integers(-1000, 10**6), st.sampled_from(["s", "0 0 * * *", "", "yes"]),
-                  st.lists(st.integers(0, 3), max_size=2))
+_keys = st.sampled_from(
+    ["keep", "cron", "list", "nothing", "enabled", "schedules", "activeDeadlineSeconds", "x"]
+)
+_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-1000, 10**6),
+    st.sampled_from(["s", "0 0 * * *", "", "yes"]),
+    st.lists(st.integers(0, 3), max_size=2),
+)
 _tree = st.recursive(_leaf, lambda inner: st.dictionaries(_keys, inner, max_size=3), max_leaves=8)
 _layer = st.dictionaries(_keys, _tree, max_size=4)
 
@@ -136,8 +151,10 @@ def test_multi_document_files_are_refused_because_the_helm_majors_disagree(tmp_p
     f.write_text("keep: 7\n---\nextra: 2\n")
     with pytest.raises(ValuesError) as err:
         user_values(files=[f])
-    assert str(err.value) == (f"{f}:2:1: a second YAML document starts here; helm 3 would ignore it and helm 4 "
-                              "merge it, so put all values in one document (or in separate -f files)")
+    assert str(err.value) == (
+        f"{f}:2:1: a second YAML document starts here; helm 3 would ignore it and helm 4 "
+        "merge it, so put all values in one document (or in separate -f files)"
+    )
     theirs = {helm: _theirs(hv, helm, vchart, files=[f]) for helm in helms}
     if len(theirs) == 2:
         assert "extra" not in theirs["helm3"] and theirs["helm4"]["extra"] == 2
@@ -183,7 +200,9 @@ def test_origins_find_lines(tmp_path):
 
 def test_origins_find_list_items(tmp_path):
     f = tmp_path / "env.yaml"
-    f.write_text("api:\n  env:\n    - name: A\n      value: x\n    - name: DATABASE_PASSWORD\n      value: hunter2\n")
+    f.write_text(
+        "api:\n  env:\n    - name: A\n      value: x\n    - name: DATABASE_PASSWORD\n      value: hunter2\n"
+    )
     origins = Origins()
     user_values(files=[f], set_values=["api.env[0].name=B"], origins=origins)
     assert origins.find("api.env[1].value") == (str(f), 6)
@@ -192,17 +211,67 @@ def test_origins_find_list_items(tmp_path):
 
 
 _plain_scalar = st.one_of(
-    st.from_regex(r"[-+]?_?(0[xXobOB])?[0-9a-fA-F_]{1,6}(\.[0-9_]{0,3})?([eE][-+]?[0-9]{1,2})?", fullmatch=True),
-    st.sampled_from(["y", "Y", "n", "NO", "on", "Off", "TRUE", "tRUE", "~", "null", "Null", "nULL", ".5", "5.",
-                     "1:20", "2024-02-30", "12:30:00", "0.", "-.5e3", "+0", "-0x_1", "0o", "1e+400", "0x_", "0b_", "0o_", "-0b1_1", "+0o1_7", "0_", "-_0", "+_1_0", "0X1F", "-0B1_1", "._5", ".5_0", "-_.5", "_1", ".5e1_0", ".5_", ".5__0",
-                     ".5e_1", ".5_e1", "1__0", "1_0e1_0", "0_x1"]),
+    st.from_regex(
+        r"[-+]?_?(0[xXobOB])?[0-9a-fA-F_]{1,6}(\.[0-9_]{0,3})?([eE][-+]?[0-9]{1,2})?", fullmatch=True
+    ),
+    st.sampled_from(
+        [
+            "y",
+            "Y",
+            "n",
+            "NO",
+            "on",
+            "Off",
+            "TRUE",
+            "tRUE",
+            "~",
+            "null",
+            "Null",
+            "nULL",
+            ".5",
+            "5.",
+            "1:20",
+            "2024-02-30",
+            "12:30:00",
+            "0.",
+            "-.5e3",
+            "+0",
+            "-0x_1",
+            "0o",
+            "1e+400",
+            "0x_",
+            "0b_",
+            "0o_",
+            "-0b1_1",
+            "+0o1_7",
+            "0_",
+            "-_0",
+            "+_1_0",
+            "0X1F",
+            "-0B1_1",
+            "._5",
+            ".5_0",
+            "-_.5",
+            "_1",
+            ".5e1_0",
+            ".5_",
+            ".5__0",
+            ".5e_1",
+            ".5_e1",
+            "1__0",
+            "1_0e1_0",
+            "0_x1",
+        ]
+    ),
 )
 
 
 @pytest.mark.helm
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(scalars=st.lists(_plain_scalar, min_size=1, max_size=4))
-def test_generated_plain_scalars_typed_like_helm(scalars, helms, vchart, chart_defaults, hv, tmp_path_factory):
+def test_generated_plain_scalars_typed_like_helm(
+    scalars, helms, vchart, chart_defaults, hv, tmp_path_factory
+):
     f = tmp_path_factory.mktemp("scalars") / "s.yaml"
     f.write_text("".join(f"k{i}: {s}\n" for i, s in enumerate(scalars)))
     ours = _ours(chart_defaults, files=[f])

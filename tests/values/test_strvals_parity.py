@@ -56,7 +56,7 @@ SET_CASES = [
 
 JSON_CASES = [
     'a={"x":1,"y":[1,2,null]}',
-    "a=1,b=true,c=null,d=\"s\"",
+    'a=1,b=true,c=null,d="s"',
     "a=",
     'list=[{"k":"v"}]',
     'cron.schedules.cleanup={"schedule":"0 1 * * *"}',
@@ -81,7 +81,9 @@ def hv():
     import importlib.util
     import pathlib
 
-    spec = importlib.util.spec_from_file_location("values_conftest", pathlib.Path(__file__).with_name("conftest.py"))
+    spec = importlib.util.spec_from_file_location(
+        "values_conftest", pathlib.Path(__file__).with_name("conftest.py")
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -101,7 +103,9 @@ def test_set_matches_helm(expr, helms, vchart, chart_defaults, hv):
         assert ours == _run_helm(hv, helm, vchart, set_values=[expr]), helm
 
 
-@pytest.mark.parametrize("expr", ["a=1,b=true,c=null,d=007,e=0", "l={1,true}", "x.y=FALSE", "cron.activeDeadlineSeconds=5"])
+@pytest.mark.parametrize(
+    "expr", ["a=1,b=true,c=null,d=007,e=0", "l={1,true}", "x.y=FALSE", "cron.activeDeadlineSeconds=5"]
+)
 def test_set_string_matches_helm(expr, helms, vchart, chart_defaults, hv):
     ours = _ours(chart_defaults, set_string=[expr])
     for helm in helms:
@@ -116,7 +120,9 @@ def test_set_json_matches_helm(expr, helms, vchart, chart_defaults, hv):
 
 
 def test_flag_order_json_then_set_then_string(helms, vchart, chart_defaults, hv):
-    kw = dict(set_values=["a=set", "b=set"], set_string=["a=string"], set_json=['a="json"', 'b="json"', 'c="json"'])
+    kw = dict(
+        set_values=["a=set", "b=set"], set_string=["a=string"], set_json=['a="json"', 'b="json"', 'c="json"']
+    )
     ours = _ours(chart_defaults, **kw)
     assert ours["a"] == "string" and ours["b"] == "set" and ours["c"] == "json"
     for helm in helms:
@@ -130,8 +136,29 @@ _path = st.lists(st.one_of(_key, _idx), min_size=1, max_size=4).map(
     lambda parts: "".join(p if p.startswith("[") or i == 0 else "." + p for i, p in enumerate(parts))
 )
 _scalar = st.one_of(
-    st.sampled_from(["true", "False", "null", "0", "00", "12", "-3", "+4", "1e3", "0x1f", "1.5", "", "a b",
-                     "x\\,y", "{p,q}", "é", "007", "-", "TRUE"]),
+    st.sampled_from(
+        [
+            "true",
+            "False",
+            "null",
+            "0",
+            "00",
+            "12",
+            "-3",
+            "+4",
+            "1e3",
+            "0x1f",
+            "1.5",
+            "",
+            "a b",
+            "x\\,y",
+            "{p,q}",
+            "é",
+            "007",
+            "-",
+            "TRUE",
+        ]
+    ),
     st.text(alphabet="ab0123,.=[]{}\\ ", max_size=6),
 )
 _assign = st.tuples(_path, _scalar).map(lambda t: f"{t[0]}={t[1]}")
@@ -163,7 +190,13 @@ def test_unterminated_index_is_an_error_as_in_helm3(expr, helms, vchart, chart_d
 # -- unit behaviour (no helm) -----------------------------------------------------------------------
 def test_typed_values():
     assert strvals.parse_set("a=1,b=true,c=null,d=1e6,e=0x10,f=007,g=0") == {
-        "a": 1, "b": True, "c": None, "d": "1e6", "e": "0x10", "f": "007", "g": 0,
+        "a": 1,
+        "b": True,
+        "c": None,
+        "d": "1e6",
+        "e": "0x10",
+        "f": "007",
+        "g": 0,
     }
 
 
@@ -190,7 +223,7 @@ def test_errors(expr):
 
 
 _json_value = st.one_of(
-    st.sampled_from(['1', '"s"', "true", "null", "[1,2]", '{"a":{"b":null}}', "", " 2", '"a,b"', "1.5", "{"]),
+    st.sampled_from(["1", '"s"', "true", "null", "[1,2]", '{"a":{"b":null}}', "", " 2", '"a,b"', "1.5", "{"]),
     st.text(alphabet='ab01,{}[]":', max_size=6),
 )
 _json_assign = st.tuples(_path, _json_value).map(lambda t: f"{t[0]}={t[1]}")
@@ -215,14 +248,21 @@ def test_generated_set_json_matches_helm(exprs, helms, vchart, chart_defaults, h
 @given(strings=st.lists(_expr, min_size=1, max_size=2), sets=st.lists(_expr, max_size=1))
 def test_generated_set_string_over_set_matches_helm(strings, sets, helms, vchart, chart_defaults, hv):
     ours = _ours(chart_defaults, set_values=sets, set_string=strings)
-    _agree(ours, {helm: _run_helm(hv, helm, vchart, set_values=sets, set_string=strings) for helm in helms},
-           (sets, strings))
+    _agree(
+        ours,
+        {helm: _run_helm(hv, helm, vchart, set_values=sets, set_string=strings) for helm in helms},
+        (sets, strings),
+    )
 
 
 @settings(max_examples=500, deadline=None)
-@given(text=st.text(alphabet="ab0=,.[]{}\\ \"-1:", max_size=24), mode=st.sampled_from(["set", "string", "json"]))
+@given(
+    text=st.text(alphabet='ab0=,.[]{}\\ "-1:', max_size=24), mode=st.sampled_from(["set", "string", "json"])
+)
 def test_parsers_never_crash(text, mode):
-    parse = {"set": strvals.parse_set, "string": strvals.parse_set_string, "json": strvals.parse_set_json}[mode]
+    parse = {"set": strvals.parse_set, "string": strvals.parse_set_string, "json": strvals.parse_set_json}[
+        mode
+    ]
     try:
         assert isinstance(parse(text), dict)
     except strvals.StrvalsError:

@@ -17,21 +17,66 @@ SECRET = "test-cron-secret-0123456789abcdef"
 
 def _seed(session, now, tenant="acme"):
     rows = {
-        "past": Approval(id=f"{tenant}-past", tenant_id=tenant, entity_type="offer", entity_id="o1",
-                         entity_name="Offer 1", action="update", expires_at=now - timedelta(minutes=1)),
-        "way-past": Approval(id=f"{tenant}-way-past", tenant_id=tenant, entity_type="offer", entity_id="o2",
-                             action="delete", expires_at=now - timedelta(days=30)),
-        "at-now": Approval(id=f"{tenant}-at-now", tenant_id=tenant, entity_type="offer", entity_id="o3",
-                           action="create", expires_at=now),
-        "future": Approval(id=f"{tenant}-future", tenant_id=tenant, entity_type="offer", entity_id="o4",
-                           action="create", expires_at=now + timedelta(seconds=1)),
-        "no-expiry": Approval(id=f"{tenant}-no-expiry", tenant_id=tenant, entity_type="offer", entity_id="o5",
-                              action="create", expires_at=None),
-        "approved": Approval(id=f"{tenant}-approved", tenant_id=tenant, entity_type="offer", entity_id="o6",
-                             action="update", status="approved", decided_at=now - timedelta(days=2),
-                             expires_at=now - timedelta(days=1)),
-        "rejected": Approval(id=f"{tenant}-rejected", tenant_id=tenant, entity_type="offer", entity_id="o7",
-                             action="update", status="rejected", expires_at=now - timedelta(days=1)),
+        "past": Approval(
+            id=f"{tenant}-past",
+            tenant_id=tenant,
+            entity_type="offer",
+            entity_id="o1",
+            entity_name="Offer 1",
+            action="update",
+            expires_at=now - timedelta(minutes=1),
+        ),
+        "way-past": Approval(
+            id=f"{tenant}-way-past",
+            tenant_id=tenant,
+            entity_type="offer",
+            entity_id="o2",
+            action="delete",
+            expires_at=now - timedelta(days=30),
+        ),
+        "at-now": Approval(
+            id=f"{tenant}-at-now",
+            tenant_id=tenant,
+            entity_type="offer",
+            entity_id="o3",
+            action="create",
+            expires_at=now,
+        ),
+        "future": Approval(
+            id=f"{tenant}-future",
+            tenant_id=tenant,
+            entity_type="offer",
+            entity_id="o4",
+            action="create",
+            expires_at=now + timedelta(seconds=1),
+        ),
+        "no-expiry": Approval(
+            id=f"{tenant}-no-expiry",
+            tenant_id=tenant,
+            entity_type="offer",
+            entity_id="o5",
+            action="create",
+            expires_at=None,
+        ),
+        "approved": Approval(
+            id=f"{tenant}-approved",
+            tenant_id=tenant,
+            entity_type="offer",
+            entity_id="o6",
+            action="update",
+            status="approved",
+            decided_at=now - timedelta(days=2),
+            expires_at=now - timedelta(days=1),
+        ),
+        "rejected": Approval(
+            id=f"{tenant}-rejected",
+            tenant_id=tenant,
+            entity_type="offer",
+            entity_id="o7",
+            action="update",
+            status="rejected",
+            expires_at=now - timedelta(days=1),
+        ),
     }
     session.add_all(rows.values())
     session.commit()
@@ -51,11 +96,16 @@ def test_expires_only_pending_past_expiry_with_audit_rows(session, settings, now
     assert st["acme-past"] == ("expired", now) and st["acme-way-past"] == ("expired", now)
     assert st["acme-at-now"][0] == "pending" and st["acme-future"][0] == "pending"
     assert st["acme-no-expiry"][0] == "pending"
-    assert st["acme-approved"] == ("approved", now - timedelta(days=2)) and st["acme-rejected"][0] == "rejected"
-    audits = session.scalars(select(AuditLog).where(AuditLog.action == "approval_expired")
-                             .order_by(AuditLog.entity_id)).all()
+    assert (
+        st["acme-approved"] == ("approved", now - timedelta(days=2)) and st["acme-rejected"][0] == "rejected"
+    )
+    audits = session.scalars(
+        select(AuditLog).where(AuditLog.action == "approval_expired").order_by(AuditLog.entity_id)
+    ).all()
     assert [(a.tenant_id, a.entity_type, a.entity_id) for a in audits] == [
-        ("acme", "approval", "acme-past"), ("acme", "approval", "acme-way-past")]
+        ("acme", "approval", "acme-past"),
+        ("acme", "approval", "acme-way-past"),
+    ]
     assert audits[0].changes["status"] == {"from": "pending", "to": "expired"}
     assert audits[0].changes["entityType"] == "offer" and audits[0].changes["entityId"] == "o1"
     assert audits[0].user_id == "system:cron"
@@ -89,8 +139,12 @@ def test_one_tenant_failing_does_not_stop_the_others(session, settings, now, mon
     monkeypatch.setattr(approvals_expire, "_expire_tenant", flaky)
     body = approvals_expire.run(session, settings, now).model_dump(mode="json", by_alias=True)
     session.commit()
-    assert body == {"ok": False, "expired": 4, "tenants": 3,
-                    "errors": [{"tenantId": "t2", "error": "RuntimeError: audit store unavailable"}]}
+    assert body == {
+        "ok": False,
+        "expired": 4,
+        "tenants": 3,
+        "errors": [{"tenantId": "t2", "error": "RuntimeError: audit store unavailable"}],
+    }
     session.expire_all()
     st = _statuses(session)
     assert st["t1-past"][0] == "expired" and st["t3-past"][0] == "expired"
@@ -98,7 +152,9 @@ def test_one_tenant_failing_does_not_stop_the_others(session, settings, now, mon
     assert session.scalars(select(AuditLog).where(AuditLog.tenant_id == "t2")).all() == []
 
 
-def test_a_concurrently_decided_approval_is_not_overwritten(session, settings, now, monkeypatch, session_factory):
+def test_a_concurrently_decided_approval_is_not_overwritten(
+    session, settings, now, monkeypatch, session_factory
+):
     _seed(session, now)
     real_update = approvals_expire.update
 

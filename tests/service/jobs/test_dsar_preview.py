@@ -180,7 +180,9 @@ def test_dry_run_false_is_an_ordinary_run(session, settings, store, now, client,
     body = client.post("/api/v1/cron/dsar-purge?dryRun=false", headers=auth).json()
     assert "dryRun" not in body and body["perTenant"][1]["decisionTraces"] == 2
     session.commit()
-    assert session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "dsar_purge")) == 2
+    assert (
+        session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "dsar_purge")) == 2
+    )
 
 
 def test_openapi_documents_the_preview_parameters(client):
@@ -188,5 +190,8 @@ def test_openapi_documents_the_preview_parameters(client):
     params = {p["name"] for p in spec["paths"]["/api/v1/cron/dsar-purge"]["post"]["parameters"]}
     assert {"dryRun", "maxShare"} <= params
     # cleanup has no preview (only the shard parameters of the tenant-loop routes)
-    assert {p["name"] for p in spec["paths"]["/api/v1/cron/cleanup"]["post"]["parameters"]} == {"shard", "shards"}
+    assert {p["name"] for p in spec["paths"]["/api/v1/cron/cleanup"]["post"]["parameters"]} == {
+        "shard",
+        "shards",
+    }
     assert "parameters" not in spec["paths"]["/api/v1/cron/approvals-expire"]["post"]

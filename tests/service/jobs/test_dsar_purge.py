@@ -44,20 +44,32 @@ def add_tenant(session, tid, configs, *, active=True):
     session.add(Tenant(id=tid, name=f"Tenant {tid}", active=active))
     session.flush()  # no ORM relationship orders the inserts: the tenant row must exist first
     for data_class, (days, hold) in configs.items():
-        session.add(RetentionConfig(tenant_id=tid, data_class=data_class, retention_days=days, legal_hold=hold))
+        session.add(
+            RetentionConfig(tenant_id=tid, data_class=data_class, retention_days=days, legal_hold=hold)
+        )
 
 
 def add_rows(session, store, tid, now, ages=AGES):
     for age in ages:
         created = now - timedelta(days=age, minutes=1)
         session.add(DecisionTrace(tenant_id=tid, customer_id="c", created_at=created))
-        session.add(InteractionHistory(tenant_id=tid, customer_id="c", interaction_type="click",
-                                       occurred_at=created, created_at=created))
+        session.add(
+            InteractionHistory(
+                tenant_id=tid,
+                customer_id="c",
+                interaction_type="click",
+                occurred_at=created,
+                created_at=created,
+            )
+        )
         n = next(_seq)
         key = f"{tid}/ab/{n:08d}.bin"
         store.put(key, f"blob {tid} {age}".encode())
-        session.add(AiAttachment(tenant_id=tid, sha256=f"{n:064x}", storage_key=key, size_bytes=10,
-                                 created_at=created))
+        session.add(
+            AiAttachment(
+                tenant_id=tid, sha256=f"{n:064x}", storage_key=key, size_bytes=10, created_at=created
+            )
+        )
 
 
 def counts(session, tid):
@@ -103,12 +115,30 @@ def test_purge_effects_exact_shape_and_audit(session, settings, store, now):
         "tenantsScanned": 4,
         "totalBlobsAttempted": 2,
         "perTenant": [
-            {"tenantId": "t-a", "retentionDays": 30, "decisionTraces": 3, "interactionHistory": 3,
-             "aiAttachments": 0, "blobsDeleted": 0, "blobsKept": 0, "exportObjects": {"deleted": 0, "rewritten": 0}, "errors": [],
-             "held": ["ai_attachments"]},
-            {"tenantId": "t-b", "retentionDays": 60, "decisionTraces": 2, "interactionHistory": 2,
-             "aiAttachments": 2, "blobsDeleted": 2, "blobsKept": 0, "exportObjects": {"deleted": 0, "rewritten": 0},
-             "errors": [], "held": []},
+            {
+                "tenantId": "t-a",
+                "retentionDays": 30,
+                "decisionTraces": 3,
+                "interactionHistory": 3,
+                "aiAttachments": 0,
+                "blobsDeleted": 0,
+                "blobsKept": 0,
+                "exportObjects": {"deleted": 0, "rewritten": 0},
+                "errors": [],
+                "held": ["ai_attachments"],
+            },
+            {
+                "tenantId": "t-b",
+                "retentionDays": 60,
+                "decisionTraces": 2,
+                "interactionHistory": 2,
+                "aiAttachments": 2,
+                "blobsDeleted": 2,
+                "blobsKept": 0,
+                "exportObjects": {"deleted": 0, "rewritten": 0},
+                "errors": [],
+                "held": [],
+            },
         ],
     }
     assert counts(session, "t-a") == {"dt": 2, "ih": 2, "att": 5}  # held class untouched
@@ -118,7 +148,9 @@ def test_purge_effects_exact_shape_and_audit(session, settings, store, now):
     assert set(store.list()) == keys_of(session)
     assert len(before_blobs - set(store.list())) == 2
 
-    audits = session.scalars(select(AuditLog).where(AuditLog.action == "dsar_purge").order_by(AuditLog.id)).all()
+    audits = session.scalars(
+        select(AuditLog).where(AuditLog.action == "dsar_purge").order_by(AuditLog.id)
+    ).all()
     assert [a.tenant_id for a in audits] == ["t-a", "t-b"]
     assert audits[1].changes["decisionTraces"] == 2 and audits[1].changes["aiAttachments"] == 2
     assert audits[0].changes["held"] == ["ai_attachments"]
@@ -130,8 +162,13 @@ def test_second_run_deletes_nothing(session, settings, store, now):
     again = dsar_purge.run(session, settings, now).model_dump(mode="json", by_alias=True)
     assert again["totalBlobsAttempted"] == 0
     for entry in again["perTenant"]:
-        assert (entry["decisionTraces"], entry["interactionHistory"], entry["aiAttachments"],
-                entry["blobsDeleted"], entry["errors"]) == (0, 0, 0, 0, [])
+        assert (
+            entry["decisionTraces"],
+            entry["interactionHistory"],
+            entry["aiAttachments"],
+            entry["blobsDeleted"],
+            entry["errors"],
+        ) == (0, 0, 0, 0, [])
 
 
 def test_small_batches_delete_everything_expired(session, settings, store, now):
@@ -142,7 +179,12 @@ def test_small_batches_delete_everything_expired(session, settings, store, now):
     small = settings.model_copy(update={"delete_batch_size": 2})
     body = dsar_purge.run(session, small, now).model_dump(mode="json", by_alias=True)
     entry = body["perTenant"][0]
-    assert (entry["decisionTraces"], entry["interactionHistory"], entry["aiAttachments"], entry["blobsDeleted"]) == (9, 9, 9, 9)
+    assert (
+        entry["decisionTraces"],
+        entry["interactionHistory"],
+        entry["aiAttachments"],
+        entry["blobsDeleted"],
+    ) == (9, 9, 9, 9)
     assert counts(session, "t-x") == {"dt": 6, "ih": 6, "att": 6}
     assert set(store.list()) == keys_of(session)
 
@@ -152,8 +194,11 @@ def test_missing_blob_is_logged_and_skipped(session, settings, store, now, caplo
     add_tenant(session, "t-m", {ATT: (30, False)})
     add_rows(session, store, "t-m", now)
     session.commit()
-    expired = sorted(session.scalars(select(AiAttachment.storage_key).where(
-        AiAttachment.created_at < now - timedelta(days=30))))
+    expired = sorted(
+        session.scalars(
+            select(AiAttachment.storage_key).where(AiAttachment.created_at < now - timedelta(days=30))
+        )
+    )
     store.delete_many([expired[0]])  # already gone before the purge
     with caplog.at_level(logging.INFO, logger="service.jobs.dsar_purge"):
         entry = dsar_purge.run(session, settings, now).per_tenant[0]
@@ -166,14 +211,26 @@ def _refuse_deletes(session, table, where_sql):
     """A real database failure: a trigger that aborts any DELETE of a ``table`` row matching ``where_sql``
     (written over ``OLD``), on SQLite and PostgreSQL alike."""
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(text(f"CREATE TRIGGER refuse_{table} BEFORE DELETE ON {table} WHEN {where_sql} "
-                             "BEGIN SELECT RAISE(ABORT, 'simulated database failure'); END"))
+        session.execute(
+            text(
+                f"CREATE TRIGGER refuse_{table} BEFORE DELETE ON {table} WHEN {where_sql} "
+                "BEGIN SELECT RAISE(ABORT, 'simulated database failure'); END"
+            )
+        )
     else:
-        session.execute(text(f"CREATE FUNCTION refuse_{table}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                             f"IF {where_sql} THEN RAISE EXCEPTION 'simulated database failure'; END IF; "
-                             "RETURN OLD; END $$"))
-        session.execute(text(f"CREATE TRIGGER refuse_{table} BEFORE DELETE ON {table} FOR EACH ROW "
-                             f"EXECUTE FUNCTION refuse_{table}()"))
+        session.execute(
+            text(
+                f"CREATE FUNCTION refuse_{table}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                f"IF {where_sql} THEN RAISE EXCEPTION 'simulated database failure'; END IF; "
+                "RETURN OLD; END $$"
+            )
+        )
+        session.execute(
+            text(
+                f"CREATE TRIGGER refuse_{table} BEFORE DELETE ON {table} FOR EACH ROW "
+                f"EXECUTE FUNCTION refuse_{table}()"
+            )
+        )
     session.commit()
 
 
@@ -198,17 +255,29 @@ def test_blob_failure_and_db_failure_stay_in_their_tenant(session, settings, sto
     assert result.ok is False
     assert by["t-1"].ai_attachments == 2 and by["t-1"].blobs_deleted == 2
     assert len(by["t-1"].errors) == 1 and bad in by["t-1"].errors[0]
-    assert by["t-2"].interaction_history == 0 and by["t-2"].decision_traces == 3 and by["t-2"].ai_attachments == 3
+    assert (
+        by["t-2"].interaction_history == 0
+        and by["t-2"].decision_traces == 3
+        and by["t-2"].ai_attachments == 3
+    )
     assert len(by["t-2"].errors) == 1
-    assert by["t-2"].errors[0].startswith("interactionHistory: ") and "simulated database failure" in by["t-2"].errors[0]
+    assert (
+        by["t-2"].errors[0].startswith("interactionHistory: ")
+        and "simulated database failure" in by["t-2"].errors[0]
+    )
     assert by["t-1"].interaction_history == 3
-    assert by["t-3"].errors == [] and (by["t-3"].decision_traces, by["t-3"].interaction_history,
-                                       by["t-3"].ai_attachments) == (3, 3, 3)
+    assert by["t-3"].errors == [] and (
+        by["t-3"].decision_traces,
+        by["t-3"].interaction_history,
+        by["t-3"].ai_attachments,
+    ) == (3, 3, 3)
     assert bad in keys_of(session, "t-1")  # the row of the blob that could not be deleted is kept
     assert counts(session, "t-2")["ih"] == 5 and counts(session, "t-3")["ih"] == 2
 
 
-def test_per_tenant_path_without_slices_isolates_failures(session, settings, store, now, monkeypatch, tmp_path):
+def test_per_tenant_path_without_slices_isolates_failures(
+    session, settings, store, now, monkeypatch, tmp_path
+):
     """The fallback for servers without TID range scans (PostgreSQL < 14) / RETURNING (SQLite < 3.35)."""
     monkeypatch.setattr(dsar_purge, "_slice_kind", lambda session: None)
     add_tenant(session, "t-1", {IH: (30, False), DT: (30, False), ATT: (30, False)})
@@ -237,11 +306,14 @@ def test_per_tenant_path_without_slices_isolates_failures(session, settings, sto
     assert result.ok is False
     assert by["t-1"].ai_attachments == 2 and by["t-1"].blobs_deleted == 2
     assert len(by["t-1"].errors) == 1 and bad in by["t-1"].errors[0]
-    assert by["t-2"].interaction_history == 0 and by["t-2"].decision_traces == 3 and by["t-2"].ai_attachments == 3
+    assert (
+        by["t-2"].interaction_history == 0
+        and by["t-2"].decision_traces == 3
+        and by["t-2"].ai_attachments == 3
+    )
     assert by["t-2"].errors == ["interactionHistory: RuntimeError: simulated database failure"]
     assert by["t-3"].errors == [] and (by["t-3"].decision_traces, by["t-3"].ai_attachments) == (3, 3)
     assert bad in keys_of(session, "t-1")  # the row of the blob that could not be deleted is kept
-
 
 
 def test_counts_stay_exact_when_a_slice_fails_midway(session, settings, store, now):
@@ -255,8 +327,11 @@ def test_counts_stay_exact_when_a_slice_fails_midway(session, settings, store, n
     session.commit()
     expired_ih = {tid: 9 for tid in tids}
     # the last expired interaction row of t-2 cannot be deleted: later slices and t-2's batch fail
-    last = session.scalar(select(func.max(InteractionHistory.id)).where(
-        InteractionHistory.tenant_id == "t-2", InteractionHistory.created_at < now - timedelta(days=30)))
+    last = session.scalar(
+        select(func.max(InteractionHistory.id)).where(
+            InteractionHistory.tenant_id == "t-2", InteractionHistory.created_at < now - timedelta(days=30)
+        )
+    )
     _refuse_deletes(session, "interaction_history", f"OLD.id = {last}")
     small = settings.model_copy(update={"delete_batch_size": 2})
     by = {t.tenant_id: t for t in dsar_purge.run(session, small, now).per_tenant}
@@ -293,8 +368,12 @@ def test_one_pass_per_table_not_per_tenant(session, settings, store, now, caplog
             body = dsar_purge.run(session, small, now)
     finally:
         event.remove(engine, "before_cursor_execute", seen)
-    assert [(t.decision_traces, t.interaction_history, t.ai_attachments) for t in body.per_tenant] == [(3, 3, 0)] * 12
-    per_table = {t: sum(1 for s in deletes if f"FROM {t} " in s) for t in ("decision_traces", "interaction_history")}
+    assert [(t.decision_traces, t.interaction_history, t.ai_attachments) for t in body.per_tenant] == [
+        (3, 3, 0)
+    ] * 12
+    per_table = {
+        t: sum(1 for s in deletes if f"FROM {t} " in s) for t in ("decision_traces", "interaction_history")
+    }
     # 60 rows per table: 3 rowid slices on SQLite, one page (one slice) on PostgreSQL
     limit = 3 if session.get_bind().dialect.name == "sqlite" else 1
     assert all(1 <= n <= limit for n in per_table.values()), per_table
@@ -332,7 +411,9 @@ def test_shutdown_stops_between_slices(session, settings, store, now, monkeypatc
     monkeypatch.setattr(dsar_purge, "should_stop", lambda: True)
     body = dsar_purge.run(session, settings, now).model_dump(mode="json", by_alias=True)
     assert body["ok"] is True and [t["tenantId"] for t in body["perTenant"]] == ["t-a", "t-b"]
-    assert all(t["decisionTraces"] == t["interactionHistory"] == t["aiAttachments"] == 0 for t in body["perTenant"])
+    assert all(
+        t["decisionTraces"] == t["interactionHistory"] == t["aiAttachments"] == 0 for t in body["perTenant"]
+    )
     assert counts(session, "t-b") == {"dt": 5, "ih": 5, "att": 5}
     audits = session.scalars(select(AuditLog.tenant_id).where(AuditLog.action == "dsar_purge")).all()
     assert sorted(audits) == ["t-a", "t-b"]
@@ -346,8 +427,9 @@ class Crash(BaseException):
     """A process dying mid-run (not an Exception: nothing inside the job may swallow it)."""
 
 
-def test_rerun_after_crash_between_row_delete_and_blob_delete_leaves_no_orphans(session, settings, store, now,
-                                                                                  monkeypatch):
+def test_rerun_after_crash_between_row_delete_and_blob_delete_leaves_no_orphans(
+    session, settings, store, now, monkeypatch
+):
     add_tenant(session, "t-k", {ATT: (30, False)})
     add_rows(session, store, "t-k", now)
     session.commit()
@@ -423,8 +505,11 @@ def test_legal_hold_is_never_deleted_in_one_multi_tenant_pass(session, settings,
         held = {c for c, (_, hold) in configs.items() if hold}
         remaining = 5 if not usable else sum(1 for a in AGES if a < min(usable))
         after = counts(session, tid)
-        for cls, key, field in ((IH, "ih", "interaction_history"), (DT, "dt", "decision_traces"),
-                                (ATT, "att", "ai_attachments")):
+        for cls, key, field in (
+            (IH, "ih", "interaction_history"),
+            (DT, "dt", "decision_traces"),
+            (ATT, "att", "ai_attachments"),
+        ):
             assert after[key] == (5 if cls in held else remaining), (cls, configs)
             if usable:
                 assert getattr(by[tid], field) == 5 - after[key]
@@ -445,5 +530,8 @@ def test_http_route(session, settings, store, now):
     body = resp.json()
     assert set(body) == {"ok", "tenantsScanned", "totalBlobsAttempted", "perTenant"}
     assert (body["ok"], body["tenantsScanned"], body["totalBlobsAttempted"]) == (True, 4, 2)
-    assert [(t["tenantId"], t["held"]) for t in body["perTenant"]] == [("t-a", ["ai_attachments"]), ("t-b", [])]
+    assert [(t["tenantId"], t["held"]) for t in body["perTenant"]] == [
+        ("t-a", ["ai_attachments"]),
+        ("t-b", []),
+    ]
     assert counts(session, "t-a")["att"] == 5

@@ -24,8 +24,13 @@ sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 def seed(session, now, *, t1_rows=25, t2_rows=5):
-    session.add_all([Tenant(id="t1", name="Acme Corp"), Tenant(id="t2", name="Beta Inc"),
-                     Tenant(id="t3", name="Dormant", active=False)])
+    session.add_all(
+        [
+            Tenant(id="t1", name="Acme Corp"),
+            Tenant(id="t2", name="Beta Inc"),
+            Tenant(id="t3", name="Dormant", active=False),
+        ]
+    )
     session.flush()
     add_rows(session, "t1", now - timedelta(days=2), t1_rows)
     add_rows(session, "t2", now - timedelta(days=1), t2_rows)
@@ -37,8 +42,16 @@ def add_rows(session, tid, start, n):
     """``n`` rows; every group of 4 consecutive rows shares one created_at (batch edges fall inside)."""
     for i in range(n):
         ts = start + timedelta(seconds=(i // 4))
-        session.add(InteractionHistory(tenant_id=tid, customer_id=f"c{i}", interaction_type="click",
-                                       context={"i": i}, occurred_at=ts, created_at=ts))
+        session.add(
+            InteractionHistory(
+                tenant_id=tid,
+                customer_id=f"c{i}",
+                interaction_type="click",
+                context={"i": i},
+                occurred_at=ts,
+                created_at=ts,
+            )
+        )
     session.flush()
 
 
@@ -67,32 +80,66 @@ def read_back(settings, tid):
 def test_first_run_exact_shape_files_and_duckdb(session, settings, now):
     seed(session, now)
     body = ex.run(session, settings, now).model_dump(mode="json", by_alias=True)
-    first_t1 = session.scalar(select(InteractionHistory).where(InteractionHistory.tenant_id == "t1")
-                              .order_by(InteractionHistory.created_at, InteractionHistory.id).limit(1))
-    first_t2 = session.scalar(select(InteractionHistory).where(InteractionHistory.tenant_id == "t2")
-                              .order_by(InteractionHistory.created_at, InteractionHistory.id).limit(1))
+    first_t1 = session.scalar(
+        select(InteractionHistory)
+        .where(InteractionHistory.tenant_id == "t1")
+        .order_by(InteractionHistory.created_at, InteractionHistory.id)
+        .limit(1)
+    )
+    first_t2 = session.scalar(
+        select(InteractionHistory)
+        .where(InteractionHistory.tenant_id == "t2")
+        .order_by(InteractionHistory.created_at, InteractionHistory.id)
+        .limit(1)
+    )
     assert body == {
         "ok": True,
         "totalExported": 30,
         "tenants": [
-            {"tenantId": "t1", "tenantName": "Acme Corp", "exported": 25,
-             "filePath": f"exports/t1/interaction_history/year=2026/month=06/day=13/"
-                         f"batch-2026-06-13T12-00-00-000Z-{first_t1.id}.json"},
-            {"tenantId": "t2", "tenantName": "Beta Inc", "exported": 5,
-             "filePath": f"exports/t2/interaction_history/year=2026/month=06/day=14/"
-                         f"batch-2026-06-14T12-00-00-000Z-{first_t2.id}.json"},
+            {
+                "tenantId": "t1",
+                "tenantName": "Acme Corp",
+                "exported": 25,
+                "filePath": f"exports/t1/interaction_history/year=2026/month=06/day=13/"
+                f"batch-2026-06-13T12-00-00-000Z-{first_t1.id}.json",
+            },
+            {
+                "tenantId": "t2",
+                "tenantName": "Beta Inc",
+                "exported": 5,
+                "filePath": f"exports/t2/interaction_history/year=2026/month=06/day=14/"
+                f"batch-2026-06-14T12-00-00-000Z-{first_t2.id}.json",
+            },
         ],
     }
     lines = (root(settings) / body["tenants"][0]["filePath"]).read_bytes().splitlines()
     rec = json.loads(lines[0])
     assert len(lines) == 25 and rec["tenantId"] == "t1" and rec["createdAt"] == "2026-06-13T12:00:00Z"
-    assert set(rec) == {"id", "tenantId", "customerId", "offerId", "creativeId", "channelId", "interactionType",
-                        "outcomeTypeKey", "direction", "conversionValue", "context", "occurredAt", "createdAt"}
+    assert set(rec) == {
+        "id",
+        "tenantId",
+        "customerId",
+        "offerId",
+        "creativeId",
+        "channelId",
+        "interactionType",
+        "outcomeTypeKey",
+        "direction",
+        "conversionValue",
+        "context",
+        "occurredAt",
+        "createdAt",
+    }
     rows = read_back(settings, "t1")
     assert [r[0] for r in rows] == ids(session, "t1")
     assert {r[2:] for r in rows} == {(2026, 6, 13)}
     cp = session.get(ExportCheckpoint, "t1")
-    assert (cp.status, cp.pending_object, cp.total_exported, cp.last_id) == ("ok", None, 25, ids(session, "t1")[-1])
+    assert (cp.status, cp.pending_object, cp.total_exported, cp.last_id) == (
+        "ok",
+        None,
+        25,
+        ids(session, "t1")[-1],
+    )
     assert session.get(ExportCheckpoint, "t3") is None  # inactive tenants are not exported
 
 
@@ -100,9 +147,14 @@ def test_second_run_exports_nothing(session, settings, now):
     seed(session, now)
     ex.run(session, settings, now)
     body = ex.run(session, settings, now + timedelta(hours=1)).model_dump(mode="json", by_alias=True)
-    assert body == {"ok": True, "totalExported": 0, "tenants": [
-        {"tenantId": "t1", "tenantName": "Acme Corp", "exported": 0, "filePath": None},
-        {"tenantId": "t2", "tenantName": "Beta Inc", "exported": 0, "filePath": None}]}
+    assert body == {
+        "ok": True,
+        "totalExported": 0,
+        "tenants": [
+            {"tenantId": "t1", "tenantName": "Acme Corp", "exported": 0, "filePath": None},
+            {"tenantId": "t2", "tenantName": "Beta Inc", "exported": 0, "filePath": None},
+        ],
+    }
 
 
 def test_keyset_edges_with_shared_timestamps(session, settings, now, monkeypatch):
@@ -228,7 +280,8 @@ def test_object_name_is_deterministic_and_seed_formatted():
     ts = datetime(2026, 3, 30, 2, 0, 0, 123456, tzinfo=UTC)
     assert ex.format_ts(ts) == "2026-03-30T02-00-00-123Z"
     assert ex.object_name("tenant_001", ts, 42) == (
-        "exports/tenant_001/interaction_history/year=2026/month=03/day=30/batch-2026-03-30T02-00-00-123Z-42.json")
+        "exports/tenant_001/interaction_history/year=2026/month=03/day=30/batch-2026-03-30T02-00-00-123Z-42.json"
+    )
 
 
 @sqlite_only
@@ -254,8 +307,9 @@ _examples = iter(range(1, 10_000))
 
 @hsettings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(offsets=st.lists(st.integers(0, 4), min_size=1, max_size=20), batch=st.integers(2, 7))
-def test_every_row_exported_exactly_once_whatever_the_batch_edges(session, settings, now, monkeypatch,
-                                                                   offsets, batch):
+def test_every_row_exported_exactly_once_whatever_the_batch_edges(
+    session, settings, now, monkeypatch, offsets, batch
+):
     """Many rows share each timestamp; whatever the batch size, each row lands in exactly one file."""
     monkeypatch.setattr(ex, "BATCH_SIZE", batch)
     tid = f"p{next(_examples)}"
@@ -264,15 +318,20 @@ def test_every_row_exported_exactly_once_whatever_the_batch_edges(session, setti
     base = now - timedelta(days=1)
     for i, off in enumerate(offsets):
         ts = base + timedelta(milliseconds=off)
-        session.add(InteractionHistory(tenant_id=tid, customer_id=f"c{i}", interaction_type="click",
-                                       occurred_at=ts, created_at=ts))
+        session.add(
+            InteractionHistory(
+                tenant_id=tid, customer_id=f"c{i}", interaction_type="click", occurred_at=ts, created_at=ts
+            )
+        )
     session.commit()
     for _ in range(len(offsets) // batch + 2):
         ex.run(session, settings, now)
     assert [r[0] for r in read_back(settings, tid)] == ids(session, tid)
 
 
-def test_a_later_batch_failing_keeps_the_earlier_ones_and_resumes_exactly(session, settings, now, monkeypatch):
+def test_a_later_batch_failing_keeps_the_earlier_ones_and_resumes_exactly(
+    session, settings, now, monkeypatch
+):
     """Batch k is written while k+1 is read: a failed write of batch 2 leaves batch 1 exported and
     its checkpoint advanced, batch 2 pending; the retry completes every row exactly once."""
     monkeypatch.setattr(ex, "BATCH_SIZE", 10)
@@ -307,13 +366,30 @@ def test_a_later_batch_failing_keeps_the_earlier_ones_and_resumes_exactly(sessio
 # --------------------------------------------------------------------------------------------------
 # Record encoding: PostgreSQL builds the lines server-side, SQLite goes through orjson; same records
 # --------------------------------------------------------------------------------------------------
-_TRICKY = ['plain', 'quote " and back\\slash', 'new\nline\ttab\r', 'ctl \x01\x1f\x7f', 'é ü 中文 😀', 'u2028 \u2028',
-           '', '{"not": "json"}', '\\u0041']
+_TRICKY = [
+    "plain",
+    'quote " and back\\slash',
+    "new\nline\ttab\r",
+    "ctl \x01\x1f\x7f",
+    "é ü 中文 😀",
+    "u2028 \u2028",
+    "",
+    '{"not": "json"}',
+    "\\u0041",
+]
 _FLOATS = [None, 12.0, 12.5, 0.1 + 0.2, -0.0, 1e15, 1e16, 123456789012345.0, 1.5e-5, -250.75, float("inf")]
-_CONTEXTS = [{}, {"campaign": "c-1", "placement": "hero"}, {"n": 1, "x": 1.5, "y": 2.0, "ok": True, "none": None},
-             {"nested": {"list": [1, "two", 3.25, None, {"k": "v\n\"q\""}]}, "é": "ü"}]
-_TIMES = [datetime(2026, 6, 13, 12, 0, 0, tzinfo=UTC), datetime(2026, 6, 13, 12, 0, 0, 120000, tzinfo=UTC),
-          datetime(2026, 6, 13, 12, 0, 1, 1, tzinfo=UTC), datetime(2026, 6, 13, 23, 59, 59, 999999, tzinfo=UTC)]
+_CONTEXTS = [
+    {},
+    {"campaign": "c-1", "placement": "hero"},
+    {"n": 1, "x": 1.5, "y": 2.0, "ok": True, "none": None},
+    {"nested": {"list": [1, "two", 3.25, None, {"k": 'v\n"q"'}]}, "é": "ü"},
+]
+_TIMES = [
+    datetime(2026, 6, 13, 12, 0, 0, tzinfo=UTC),
+    datetime(2026, 6, 13, 12, 0, 0, 120000, tzinfo=UTC),
+    datetime(2026, 6, 13, 12, 0, 1, 1, tzinfo=UTC),
+    datetime(2026, 6, 13, 23, 59, 59, 999999, tzinfo=UTC),
+]
 
 
 def _tricky_rows(n=40):
@@ -321,13 +397,24 @@ def _tricky_rows(n=40):
     rows = []
     for i in range(n):
         created = _TIMES[i % len(_TIMES)] - timedelta(days=i // 7)
-        rows.append(dict(
-            tenant_id="t1", customer_id=_TRICKY[i % len(_TRICKY)], offer_id=None if i % 3 == 0 else f"offer-{i}",
-            creative_id=_TRICKY[(i + 3) % len(_TRICKY)], channel_id=None, interaction_type="convert",
-            outcome_type_key=None if i % 2 else "convert", direction="outbound",
-            conversion_value=_FLOATS[i % len(_FLOATS)], context=_CONTEXTS[i % len(_CONTEXTS)],
-            occurred_at=datetime(1969, 7, 20, 20, 17, 40, tzinfo=UTC) if i == 5 else created - timedelta(seconds=i),
-            created_at=created))
+        rows.append(
+            dict(
+                tenant_id="t1",
+                customer_id=_TRICKY[i % len(_TRICKY)],
+                offer_id=None if i % 3 == 0 else f"offer-{i}",
+                creative_id=_TRICKY[(i + 3) % len(_TRICKY)],
+                channel_id=None,
+                interaction_type="convert",
+                outcome_type_key=None if i % 2 else "convert",
+                direction="outbound",
+                conversion_value=_FLOATS[i % len(_FLOATS)],
+                context=_CONTEXTS[i % len(_CONTEXTS)],
+                occurred_at=datetime(1969, 7, 20, 20, 17, 40, tzinfo=UTC)
+                if i == 5
+                else created - timedelta(seconds=i),
+                created_at=created,
+            )
+        )
     return rows
 
 
@@ -368,8 +455,12 @@ def test_postgresql_server_built_records_equal_the_sqlite_path(sqlite_url, pg_ur
     from service.config import Settings
 
     def cfg(url, name):
-        return Settings(database_url=url, export_storage_url=str(tmp_path / name), _env_file=None,
-                        export_max_batches_per_run=10)
+        return Settings(
+            database_url=url,
+            export_storage_url=str(tmp_path / name),
+            _env_file=None,
+            export_max_batches_per_run=10,
+        )
 
     rows = _tricky_rows()
     lite = _export_lines(sqlite_url, cfg(sqlite_url, "lite"), now, rows)
@@ -383,7 +474,11 @@ def test_postgresql_server_built_records_equal_the_sqlite_path(sqlite_url, pg_ur
     first = json.loads(pg[0])
     assert (first["createdAt"], first["occurredAt"]) == ("2026-06-13T12:00:00Z", "2026-06-13T12:00:00Z")
     stamps = {json.loads(line)["createdAt"] for line in pg}
-    assert {"2026-06-13T12:00:00.120000Z", "2026-06-13T12:00:01.000001Z", "2026-06-13T23:59:59.999999Z"} <= stamps
+    assert {
+        "2026-06-13T12:00:00.120000Z",
+        "2026-06-13T12:00:01.000001Z",
+        "2026-06-13T23:59:59.999999Z",
+    } <= stamps
     assert json.loads(pg[5])["occurredAt"] == "1969-07-20T20:17:40Z"
     assert {type(json.loads(line)["conversionValue"]) for line in pg} == {float, type(None)}
 
@@ -392,9 +487,17 @@ _line_examples = iter(range(1, 10_000))
 
 
 @hsettings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(texts=st.lists(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12), min_size=1, max_size=6),
-       value=st.none() | st.floats(allow_nan=True, allow_infinity=True) | st.integers(-10**6, 10**6).map(float),
-       micro=st.integers(0, 999_999))
+@given(
+    texts=st.lists(
+        st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12),
+        min_size=1,
+        max_size=6,
+    ),
+    value=st.none()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.integers(-(10**6), 10**6).map(float),
+    micro=st.integers(0, 999_999),
+)
 def test_fast_path_line_equals_orjson_of_the_orm_row(session, now, texts, value, micro):
     """On one database: the line the database builds (PostgreSQL: all of it; SQLite: all but the float)
     parses to exactly what encode_rows (orjson over the ORM row) writes, for any text, float and
@@ -404,13 +507,23 @@ def test_fast_path_line_equals_orjson_of_the_orm_row(session, now, texts, value,
     session.flush()
     ts = datetime(2026, 6, 1, 8, 30, 0, micro, tzinfo=UTC)
     for i, t in enumerate(texts):
-        session.add(InteractionHistory(tenant_id=tid, customer_id=t, offer_id=t or None, interaction_type="click",
-                                       conversion_value=value, context={"t": t, "i": i}, occurred_at=ts,
-                                       created_at=ts + timedelta(microseconds=i)))
+        session.add(
+            InteractionHistory(
+                tenant_id=tid,
+                customer_id=t,
+                offer_id=t or None,
+                interaction_type="click",
+                conversion_value=value,
+                context={"t": t, "i": i},
+                occurred_at=ts,
+                created_at=ts + timedelta(microseconds=i),
+            )
+        )
     session.commit()
     start = (ex.EPOCH, 0)
     fast = (ex._read_batch_pg if session.get_bind().dialect.name == "postgresql" else ex._read_batch_sqlite)(
-        session, tid, start, now, None)
+        session, tid, start, now, None
+    )
     reference = ex._read_batch_orm(session, tid, start, now, None)
     session.commit()
     assert fast is not None and fast.rows == reference.rows == len(texts) and fast.data.endswith(b"\n")
@@ -428,9 +541,16 @@ def test_sqlite_rows_outside_the_fast_path_go_through_orjson(session, settings, 
 
     seed(session, now, t1_rows=3, t2_rows=2)
     first_t1, first_t2 = ids(session, "t1")[0], ids(session, "t2")[0]
-    session.execute(text("UPDATE interaction_history SET context = '{\"x\": NaN}' WHERE id = :i"), {"i": first_t1})
-    session.execute(text("UPDATE interaction_history SET created_at = '2026-06-14 11:00:00', "
-                         "occurred_at = '2026-06-14 11:00:00' WHERE id = :i"), {"i": first_t2})
+    session.execute(
+        text("UPDATE interaction_history SET context = '{\"x\": NaN}' WHERE id = :i"), {"i": first_t1}
+    )
+    session.execute(
+        text(
+            "UPDATE interaction_history SET created_at = '2026-06-14 11:00:00', "
+            "occurred_at = '2026-06-14 11:00:00' WHERE id = :i"
+        ),
+        {"i": first_t2},
+    )
     session.commit()
     settled = now - timedelta(seconds=ex.SETTLE_SECONDS)
     assert ex._read_batch_sqlite(session, "t1", (ex.EPOCH, 0), settled, None) is None

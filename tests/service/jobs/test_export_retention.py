@@ -53,11 +53,21 @@ def add_tenant(session, tid, configs, now, ages=AGES):
     session.add(Tenant(id=tid, name=f"Tenant {tid}", interaction_history_retention_days=30))
     session.flush()
     for data_class, (days, hold) in configs.items():
-        session.add(RetentionConfig(tenant_id=tid, data_class=data_class, retention_days=days, legal_hold=hold))
+        session.add(
+            RetentionConfig(tenant_id=tid, data_class=data_class, retention_days=days, legal_hold=hold)
+        )
     for i, age in enumerate(ages):
         ts = now - timedelta(days=age, minutes=i)
-        session.add(InteractionHistory(tenant_id=tid, customer_id=f"c{i}", interaction_type="click",
-                                       context={"age": age}, occurred_at=ts, created_at=ts))
+        session.add(
+            InteractionHistory(
+                tenant_id=tid,
+                customer_id=f"c{i}",
+                interaction_type="click",
+                context={"age": age},
+                occurred_at=ts,
+                created_at=ts,
+            )
+        )
     session.commit()
 
 
@@ -103,12 +113,21 @@ def check_recorded_exactly(session, export_settings):
     stored = contents(export_settings, "t1")
     assert [r[0] for r in recs] == sorted(stored)
     assert [len(v) for v in stored.values()] == [5, 5, 2] == [r[1] for r in recs]
-    rows = session.execute(select(InteractionHistory.created_at).where(InteractionHistory.tenant_id == "t1")
-                           .order_by(InteractionHistory.created_at, InteractionHistory.id)).scalars().all()
+    rows = (
+        session.execute(
+            select(InteractionHistory.created_at)
+            .where(InteractionHistory.tenant_id == "t1")
+            .order_by(InteractionHistory.created_at, InteractionHistory.id)
+        )
+        .scalars()
+        .all()
+    )
     assert [(r[2], r[3]) for r in recs] == [(rows[0], rows[4]), (rows[5], rows[9]), (rows[10], rows[11])]
 
 
-def test_dsar_purge_deletes_and_rewrites_exports_and_spares_legal_hold(session, export_settings, now, monkeypatch):
+def test_dsar_purge_deletes_and_rewrites_exports_and_spares_legal_hold(
+    session, export_settings, now, monkeypatch
+):
     seed_two(session, export_settings, now, monkeypatch)
     check_recorded_exactly(session, export_settings)  # every written object recorded, exactly
     held_before = snapshot(session, export_settings, "t2")
@@ -126,14 +145,19 @@ def test_dsar_purge_deletes_and_rewrites_exports_and_spares_legal_hold(session, 
     assert [r[1] for r in recs] == [2, 2]
     cutoff = later - timedelta(days=30)
     assert all(r[2] >= cutoff for r in recs)
-    kept = session.scalars(select(InteractionHistory.created_at).where(InteractionHistory.tenant_id == "t1")
-                           .order_by(InteractionHistory.created_at)).all()
+    kept = session.scalars(
+        select(InteractionHistory.created_at)
+        .where(InteractionHistory.tenant_id == "t1")
+        .order_by(InteractionHistory.created_at)
+    ).all()
     # the rewritten object's record now spans exactly its kept rows (ages 25 and 20)
     assert (recs[0][2], recs[0][3]) == (kept[0], kept[1]) and (recs[1][2], recs[1][3]) == (kept[2], kept[3])
     # legal hold is absolute: not one byte or record of t2 changed
     assert snapshot(session, export_settings, "t2") == held_before
     # audited with the other counts, and counted in the metrics
-    audit = session.scalars(select(AuditLog).where(AuditLog.action == "dsar_purge", AuditLog.tenant_id == "t1")).one()
+    audit = session.scalars(
+        select(AuditLog).where(AuditLog.action == "dsar_purge", AuditLog.tenant_id == "t1")
+    ).one()
     assert audit.changes["exportObjects"] == {"deleted": 1, "rewritten": 1}
     text = metrics.render().decode()
     assert 'kaireon_export_objects_purged_total{action="deleted",route="dsar-purge"} 1.0' in text
@@ -162,7 +186,8 @@ class _FailAfterPut:
 
 
 def test_crash_between_rewrite_and_bookkeeping_reruns_to_the_same_result(
-        session, export_settings, now, monkeypatch, tmp_path):
+    session, export_settings, now, monkeypatch, tmp_path
+):
     seed_two(session, export_settings, now, monkeypatch)
     later = now + timedelta(days=1)
     real = ex.export_store
@@ -177,8 +202,10 @@ def test_crash_between_rewrite_and_bookkeeping_reruns_to_the_same_result(
     monkeypatch.setattr("service.jobs._export_purge.export_store", real)
     rerun = dsar_purge.run(session, export_settings, later).model_dump(mode="json", by_alias=True)
     assert rerun["ok"], rerun
-    assert next(t for t in rerun["perTenant"] if t["tenantId"] == "t1")["exportObjects"] == \
-        {"deleted": 0, "rewritten": 1}
+    assert next(t for t in rerun["perTenant"] if t["tenantId"] == "t1")["exportObjects"] == {
+        "deleted": 0,
+        "rewritten": 1,
+    }
     assert sorted(contents(export_settings, "t1").values()) == [[10, 5], [25, 20]]
     crashed_end = records(session, "t1"), contents(export_settings, "t1")
 
@@ -192,8 +219,16 @@ def test_crash_between_rewrite_and_bookkeeping_reruns_to_the_same_result(
     session.commit()
     for age_i, age in enumerate(AGES):
         ts = now - timedelta(days=age, minutes=age_i)
-        session.add(InteractionHistory(tenant_id="t1", customer_id=f"c{age_i}", interaction_type="click",
-                                       context={"age": age}, occurred_at=ts, created_at=ts))
+        session.add(
+            InteractionHistory(
+                tenant_id="t1",
+                customer_id=f"c{age_i}",
+                interaction_type="click",
+                context={"age": age},
+                occurred_at=ts,
+                created_at=ts,
+            )
+        )
     session.commit()
     export_all(session, clean, now, monkeypatch)
     dsar_purge.run(session, clean, later)
@@ -203,12 +238,15 @@ def test_crash_between_rewrite_and_bookkeeping_reruns_to_the_same_result(
 
 
 @pytest.mark.parametrize("export_settings", ["local"], indirect=True)
-def test_dry_run_counts_what_a_run_would_do_and_touches_nothing(session, session_factory, export_settings, now,
-                                                                monkeypatch):
+def test_dry_run_counts_what_a_run_would_do_and_touches_nothing(
+    session, session_factory, export_settings, now, monkeypatch
+):
     seed_two(session, export_settings, now, monkeypatch)
     later = now + timedelta(days=1)
     before = snapshot(session, export_settings, "t1"), snapshot(session, export_settings, "t2")
-    body = _dsar_preview.preview(session_factory, export_settings, later, {}).model_dump(mode="json", by_alias=True)
+    body = _dsar_preview.preview(session_factory, export_settings, later, {}).model_dump(
+        mode="json", by_alias=True
+    )
     by = {t["tenantId"]: t for t in body["perTenant"]}
     assert by["t1"]["exportObjects"] == {"deleted": 1, "rewritten": 1}
     assert by["t2"]["exportObjects"] == ZERO
@@ -217,13 +255,15 @@ def test_dry_run_counts_what_a_run_would_do_and_touches_nothing(session, session
     assert audit.changes["wouldDelete"]["exportObjects"] == {"deleted": 1, "rewritten": 1}
     # and the run does exactly that
     run = dsar_purge.run(session, export_settings, later).model_dump(mode="json", by_alias=True)
-    assert {t["tenantId"]: t["exportObjects"] for t in run["perTenant"]} == \
-        {t: by[t]["exportObjects"] for t in ("t1", "t2")}
+    assert {t["tenantId"]: t["exportObjects"] for t in run["perTenant"]} == {
+        t: by[t]["exportObjects"] for t in ("t1", "t2")
+    }
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_cleanup_purges_exports_of_interaction_history_and_respects_hold(session, export_settings, now,
-                                                                         monkeypatch):
+def test_cleanup_purges_exports_of_interaction_history_and_respects_hold(
+    session, export_settings, now, monkeypatch
+):
     seed_two(session, export_settings, now, monkeypatch)
     held_before = snapshot(session, export_settings, "t2")
     later = now + timedelta(days=1)
@@ -238,8 +278,9 @@ def test_cleanup_purges_exports_of_interaction_history_and_respects_hold(session
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_export_in_flight_is_left_for_the_next_run_and_record_precedes_the_write(session, settings, now,
-                                                                                 monkeypatch):
+def test_export_in_flight_is_left_for_the_next_run_and_record_precedes_the_write(
+    session, settings, now, monkeypatch
+):
     add_tenant(session, "t1", {IH: (30, False)}, now)
     monkeypatch.setattr(ex, "BATCH_SIZE", BATCH)
     real_put = ex._write
@@ -307,7 +348,8 @@ class _DeleteFails:
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_failed_delete_keeps_its_record_the_next_objects_follow_and_the_next_run_retries(
-        session, settings, now, monkeypatch):
+    session, settings, now, monkeypatch
+):
     add_tenant(session, "t1", {IH: (30, False)}, now)
     export_all(session, settings, now, monkeypatch)
     real = ex.export_store
@@ -346,16 +388,18 @@ def test_objects_already_missing_are_settled_without_error(session, settings, no
     batch=st.integers(min_value=1, max_value=6),
     days=st.integers(min_value=1, max_value=100),
 )
-def test_after_a_purge_the_exports_hold_exactly_the_unexpired_rows(session, settings, now, monkeypatch, tmp_path,
-                                                                    ages, batch, days):
+def test_after_a_purge_the_exports_hold_exactly_the_unexpired_rows(
+    session, settings, now, monkeypatch, tmp_path, ages, batch, days
+):
     """Whatever the rows, batch size and retention: after export + purge, every object holds only rows at
     or after the cutoff, every such exported row is still in exactly one object, and every record
     matches its object."""
     for model in (ExportObject, ExportCheckpoint, InteractionHistory, RetentionConfig, Tenant):
         session.execute(model.__table__.delete())
     session.commit()
-    cfg = settings.model_copy(update={"export_storage_url": str(tmp_path / f"ex-{len(ages)}-{batch}-{days}-"
-                                                                           f"{sum(ages)}")})
+    cfg = settings.model_copy(
+        update={"export_storage_url": str(tmp_path / f"ex-{len(ages)}-{batch}-{days}-{sum(ages)}")}
+    )
     store = open_store(cfg.export_storage_url)
     store.delete_many(store.list())
     add_tenant(session, "t1", {IH: (days, False)}, now, ages=tuple(ages))
@@ -377,7 +421,9 @@ def test_after_a_purge_the_exports_hold_exactly_the_unexpired_rows(session, sett
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-def test_concurrent_purges_handle_each_object_exactly_once(session, session_factory, settings, now, monkeypatch):
+def test_concurrent_purges_handle_each_object_exactly_once(
+    session, session_factory, settings, now, monkeypatch
+):
     """Two purges of the same tenant at once (PostgreSQL: FOR UPDATE SKIP LOCKED per object): every
     object is deleted or rewritten by exactly one of them, whatever the interleaving."""
     import threading
@@ -391,7 +437,9 @@ def test_concurrent_purges_handle_each_object_exactly_once(session, session_fact
     store = open_store(settings.export_storage_url)
     expected = ExportObjects()
     for key in contents(settings, "t1"):
-        created = [datetime.fromisoformat(orjson.loads(line)["createdAt"]) for line in store.get(key).splitlines()]
+        created = [
+            datetime.fromisoformat(orjson.loads(line)["createdAt"]) for line in store.get(key).splitlines()
+        ]
         older = [c for c in created if c < cutoff]
         expected.deleted += len(older) == len(created)
         expected.rewritten += 0 < len(older) < len(created)
@@ -411,7 +459,11 @@ def test_concurrent_purges_handle_each_object_exactly_once(session, session_fact
     for t in threads:
         t.join()
     assert not errors
-    assert (counts[0].deleted + counts[1].deleted, counts[0].rewritten + counts[1].rewritten) == \
-        (expected.deleted, expected.rewritten)
+    assert (counts[0].deleted + counts[1].deleted, counts[0].rewritten + counts[1].rewritten) == (
+        expected.deleted,
+        expected.rewritten,
+    )
     assert all(r[2] >= cutoff for r in records(session, "t1"))
-    assert {r[0]: r[1] for r in records(session, "t1")} == {k: len(v) for k, v in contents(settings, "t1").items()}
+    assert {r[0]: r[1] for r in records(session, "t1")} == {
+        k: len(v) for k, v in contents(settings, "t1").items()
+    }

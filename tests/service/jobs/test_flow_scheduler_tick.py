@@ -13,20 +13,42 @@ from service.jobs import flow_scheduler_tick as flow
 from service.models import Pipeline, PipelineRun
 
 SECRET = "test-cron-secret-0123456789abcdef"
-RESPONSE_KEYS = {"tickAt", "totalPipelines", "scheduled", "due", "dispatched", "failed", "results", "durationMs"}
+RESPONSE_KEYS = {
+    "tickAt",
+    "totalPipelines",
+    "scheduled",
+    "due",
+    "dispatched",
+    "failed",
+    "results",
+    "durationMs",
+}
 
 
 def _pipelines(now):
     created = now - timedelta(days=10)
     mk = lambda pid, schedule, last=None, enabled=True, tenant="acme": Pipeline(  # noqa: E731
-        id=pid, tenant_id=tenant, name=pid, schedule=schedule, last_run_at=last, enabled=enabled, created_at=created)
+        id=pid,
+        tenant_id=tenant,
+        name=pid,
+        schedule=schedule,
+        last_run_at=last,
+        enabled=enabled,
+        created_at=created,
+    )
     return [
         # cron in a time zone: 09:00 Berlin = 07:00Z; last ran yesterday -> due, occurrence 07:00Z
-        mk("cron-berlin", {"kind": "cron", "expression": "0 9 * * *", "timezone": "Europe/Berlin"},
-           now - timedelta(days=1)),
+        mk(
+            "cron-berlin",
+            {"kind": "cron", "expression": "0 9 * * *", "timezone": "Europe/Berlin"},
+            now - timedelta(days=1),
+        ),
         # same cron, already ran after today's occurrence -> not due
-        mk("cron-ran", {"kind": "cron", "expression": "0 9 * * *", "timezone": "Europe/Berlin"},
-           now - timedelta(hours=4)),
+        mk(
+            "cron-ran",
+            {"kind": "cron", "expression": "0 9 * * *", "timezone": "Europe/Berlin"},
+            now - timedelta(hours=4),
+        ),
         # occurrence exactly at now (12:00Z), last run exactly at the previous occurrence -> due
         mk("cron-at-now", {"kind": "cron", "expression": "0 */6 * * *"}, now - timedelta(hours=6)),
         # never run, weekly occurrence 2 days ago (inside 24 h? no) -> not due
@@ -36,10 +58,16 @@ def _pipelines(now):
         mk("interval-due", {"kind": "interval", "minutes": 15}, now - timedelta(minutes=15)),
         mk("interval-early", {"kind": "interval", "minutes": 15}, now - timedelta(minutes=14, seconds=59)),
         mk("interval-never", {"kind": "interval", "minutes": 1440}),
-        mk("rrule-due", {"kind": "rrule", "rrule": "FREQ=DAILY;BYHOUR=6;BYMINUTE=0;BYSECOND=0",
-                         "timezone": "UTC"}, now - timedelta(days=1)),
-        mk("rrule-not-due", {"kind": "rrule", "rrule": "FREQ=DAILY;BYHOUR=18;BYMINUTE=0;BYSECOND=0",
-                             "timezone": "UTC"}, now - timedelta(hours=12)),
+        mk(
+            "rrule-due",
+            {"kind": "rrule", "rrule": "FREQ=DAILY;BYHOUR=6;BYMINUTE=0;BYSECOND=0", "timezone": "UTC"},
+            now - timedelta(days=1),
+        ),
+        mk(
+            "rrule-not-due",
+            {"kind": "rrule", "rrule": "FREQ=DAILY;BYHOUR=18;BYMINUTE=0;BYSECOND=0", "timezone": "UTC"},
+            now - timedelta(hours=12),
+        ),
         mk("bad-cron", {"kind": "cron", "expression": "0 25 * * *"}, tenant="beta"),
         mk("bad-interval", {"kind": "interval", "minutes": 0}, tenant="beta"),
         mk("bad-kind", {"kind": "sometimes"}, tenant="beta"),
@@ -58,18 +86,34 @@ def test_tick_dispatches_due_pipelines_and_is_idempotent(session, settings, now)
     assert body["tickAt"] == "2026-06-15T12:00:00.000Z"
     assert isinstance(body["durationMs"], int) and body["durationMs"] >= 0
     assert (body["totalPipelines"], body["scheduled"], body["due"], body["dispatched"], body["failed"]) == (
-        16, 13, 6, 6, 0)
+        16,
+        13,
+        6,
+        6,
+        0,
+    )
     by_id = {r["pipelineId"]: r for r in body["results"]}
-    due_ids = {"cron-berlin", "cron-at-now", "cron-never-hourly", "interval-due", "interval-never", "rrule-due"}
+    due_ids = {
+        "cron-berlin",
+        "cron-at-now",
+        "cron-never-hourly",
+        "interval-due",
+        "interval-never",
+        "rrule-due",
+    }
     assert {p for p, r in by_id.items() if r["fired"]} == due_ids
-    assert all(by_id[p] == {"pipelineId": p, "tenantId": "acme", "fired": True, "status": 201} for p in due_ids)
+    assert all(
+        by_id[p] == {"pipelineId": p, "tenantId": "acme", "fired": True, "status": 201} for p in due_ids
+    )
     for bad in ("bad-cron", "bad-interval", "bad-kind"):
         assert by_id[bad] == {"pipelineId": bad, "tenantId": "beta", "fired": False, "status": 422}
     assert set(by_id) == due_ids | {"bad-cron", "bad-interval", "bad-kind"}
 
     runs = {r.pipeline_id: r for r in session.scalars(select(PipelineRun))}
     assert set(runs) == due_ids
-    assert all(r.status == "queued" and r.trigger == "schedule" and r.tenant_id == "acme" for r in runs.values())
+    assert all(
+        r.status == "queued" and r.trigger == "schedule" and r.tenant_id == "acme" for r in runs.values()
+    )
     assert runs["cron-berlin"].scheduled_for == datetime(2026, 6, 15, 7, 0, tzinfo=UTC)
     assert runs["cron-at-now"].scheduled_for == now
     assert runs["cron-never-hourly"].scheduled_for == now
@@ -105,9 +149,16 @@ def test_next_minute_tick_fires_only_what_came_due(session, settings, now):
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # pure logic/HTTP wiring: SQLite is enough
 def test_dst_spring_forward_cron_fires_once_at_the_jump(session, settings):
     # 02:30 New York does not exist on 2026-03-08; the occurrence is 03:00 EDT = 07:00Z
-    session.add(Pipeline(id="ny", tenant_id="acme", name="ny", created_at=datetime(2026, 1, 1, tzinfo=UTC),
-                         schedule={"kind": "cron", "expression": "30 2 * * *", "timezone": "America/New_York"},
-                         last_run_at=datetime(2026, 3, 7, 7, 30, tzinfo=UTC)))
+    session.add(
+        Pipeline(
+            id="ny",
+            tenant_id="acme",
+            name="ny",
+            created_at=datetime(2026, 1, 1, tzinfo=UTC),
+            schedule={"kind": "cron", "expression": "30 2 * * *", "timezone": "America/New_York"},
+            last_run_at=datetime(2026, 3, 7, 7, 30, tzinfo=UTC),
+        )
+    )
     session.commit()
     before = flow.run(session, settings, datetime(2026, 3, 8, 6, 59, tzinfo=UTC)).model_dump(by_alias=True)
     assert before["due"] == 0
@@ -119,8 +170,9 @@ def test_dst_spring_forward_cron_fires_once_at_the_jump(session, settings):
     assert after["due"] == 0
 
 
-def test_bulk_failure_falls_back_and_one_pipeline_failing_does_not_stop_the_others(session, settings, now,
-                                                                                      monkeypatch):
+def test_bulk_failure_falls_back_and_one_pipeline_failing_does_not_stop_the_others(
+    session, settings, now, monkeypatch
+):
     session.add_all(_pipelines(now))
     session.commit()
 
@@ -140,7 +192,12 @@ def test_bulk_failure_falls_back_and_one_pipeline_failing_does_not_stop_the_othe
     session.commit()
     assert (body["due"], body["dispatched"], body["failed"]) == (6, 5, 1)
     by_id = {r["pipelineId"]: r for r in body["results"]}
-    assert by_id["interval-due"] == {"pipelineId": "interval-due", "tenantId": "acme", "fired": False, "status": 500}
+    assert by_id["interval-due"] == {
+        "pipelineId": "interval-due",
+        "tenantId": "acme",
+        "fired": False,
+        "status": 500,
+    }
     runs = set(session.scalars(select(PipelineRun.pipeline_id)))
     assert "interval-due" not in runs and len(runs) == 5  # its savepoint was rolled back
     session.expire_all()
@@ -165,18 +222,33 @@ def test_an_unexpected_parser_error_skips_only_that_pipeline(session, settings, 
     monkeypatch.setattr(flow, "compile_pipeline_schedule", exploding)
     body = flow.run(session, settings, now).model_dump(by_alias=True)
     assert (body["due"], body["dispatched"], body["failed"]) == (5, 5, 0)
-    assert {"pipelineId": "interval-never", "tenantId": "acme", "fired": False, "status": 422} in body["results"]
+    assert {"pipelineId": "interval-never", "tenantId": "acme", "fired": False, "status": 422} in body[
+        "results"
+    ]
 
 
 def test_many_pipelines_tick_in_bulk(session, settings, now):
     rows = []
     for i in range(2000):
         kind = i % 3
-        schedule = ({"kind": "cron", "expression": f"{i % 60} * * * *", "timezone": "Europe/Berlin"} if kind == 0
-                    else {"kind": "interval", "minutes": 1 + i % 1440} if kind == 1
-                    else {"kind": "rrule", "rrule": "FREQ=HOURLY;INTERVAL=2", "timezone": "UTC"})
-        rows.append({"id": f"p{i:05d}", "tenant_id": f"t{i % 7}", "name": f"p{i}", "schedule": schedule,
-                     "enabled": True, "last_run_at": now - timedelta(minutes=61), "created_at": now - timedelta(days=3)})
+        schedule = (
+            {"kind": "cron", "expression": f"{i % 60} * * * *", "timezone": "Europe/Berlin"}
+            if kind == 0
+            else {"kind": "interval", "minutes": 1 + i % 1440}
+            if kind == 1
+            else {"kind": "rrule", "rrule": "FREQ=HOURLY;INTERVAL=2", "timezone": "UTC"}
+        )
+        rows.append(
+            {
+                "id": f"p{i:05d}",
+                "tenant_id": f"t{i % 7}",
+                "name": f"p{i}",
+                "schedule": schedule,
+                "enabled": True,
+                "last_run_at": now - timedelta(minutes=61),
+                "created_at": now - timedelta(days=3),
+            }
+        )
     session.execute(Pipeline.__table__.insert(), rows)
     session.commit()
     body = flow.run(session, settings, now).model_dump(by_alias=True)

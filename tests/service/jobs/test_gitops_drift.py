@@ -41,30 +41,54 @@ def _seed(session, tenant="acme"):
 
 
 def _audits(session, tenant="acme"):
-    return session.scalars(select(AuditLog).where(AuditLog.action == "gitops_drift_detected",
-                                                  AuditLog.tenant_id == tenant).order_by(AuditLog.id)).all()
+    return session.scalars(
+        select(AuditLog)
+        .where(AuditLog.action == "gitops_drift_detected", AuditLog.tenant_id == tenant)
+        .order_by(AuditLog.id)
+    ).all()
 
 
 def _live(session, rtype, key, tenant="acme"):
-    return session.scalars(select(GitopsLiveResource).where(
-        GitopsLiveResource.tenant_id == tenant, GitopsLiveResource.resource_type == rtype,
-        GitopsLiveResource.resource_key == key)).one()
+    return session.scalars(
+        select(GitopsLiveResource).where(
+            GitopsLiveResource.tenant_id == tenant,
+            GitopsLiveResource.resource_type == rtype,
+            GitopsLiveResource.resource_key == key,
+        )
+    ).one()
 
 
 def test_drift_is_detected_recorded_once_and_resolved(session, settings, now):
     _seed(session)
     body = gd.run(session, settings, now).model_dump(mode="json", by_alias=True)
     session.commit()
-    assert body == {"ok": True, "tenantsScanned": 1, "resourcesCompared": 5, "driftEvents": 3, "drifted": 3,
-                    "resolved": 0, "errors": []}
+    assert body == {
+        "ok": True,
+        "tenantsScanned": 1,
+        "resourcesCompared": 5,
+        "driftEvents": 3,
+        "drifted": 3,
+        "resolved": 0,
+        "errors": [],
+    }
     audits = {(a.entity_type, a.entity_id): a for a in _audits(session)}
-    assert set(audits) == {("arbitration_profile", "default"), ("qualification_rule", "adults"), ("offer", "hotfix")}
+    assert set(audits) == {
+        ("arbitration_profile", "default"),
+        ("qualification_rule", "adults"),
+        ("offer", "hotfix"),
+    }
     assert audits[("arbitration_profile", "default")].changes == {
-        "driftKind": "modified_in_prod", "fields": {"weights.relevance": {"from": 0.6, "to": 0.8}}}
-    assert audits[("qualification_rule", "adults")].changes == {"driftKind": "removed_in_prod",
-                                                               "spec": {"expr": "age >= 18"}}
-    assert audits[("offer", "hotfix")].changes == {"driftKind": "added_in_prod",
-                                                   "spec": {"name": "Hotfix", "priority": 99}}
+        "driftKind": "modified_in_prod",
+        "fields": {"weights.relevance": {"from": 0.6, "to": 0.8}},
+    }
+    assert audits[("qualification_rule", "adults")].changes == {
+        "driftKind": "removed_in_prod",
+        "spec": {"expr": "age >= 18"},
+    }
+    assert audits[("offer", "hotfix")].changes == {
+        "driftKind": "added_in_prod",
+        "spec": {"name": "Hotfix", "priority": 99},
+    }
     assert all(a.user_id == "system:cron" and a.created_at == now for a in audits.values())
 
     # unchanged drift is not re-recorded the next night
@@ -77,8 +101,10 @@ def test_drift_is_detected_recorded_once_and_resolved(session, settings, now):
     assert (state.first_seen_at, state.last_seen_at, state.drift_kind) == (now, tomorrow, "added_in_prod")
 
     # changed drift is recorded again; fixed drift is cleared
-    _live(session, "arbitration_profile", "default").spec = {"weights": {"relevance": 0.9, "margin": 0.4},
-                                                            "maxOffers": 3}
+    _live(session, "arbitration_profile", "default").spec = {
+        "weights": {"relevance": 0.9, "margin": 0.4},
+        "maxOffers": 3,
+    }
     session.delete(_live(session, "offer", "hotfix"))
     session.commit()
     body = gd.run(session, settings, tomorrow + timedelta(days=1)).model_dump(by_alias=True)
@@ -86,10 +112,14 @@ def test_drift_is_detected_recorded_once_and_resolved(session, settings, now):
     assert (body["driftEvents"], body["drifted"], body["resolved"]) == (1, 2, 1)
     latest = _audits(session)[-1]
     assert latest.changes["fields"] == {"weights.relevance": {"from": 0.6, "to": 0.9}}
-    assert session.scalars(select(GitopsDriftState).where(GitopsDriftState.resource_key == "hotfix")).all() == []
+    assert (
+        session.scalars(select(GitopsDriftState).where(GitopsDriftState.resource_key == "hotfix")).all() == []
+    )
 
     # a recurrence after resolution is reported afresh
-    session.add(GitopsLiveResource(tenant_id="acme", resource_type="offer", resource_key="hotfix", spec={"n": 1}))
+    session.add(
+        GitopsLiveResource(tenant_id="acme", resource_type="offer", resource_key="hotfix", spec={"n": 1})
+    )
     session.commit()
     body = gd.run(session, settings, tomorrow + timedelta(days=2)).model_dump(by_alias=True)
     assert body["driftEvents"] == 1
@@ -112,7 +142,9 @@ def test_one_tenant_failing_does_not_stop_the_others(session, settings, now, mon
     session.commit()
     assert body["ok"] is False and body["tenantsScanned"] == 3 and body["driftEvents"] == 6
     assert body["errors"] == [{"tenantId": "t2", "error": "RuntimeError: snapshot store corrupt"}]
-    assert len(_audits(session, "t1")) == 3 and _audits(session, "t2") == [] and len(_audits(session, "t3")) == 3
+    assert (
+        len(_audits(session, "t1")) == 3 and _audits(session, "t2") == [] and len(_audits(session, "t3")) == 3
+    )
 
 
 def test_deep_diff_paths():
@@ -131,7 +163,9 @@ def test_deep_diff_paths():
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=3),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from("abc"), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.sampled_from("abc"), children, max_size=3)
+    ),
     max_leaves=12,
 )
 
@@ -193,4 +227,8 @@ def test_gitops_drift_check_over_http(session, settings, now):
     resp = client.post("/api/v1/cron/gitops-drift-check", headers={"Authorization": f"Bearer {SECRET}"})
     assert resp.status_code == 200, resp.text
     assert {k: resp.json()[k] for k in ("ok", "tenantsScanned", "resourcesCompared", "driftEvents")} == {
-        "ok": True, "tenantsScanned": 1, "resourcesCompared": 5, "driftEvents": 3}
+        "ok": True,
+        "tenantsScanned": 1,
+        "resourcesCompared": 5,
+        "driftEvents": 3,
+    }

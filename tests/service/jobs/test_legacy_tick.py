@@ -37,9 +37,20 @@ def _traffic(session, now, tenant="acme"):
 
     def ev(kind, n, minutes_ago, value=None):
         ts = now - timedelta(minutes=minutes_ago)
-        rows.extend({"tenant_id": tenant, "customer_id": f"c{i}", "offer_id": "o1", "interaction_type": kind,
-                     "occurred_at": ts, "created_at": ts, "direction": "outbound", "context": {},
-                     "conversion_value": value} for i in range(n))
+        rows.extend(
+            {
+                "tenant_id": tenant,
+                "customer_id": f"c{i}",
+                "offer_id": "o1",
+                "interaction_type": kind,
+                "occurred_at": ts,
+                "created_at": ts,
+                "direction": "outbound",
+                "context": {},
+                "conversion_value": value,
+            }
+            for i in range(n)
+        )
 
     ev("impression", 100, 1)
     ev("click", 8, 1)
@@ -51,15 +62,31 @@ def _traffic(session, now, tenant="acme"):
     ev("impression", 999, 10)  # exactly at the baseline start: excluded from (now - 10, now - 5]
     session.execute(InteractionHistory.__table__.insert(), rows)
     for i in range(10):
-        session.add(DecisionTrace(tenant_id=tenant, customer_id=f"c{i}", total_latency_ms=float(10 * (i + 1)),
-                                  degraded_scoring=i < 3, top_offer_id="o1" if i < 8 else None,
-                                  created_at=now - timedelta(minutes=1)))
+        session.add(
+            DecisionTrace(
+                tenant_id=tenant,
+                customer_id=f"c{i}",
+                total_latency_ms=float(10 * (i + 1)),
+                degraded_scoring=i < 3,
+                top_offer_id="o1" if i < 8 else None,
+                created_at=now - timedelta(minutes=1),
+            )
+        )
 
 
 def _rule(rid, metric, op, threshold, tenant="acme", **kw):
-    return AlertRule(id=rid, tenant_id=tenant, name=rid, metric=metric, operator=op, threshold=threshold,
-                     window_minutes=kw.pop("window", 5), cooldown_minutes=kw.pop("cooldown", 60),
-                     channels=kw.pop("channels", ["prov-1"]), **kw)
+    return AlertRule(
+        id=rid,
+        tenant_id=tenant,
+        name=rid,
+        metric=metric,
+        operator=op,
+        threshold=threshold,
+        window_minutes=kw.pop("window", 5),
+        cooldown_minutes=kw.pop("cooldown", 60),
+        channels=kw.pop("channels", ["prov-1"]),
+        **kw,
+    )
 
 
 def test_metrics_are_computed_as_documented(session, now):
@@ -83,16 +110,31 @@ def test_metrics_are_computed_as_documented(session, now):
 def _seed_alerts(session, now, tenant="acme"):
     session.add(Tenant(id=tenant, name=tenant))
     _traffic(session, now, tenant)
-    session.add_all([
-        _rule(f"{tenant}-p99", "latency_p99", "gt", 40.0, tenant, channels=["prov-1", {"type": "email", "target": "x@y"}]),
-        _rule(f"{tenant}-ctr-low", "ctr", "lt", 0.5, tenant, channels=[]),  # 0.1 < 0.5: fires, in-app only
-        _rule(f"{tenant}-rev", "revenue", "gte", 100.0, tenant),  # 100 >= 100: fires, severity info
-        _rule(f"{tenant}-ok", "degraded_scoring_rate", "gt", 0.5, tenant, status="firing"),  # 0.3: back to ok
-        _rule(f"{tenant}-cool", "ctr", "lt", 0.5, tenant, last_fired_at=now - timedelta(minutes=59)),  # cooldown
-        _rule(f"{tenant}-cool-over", "ctr", "lt", 0.5, tenant, last_fired_at=now - timedelta(minutes=60)),
-        _rule(f"{tenant}-zero", "ctr", "gt", 0.0, tenant),  # threshold 0: severity from baseline 0.2
-        _rule(f"{tenant}-off", "ctr", "lt", 0.5, tenant, enabled=False),
-    ])
+    session.add_all(
+        [
+            _rule(
+                f"{tenant}-p99",
+                "latency_p99",
+                "gt",
+                40.0,
+                tenant,
+                channels=["prov-1", {"type": "email", "target": "x@y"}],
+            ),
+            _rule(
+                f"{tenant}-ctr-low", "ctr", "lt", 0.5, tenant, channels=[]
+            ),  # 0.1 < 0.5: fires, in-app only
+            _rule(f"{tenant}-rev", "revenue", "gte", 100.0, tenant),  # 100 >= 100: fires, severity info
+            _rule(
+                f"{tenant}-ok", "degraded_scoring_rate", "gt", 0.5, tenant, status="firing"
+            ),  # 0.3: back to ok
+            _rule(
+                f"{tenant}-cool", "ctr", "lt", 0.5, tenant, last_fired_at=now - timedelta(minutes=59)
+            ),  # cooldown
+            _rule(f"{tenant}-cool-over", "ctr", "lt", 0.5, tenant, last_fired_at=now - timedelta(minutes=60)),
+            _rule(f"{tenant}-zero", "ctr", "gt", 0.0, tenant),  # threshold 0: severity from baseline 0.2
+            _rule(f"{tenant}-off", "ctr", "lt", 0.5, tenant, enabled=False),
+        ]
+    )
     session.commit()
 
 
@@ -100,14 +142,22 @@ def test_alert_rules_fire_with_notifications_outbox_and_audit(session, settings,
     _seed_alerts(session, now)
     body = tick.run(session, settings, now).model_dump(mode="json", by_alias=True)
     session.commit()
-    assert body == {"ok": True, "tenants": 1, "alerts": {"evaluated": 7, "fired": 5},
-                    "reports": {"due": 0, "ran": 0, "failed": 0}, "errors": []}
+    assert body == {
+        "ok": True,
+        "tenants": 1,
+        "alerts": {"evaluated": 7, "fired": 5},
+        "reports": {"due": 0, "ran": 0, "failed": 0},
+        "errors": [],
+    }
     session.expire_all()
     rules = {r.id: r for r in session.scalars(select(AlertRule))}
     fired = {"acme-p99", "acme-ctr-low", "acme-rev", "acme-cool-over", "acme-zero"}
     for rid in fired:
         assert rules[rid].last_fired_at == now and rules[rid].status == "firing"
-    assert rules["acme-cool"].last_fired_at == now - timedelta(minutes=59) and rules["acme-cool"].status == "firing"
+    assert (
+        rules["acme-cool"].last_fired_at == now - timedelta(minutes=59)
+        and rules["acme-cool"].status == "firing"
+    )
     assert rules["acme-ok"].status == "ok" and rules["acme-ok"].last_value == pytest.approx(0.3)
     assert rules["acme-off"].last_fired_at is None
 
@@ -127,7 +177,9 @@ def test_alert_rules_fire_with_notifications_outbox_and_audit(session, settings,
 
     events = session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)).all()
     assert len(events) == len(notes) == 6
-    assert all(e.topic == "notifications" and e.event_type == "alert.fired" and e.status == "pending" for e in events)
+    assert all(
+        e.topic == "notifications" and e.event_type == "alert.fired" and e.status == "pending" for e in events
+    )
     assert sorted(e.payload["notificationId"] for e in events) == sorted(n.id for n in notes)
     audits = session.scalars(select(AuditLog).where(AuditLog.action == "alert_fired")).all()
     assert sorted(a.entity_id for a in audits) == sorted(fired)
@@ -137,8 +189,11 @@ def test_alert_rules_fire_with_notifications_outbox_and_audit(session, settings,
 
 
 @hsettings(max_examples=200, deadline=None)
-@given(observed=st.floats(-1e6, 1e6), threshold=st.floats(-1e6, 1e6),
-       baseline=st.one_of(st.none(), st.floats(-1e6, 1e6)))
+@given(
+    observed=st.floats(-1e6, 1e6),
+    threshold=st.floats(-1e6, 1e6),
+    baseline=st.one_of(st.none(), st.floats(-1e6, 1e6)),
+)
 def test_severity_rule(observed, threshold, baseline):
     sev = tick.severity(observed, threshold, baseline)
     ref = threshold if threshold != 0 else baseline
@@ -149,36 +204,101 @@ def test_severity_rule(observed, threshold, baseline):
     assert sev == ("critical" if d >= 1.0 else "warning" if d >= 0.5 else "info")
 
 
-@pytest.mark.parametrize("op, observed, threshold, expected", [
-    ("gt", 1.0, 1.0, False), ("gte", 1.0, 1.0, True), ("lt", 1.0, 1.0, False), ("lte", 1.0, 1.0, True),
-    ("eq", 0.1 + 0.2, 0.3, True), ("eq", 0.31, 0.3, False), ("gt", 2.0, 1.0, True), ("lt", 0.5, 1.0, True),
-])
+@pytest.mark.parametrize(
+    "op, observed, threshold, expected",
+    [
+        ("gt", 1.0, 1.0, False),
+        ("gte", 1.0, 1.0, True),
+        ("lt", 1.0, 1.0, False),
+        ("lte", 1.0, 1.0, True),
+        ("eq", 0.1 + 0.2, 0.3, True),
+        ("eq", 0.31, 0.3, False),
+        ("gt", 2.0, 1.0, True),
+        ("lt", 0.5, 1.0, True),
+    ],
+)
 def test_operators(op, observed, threshold, expected):
     assert tick.compare(observed, op, threshold) is expected
 
 
 def _seed_reports(session, now, tenant="acme"):
     session.merge(Tenant(id=tenant, name=tenant))
-    session.add_all([
-        # Mondays 08:00 Berlin; due 2 h ago -> next = next Monday 08:00 CEST (06:00Z) after now
-        ReportSchedule(id=f"{tenant}-weekly", tenant_id=tenant, template_id="t", name="weekly",
-                       cron_expression="0 8 * * MON", timezone="Europe/Berlin", next_run_at=now - timedelta(hours=2)),
-        # due exactly now; missed many runs: next is anchored off now, not replayed
-        ReportSchedule(id=f"{tenant}-hourly", tenant_id=tenant, template_id="t", name="hourly",
-                       cron_expression="0 * * * *", timezone="UTC", next_run_at=now - timedelta(days=3)),
-        ReportSchedule(id=f"{tenant}-at-now", tenant_id=tenant, template_id="t", name="at-now",
-                       cron_expression="*/30 * * * *", timezone="UTC", next_run_at=now),
-        ReportSchedule(id=f"{tenant}-later", tenant_id=tenant, template_id="t", name="later",
-                       cron_expression="0 7 * * *", next_run_at=now + timedelta(seconds=1)),
-        ReportSchedule(id=f"{tenant}-bad", tenant_id=tenant, template_id="t", name="bad",
-                       cron_expression="every monday", next_run_at=now - timedelta(minutes=1)),
-        ReportSchedule(id=f"{tenant}-bad-tz", tenant_id=tenant, template_id="t", name="bad-tz",
-                       cron_expression="0 8 * * *", timezone="Mars/Base", next_run_at=now - timedelta(minutes=1)),
-        ReportSchedule(id=f"{tenant}-off", tenant_id=tenant, template_id="t", name="off", enabled=False,
-                       cron_expression="0 * * * *", next_run_at=now - timedelta(hours=1)),
-        ReportSchedule(id=f"{tenant}-parked", tenant_id=tenant, template_id="t", name="parked",
-                       cron_expression="0 * * * *", next_run_at=None, last_status="invalid_schedule"),
-    ])
+    session.add_all(
+        [
+            # Mondays 08:00 Berlin; due 2 h ago -> next = next Monday 08:00 CEST (06:00Z) after now
+            ReportSchedule(
+                id=f"{tenant}-weekly",
+                tenant_id=tenant,
+                template_id="t",
+                name="weekly",
+                cron_expression="0 8 * * MON",
+                timezone="Europe/Berlin",
+                next_run_at=now - timedelta(hours=2),
+            ),
+            # due exactly now; missed many runs: next is anchored off now, not replayed
+            ReportSchedule(
+                id=f"{tenant}-hourly",
+                tenant_id=tenant,
+                template_id="t",
+                name="hourly",
+                cron_expression="0 * * * *",
+                timezone="UTC",
+                next_run_at=now - timedelta(days=3),
+            ),
+            ReportSchedule(
+                id=f"{tenant}-at-now",
+                tenant_id=tenant,
+                template_id="t",
+                name="at-now",
+                cron_expression="*/30 * * * *",
+                timezone="UTC",
+                next_run_at=now,
+            ),
+            ReportSchedule(
+                id=f"{tenant}-later",
+                tenant_id=tenant,
+                template_id="t",
+                name="later",
+                cron_expression="0 7 * * *",
+                next_run_at=now + timedelta(seconds=1),
+            ),
+            ReportSchedule(
+                id=f"{tenant}-bad",
+                tenant_id=tenant,
+                template_id="t",
+                name="bad",
+                cron_expression="every monday",
+                next_run_at=now - timedelta(minutes=1),
+            ),
+            ReportSchedule(
+                id=f"{tenant}-bad-tz",
+                tenant_id=tenant,
+                template_id="t",
+                name="bad-tz",
+                cron_expression="0 8 * * *",
+                timezone="Mars/Base",
+                next_run_at=now - timedelta(minutes=1),
+            ),
+            ReportSchedule(
+                id=f"{tenant}-off",
+                tenant_id=tenant,
+                template_id="t",
+                name="off",
+                enabled=False,
+                cron_expression="0 * * * *",
+                next_run_at=now - timedelta(hours=1),
+            ),
+            ReportSchedule(
+                id=f"{tenant}-parked",
+                tenant_id=tenant,
+                template_id="t",
+                name="parked",
+                cron_expression="0 * * * *",
+                next_run_at=None,
+                last_status="invalid_schedule",
+            ),
+        ]
+    )
     session.commit()
 
 
@@ -200,7 +320,10 @@ def test_report_schedules_run_advance_from_now_and_park_invalid(session, setting
     assert s["acme-later"].last_run_at is None and s["acme-off"].last_run_at is None
     runs = {r.schedule_id: r for r in session.scalars(select(ReportRun))}
     assert set(runs) == {"acme-weekly", "acme-hourly", "acme-at-now"}
-    assert runs["acme-hourly"].scheduled_for == now - timedelta(days=3) and runs["acme-hourly"].status == "queued"
+    assert (
+        runs["acme-hourly"].scheduled_for == now - timedelta(days=3)
+        and runs["acme-hourly"].status == "queued"
+    )
 
     again = tick.run(session, settings, now).model_dump(by_alias=True)
     assert again["reports"] == {"due": 0, "ran": 0, "failed": 0}
@@ -211,8 +334,17 @@ def test_report_next_run_across_dst_in_time_zone(session, settings):
     # daily 09:00 New York; ticking just after the 2026-03-08 run: next is 09:00 EDT (13:00Z), not 14:00Z
     tick_at = datetime(2026, 3, 7, 14, 0, 30, tzinfo=UTC)
     session.add(Tenant(id="acme", name="acme"))
-    session.add(ReportSchedule(id="ny", tenant_id="acme", template_id="t", name="ny", cron_expression="0 9 * * *",
-                               timezone="America/New_York", next_run_at=datetime(2026, 3, 7, 14, 0, tzinfo=UTC)))
+    session.add(
+        ReportSchedule(
+            id="ny",
+            tenant_id="acme",
+            template_id="t",
+            name="ny",
+            cron_expression="0 9 * * *",
+            timezone="America/New_York",
+            next_run_at=datetime(2026, 3, 7, 14, 0, tzinfo=UTC),
+        )
+    )
     session.commit()
     tick.run(session, settings, tick_at)
     session.commit()
@@ -240,9 +372,12 @@ def test_one_tenant_failing_does_not_stop_the_others(session, settings, now, mon
     assert body["ok"] is False and body["tenants"] == 4
     assert body["errors"] == [
         {"tenantId": "t4", "error": "RuntimeError: report store unavailable"},
-        {"tenantId": "t2", "error": "alert rule t2-bad: ValueError: alert_rules.metric 'happiness' is not one of "
-                                    "acceptance_rate, ctr, revenue, selection_frequency, latency_p99, "
-                                    "degraded_scoring_rate"},
+        {
+            "tenantId": "t2",
+            "error": "alert rule t2-bad: ValueError: alert_rules.metric 'happiness' is not one of "
+            "acceptance_rate, ctr, revenue, selection_frequency, latency_p99, "
+            "degraded_scoring_rate",
+        },
     ]
     assert body["alerts"] == {"evaluated": 22, "fired": 15}  # t1, t2 (7 + the bad one), t3
     assert body["reports"] == {"due": 15, "ran": 9, "failed": 6}
@@ -265,4 +400,8 @@ def test_legacy_tick_over_http(session, settings, now):
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert {k: body[k] for k in ("ok", "tenants", "alerts", "reports")} == {
-        "ok": True, "tenants": 1, "alerts": {"evaluated": 7, "fired": 5}, "reports": {"due": 5, "ran": 3, "failed": 2}}
+        "ok": True,
+        "tenants": 1,
+        "alerts": {"evaluated": 7, "fired": 5},
+        "reports": {"due": 5, "ran": 3, "failed": 2},
+    }

@@ -17,9 +17,17 @@ SECRET = "test-cron-secret-0123456789abcdef"
 
 
 def _row(tenant, status="processing", attempts=0, started=None, **kw):
-    return OutboxEvent(tenant_id=tenant, topic="interactions", event_type="interaction.recorded.v1",
-                       payload={"tenant": tenant, **kw.pop("payload", {})}, status=status, attempts=attempts,
-                       locked_by="pub-1" if status == "processing" else None, processing_started_at=started, **kw)
+    return OutboxEvent(
+        tenant_id=tenant,
+        topic="interactions",
+        event_type="interaction.recorded.v1",
+        payload={"tenant": tenant, **kw.pop("payload", {})},
+        status=status,
+        attempts=attempts,
+        locked_by="pub-1" if status == "processing" else None,
+        processing_started_at=started,
+        **kw,
+    )
 
 
 def _seed(session, settings, now, tenant="acme"):
@@ -30,7 +38,9 @@ def _seed(session, settings, now, tenant="acme"):
         "stuck-old": _row(tenant, attempts=0, started=now - timedelta(hours=5)),
         "at-threshold": _row(tenant, attempts=0, started=now - stuck_after),  # exactly 300 s: not yet stuck
         "fresh": _row(tenant, attempts=0, started=now - timedelta(seconds=5)),
-        "last-attempt": _row(tenant, attempts=mx - 1, started=now - timedelta(hours=1), last_error="broker 503"),
+        "last-attempt": _row(
+            tenant, attempts=mx - 1, started=now - timedelta(hours=1), last_error="broker 503"
+        ),
         "over": _row(tenant, attempts=mx + 3, started=now - timedelta(hours=1)),
         "pending-exhausted": _row(tenant, status="pending", attempts=mx, last_error="rejected by broker"),
         "pending": _row(tenant, status="pending", attempts=mx - 1),
@@ -43,8 +53,10 @@ def _seed(session, settings, now, tenant="acme"):
 
 def _state(session):
     session.expire_all()
-    return {r.id: (r.status, r.attempts, r.locked_by, r.processing_started_at)
-            for r in session.scalars(select(OutboxEvent))}
+    return {
+        r.id: (r.status, r.attempts, r.locked_by, r.processing_started_at)
+        for r in session.scalars(select(OutboxEvent))
+    }
 
 
 def test_reset_and_dead_letter_and_idempotence(session, settings, now):
@@ -63,7 +75,9 @@ def test_reset_and_dead_letter_and_idempotence(session, settings, now):
     dead = {d.original_id: d for d in session.scalars(select(OutboxDeadLetter))}
     assert set(dead) == {ids["last-attempt"], ids["over"], ids["pending-exhausted"]}
     la = dead[ids["last-attempt"]]
-    assert la.attempts == settings.outbox_max_attempts and la.tenant_id == "acme" and la.topic == "interactions"
+    assert (
+        la.attempts == settings.outbox_max_attempts and la.tenant_id == "acme" and la.topic == "interactions"
+    )
     assert la.payload == {"tenant": "acme"} and la.failed_at == now
     assert la.last_error.startswith("broker 503; stuck in processing for more than 300s")
     assert dead[ids["pending-exhausted"]].last_error.startswith("rejected by broker; attempts exhausted")
@@ -89,13 +103,25 @@ def test_thresholds_come_from_settings(session, settings, now):
 def test_dead_letter_move_is_idempotent_on_original_id(session, settings, now):
     ids = _seed(session, settings, now)
     # a dead letter already exists for this row (e.g. a previous run crashed after inserting it elsewhere)
-    session.add(OutboxDeadLetter(original_id=ids["over"], topic="interactions", event_type="x",
-                                 original_created_at=now, failed_at=now - timedelta(minutes=1)))
+    session.add(
+        OutboxDeadLetter(
+            original_id=ids["over"],
+            topic="interactions",
+            event_type="x",
+            original_created_at=now,
+            failed_at=now - timedelta(minutes=1),
+        )
+    )
     session.commit()
     body = outbox_reaper.run(session, settings, now).model_dump(by_alias=True)
     session.commit()
     assert body["deadLettered"] == 3
-    assert len(session.scalars(select(OutboxDeadLetter).where(OutboxDeadLetter.original_id == ids["over"])).all()) == 1
+    assert (
+        len(
+            session.scalars(select(OutboxDeadLetter).where(OutboxDeadLetter.original_id == ids["over"])).all()
+        )
+        == 1
+    )
     assert ids["over"] not in _state(session)
 
 
@@ -114,8 +140,12 @@ def test_one_tenant_failing_does_not_stop_the_others(session, settings, now, mon
     monkeypatch.setattr(outbox_reaper, "_dead_letter", flaky)
     body = outbox_reaper.run(session, settings, now).model_dump(mode="json", by_alias=True)
     session.commit()
-    assert body == {"ok": False, "reset": 3, "deadLettered": 3,  # a: 2 + 3, system: 1; b rolled back
-                    "errors": [{"tenantId": "b", "error": "RuntimeError: dead-letter table unavailable"}]}
+    assert body == {
+        "ok": False,
+        "reset": 3,
+        "deadLettered": 3,  # a: 2 + 3, system: 1; b rolled back
+        "errors": [{"tenantId": "b", "error": "RuntimeError: dead-letter table unavailable"}],
+    }
     st = _state(session)
     assert st[a["stuck"]][0] == "pending" and a["over"] not in st
     assert st[b["stuck"]][:2] == ("processing", 2)  # b's batch rolled back as a whole
@@ -168,4 +198,8 @@ def test_outbox_reaper_over_http(session, settings, now):
     client = TestClient(create_app(settings, clock=lambda: now))
     resp = client.post("/api/v1/cron/outbox-reaper", headers={"Authorization": f"Bearer {SECRET}"})
     assert resp.status_code == 200, resp.text
-    assert {k: resp.json()[k] for k in ("ok", "reset", "deadLettered")} == {"ok": True, "reset": 2, "deadLettered": 3}
+    assert {k: resp.json()[k] for k in ("ok", "reset", "deadLettered")} == {
+        "ok": True,
+        "reset": 2,
+        "deadLettered": 3,
+    }

@@ -68,9 +68,18 @@ def seed_audit(session, now, n_inside=3):
     """A row older than the first run's 300 s start (never shipped), then ``n_inside`` rows inside it."""
     session.add(AuditLog(tenant_id="t1", action="create", created_at=now - timedelta(seconds=301)))
     session.commit()
-    rows = [AuditLog(tenant_id="t1", action="update", entity_type="offer", entity_id=f"o{i}",
-                     changes={"i": i}, user_name="alice", created_at=now - timedelta(seconds=10 + i))
-            for i in range(n_inside)]
+    rows = [
+        AuditLog(
+            tenant_id="t1",
+            action="update",
+            entity_type="offer",
+            entity_id=f"o{i}",
+            changes={"i": i},
+            user_name="alice",
+            created_at=now - timedelta(seconds=10 + i),
+        )
+        for i in range(n_inside)
+    ]
     session.add_all(rows)
     session.commit()
     return [r.id for r in rows]  # shipping order (by id)
@@ -102,7 +111,9 @@ def shipped_ids(backend, receiver):
 @sqlite_only
 def test_unset_or_unknown_backend_is_a_structured_noop(session, settings, now):
     assert siem_ship.run(session, settings, now).model_dump(mode="json", by_alias=True) == {
-        "ok": True, "skipped": "SIEM_BACKEND is not set"}
+        "ok": True,
+        "skipped": "SIEM_BACKEND is not set",
+    }
     other = Settings(database_url=settings.database_url, siem_backend="sumologic", _env_file=None)
     body = siem_ship.run(session, other, now).model_dump(mode="json", by_alias=True)
     assert body["ok"] is True and "sumologic" in body["skipped"] and set(body) == {"ok", "skipped"}
@@ -113,7 +124,13 @@ def test_ships_window_in_the_backends_wire_format(session, settings, now, backen
     ids = seed_audit(session, now)
     result, clock = run(session, siem_settings(settings, backend, receiver.url), now)
     assert seed_shape(result) == {
-        "ok": True, "backend": backend, "shipped": 3, "errors": 0, "windowSeconds": 300, "rowsScanned": 3}
+        "ok": True,
+        "backend": backend,
+        "shipped": 3,
+        "errors": 0,
+        "windowSeconds": 300,
+        "rowsScanned": 3,
+    }
     assert (result.backlog, result.dead_lettered, result.cursor) == (0, 0, ids[-1])
     assert clock.sleeps == [] and len(receiver.requests) == 1
     assert shipped_ids(backend, receiver) == sorted(ids)
@@ -147,13 +164,21 @@ def test_429_then_success(session, settings, now, backend, receiver):
 
 
 @sqlite_only
-def test_5xx_until_the_budget_is_spent_is_counted_not_raised(session, settings, now, backend, receiver, caplog):
+def test_5xx_until_the_budget_is_spent_is_counted_not_raised(
+    session, settings, now, backend, receiver, caplog
+):
     seed_audit(session, now)
     receiver.default = Respond(503, {"text": "Service Unavailable"})
     with caplog.at_level(logging.DEBUG):
         result, clock = run(session, siem_settings(settings, backend, receiver.url, budget=10.0), now)
     assert seed_shape(result) == {
-        "ok": False, "backend": backend, "shipped": 0, "errors": 3, "windowSeconds": 300, "rowsScanned": 3}
+        "ok": False,
+        "backend": backend,
+        "shipped": 0,
+        "errors": 3,
+        "windowSeconds": 300,
+        "rowsScanned": 3,
+    }
     assert result.backlog == 3 and result.stopped
     assert len(receiver.requests) >= 3 and sum(clock.sleeps) <= 10.0
     assert "HTTP 503" in caplog.text and API_KEY not in caplog.text
@@ -163,7 +188,8 @@ def test_5xx_until_the_budget_is_spent_is_counted_not_raised(session, settings, 
 def test_other_4xx_is_not_retried(session, settings, now, backend, receiver, caplog):
     seed_audit(session, now)
     cfg = siem_settings(settings, backend, receiver.url).model_copy(
-        update={"siem_api_key": type(settings.cron_secret)("wrong-key-123456")})
+        update={"siem_api_key": type(settings.cron_secret)("wrong-key-123456")}
+    )
     with caplog.at_level(logging.DEBUG):
         result, clock = run(session, cfg, now)
     assert (result.ok, result.shipped, result.errors) == (False, 0, 3)
@@ -216,8 +242,10 @@ def test_elastic_retry_after_lost_answer_counts_409_as_delivered(session, settin
 
 
 def test_everything_after_the_cursor_in_requests_of_at_most_500(session, settings, now):
-    session.add_all(AuditLog(tenant_id="t", action="update", created_at=now - timedelta(seconds=250 - i * 0.3))
-                    for i in range(1220))
+    session.add_all(
+        AuditLog(tenant_id="t", action="update", created_at=now - timedelta(seconds=250 - i * 0.3))
+        for i in range(1220)
+    )
     session.commit()
     with DatadogLogs(API_KEY) as dd:
         result, _ = run(session, siem_settings(settings, "datadog", dd.url), now)
@@ -229,10 +257,21 @@ def test_everything_after_the_cursor_in_requests_of_at_most_500(session, setting
 @pytest.mark.parametrize(
     ("base", "path", "expected"),
     [
-        ("https://hec.example:8088", "/services/collector/event", "https://hec.example:8088/services/collector/event"),
-        ("https://hec.example:8088/services/collector", "/services/collector/event",
-         "https://hec.example:8088/services/collector"),
-        ("https://http-intake.logs.datadoghq.eu/", "/api/v2/logs", "https://http-intake.logs.datadoghq.eu/api/v2/logs"),
+        (
+            "https://hec.example:8088",
+            "/services/collector/event",
+            "https://hec.example:8088/services/collector/event",
+        ),
+        (
+            "https://hec.example:8088/services/collector",
+            "/services/collector/event",
+            "https://hec.example:8088/services/collector",
+        ),
+        (
+            "https://http-intake.logs.datadoghq.eu/",
+            "/api/v2/logs",
+            "https://http-intake.logs.datadoghq.eu/api/v2/logs",
+        ),
         ("https://es.example/audit/_bulk", "/_bulk", "https://es.example/audit/_bulk"),
         ("https://es.example/proxy", "/_bulk", "https://es.example/proxy/_bulk"),
     ],
@@ -251,14 +290,21 @@ def test_http_route(session, settings, now):
     seed_audit(session, now)
     with SplunkHEC(API_KEY, allowed_indexes=(INDEX,)) as hec:
         cfg = siem_settings(settings, "splunk", hec.url).model_copy(
-            update={"cron_secret": settings.cron_secret, "in_process_scheduler": False})
+            update={"cron_secret": settings.cron_secret, "in_process_scheduler": False}
+        )
         client = TestClient(create_app(cfg, clock=lambda: now))
         auth = {"Authorization": f"Bearer {settings.cron_secret.get_secret_value()}"}
         resp = client.post("/api/v1/cron/siem-ship", headers=auth)
         assert resp.status_code == 200, resp.text
         body = resp.json()
-        assert {k: body[k] for k in SEED_FIELDS} == {"ok": True, "backend": "splunk", "shipped": 3, "errors": 0,
-                                                     "windowSeconds": 300, "rowsScanned": 3}
+        assert {k: body[k] for k in SEED_FIELDS} == {
+            "ok": True,
+            "backend": "splunk",
+            "shipped": 3,
+            "errors": 0,
+            "windowSeconds": 300,
+            "rowsScanned": 3,
+        }
         assert body["backlog"] == 0 and body["deadLettered"] == 0
         metrics = client.get("/metrics").text
         assert 'kaireon_siem_events_total{backend="splunk",outcome="shipped"} 3.0' in metrics
@@ -266,8 +312,9 @@ def test_http_route(session, settings, now):
         session.add(AuditLog(tenant_id="t1", action="update", created_at=now - timedelta(seconds=1)))
         session.commit()
         hec.default = Respond(503, {"text": "Server is busy", "code": 9})
-        down = TestClient(create_app(cfg.model_copy(update={"siem_retry_budget_seconds": 0.5}),
-                                     clock=lambda: now))
+        down = TestClient(
+            create_app(cfg.model_copy(update={"siem_retry_budget_seconds": 0.5}), clock=lambda: now)
+        )
         resp = down.post("/api/v1/cron/siem-ship", headers=auth)
         # the first run's own audit row (cron.siem-ship) and the new row are owed; nothing is shipped twice
         assert resp.status_code == 200 and resp.json()["ok"] is False and resp.json()["errors"] == 2
