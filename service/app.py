@@ -16,7 +16,7 @@ from datetime import datetime
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from service.api import cron, health, legacy
+from service.api import cron, health, legacy, status
 from service.api.http import HeadAsGet
 from service.config import Settings, get_settings
 from service.db import engine_from_settings, make_sessionmaker
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(health.router)
     app.include_router(cron.build_router(v1_routes()))
     app.include_router(legacy.router)
+    app.include_router(status.router)
     return app
 
 
