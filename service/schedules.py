@@ -6,7 +6,8 @@ This is the *platform's* dialect, not Kubernetes' (that one is :mod:`kaireon_cha
   (cron-parser's layout), names (``MON``, ``JAN``), ``L``/``W``/``#``, ``?`` and the ``@hourly``
   style macros, evaluated by croniter in an IANA time zone (default UTC). Time-zone rules
   (croniter's): a wall-clock time skipped by a spring-forward change fires at the instant the clock
-  jumps; a wall-clock time repeated by a fall-back change matches both instants. Rejected: 7 fields
+  jumps, except under an hour field of ``*`` (the job follows the new wall clock, as cron does for
+  wildcard-hour jobs); a wall-clock time repeated by a fall-back change matches both instants. Rejected: 7 fields
   (years), Jenkins ``H``, a ``TZ=``/``CRON_TZ=`` prefix (the time zone is its own field), and any
   expression croniter cannot parse. An expression that never fires within 5 years ("0 0 30 2 *") is
   valid and simply never due.
