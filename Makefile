@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/.tools:$(PATH)
 
-.PHONY: install test run lint docs generate bench bench-smoke clean tools go-judge sarif-tool chart-tools checkov pg-tools chaos
+.PHONY: install test run lint docs generate bench bench-smoke clean tools go-judge sarif-tool chart-tools checkov pg-tools chaos browser-tools
 
-install: $(STAMP) tools go-judge sarif-tool chart-tools checkov pg-tools
+install: $(STAMP) tools go-judge sarif-tool chart-tools checkov pg-tools browser-tools
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -64,6 +64,15 @@ chart-tools:
 	    (apt-get install -y -q prometheus busybox curl >/dev/null 2>&1 || \
 	     (apt-get update -q >/dev/null && apt-get install -y -q prometheus busybox curl >/dev/null)); \
 	  else echo "chart-tools: prometheus / busybox / curl missing and not root; the promtool and busybox tests fail"; fi; \
+	fi
+
+# The /status page is tested in Debian's headless chromium (tests/service/test_status_browser.py).
+browser-tools:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get install -y -q chromium >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)); \
+	  else echo "browser-tools: chromium missing and not root; the status page browser test fails"; fi; \
 	fi
 
 # checkov (Kubernetes policies on the rendered chart) pins many libraries of its own: it gets its

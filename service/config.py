@@ -89,7 +89,10 @@ class Settings(BaseSettings):
     )
     cron_secret: SecretStr | None = Field(default=None, description="Bearer secret for /api/v1/cron/*.")
     cron_token: SecretStr | None = Field(default=None, description="Legacy shared secret for /api/cron/tick.")
-    status_token: SecretStr | None = Field(default=None, description="Read-only bearer token for /status and /status.json (CRON_SECRET works too).")
+    status_token: SecretStr | None = Field(
+        default=None,
+        description="Read-only bearer token for /status and /status.json (CRON_SECRET works too).",
+    )
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: LogLevel = LogLevel.INFO

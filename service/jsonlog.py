@@ -37,7 +37,7 @@ def register_secret(value: str | bytes | None) -> None:
 
 def register_settings_secrets(settings: Any) -> None:
     """Register every secret the settings hold (SecretStr fields and the database password)."""
-    for name in ("cron_secret", "cron_token", "siem_api_key"):
+    for name in ("cron_secret", "cron_token", "status_token", "siem_api_key"):
         secret = getattr(settings, name, None)
         if secret is not None:
             register_secret(secret.get_secret_value())

@@ -50,8 +50,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     seen: list = []
 
     def do_GET(self):  # noqa: N802 - http.server naming
-        self.seen.append({"path": self.path, "auth": self.headers.get("Authorization"), "argv": []})
-        status = 200 if self.path == "/readyz" else 503
+        auth = self.headers.get("Authorization")
+        self.seen.append({"path": self.path, "auth": auth, "argv": _argv_with_secret() if auth else []})
+        ok = self.path == "/readyz" or (self.path == "/status.json" and auth == f"Bearer {SECRET}")
+        status = 200 if ok else 503
         self.send_response(status)
         self.send_header("Content-Length", "2")
         self.end_headers()
@@ -201,16 +203,16 @@ def run_test_pod(command, api_url, path):
 
 def test_helm_test_pod_checks_readiness_then_an_authenticated_call(test_pod_script, server):
     _Handler.seen.clear()
-    proc = run_test_pod(test_pod_script, server, "/api/v1/cron/ok")
+    proc = run_test_pod(test_pod_script, server, "/status.json")
     assert proc.returncode == 0, proc.stderr
     ready, call = _Handler.seen
     assert ready == {"path": "/readyz", "auth": None, "argv": []}
-    assert call["path"] == "/api/v1/cron/ok" and call["auth"] == f"Bearer {SECRET}" and call["argv"] == []
-    assert run_test_pod(test_pod_script, server, "/api/v1/cron/broken").returncode == 22
+    assert call["path"] == "/status.json" and call["auth"] == f"Bearer {SECRET}" and call["argv"] == []
+    assert run_test_pod(test_pod_script, server, "/broken.json").returncode == 22
 
 
 def test_helm_test_pod_fails_when_not_ready(test_pod_script, server):
     _Handler.seen.clear()
-    proc = run_test_pod(test_pod_script, f"{server}/down", "/api/v1/cron/ok")
+    proc = run_test_pod(test_pod_script, f"{server}/down", "/status.json")
     assert proc.returncode == 22
     assert [h["path"] for h in _Handler.seen] == ["/down/readyz"]  # no authenticated call after that

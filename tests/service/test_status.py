@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from service import lease as leases
 from service.app import create_app
@@ -33,7 +34,7 @@ def _boom(session, settings, now):
 
 @pytest.fixture
 def client(settings, fake_job, now, engine):
-    settings = settings.model_copy(update={"status_token": STATUS_TOKEN})
+    settings = settings.model_copy(update={"status_token": SecretStr(STATUS_TOKEN)})
     fake_job("cleanup", lambda s, st, n: Done(deleted=7))
     fake_job("outbox-reaper", _boom)
     app = create_app(settings, clock=lambda: now)
@@ -120,3 +121,9 @@ def test_siem_backlog(client, session_factory, now):
     assert b["backend"] == "splunk" and b["pendingRanges"] == 1 and b["pendingIds"] == 5
     assert b["auditRowsAfterCursor"] == 2  # the two runs' audit rows
     assert "Backlog splunk" in client.get("/status", headers=STATUS).text
+
+
+def test_status_token_is_redacted_from_logs(client):
+    from service.jsonlog import redact
+
+    assert STATUS_TOKEN not in redact(f"token was {STATUS_TOKEN}")
