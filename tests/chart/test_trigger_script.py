@@ -110,8 +110,9 @@ def script(helm, shell):
     return [*shell, "-c", container["command"][2]]
 
 
-def run(command, url, max_time="5.0"):
+def run(command, url, max_time="5.0", extra_env=None):
     env = {"PATH": os.environ["PATH"], "CRON_URL": url, "CRON_MAX_TIME": max_time, "CRON_SECRET": SECRET}
+    env.update(extra_env or {})
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=30)
 
 
@@ -144,38 +145,14 @@ def test_sharded_script_posts_its_shard_from_the_environment(helm, shell, server
     _Handler.seen.clear()
     command = [*shell, "-c", container["command"][2]]
     extra = {"JOB_COMPLETION_INDEX": "2", "CRON_SHARDS": env["CRON_SHARDS"]}
-    proc = subprocess.run(
-        command,
-        env={
-            "PATH": os.environ["PATH"],
-            "CRON_URL": f"{server}/api/v1/cron/ok",
-            "CRON_MAX_TIME": "5.0",
-            "CRON_SECRET": SECRET,
-            **extra,
-        },
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    proc = run(command, f"{server}/api/v1/cron/ok", extra_env=extra)
     assert proc.returncode == 0, proc.stderr
     (hit,) = _Handler.seen
     assert hit["path"] == "/api/v1/cron/ok?shard=2&shards=3" and hit["argv"] == []
     # a hostile index stays one quoted word of the URL: no command runs, no second request
     _Handler.seen.clear()
     extra["JOB_COMPLETION_INDEX"] = "$(touch /tmp/pwned-shards);x"
-    subprocess.run(
-        command,
-        env={
-            "PATH": os.environ["PATH"],
-            "CRON_URL": f"{server}/api/v1/cron/ok",
-            "CRON_MAX_TIME": "5.0",
-            "CRON_SECRET": SECRET,
-            **extra,
-        },
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    run(command, f"{server}/api/v1/cron/ok", extra_env=extra)
     assert not Path("/tmp/pwned-shards").exists()
 
 
