@@ -13,7 +13,9 @@ from __future__ import annotations
 import random
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -33,12 +35,12 @@ _ROUTES = {
 }
 
 
-def environment(i: int, rng: random.Random) -> dict:
+def environment(i: int, rng: random.Random) -> dict[str, Any]:
     """One environment's values: a handful of realistic overrides."""
     env = ("dev", "staging", "prod", "eu", "us", "apac")[i % 6]
-    values: dict = {}
-    cron: dict = {}
-    schedules: dict = {}
+    values: dict[str, Any] = {}
+    cron: dict[str, Any] = {}
+    schedules: dict[str, Any] = {}
     if rng.random() < 0.5:
         values["fullnameOverride"] = f"kai-{env}-{i}"
     if rng.random() < 0.4:
@@ -95,7 +97,7 @@ def write_environments(directory: Path, n: int, seed: int = 7) -> list[Path]:
     return paths
 
 
-def _check(files_dir: Path, env: dict[str, str]):
+def _check(files_dir: Path, env: dict[str, str]) -> Callable[[], float]:
     argv = [str(VENV_BIN / "render-values"), "check", str(files_dir), "--chart", str(REPO / "chart")]
 
     def go() -> float:
@@ -109,7 +111,7 @@ def _check(files_dir: Path, env: dict[str, str]):
     return go
 
 
-def _helm_each(helm: Path, files: list[Path]):
+def _helm_each(helm: Path, files: list[Path]) -> Callable[[], float]:
     chart = str(REPO / "chart")
     env = env_with()
 
