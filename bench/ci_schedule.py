@@ -16,8 +16,10 @@ import random
 import resource
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -32,10 +34,10 @@ START = "2026-12-01T00:00Z"
 _ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney")
 
 
-def jobs_values(n: int, seed: int = 11) -> dict:
+def jobs_values(n: int, seed: int = 11) -> dict[str, Any]:
     """Values with ``n`` jobs of realistic cadences (daily dominate; a few every minute)."""
     rng = random.Random(seed)
-    schedules: dict = {}
+    schedules: dict[str, Any] = {}
     for i in range(n):
         kind = rng.random()
         m, h = rng.randint(0, 59), rng.randint(0, 23)
@@ -70,7 +72,7 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _check_all_reports(files_dir: Path, out_dir: Path, env: dict[str, str]):
+def _check_all_reports(files_dir: Path, out_dir: Path, env: dict[str, str]) -> Callable[[], float]:
     argv = [str(VENV_BIN / "render-values"), "check", str(files_dir), "--chart", str(REPO / "chart")]
     for fmt in FORMATS:
         argv += ["--report", f"{fmt}={out_dir / ('report.' + fmt)}"]
@@ -87,7 +89,7 @@ def _check_all_reports(files_dir: Path, out_dir: Path, env: dict[str, str]):
     return go
 
 
-def _schedule_in_process(values: dict, with_stagger: bool):
+def _schedule_in_process(values: dict[str, Any], with_stagger: bool) -> Callable[[], float]:
     from kaireon_chart.chart import load_chart
     from kaireon_chart.schedule import fires, output, stagger
     from kaireon_chart.schedule.timeline import Timeline, herd_problems, jobs_of
@@ -115,7 +117,7 @@ def _schedule_in_process(values: dict, with_stagger: bool):
     return go
 
 
-def _schedule_cli(values_file: Path):
+def _schedule_cli(values_file: Path) -> Callable[[], float]:
     argv = [
         str(VENV_BIN / "render-values"),
         "schedule",
