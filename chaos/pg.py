@@ -69,10 +69,8 @@ def _run(args: list[str], timeout: float = 60) -> subprocess.CompletedProcess[st
     return proc
 
 
-def make_template() -> Path:
-    """An initialised, never-started data directory (copied by :class:`PgCluster`)."""
-    base = _prepare_dir("kaireon-chaos-pgtpl-")
-    data = base / "data"
+def _initdb(data: Path) -> None:
+    """Initialise a trust-auth, UTF-8, C-locale data directory at ``data``."""
     _run(
         [
             str(PG_BIN / "initdb"),
@@ -89,6 +87,13 @@ def make_template() -> Path:
         ],
         timeout=120,
     )
+
+
+def make_template() -> Path:
+    """An initialised, never-started data directory (copied by :class:`PgCluster`)."""
+    base = _prepare_dir("kaireon-chaos-pgtpl-")
+    data = base / "data"
+    _initdb(data)
     return data
 
 
@@ -103,22 +108,7 @@ class PgCluster:
             cmd = ["cp", "-a", template, str(self.data)]
             subprocess.run(cmd, check=True, timeout=60, user=_os_user())
         else:
-            _run(
-                [
-                    str(PG_BIN / "initdb"),
-                    "-D",
-                    str(self.data),
-                    "-A",
-                    "trust",
-                    "-U",
-                    "postgres",
-                    "--no-sync",
-                    "-E",
-                    "UTF8",
-                    "--locale=C",
-                ],
-                timeout=120,
-            )
+            _initdb(self.data)
 
     # -- life cycle -------------------------------------------------------------------------------
     def start(self) -> PgCluster:

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -133,6 +134,20 @@ class Replica:
 
     def trigger(self, route: str, timeout: float = 120.0) -> httpx.Response:
         return self.request("POST", f"/api/v1/cron/{route}", timeout=timeout)
+
+    def trigger_in_background(self, route: str) -> threading.Thread:
+        """Trigger ``route`` on a started daemon thread, for a run this replica is killed in the middle of
+        (the request's failure is expected and ignored)."""
+
+        def trigger() -> None:
+            try:
+                self.trigger(route, timeout=120)
+            except httpx.HTTPError:
+                pass  # killed mid-request: expected
+
+        th = threading.Thread(target=trigger, daemon=True)
+        th.start()
+        return th
 
     def log_text(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in self.logs if p.exists())

@@ -36,7 +36,7 @@ def _join(items: list[str], conj: str = "and") -> str:
     return ", ".join(items[:-1]) + f" {conj} " + items[-1]
 
 
-def _runs(values: list[int]) -> list[tuple[int, int]]:
+def contiguous_runs(values: list[int]) -> list[tuple[int, int]]:
     """Contiguous runs of sorted values."""
     out: list[tuple[int, int]] = []
     for v in values:
@@ -61,7 +61,7 @@ def _list(
     values: list[int], lo: int, hi: int, name: Callable[[int], str] = str, through: str = "through"
 ) -> str:
     parts = []
-    for a, b in _runs(values):
+    for a, b in contiguous_runs(values):
         if a == b:
             parts.append(name(a))
         elif b == a + 1:
@@ -113,7 +113,7 @@ def _time_part(ms: list[int], hs: list[int]) -> tuple[str, bool]:
     if all_m and all_h:
         return "Every minute", False
     if all_m:
-        runs = _runs(hs)
+        runs = contiguous_runs(hs)
         if len(runs) == 1:
             a, b = runs[0]
             return f"Every minute from {a:02d}:00 through {b:02d}:59", True
@@ -123,7 +123,7 @@ def _time_part(ms: list[int], hs: list[int]) -> tuple[str, bool]:
         every = f"Every {prog[1]} minutes"
         if all_h:
             return every, False
-        runs = _runs(hs)
+        runs = contiguous_runs(hs)
         if len(runs) == 1 and runs[0][0] != runs[0][1]:
             a, b = runs[0]
             return f"{every} from {a:02d}:00 through {b:02d}:59", True

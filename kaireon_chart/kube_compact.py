@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .schemagen import DRAFT7_KEYWORDS
+
 # keywords whose verdict depends on a value, not only on its JSON type
 _VALUE_KEYWORDS = frozenset(
     {
@@ -71,46 +73,14 @@ def _only_types(schema: dict[str, Any], defs: dict[str, Any]) -> bool:
 
 
 # Draft 2020-12 keywords that validate (Draft202012Validator.VALIDATORS; a test keeps this in sync)
-DRAFT202012_KEYWORDS = frozenset(
-    {
-        "$dynamicRef",
-        "$ref",
-        "additionalProperties",
-        "allOf",
-        "anyOf",
-        "const",
-        "contains",
-        "dependentRequired",
-        "dependentSchemas",
-        "enum",
-        "exclusiveMaximum",
-        "exclusiveMinimum",
-        "format",
-        "if",
-        "items",
-        "maxItems",
-        "maxLength",
-        "maxProperties",
-        "maximum",
-        "minItems",
-        "minLength",
-        "minProperties",
-        "minimum",
-        "multipleOf",
-        "not",
-        "oneOf",
-        "pattern",
-        "patternProperties",
-        "prefixItems",
-        "properties",
-        "propertyNames",
-        "required",
-        "type",
-        "unevaluatedItems",
-        "unevaluatedProperties",
-        "uniqueItems",
-    }
-)
+DRAFT202012_KEYWORDS = (DRAFT7_KEYWORDS - {"additionalItems", "dependencies"}) | {
+    "$dynamicRef",
+    "dependentRequired",
+    "dependentSchemas",
+    "prefixItems",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+}
 _KEPT = frozenset(
     {
         "$ref",

@@ -98,18 +98,22 @@ class LocalStore:
     def check(self, key: str) -> None:
         """``StorageError`` when ``key`` is refused: invalid, or an existing segment is a link (or the
         last one exists and is not a regular file). A key that does not exist yet is fine."""
+        mode = self._existing_mode(key)
+        if mode is not None and not stat.S_ISREG(mode):
+            raise _not_regular(key, mode)
+
+    def _existing_mode(self, key: str) -> int | None:
+        """The mode of ``key``'s last segment without following it; None when it (or a directory above
+        it) does not exist."""
         dirs, name = self._leaf(key)
         try:
-            fd = self._open_dir(key, dirs, create=False)
+            dfd = self._open_dir(key, dirs, create=False)
         except FileNotFoundError:
-            return
+            return None
         try:
-            mode = self._leaf_mode(key, fd, name)
+            return self._leaf_mode(key, dfd, name)
         finally:
-            os.close(fd)
-        if mode is not None and not stat.S_ISREG(mode):
-            what = "a symbolic link (links are not followed)" if stat.S_ISLNK(mode) else "not a regular file"
-            raise StorageError(f"storage key {show(key)} refused: it is {what}")
+            os.close(dfd)
 
     # -- operations ----------------------------------------------------------------------------
     def put(self, key: str, data: bytes) -> None:
@@ -165,15 +169,7 @@ class LocalStore:
             return f.read()
 
     def exists(self, key: str) -> bool:
-        dirs, name = self._leaf(key)
-        try:
-            dfd = self._open_dir(key, dirs, create=False)
-        except FileNotFoundError:
-            return False
-        try:
-            mode = self._leaf_mode(key, dfd, name)
-        finally:
-            os.close(dfd)
+        mode = self._existing_mode(key)
         return mode is not None and stat.S_ISREG(mode)
 
     def delete_many(self, keys: Iterable[str]) -> DeleteReport:
@@ -199,10 +195,7 @@ class LocalStore:
             if mode is None:
                 return False
             if not stat.S_ISREG(mode):
-                what = (
-                    "a symbolic link (links are not followed)" if stat.S_ISLNK(mode) else "not a regular file"
-                )
-                raise StorageError(f"storage key {show(key)} refused: it is {what}")
+                raise _not_regular(key, mode)
             try:
                 os.unlink(name, dir_fd=dfd)
             except FileNotFoundError:
@@ -253,3 +246,9 @@ class LocalStore:
         finally:
             os.close(dfd)
         return removed
+
+
+def _not_regular(key: str, mode: int) -> StorageError:
+    """The refusal of a key whose last segment exists but is not a regular file."""
+    what = "a symbolic link (links are not followed)" if stat.S_ISLNK(mode) else "not a regular file"
+    return StorageError(f"storage key {show(key)} refused: it is {what}")

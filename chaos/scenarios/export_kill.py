@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import os
 import random
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import httpx
 
 from chaos.common import Result, result
 from chaos.data import add_interactions, add_tenants, prepare
@@ -68,14 +65,7 @@ def run(quick: bool, seed: int, workdir: Path) -> list[Result]:
             for k in range(kills):
                 mode = "at-tmp" if k % 2 == 0 else "random"
 
-                def trigger() -> None:
-                    try:
-                        replica.trigger("export-interactions", timeout=120)
-                    except httpx.HTTPError:
-                        pass  # killed mid-request: expected
-
-                th = threading.Thread(target=trigger, daemon=True)
-                th.start()
+                th = replica.trigger_in_background("export-interactions")
                 if mode == "at-tmp":
                     deadline = time.monotonic() + 20
                     while time.monotonic() < deadline and not _tmp_appeared(root):

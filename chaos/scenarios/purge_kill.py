@@ -17,7 +17,6 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 from sqlalchemy import Engine, insert, text
 
 from chaos.common import Result, result
@@ -131,15 +130,7 @@ def run(quick: bool, seed: int, workdir: Path) -> list[Result]:
         try:
             replica.start()
             for _ in range(kills):
-
-                def trigger() -> None:
-                    try:
-                        replica.trigger("dsar-purge", timeout=120)
-                    except httpx.HTTPError:
-                        pass  # killed mid-request: expected
-
-                th = threading.Thread(target=trigger, daemon=True)
-                th.start()
+                th = replica.trigger_in_background("dsar-purge")
                 threading.Event().wait(rng.uniform(0.05, 0.8))
                 replica.kill9()
                 th.join(30)

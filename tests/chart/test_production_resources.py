@@ -140,7 +140,7 @@ def test_helm_test_pod(default, helm):
     (container,) = pod["spec"]["containers"]
     env = {e["name"]: e for e in container["env"]}
     assert env["API_URL"]["value"] == "http://rel-kaireon.ns.svc.cluster.local:3000"
-    assert env["TEST_PATH"]["value"] == "/api/v1/cron/approvals-expire"
+    assert env["TEST_PATH"]["value"] == "/status.json"
     assert env["CRON_SECRET"]["valueFrom"]["secretKeyRef"] == {"name": "api-secrets", "key": "CRON_SECRET"}
     script = container["command"][2]
     assert '"$API_URL/readyz"' in script and "--header @-" in script and "$CRON_SECRET" in script

@@ -50,8 +50,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     seen: list = []
 
     def do_GET(self):  # noqa: N802 - http.server naming
-        self.seen.append({"path": self.path, "auth": self.headers.get("Authorization"), "argv": []})
-        status = 200 if self.path == "/readyz" else 503
+        auth = self.headers.get("Authorization")
+        self.seen.append({"path": self.path, "auth": auth, "argv": _argv_with_secret() if auth else []})
+        ok = self.path == "/readyz" or (self.path == "/status.json" and auth == f"Bearer {SECRET}")
+        status = 200 if ok else 503
         self.send_response(status)
         self.send_header("Content-Length", "2")
         self.end_headers()
@@ -108,8 +110,9 @@ def script(helm, shell):
     return [*shell, "-c", container["command"][2]]
 
 
-def run(command, url, max_time="5.0"):
+def run(command, url, max_time="5.0", extra_env=None):
     env = {"PATH": os.environ["PATH"], "CRON_URL": url, "CRON_MAX_TIME": max_time, "CRON_SECRET": SECRET}
+    env.update(extra_env or {})
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=30)
 
 
@@ -142,38 +145,14 @@ def test_sharded_script_posts_its_shard_from_the_environment(helm, shell, server
     _Handler.seen.clear()
     command = [*shell, "-c", container["command"][2]]
     extra = {"JOB_COMPLETION_INDEX": "2", "CRON_SHARDS": env["CRON_SHARDS"]}
-    proc = subprocess.run(
-        command,
-        env={
-            "PATH": os.environ["PATH"],
-            "CRON_URL": f"{server}/api/v1/cron/ok",
-            "CRON_MAX_TIME": "5.0",
-            "CRON_SECRET": SECRET,
-            **extra,
-        },
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    proc = run(command, f"{server}/api/v1/cron/ok", extra_env=extra)
     assert proc.returncode == 0, proc.stderr
     (hit,) = _Handler.seen
     assert hit["path"] == "/api/v1/cron/ok?shard=2&shards=3" and hit["argv"] == []
     # a hostile index stays one quoted word of the URL: no command runs, no second request
     _Handler.seen.clear()
     extra["JOB_COMPLETION_INDEX"] = "$(touch /tmp/pwned-shards);x"
-    subprocess.run(
-        command,
-        env={
-            "PATH": os.environ["PATH"],
-            "CRON_URL": f"{server}/api/v1/cron/ok",
-            "CRON_MAX_TIME": "5.0",
-            "CRON_SECRET": SECRET,
-            **extra,
-        },
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    run(command, f"{server}/api/v1/cron/ok", extra_env=extra)
     assert not Path("/tmp/pwned-shards").exists()
 
 
@@ -201,16 +180,16 @@ def run_test_pod(command, api_url, path):
 
 def test_helm_test_pod_checks_readiness_then_an_authenticated_call(test_pod_script, server):
     _Handler.seen.clear()
-    proc = run_test_pod(test_pod_script, server, "/api/v1/cron/ok")
+    proc = run_test_pod(test_pod_script, server, "/status.json")
     assert proc.returncode == 0, proc.stderr
     ready, call = _Handler.seen
     assert ready == {"path": "/readyz", "auth": None, "argv": []}
-    assert call["path"] == "/api/v1/cron/ok" and call["auth"] == f"Bearer {SECRET}" and call["argv"] == []
-    assert run_test_pod(test_pod_script, server, "/api/v1/cron/broken").returncode == 22
+    assert call["path"] == "/status.json" and call["auth"] == f"Bearer {SECRET}" and call["argv"] == []
+    assert run_test_pod(test_pod_script, server, "/broken.json").returncode == 22
 
 
 def test_helm_test_pod_fails_when_not_ready(test_pod_script, server):
     _Handler.seen.clear()
-    proc = run_test_pod(test_pod_script, f"{server}/down", "/api/v1/cron/ok")
+    proc = run_test_pod(test_pod_script, f"{server}/down", "/status.json")
     assert proc.returncode == 22
     assert [h["path"] for h in _Handler.seen] == ["/down/readyz"]  # no authenticated call after that

@@ -115,24 +115,7 @@ class PrivatePostgres:
         for _attempt in range(5):
             if not self.port:
                 self.port = free_port()
-            opts = (
-                f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c full_page_writes=off -c max_connections=60"
-            )
-            out = self._run(
-                self.bin / "pg_ctl",
-                "-D",
-                str(self.data),
-                "-o",
-                opts,
-                "-l",
-                str(self.root / "log"),
-                "-w",
-                "-t",
-                "60",
-                "start",
-                check=False,
-            )
+            out = self._pg_ctl_start(check=False)
             if out.returncode == 0:
                 return
             last = out.stdout + out.stderr
@@ -141,11 +124,15 @@ class PrivatePostgres:
 
     def restart_same_port(self) -> None:
         """Start again on the port it had (clients keep their URL)."""
+        self._pg_ctl_start(check=True)
+
+    def _pg_ctl_start(self, *, check: bool) -> subprocess.CompletedProcess[str]:
+        """``pg_ctl start`` on ``self.port``, waiting up to 60 s."""
         opts = (
             f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c full_page_writes=off -c max_connections=60"
         )
-        self._run(
+        return self._run(
             self.bin / "pg_ctl",
             "-D",
             str(self.data),
@@ -157,6 +144,7 @@ class PrivatePostgres:
             "-t",
             "60",
             "start",
+            check=check,
         )
 
     def ensure_running(self) -> None:

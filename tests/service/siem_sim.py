@@ -8,9 +8,12 @@ import pytest
 
 from service.jobs import siem_ship
 from service.models import AuditLog
-from tests.service.jobs.test_siem_ship import API_KEY, INDEX, RECEIVERS, FakeClock, siem_settings
+from tests.service.jobs.test_siem_ship import FakeClock, siem_settings
+from tests.service.jobs.test_siem_ship import backend as backend
+from tests.service.jobs.test_siem_ship import receiver as receiver
 from tests.service.siem_receivers import Respond
 
+# backend and receiver (imported above) are fixtures, re-exported for the siem-ship test modules
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 pg_only = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 DOWN = {
@@ -26,18 +29,6 @@ sims = pytest.mark.parametrize(
     [("sqlite", "splunk"), ("sqlite", "datadog"), ("sqlite", "elastic"), ("postgresql", "splunk")],
     indirect=["db_url"],
 )
-
-
-@pytest.fixture(params=sorted(RECEIVERS))
-def backend(request) -> str:
-    return request.param
-
-
-@pytest.fixture
-def receiver(backend):
-    r = RECEIVERS[backend](API_KEY, allowed_indexes=(INDEX,) if backend == "splunk" else ())
-    yield r
-    r.close()
 
 
 class Sim:
