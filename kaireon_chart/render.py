@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from kaireon_chart import names, podspec
 from kaireon_chart.chart import Chart, load_chart
+from kaireon_chart.yamltypes import YamlMap
 
 __all__ = [
     "CRON_SCRIPT",
@@ -90,7 +91,7 @@ class ResolvedJob(NamedTuple):
     key: str  # the cron.schedules key (camelCase allowed)
     name: str  # rendered CronJob name
     enabled: bool  # the entry's own `enabled` (missing = true); cron.enabled is not folded in
-    settings: dict  # effective values: schedule, path and every OVERRIDABLE field
+    settings: dict[str, Any]  # effective values: schedule, path and every OVERRIDABLE field
     sources: dict[str, str]  # field -> dotted values path it came from
 
 
@@ -118,7 +119,7 @@ def _is_unset(value: Any) -> bool:
 
 
 def resolve_jobs(
-    values: dict, release_name: str = "kaireon", chart: Chart | None = None
+    values: YamlMap, release_name: str = "kaireon", chart: Chart | None = None
 ) -> list[ResolvedJob]:
     """Every cron.schedules entry (enabled or not) with its effective settings, sorted by key.
 
@@ -126,8 +127,10 @@ def resolve_jobs(
     default resolves to None) so validators can run on anything.
     """
     chart = chart or load_chart()
-    cron = values.get("cron") if isinstance(values.get("cron"), dict) else {}
-    schedules = cron.get("schedules") if isinstance(cron.get("schedules"), dict) else {}
+    raw_cron = values.get("cron")
+    cron: YamlMap = raw_cron if isinstance(raw_cron, dict) else {}
+    raw_schedules = cron.get("schedules")
+    schedules: YamlMap = raw_schedules if isinstance(raw_schedules, dict) else {}
     full = names.fullname(values, release_name, chart.name)
     jobs = []
     for key in sorted(schedules, key=str):
@@ -153,8 +156,8 @@ def resolve_jobs(
 
 
 def render_cronjobs(
-    values: dict, release_name: str = "kaireon", namespace: str = "default", chart: Chart | None = None
-) -> list[dict]:
+    values: YamlMap, release_name: str = "kaireon", namespace: str = "default", chart: Chart | None = None
+) -> list[YamlMap]:
     """The CronJob manifests helm renders for these (fully merged) values, sorted by key."""
     chart = chart or load_chart()
     if not names.go_truth((values.get("cron") or {}).get("enabled")):
@@ -164,8 +167,8 @@ def render_cronjobs(
 
 
 def build_cronjobs(
-    values: dict, jobs: list[ResolvedJob], release_name: str, namespace: str, chart: Chart
-) -> list[dict]:
+    values: YamlMap, jobs: list[ResolvedJob], release_name: str, namespace: str, chart: Chart
+) -> list[YamlMap]:
     """``render_cronjobs`` from jobs already resolved (``resolve_jobs``) for a release name already checked."""
     cron = values.get("cron") or {}
     if not names.go_truth(cron.get("enabled")):
@@ -199,8 +202,14 @@ def build_cronjobs(
 
 
 def _cronjob(
-    values: dict, job: ResolvedJob, base_labels: dict, api_url: str, account: str, image: dict, secret: dict
-) -> dict:
+    values: YamlMap,
+    job: ResolvedJob,
+    base_labels: dict[str, str],
+    api_url: str,
+    account: str,
+    image: YamlMap,
+    secret: YamlMap,
+) -> YamlMap:
     s = job.settings
     job_labels = podspec.label_map(values, base_labels, job.key)
     common_annotations = podspec.annotation_map(values)

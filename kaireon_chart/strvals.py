@@ -19,6 +19,8 @@ import json
 import math
 import re
 
+from .yamltypes import Yaml, YamlList, YamlMap
+
 MAX_INDEX = 65536
 MAX_NESTED_NAME_LEVEL = 30
 
@@ -38,7 +40,7 @@ class _NotList(Exception):
     pass
 
 
-def typed_value(val: str, as_string: bool = False):
+def typed_value(val: str, as_string: bool = False) -> str | bool | int | None:
     """Helm's ``typedVal``: the type ``--set`` gives a scalar."""
     if as_string:
         return val
@@ -77,7 +79,7 @@ class _Scanner:
 
     def until(self, stop: str) -> tuple[str, str | None]:
         """Read up to (and consuming) a stop rune; backslash escapes. Returns (runes, stop or None=EOF)."""
-        out = []
+        out: list[str] = []
         while True:
             ch = self.read()
             if ch is None:
@@ -94,12 +96,12 @@ class _Scanner:
 
 
 class _Parser:
-    def __init__(self, text: str, data: dict, mode: str):
+    def __init__(self, text: str, data: YamlMap, mode: str):
         self.sc = _Scanner(text)
         self.data = data
         self.mode = mode  # "set" | "string" | "json"
 
-    def reader(self, runes: str):
+    def reader(self, runes: str) -> str | bool | int | None:
         return typed_value(runes, self.mode == "string")
 
     def parse(self) -> None:
@@ -110,7 +112,7 @@ class _Parser:
                 return
 
     # -- keys ------------------------------------------------------------------------------------
-    def key(self, data: dict, level: int) -> None:
+    def key(self, data: YamlMap, level: int) -> None:
         k, last = self.sc.until("=[,.")
         if last is None:
             if not k:
@@ -183,7 +185,7 @@ class _Parser:
         except ValueError:
             raise StrvalsError(f'error parsing index: strconv.Atoi: parsing "{v}": invalid syntax') from None
 
-    def list_item(self, lst: list, i: int, level: int) -> list:
+    def list_item(self, lst: YamlList, i: int, level: int) -> YamlList:
         if i < 0:
             raise StrvalsError(f"negative {i} index not allowed")
         k, last = self.sc.until("[.=")
@@ -207,14 +209,14 @@ class _Parser:
             return _set_index(lst, i, vl)
         if last == "[":
             next_i = self.key_index()
-            crt: list = []
+            crt: YamlList = []
             if len(lst) > i and lst[i] is not None:
                 if not isinstance(lst[i], list):
                     raise StrvalsError(f"unable to parse key: index {i} is not a list")
                 crt = list(lst[i])
             return _set_index(lst, i, self.list_item(crt, next_i, level))
         # last == "."
-        inner: dict = {}
+        inner: YamlMap = {}
         if len(lst) > i:
             if isinstance(lst[i], dict):
                 inner = lst[i]
@@ -239,14 +241,14 @@ class _Parser:
         v, _ = self.sc.until(",")
         return v
 
-    def val_list(self) -> list:
+    def val_list(self) -> YamlList:
         ch = self.sc.read()
         if ch is None:
             raise _EOF
         if ch != "{":
             self.sc.unread()
             raise _NotList
-        out = []
+        out: YamlList = []
         while True:
             rs, last = self.sc.until(",}")
             if last is None:
@@ -259,7 +261,7 @@ class _Parser:
                 return out
             out.append(self.reader(rs))
 
-    def json_value(self):
+    def json_value(self) -> Yaml:
         text = self.sc.text
         try:
             value, end = _JSON.raw_decode(text, self.sc.pos)
@@ -307,12 +309,12 @@ def _atoi(v: str) -> int:
     return int(v)
 
 
-def _set(data: dict, key: str, val) -> None:
+def _set(data: YamlMap, key: str, val: Yaml) -> None:
     if key:
         data[key] = val
 
 
-def _set_index(lst: list, index: int, val) -> list:
+def _set_index(lst: YamlList, index: int, val: Yaml) -> YamlList:
     if index < 0:
         raise StrvalsError(f"negative {index} index not allowed")
     if index > MAX_INDEX:
@@ -324,7 +326,7 @@ def _set_index(lst: list, index: int, val) -> list:
     return lst
 
 
-def _parse_into(text: str, dest: dict, mode: str) -> dict:
+def _parse_into(text: str, dest: YamlMap, mode: str) -> YamlMap:
     try:
         _Parser(text, dest, mode).parse()
     except RecursionError:
@@ -332,16 +334,16 @@ def _parse_into(text: str, dest: dict, mode: str) -> dict:
     return dest
 
 
-def parse_set(text: str, dest: dict | None = None) -> dict:
+def parse_set(text: str, dest: YamlMap | None = None) -> YamlMap:
     """``--set``: parse ``text`` into ``dest`` (a new dict when None) and return it."""
     return _parse_into(text, {} if dest is None else dest, "set")
 
 
-def parse_set_string(text: str, dest: dict | None = None) -> dict:
+def parse_set_string(text: str, dest: YamlMap | None = None) -> YamlMap:
     """``--set-string``: like ``--set`` but every value stays a string."""
     return _parse_into(text, {} if dest is None else dest, "string")
 
 
-def parse_set_json(text: str, dest: dict | None = None) -> dict:
+def parse_set_json(text: str, dest: YamlMap | None = None) -> YamlMap:
     """``--set-json``: each value is a JSON document."""
     return _parse_into(text, {} if dest is None else dest, "json")

@@ -21,9 +21,15 @@ import sys
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import limits, strvals
+from .yamltypes import Yaml, YamlMap
+
+if TYPE_CHECKING:
+    import yaml
+
+    from .chart import Chart
 
 # PyYAML (about 10 ms to import) is imported on first use: a run without -f files parses no values YAML.
 
@@ -65,13 +71,13 @@ class _GoNumber:
     def __init__(self, pattern: str):
         self.pattern = re.compile(pattern)
 
-    def match(self, value: str):
+    def match(self, value: str) -> re.Match[str] | None:
         return self.pattern.match(value.replace("_", ""))
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, _GoNumber) and other.pattern == self.pattern
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable on purpose (mypy wants a method here)
 
 
 _INT_RE = _GoNumber(r"^[-+]?(?:0[bB][01]+|0[oO][0-7]+|0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$")
@@ -97,9 +103,9 @@ _RESOLVERS = (
 )
 
 
-def implicit_resolvers() -> dict[str, list]:
+def implicit_resolvers() -> dict[str, list[tuple[str, re.Pattern[str] | _GoNumber]]]:
     """``HelmLoader.yaml_implicit_resolvers`` (first character -> [(tag, regexp)]), without PyYAML."""
-    out: dict[str, list] = {}
+    out: dict[str, list[tuple[str, re.Pattern[str] | _GoNumber]]] = {}
     for tag, regexp, first in _RESOLVERS:
         for ch in first:
             out.setdefault(ch, []).append((tag, regexp))
@@ -107,13 +113,14 @@ def implicit_resolvers() -> dict[str, list]:
 
 
 @lru_cache(maxsize=1)
-def _helm_loader():
+def _helm_loader() -> type[yaml.SafeLoader]:
     """The HelmLoader class (built on first use, so importing this module does not import PyYAML)."""
     import yaml
 
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available, same resolvers
+    # libyaml when available, same resolvers
+    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    class HelmLoader(base):
+    class HelmLoader(base):  # type: ignore[valid-type,misc]  # base is chosen at run time (libyaml or not)
         """SafeLoader with go-yaml v2's implicit types (no timestamps, no sexagesimal numbers)."""
 
     HelmLoader.__module__, HelmLoader.__qualname__ = __name__, "HelmLoader"
@@ -128,13 +135,13 @@ def _helm_loader():
     return HelmLoader
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> type[yaml.SafeLoader]:
     if name == "HelmLoader":
         return _helm_loader()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _construct_bool(loader, node):
+def _construct_bool(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> bool:
     return loader.construct_scalar(node) in {
         "y",
         "Y",
@@ -150,7 +157,7 @@ def _construct_bool(loader, node):
     }
 
 
-def _construct_int(loader, node):
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | float | str:
     raw = loader.construct_scalar(node)
     text = raw.replace("_", "")
     sign = -1 if text.startswith("-") else 1
@@ -180,7 +187,7 @@ def _construct_int(loader, node):
     return raw
 
 
-def _construct_float(loader, node):
+def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float | str:
     text = loader.construct_scalar(node).replace("_", "")
     low = text.lower()
     if low.endswith(".inf") or low == ".nan":
@@ -198,7 +205,7 @@ def _construct_float(loader, node):
     return value
 
 
-def _key_string(key, mark):
+def _key_string(key: Yaml, mark: yaml.Mark | None) -> str:
     if isinstance(key, str):
         return key
     if isinstance(key, bool):
@@ -214,16 +221,16 @@ def _key_string(key, mark):
     )
 
 
-def _construct_mapping(loader, node):
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> YamlMap:
     loader.flatten_mapping(node)
-    out: dict = {}
+    out: YamlMap = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         out[_key_string(key, key_node.start_mark)] = loader.construct_object(value_node, deep=True)
     return out
 
 
-def parse_yaml(text: str, name: str = "<values>") -> dict:
+def parse_yaml(text: str, name: str = "<values>") -> YamlMap:
     """Parse one values document the way helm does; ``{}`` for an empty document."""
     import yaml
 
@@ -274,7 +281,7 @@ def parse_yaml(text: str, name: str = "<values>") -> dict:
     return data
 
 
-def _kind(value) -> str:
+def _kind(value: Yaml) -> str:
     if isinstance(value, list):
         return "list"
     if isinstance(value, str):
@@ -324,7 +331,7 @@ def read_values_file(
 # ---------------------------------------------------------------------------------------------------
 
 
-def merge_maps(a: dict, b: dict) -> dict:
+def merge_maps(a: YamlMap, b: YamlMap) -> YamlMap:
     """Helm's ``mergeMaps`` for successive ``-f`` files: maps merge deeply, the rest replaces."""
     out = dict(a)
     for k, v in b.items():
@@ -335,14 +342,14 @@ def merge_maps(a: dict, b: dict) -> dict:
     return out
 
 
-def coalesce(user: dict, defaults: dict) -> dict:
+def coalesce(user: YamlMap, defaults: YamlMap) -> YamlMap:
     """Coalesce user values over chart defaults (a new dict; inputs are not modified)."""
     out = copy.deepcopy(user)
     _coalesce_into(out, defaults)
     return out
 
 
-def _coalesce_into(dst: dict, src: dict) -> None:
+def _coalesce_into(dst: YamlMap, src: YamlMap) -> None:
     for key, val in src.items():
         if key in dst:
             dv = dst[key]
@@ -367,19 +374,19 @@ class Origins:
     """
 
     def __init__(
-        self, files: list[tuple[str, str]] | None = None, set_flags: list[tuple[str, dict]] | None = None
-    ):
+        self, files: list[tuple[str, str]] | None = None, set_flags: list[tuple[str, YamlMap]] | None = None
+    ) -> None:
         self.files = [] if files is None else files  # (display name, text)
         self.set_flags = [] if set_flags is None else set_flags  # (flag text, parsed map)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return (self.files, self.set_flags) == (other.files, other.set_flags)
 
-    __hash__ = None  # mutable, as the dataclass was
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was (mypy wants a method here)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Origins(files={self.files!r}, set_flags={self.set_flags!r})"
 
     def find(self, path: str) -> tuple[str | None, int | None]:
@@ -398,7 +405,7 @@ class Origins:
                 return name, line
         return None, None
 
-    def _line(self, name: str, text: str, keys: list) -> int | None:
+    def _line(self, name: str, text: str, keys: list[str | int]) -> int | None:
         import yaml
 
         node = _compose(text)
@@ -439,12 +446,12 @@ def _key_index(node: Any) -> dict[str, tuple[Any, Any]]:
 _TOKEN = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
 
 
-def _path_tokens(path: str) -> list:
+def _path_tokens(path: str) -> list[str | int]:
     return [int(m.group(1)) if m.group(1) is not None else m.group(2) for m in _TOKEN.finditer(path or "")]
 
 
 @lru_cache(maxsize=64)
-def _compose(text: str):
+def _compose(text: str) -> yaml.Node | None:
     """The YAML node tree of a values text (cached: the chart's values.yaml is looked up for every file)."""
     import yaml
 
@@ -454,7 +461,7 @@ def _compose(text: str):
         return None
 
 
-def _has_path(data, keys: list) -> bool:
+def _has_path(data: Yaml, keys: list[str | int]) -> bool:
     node = data
     for i, key in enumerate(keys):
         if isinstance(key, int):
@@ -483,11 +490,11 @@ def user_values(
     set_string: Iterable[str] = (),
     set_json: Iterable[str] = (),
     *,
-    stdin=None,
+    stdin: Any = None,
     origins: Origins | None = None,
-) -> dict:
+) -> YamlMap:
     """The user-supplied values (``-f`` files then ``--set*``), before the chart defaults."""
-    base: dict = {}
+    base: YamlMap = {}
     try:
         budget = limits.LimitsBudget()
     except limits.LimitError as exc:
@@ -538,11 +545,11 @@ def load_values(
     set_values: Iterable[str] = (),
     set_string: Iterable[str] = (),
     set_json: Iterable[str] = (),
-    chart=None,
+    chart: Chart | str | Path | None = None,
     *,
-    stdin=None,
+    stdin: Any = None,
     origins: Origins | None = None,
-) -> dict:
+) -> YamlMap:
     """Fully merged values (chart defaults + user input), exactly as helm's ``.Values``.
 
     ``chart`` is a :class:`kaireon_chart.chart.Chart` or a chart directory (default: the bundled chart).
@@ -556,7 +563,7 @@ def load_values(
     return coalesce(user, chart.values)
 
 
-def values_from_text(text: str, chart, name: str = "<values>") -> dict:
+def values_from_text(text: str, chart: Chart, name: str = "<values>") -> YamlMap:
     """One values document merged over the chart defaults (``render-values check`` per file)."""
     return coalesce(parse_yaml(text, name), chart.values)
 

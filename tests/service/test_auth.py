@@ -38,9 +38,8 @@ class Ok(JobResult):
     touched: int = 1
 
 
-@pytest.fixture
-def calls(fake_job, engine):
-    """Every route (v1 and legacy) points at a fake job that records its calls."""
+def _record_calls(fake_job) -> list[str]:
+    """Point every route at a fake job that appends the route to the returned list."""
     seen: list[str] = []
     for route in list(JOB_MODULES):
 
@@ -50,6 +49,12 @@ def calls(fake_job, engine):
 
         fake_job(route, run)
     return seen
+
+
+@pytest.fixture
+def calls(fake_job, engine):
+    """Every route (v1 and legacy) points at a fake job that records its calls."""
+    return _record_calls(fake_job)
 
 
 def _client(settings, **changes) -> TestClient:
@@ -106,15 +111,7 @@ def sqlite_settings(sqlite_url, tmp_path):
 
 @pytest.fixture
 def sqlite_calls(fake_job, sqlite_settings):
-    seen: list[str] = []
-    for route in list(JOB_MODULES):
-
-        def run(session, settings, now, _r=route):
-            seen.append(_r)
-            return Ok()
-
-        fake_job(route, run)
-    return seen
+    return _record_calls(fake_job)
 
 
 @pytest.mark.parametrize("route", ROUTES)

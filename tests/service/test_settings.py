@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -105,19 +106,23 @@ def test_postgres_urls_are_normalised(clean_env):
     assert load_settings().database_url == "postgresql+psycopg://u:p@h:5432/db"
 
 
-def test_serve_with_a_bad_value_exits_2_naming_the_variable(tmp_path):
-    env = {
+def _service_cli(cwd: Path, command: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m service.cli <command>`` in ``cwd`` with ``env`` over an environment free of service settings."""
+    clean = {
         k: v for k, v in os.environ.items() if not k.startswith(("SIEM_", "CRON_", "PORT", "DATABASE_URL"))
     }
-    env.update(PORT="not-a-port", CRON_SECRET=SECRET, SIEM_API_KEY=SECRET)
-    proc = subprocess.run(
-        [sys.executable, "-m", "service.cli", "serve"],
-        env=env,
-        cwd=tmp_path,
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", command],
+        env={**clean, **env},
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_serve_with_a_bad_value_exits_2_naming_the_variable(tmp_path):
+    proc = _service_cli(tmp_path, "serve", PORT="not-a-port", CRON_SECRET=SECRET, SIEM_API_KEY=SECRET)
     assert proc.returncode == 2
     assert "PORT: Input should be a valid integer" in proc.stderr
     assert SECRET not in proc.stderr + proc.stdout
@@ -126,18 +131,7 @@ def test_serve_with_a_bad_value_exits_2_naming_the_variable(tmp_path):
 
 
 def test_model_level_error_exits_2_without_the_secret(tmp_path):
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("SIEM_", "CRON_", "PORT", "DATABASE_URL"))
-    }
-    env.update(CRON_SECRET=SECRET, SIEM_API_KEY=SECRET, SIEM_BACKEND="datadog")
-    proc = subprocess.run(
-        [sys.executable, "-m", "service.cli", "migrate"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = _service_cli(tmp_path, "migrate", CRON_SECRET=SECRET, SIEM_API_KEY=SECRET, SIEM_BACKEND="datadog")
     assert proc.returncode == 2
     assert "SIEM_ENDPOINT is required when SIEM_BACKEND=datadog" in proc.stderr
     assert SECRET not in proc.stderr + proc.stdout
