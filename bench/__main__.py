@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 from bench import pg, report
@@ -20,7 +21,10 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
 def run_all(
-    profile_name: str, only: list[int] | None = None, workdir: Path | None = None, log=print
+    profile_name: str,
+    only: list[int] | None = None,
+    workdir: Path | None = None,
+    log: Callable[[str], None] = print,
 ) -> tuple[list[Row], dict[str, float]]:
     """Run the selected benchmarks (1-based numbers); their rows and each one's wall time."""
     import importlib

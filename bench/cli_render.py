@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import REPO, TOOLS, VENV_BIN, Context, Profile, Row, Stats, env_with, interleave, ratios
@@ -20,7 +21,7 @@ TITLE = "1 render-values vs helm template"
 GOAL = 1.0  # ours/helm wall time
 
 
-def _runner(argv: list[str], env: dict[str, str]):
+def _runner(argv: list[str], env: dict[str, str]) -> Callable[[], float]:
     def go() -> float:
         t0 = time.perf_counter()
         proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = REPO / ".tools"
@@ -223,7 +224,7 @@ def env_with(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_job(spec: dict, timeout: float = 900) -> dict:
+def run_job(spec: dict[str, Any], timeout: float = 900) -> dict[str, Any]:
     """Run one service job in a fresh process (:mod:`bench._worker`); its JSON report."""
     import json
     import subprocess
@@ -238,4 +239,5 @@ def run_job(spec: dict, timeout: float = 900) -> dict:
     )
     if proc.returncode != 0:
         raise RuntimeError(f"job {spec['module']} failed (exit {proc.returncode}): {proc.stderr[-1500:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    report: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return report

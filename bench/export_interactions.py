@@ -15,6 +15,7 @@ import os
 import shutil
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 
@@ -57,7 +58,7 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
             conn.commit()
             conn.autocommit = True
             conn.execute("VACUUM ANALYZE")
-        reports: list[dict] = []
+        reports: list[dict[str, Any]] = []
         sizes: dict[str, int] = {}
 
         def job() -> float:
@@ -81,7 +82,8 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
                 os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(out_dir) for f in fs
             )
             reports.append(rep)
-            return n / rep["elapsed"]
+            rate: float = n / rep["elapsed"]
+            return rate
 
         def ref() -> float:
             target = ctx.workdir / "copy.ndjson"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import uuid
+from typing import Any, cast
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -40,7 +41,8 @@ def unavailable(admin_url: str = ADMIN_URL) -> str | None:
 
 def server_version(admin_url: str = ADMIN_URL) -> str:
     with psycopg.connect(conninfo(admin_url)) as conn:
-        return str(conn.execute("show server_version").fetchone()[0])
+        row = cast("tuple[Any, ...]", conn.execute("show server_version").fetchone())  # always one row
+        return str(row[0])
 
 
 def _admin(sql: str, admin_url: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import resource
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import REPO, VENV_BIN, Context, Profile, Row, Stats, env_with, interleave, ratios
@@ -41,7 +42,7 @@ def _undo_values_validator(root: Path) -> None:
     )
 
 
-def _runner(pythonpath: Path):
+def _runner(pythonpath: Path) -> Callable[[], float]:
     argv = [
         str(VENV_BIN / "python"),
         "-m",

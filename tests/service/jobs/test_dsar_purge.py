@@ -234,19 +234,25 @@ def _refuse_deletes(session, table, where_sql):
     session.commit()
 
 
-def test_blob_failure_and_db_failure_stay_in_their_tenant(session, settings, store, now, tmp_path):
+def _three_tenants_with_a_stuck_blob(session, store, now, tmp_path) -> str:
+    """Tenants t-1..t-3 with expired rows; t-1's first blob cannot be deleted (its path is a non-empty
+    directory), so its row must be kept. Returns that blob's key."""
     add_tenant(session, "t-1", {IH: (30, False), DT: (30, False), ATT: (30, False)})
     add_tenant(session, "t-2", {IH: (30, False), DT: (30, False), ATT: (30, False)})
     add_tenant(session, "t-3", {IH: (30, False), DT: (30, False), ATT: (30, False)})
     for tid in ("t-1", "t-2", "t-3"):
         add_rows(session, store, tid, now)
-    # t-1: one expired blob cannot be deleted (its path is a non-empty directory) -> its row is kept
     bad = sorted(keys_of(session, "t-1"))[0]
     bad_path = tmp_path / "attachments" / bad
     bad_path.unlink()
     bad_path.mkdir()
     (bad_path / "x").write_text("x")
     session.commit()
+    return bad
+
+
+def test_blob_failure_and_db_failure_stay_in_their_tenant(session, settings, store, now, tmp_path):
+    bad = _three_tenants_with_a_stuck_blob(session, store, now, tmp_path)
     # t-2: the database refuses to delete its interaction history. The multi-tenant slice holding
     # t-2's rows fails as a whole, so that table falls back to per-tenant deletes: only t-2 fails.
     _refuse_deletes(session, "interaction_history", "OLD.tenant_id = 't-2'")
@@ -280,18 +286,7 @@ def test_per_tenant_path_without_slices_isolates_failures(
 ):
     """The fallback for servers without TID range scans (PostgreSQL < 14) / RETURNING (SQLite < 3.35)."""
     monkeypatch.setattr(dsar_purge, "_slice_kind", lambda session: None)
-    add_tenant(session, "t-1", {IH: (30, False), DT: (30, False), ATT: (30, False)})
-    add_tenant(session, "t-2", {IH: (30, False), DT: (30, False), ATT: (30, False)})
-    add_tenant(session, "t-3", {IH: (30, False), DT: (30, False), ATT: (30, False)})
-    for tid in ("t-1", "t-2", "t-3"):
-        add_rows(session, store, tid, now)
-    # t-1: one expired blob cannot be deleted (its path is a non-empty directory) -> its row is kept
-    bad = sorted(keys_of(session, "t-1"))[0]
-    bad_path = tmp_path / "attachments" / bad
-    bad_path.unlink()
-    bad_path.mkdir()
-    (bad_path / "x").write_text("x")
-    session.commit()
+    bad = _three_tenants_with_a_stuck_blob(session, store, now, tmp_path)
     # t-2: the database refuses its interaction-history delete
     real = dsar_purge.delete_expired
 
