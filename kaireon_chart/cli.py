@@ -243,7 +243,19 @@ def _doctor_parser() -> argparse.ArgumentParser:
     )
     doc.add_argument("--context", metavar="CTX", help="kubeconfig context (default: the current context)")
     doc.add_argument(
-        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+        "--format",
+        choices=("text", "json", "sarif", "junit", "gitlab", "github"),
+        default="text",
+        help="output format (default: text; sarif/junit/gitlab/github: the CI reports of `check`, "
+        "rule ids doctor-<id>)",
+    )
+    doc.add_argument(
+        "--report",
+        dest="reports",
+        action="append",
+        default=[],
+        metavar="FORMAT=PATH",
+        help="also write a report to PATH (repeatable), FORMAT one of text, json, sarif, junit, gitlab, github",
     )
     doc.add_argument(
         "--fail-on",

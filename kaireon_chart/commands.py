@@ -340,8 +340,9 @@ def cmd_doctor(args: Namespace) -> int:
     kube()  # the [doctor] extra: MissingExtra (exit 2, naming it) before any work
 
     chart = _chart(args)
-    values = _load(args, chart, args.files)
-    return run(args, values, chart)
+    origins = _origins(chart)  # where each value was set: the CI reports point at that file and line
+    values = _load(args, chart, args.files, origins)
+    return run(args, values, chart, origins=origins)
 
 
 COMMANDS: dict[str, Callable[[Namespace], int]] = {

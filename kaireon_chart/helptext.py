@@ -114,11 +114,13 @@ DOCTOR_EPILOG = f"""\
 examples:
   {PROG} doctor -f prod.yaml -n kaireon                    # text table; exit 1 on an error finding
   {PROG} doctor -f prod.yaml -n kaireon --format json --fail-on warning
+  {PROG} doctor -f prod.yaml -n kaireon --report sarif=doctor.sarif  # text on stdout, SARIF to a file
   {PROG} doctor -n kaireon --run-now cleanup --wait        # like kubectl create job --from=cronjob/...
 
 Reads (get/list in the namespace): CronJobs, Jobs, Pods, Events, the trigger URL's Service and its
 EndpointSlices (or Endpoints), and the metadata only of the referenced Secret; --run-now also
-creates a Job. Findings (stable ids) and the RBAC: docs/render-values.md#doctor.
+creates a Job. Findings (stable ids; CI reports: rule ids doctor-<id>) and the RBAC:
+docs/render-values.md#doctor.
 The cluster: --kubeconfig, else $KUBECONFIG, else ~/.kube/config, else the in-cluster service account.
 
 exit codes:

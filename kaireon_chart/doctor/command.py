@@ -16,10 +16,15 @@ def clock() -> datetime:
     return datetime.now(UTC)
 
 
-def run(args: Any, values: dict[str, Any], chart: Any, *, now: datetime | None = None) -> int:
+def run(
+    args: Any, values: dict[str, Any], chart: Any, *, now: datetime | None = None, origins: Any = None
+) -> int:
     from . import client
 
     now = now or clock()
+    specs = _specs(args)
+    if specs is None:
+        return EXIT_UNREACHABLE
     try:
         api = client.connect(args.kubeconfig, args.context)
         if args.run_now:
@@ -44,9 +49,52 @@ def run(args: Any, values: dict[str, Any], chart: Any, *, now: datetime | None =
         print(f"render-values doctor: error: {exc}", file=sys.stderr)
         return EXIT_UNREACHABLE
     views, findings = diagnose(snap, rendered, sources)
+    strict = args.fail_on == "warning"
+    anchor = (args.files or [None])[0] or f"{chart.path}/values.yaml"
+    if specs or args.format not in ("text", "json"):
+        from . import ci
+
+        for fmt, path in specs:
+            try:
+                _write(path, _output(fmt, args, views, findings, origins, anchor, strict))
+            except OSError as exc:
+                print(
+                    f"render-values doctor: {path}: cannot write the report: {exc.strerror}", file=sys.stderr
+                )
+                return EXIT_UNREACHABLE
+        if args.format in ci.CI_FORMATS:
+            sys.stdout.write(ci.render(args.format, findings, origins, anchor, strict))
+            return EXIT_FINDINGS if at_least(findings, args.fail_on) else EXIT_OK
     out = as_json if args.format == "json" else text
     sys.stdout.write(out(args.release_name, args.namespace, views, findings))
     return EXIT_FINDINGS if at_least(findings, args.fail_on) else EXIT_OK
+
+
+def _specs(args: Any) -> list[tuple[str, str]] | None:
+    """``--report FORMAT=PATH`` values, or None after printing what is wrong (exit 2)."""
+    from ..reports import parse_specs
+    from .ci import FORMATS
+
+    try:
+        return parse_specs(getattr(args, "reports", None) or [], FORMATS)
+    except ValueError as exc:
+        print(f"render-values doctor: error: {exc}", file=sys.stderr)
+        return None
+
+
+def _output(fmt: str, args: Any, views: Any, findings: Any, origins: Any, anchor: str, strict: bool) -> str:
+    from .ci import render
+    from .report import as_json, text
+
+    if fmt in ("text", "json"):
+        return (as_json if fmt == "json" else text)(args.release_name, args.namespace, views, findings)
+    return render(fmt, findings, origins, anchor, strict)
+
+
+def _write(path: str, content: str) -> None:
+    from ..reports import write_text
+
+    write_text(path, content)
 
 
 def _run_now(api: Any, args: Any, now: datetime) -> int:

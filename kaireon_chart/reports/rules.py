@@ -46,9 +46,23 @@ def rule(check_id: str) -> tuple[str, str]:
     known = all_rules().get(check_id)
     if known is not None:
         return known
+    doctor = doctor_rule(check_id)
+    if doctor is not None:
+        return doctor
     if check_id.startswith("schema-"):
         return "error", f"values.schema.json keyword {check_id[7:]!r} holds"
     return "error", f"render-values check {check_id}"
+
+
+def doctor_rule(check_id: str) -> tuple[str, str] | None:
+    """(severity, rule) of a ``render-values doctor`` finding id ``doctor-<id>`` (kaireon_chart.doctor.findings.IDS;
+    the severity is the usual one, a finding carries its own)."""
+    if not check_id.startswith("doctor-"):
+        return None
+    from ..doctor.findings import IDS
+
+    known = IDS.get(check_id[7:])
+    return None if known is None else ("warning", f"doctor ({known[0]}): {known[1]}")
 
 
 def short(check_id: str) -> str:
@@ -58,6 +72,12 @@ def short(check_id: str) -> str:
 
 def full(check_id: str) -> str:
     severity, text = rule(check_id)
+    if check_id.startswith("doctor-"):
+        return (
+            f"render-values doctor finding `{check_id[7:]}`: {text[text.find(': ') + 2 :]}. A finding of a live "
+            "release; `--fail-on` chooses the severity that fails the run. It names the CronJob and, where one "
+            "applies, the dotted values path to change."
+        )[:1000]
     kind = (
         "An error: it fails the run"
         if severity == "error"
@@ -70,6 +90,8 @@ def full(check_id: str) -> str:
 
 
 def anchor(check_id: str) -> str:
+    if check_id.startswith("doctor-"):  # the finding ids are listed in docs/render-values.md#doctor
+        return f"{docs_url().rsplit('/', 1)[0]}/render-values.md#doctor"
     return f"{docs_url()}#{check_id}"
 
 
