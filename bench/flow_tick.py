@@ -14,8 +14,10 @@ their ratio is shown for information. The goal is < 1 s per tick.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy import insert, text
 
@@ -39,10 +41,10 @@ _CRON = (
 _INTERVALS = (1, 5, 10, 15, 30, 60, 120, 360, 720, 1440)
 
 
-def pipelines(n: int, now: datetime, seed: int = 11, steady: bool = False) -> list[dict]:
+def pipelines(n: int, now: datetime, seed: int = 11, steady: bool = False) -> list[dict[str, Any]]:
     """The fleet; ``steady``: every pipeline that has run last ran at the previous tick (now - 60 s)."""
     rng = random.Random(seed)
-    out = []
+    out: list[dict[str, Any]] = []
     for i in range(n):
         u = rng.random()
         enabled = True
@@ -52,7 +54,11 @@ def pipelines(n: int, now: datetime, seed: int = 11, steady: bool = False) -> li
                 if rng.random() < 0.6
                 else f"{rng.randint(0, 59)} {rng.randint(0, 23)} * * *"
             )
-            schedule: dict | None = {"kind": "cron", "expression": expr, "timezone": rng.choice(_ZONES)}
+            schedule: dict[str, Any] | None = {
+                "kind": "cron",
+                "expression": expr,
+                "timezone": rng.choice(_ZONES),
+            }
         elif u < 0.75:
             schedule = {"kind": "interval", "minutes": rng.choice(_INTERVALS)}
         elif u < 0.98:
@@ -89,7 +95,7 @@ def pipelines(n: int, now: datetime, seed: int = 11, steady: bool = False) -> li
     return out
 
 
-def _prepare(url: str, rows: list[dict]) -> None:
+def _prepare(url: str, rows: list[dict[str, Any]]) -> None:
     from service.db import make_engine
     from service.models import Base, Pipeline
 
@@ -120,32 +126,33 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
     return rows
 
 
-def _case(profile: Profile, ctx: Context, now: datetime, case: str, data: list[dict]) -> list[Row]:
+def _case(profile: Profile, ctx: Context, now: datetime, case: str, data: list[dict[str, Any]]) -> list[Row]:
     urls: dict[str, str] = {"SQLite": f"sqlite:///{ctx.workdir / 'flow.db'}"}
     pg_db = None
     if ctx.pg_admin_url is not None:
         pg_db = pg.create("kbench_flow", admin_url=ctx.pg_admin_url)
         urls["PostgreSQL"] = pg.sqlalchemy_url(pg_db, ctx.pg_admin_url)
-    reports: dict[str, list[dict]] = {k: [] for k in urls}
+    reports: dict[str, list[dict[str, Any]]] = {k: [] for k in urls}
     try:
         for url in urls.values():
             _prepare(url, data)
 
-        def tick(label: str):
+        def tick(label: str) -> Callable[[], float]:
             def go() -> float:
                 _reset(urls[label])
                 rep = run_job(
                     {"module": "flow_scheduler_tick", "database_url": urls[label], "now": now.isoformat()}
                 )
                 reports[label].append(rep)
-                return rep["elapsed"]
+                elapsed: float = rep["elapsed"]
+                return elapsed
 
             return go
 
         samples = interleave({k: tick(k) for k in urls}, profile.tick_rounds)
     finally:
         if pg_db is not None:
-            pg.drop(pg_db, ctx.pg_admin_url)
+            pg.drop(pg_db, cast(str, ctx.pg_admin_url))  # set whenever pg_db is
         for suffix in ("", "-wal", "-shm"):
             Path(f"{ctx.workdir / 'flow.db'}{suffix}").unlink(missing_ok=True)
     rows = []
