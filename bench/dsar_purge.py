@@ -20,8 +20,10 @@ import os
 import shutil
 import sqlite3
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 import psycopg
 
@@ -39,7 +41,19 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def _job_runner(url_for_round, expected: int, now: datetime, settings: dict, reports: list[dict], check):
+def _first(row: tuple[Any, ...] | None) -> Any:
+    """``row[0]`` of a query that always returns a row (a count)."""
+    return cast("tuple[Any, ...]", row)[0]
+
+
+def _job_runner(
+    url_for_round: Callable[[], str],
+    expected: int,
+    now: datetime,
+    settings: dict[str, Any],
+    reports: list[dict[str, Any]],
+    check: Callable[[str], None],
+) -> Callable[[], float]:
     def go() -> float:
         url = url_for_round()
         rep = run_job(
@@ -49,7 +63,8 @@ def _job_runner(url_for_round, expected: int, now: datetime, settings: dict, rep
             raise RuntimeError(f"dsar-purge deleted {rep['rows']} rows (ok={rep['ok']}), expected {expected}")
         check(url)
         reports.append(rep)
-        return expected / rep["elapsed"]
+        rate: float = expected / rep["elapsed"]
+        return rate
 
     return go
 
@@ -58,7 +73,7 @@ def _rows(
     label: str,
     unit_rows: int,
     samples: dict[str, list[float]],
-    reports: list[dict],
+    reports: list[dict[str, Any]],
     ref_s: list[float],
     ref_name: str,
 ) -> list[Row]:
@@ -121,11 +136,13 @@ def _pg_rows(profile: Profile, ctx: Context) -> list[Row]:
             conn.commit()
             conn.autocommit = True
             conn.execute("VACUUM ANALYZE")
-            got = conn.execute(
-                "SELECT (SELECT count(*) FROM decision_traces WHERE created_at < %(c)s)"
-                " + (SELECT count(*) FROM interaction_history WHERE created_at < %(c)s)",
-                {"c": cut},
-            ).fetchone()[0]
+            got = _first(
+                conn.execute(
+                    "SELECT (SELECT count(*) FROM decision_traces WHERE created_at < %(c)s)"
+                    " + (SELECT count(*) FROM interaction_history WHERE created_at < %(c)s)",
+                    {"c": cut},
+                ).fetchone()
+            )
         if got != expected:
             raise RuntimeError(f"template has {got} expired rows, expected {expected}")
         ctx.log(f"  postgres template: {2 * per_table:,} rows loaded in {time.perf_counter() - t0:.1f} s")
@@ -138,14 +155,16 @@ def _pg_rows(profile: Profile, ctx: Context) -> list[Row]:
 
         def check(url: str) -> None:
             with psycopg.connect(pg.conninfo(admin, current["db"])) as conn:
-                left = conn.execute(
-                    "SELECT count(*) FROM interaction_history WHERE created_at < %s", (cut,)
-                ).fetchone()[0]
-                kept = conn.execute("SELECT count(*) FROM decision_traces").fetchone()[0]
+                left = _first(
+                    conn.execute(
+                        "SELECT count(*) FROM interaction_history WHERE created_at < %s", (cut,)
+                    ).fetchone()
+                )
+                kept = _first(conn.execute("SELECT count(*) FROM decision_traces").fetchone())
             if left or kept != per_table - per_table // 2:
                 raise RuntimeError(f"after the purge: {left} expired rows left, {kept} traces kept")
 
-        reports: list[dict] = []
+        reports: list[dict[str, Any]] = []
         ref_s: list[float] = []
         job = _job_runner(
             lambda: pg.sqlalchemy_url(fresh_copy(), admin),
@@ -216,7 +235,7 @@ def _pg_attachment_rows(profile: Profile, ctx: Context, now: datetime) -> list[R
             if left_blobs() != total - expected:
                 raise RuntimeError(f"{left_blobs()} blobs left, expected {total - expected}")
 
-        reports: list[dict] = []
+        reports: list[dict[str, Any]] = []
         job = _job_runner(
             lambda: pg.sqlalchemy_url(fresh(), admin),
             expected,
@@ -295,7 +314,7 @@ def _sqlite_rows(profile: Profile, ctx: Context) -> list[Row]:
         if left:
             raise RuntimeError(f"after the purge: {left} expired rows left")
 
-    reports: list[dict] = []
+    reports: list[dict[str, Any]] = []
     ref_s: list[float] = []
     job = _job_runner(
         lambda: f"sqlite:///{fresh()}",
