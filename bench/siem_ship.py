@@ -20,7 +20,9 @@ import json
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 
@@ -31,7 +33,7 @@ KEY = "bench-key-not-a-secret"
 INDEX = "kaireon-audit"
 
 
-def _receivers():
+def _receivers() -> dict[str, Any]:
     spec = importlib.util.spec_from_file_location(
         "bench_siem_receivers", REPO / "tests/service/siem_receivers.py"
     )
@@ -70,7 +72,7 @@ def _fill(url: str, n: int, now: datetime) -> None:
     engine.dispose()
 
 
-def _floor(db_path: str, backend: str, base: str, now: datetime):
+def _floor(db_path: str, backend: str, base: str, now: datetime) -> Callable[[], float]:
     """The hand-written one-shot shipper: one SELECT, stdlib json, one POST."""
     lo = (now - timedelta(seconds=300)).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
     hi = now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -126,6 +128,7 @@ def _floor(db_path: str, backend: str, base: str, now: datetime):
 
 
 def run(profile: Profile, ctx: Context) -> list[Row]:
+    from pydantic import SecretStr
     from sqlalchemy import delete
 
     from service.config import Settings
@@ -148,12 +151,12 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
                     database_url=url,
                     siem_backend=backend,
                     siem_endpoint=receiver.url,
-                    siem_api_key=KEY,
+                    siem_api_key=SecretStr(KEY),
                     siem_index=INDEX,
                     siem_sourcetype="kaireon:audit",
                 )
 
-                def clear(receiver=receiver) -> None:
+                def clear(receiver: Any = receiver) -> None:
                     receiver.stored.clear()
                     receiver.requests.clear()
                     if hasattr(receiver, "docs"):
@@ -163,7 +166,9 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
                             s.execute(delete(table))
                         s.commit()
 
-                def job(settings=settings, receiver=receiver, backend=backend) -> float:
+                def job(
+                    settings: Settings = settings, receiver: Any = receiver, backend: str = backend
+                ) -> float:
                     clear()
                     with factory() as session:
                         t = time.perf_counter()
@@ -177,7 +182,7 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
 
                 floor = _floor(db_path, backend, receiver.url, now)
 
-                def floor_clean(floor=floor) -> float:
+                def floor_clean(floor: Callable[[], float] = floor) -> float:
                     clear()
                     return floor()
 
