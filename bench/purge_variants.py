@@ -24,6 +24,7 @@ import statistics
 import sys
 import time
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import psycopg
 
@@ -57,9 +58,10 @@ def _pg_per_tenant(conn: psycopg.Connection, tenants: list[str], cut: datetime) 
 def _pg_tid_range(conn: psycopg.Connection, tenants: list[str], cut: datetime) -> tuple[int, float, int]:
     total, longest, n_stmt = 0, 0.0, 0
     for table in TABLES:
-        pages = conn.execute(
+        row = conn.execute(
             "SELECT pg_relation_size(%s) / current_setting('block_size')::int", (table,)
-        ).fetchone()[0]
+        ).fetchone()
+        pages = cast("tuple[Any, ...]", row)[0]  # one row, always
         conn.commit()
         for a in range(0, pages + 1, PG_PAGES):
             s = time.perf_counter()
@@ -160,7 +162,7 @@ def main(argv: list[str]) -> int:
                 f"single pass, TID ranges of {PG_PAGES} pages": _pg_tid_range,
                 "plain DELETE": _pg_plain,
             }
-            res: dict[str, list] = {k: [] for k in variants}
+            res: dict[str, list[tuple[int, float, int, float]]] = {k: [] for k in variants}
             for _ in range(rounds):
                 for name, fn in variants.items():
                     db = pg.create("kbench_variants", template=tpl)
@@ -192,20 +194,20 @@ def main(argv: list[str]) -> int:
             f"single pass, rowid ranges of {SQLITE_ROWIDS}": _sqlite_rowid_range,
             "plain DELETE": _sqlite_plain,
         }
-        sres: dict[str, list] = {k: [] for k in svariants}
+        sres: dict[str, list[tuple[int, float, int, float]]] = {k: [] for k in svariants}
         for _ in range(rounds):
-            for name, fn in svariants.items():
+            for name, sfn in svariants.items():
                 for suffix in ("", "-wal", "-shm"):
                     if os.path.exists(path + suffix):
                         os.remove(path + suffix)
                 shutil.copyfile(tpl_path, path)
-                db = sqlite3.connect(path, isolation_level=None)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
+                sdb = sqlite3.connect(path, isolation_level=None)
+                sdb.execute("PRAGMA journal_mode=WAL")
+                sdb.execute("PRAGMA synchronous=NORMAL")
                 t0 = time.perf_counter()
-                total, longest, n_stmt = fn(db, tenants, scut)
+                total, longest, n_stmt = sfn(sdb, tenants, scut)
                 sres[name].append((total, longest, n_stmt, time.perf_counter() - t0))
-                db.close()
+                sdb.close()
         plain = [r[0] / r[3] for r in sres["plain DELETE"]]
         print(f"SQLite {sqlite3.sqlite_version}:")
         for name in svariants:
