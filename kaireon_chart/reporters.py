@@ -1,4 +1,5 @@
-"""Problem reports: ``FileReport``/``Finding`` and ``REPORTERS``, the registry of ``--error-format`` formats.
+"""Problem reports: ``REPORTERS``, the registry of ``--error-format`` formats (``FileReport``/``Finding``:
+problems.py).
 
 text and json are here, the CI formats in reports/ (github, sarif, junit, gitlab); the formats are
 specified in docs/render-values.md.
@@ -8,47 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
-from .problems import ERROR, WARNING, Problem
+from .problems import FileReport, Finding, Problem
 from .reports import write_text
 
-
-class Finding(NamedTuple):
-    problem: Problem
-    file: str | None = None
-    line: int | None = None
-    column: int | None = None
-
-
-class FileReport:
-    """Problems of one input (a values file in ``check`` mode; the merged inputs otherwise)."""
-
-    def __init__(
-        self,
-        name: str | None,
-        findings: list[Finding] | None = None,
-        jobs: list[tuple[str, str]] | None = None,
-        anchor: str | None = None,
-    ):
-        self.name = name
-        self.findings = [] if findings is None else findings
-        self.jobs = jobs  # (key, CronJob name) of the rendered jobs, for the JUnit testcases
-        self.anchor = anchor  # the file CI reports point at for a problem without one (render mode)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.name, self.findings) == (other.name, other.findings)
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value: unhashable like a list
-
-    def __repr__(self) -> str:
-        return f"FileReport(name={self.name!r}, findings={self.findings!r})"
-
-    def failed(self, strict: bool = False) -> bool:
-        bad = {ERROR, WARNING} if strict else {ERROR}
-        return any(f.problem.severity in bad for f in self.findings)
+__all__ = ["REPORTERS", "FileReport", "Finding", "render", "status", "write_all"]
 
 
 def status(reports: list[FileReport], strict: bool = False) -> str:

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..problems import FileReport, Finding
     from ..render import ResolvedJob
-    from ..reporters import FileReport, Finding
 
 FORMATS = ("sarif", "junit", "gitlab")
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..reporters import FileReport, Finding
+    from ..problems import FileReport, Finding
 
 LIMIT = 10  # annotations per type per step (actions/toolkit#734)
 SUMMARY_MAX = 1024 * 1024  # GitHub refuses a larger step summary

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from . import fingerprint, message, where
 
 if TYPE_CHECKING:
-    from ..reporters import FileReport
+    from ..problems import FileReport
 
 SEVERITY = {"error": "major", "warning": "minor"}
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from . import message, where
 
 if TYPE_CHECKING:
-    from ..reporters import FileReport, Finding
+    from ..problems import FileReport, Finding
 
 FILE_CASE = "values file"
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from . import fingerprint, message, rules, where
 
 if TYPE_CHECKING:
-    from ..reporters import FileReport
+    from ..problems import FileReport
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {"error": "error", "warning": "warning"}
