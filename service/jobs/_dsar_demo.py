@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.config import Settings
+from service.config import Settings, get_settings
 from service.models import (
     DATA_CLASS_AI_ATTACHMENTS,
     DATA_CLASS_DECISION_TRACES,
@@ -37,8 +37,6 @@ def demo(
     process settings from the environment).
     """
     if settings is None:
-        from service.config import get_settings
-
         settings = session.info.get("settings") or get_settings()
     store = attachment_store(settings)
     plans: list[dict[str, tuple[int | None, bool]]] = [

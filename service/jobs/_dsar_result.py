@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from pydantic import Field, PrivateAttr
 
 from service.jobs._export_purge import ExportObjects
 from service.jobs._result import ApiModel, JobResult
 from service.models import RetentionConfig
+from service.runcontext import heartbeat, should_stop
 
 
 class TenantPurge(ApiModel):
@@ -37,8 +40,23 @@ class DsarPurgeResult(JobResult):
         return sum(t.decision_traces + t.interaction_history + t.ai_attachments for t in self.per_tenant)
 
 
+@dataclass
+class Target:
+    """One purged tenant: its response entry and its cutoff."""
+
+    entry: TenantPurge
+    cutoff: datetime
+
+
 class Stopped(Exception):
     """The service is shutting down: stop between slices, keep what is committed."""
+
+
+def between_slices() -> None:
+    """At every slice boundary: renew the lease (LeaseLost stops the run), raise Stopped on shutdown."""
+    heartbeat()
+    if should_stop():
+        raise Stopped()
 
 
 def effective_retention(configs: Sequence[RetentionConfig]) -> tuple[int | None, list[str]]:
