@@ -6,8 +6,10 @@ per-tenant, per-class cutoffs collapse to the one cutoff a plain DELETE can use.
 bulk-loaded template database (PostgreSQL: ``CREATE DATABASE … TEMPLATE``, a file copy; SQLite: a file
 copy), untimed, then times one side: the job in its own process (``run()`` plus its commits, what the
 route costs), or the reference — one ``DELETE`` per table and one ``COMMIT`` over an open connection.
-The plain DELETE is the *speed* ceiling but holds one long transaction and row locks for its whole
-duration; the job commits every ``DELETE_BATCH_SIZE`` (5,000) rows. Neither side runs VACUUM.
+The plain DELETE holds one long transaction and row locks for its whole duration and uses one server
+backend; the job commits every time window (about 4 × ``DELETE_BATCH_SIZE`` rows) and runs them over
+``DSAR_PURGE_CONNECTIONS`` connections (sized to the server), so its ratio depends on the idle cores of
+the machine: the load average of the rounds is noted. Neither side runs VACUUM.
 
 Attachments (rows plus one blob file each) are a separate, smaller number: the job deletes blobs
 through the attachment store before their rows; the reference unlinks each blob in a loop and then
@@ -31,7 +33,7 @@ from bench import datasets, pg
 from bench.common import Context, Profile, Row, Stats, interleave, ratios, run_job
 
 TITLE = "3 dsar-purge vs plain DELETE"
-GOAL_RATIO = 0.8
+GOAL_RATIO = 1.0  # issue 14 §4: at least one plain DELETE's rows/s
 GOAL_RSS_MB = 150.0
 GOAL_STATEMENT_S = 1.0
 CLASSES = ("decision_traces", "interactions", "ai_attachments")
@@ -69,6 +71,11 @@ def _job_runner(
     return go
 
 
+def _load() -> float:
+    """The 1-minute load average (the machine is shared: the ratio depends on its idle cores)."""
+    return os.getloadavg()[0]
+
+
 def _rows(
     label: str,
     unit_rows: int,
@@ -76,6 +83,7 @@ def _rows(
     reports: list[dict[str, Any]],
     ref_s: list[float],
     ref_name: str,
+    load: tuple[float, float],
 ) -> list[Row]:
     r = ratios(samples["job"], samples["ref"])
     rows = [
@@ -91,6 +99,7 @@ def _rows(
             goal=f"≥ {GOAL_RATIO}×",
             met=r.median >= GOAL_RATIO,
             extra={"statements": str(reports[0]["statements"])},
+            notes=f"{os.cpu_count()} CPUs, load average {load[0]:.1f} → {load[1]:.1f} during the rounds",
         ),
         Row(
             bench=TITLE,
@@ -189,8 +198,17 @@ def _pg_rows(profile: Profile, ctx: Context) -> list[Row]:
             ref_s.append(dt)
             return expected / dt
 
+        load = _load()
         samples = interleave({"job": job, "ref": ref}, profile.purge_rounds)
-        rows = _rows("PostgreSQL", expected, samples, reports, ref_s, "2 × plain DELETE, 1 transaction")
+        rows = _rows(
+            "PostgreSQL",
+            expected,
+            samples,
+            reports,
+            ref_s,
+            "2 × plain DELETE, 1 transaction",
+            (load, _load()),
+        )
         rows += _pg_attachment_rows(profile, ctx, now)
         return rows
     finally:
@@ -345,13 +363,16 @@ def _sqlite_rows(profile: Profile, ctx: Context) -> list[Row]:
         ref_s.append(dt)
         return expected / dt
 
+    load = _load()
     try:
         samples = interleave({"job": job, "ref": ref}, profile.purge_rounds)
     finally:
         for p in (tpl, work):
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{p}{suffix}").unlink(missing_ok=True)
-    return _rows("SQLite", expected, samples, reports, ref_s, "2 × plain DELETE, 1 transaction")
+    return _rows(
+        "SQLite", expected, samples, reports, ref_s, "2 × plain DELETE, 1 transaction", (load, _load())
+    )
 
 
 def run(profile: Profile, ctx: Context) -> list[Row]:

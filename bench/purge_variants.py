@@ -4,15 +4,20 @@
 round-robin, half of each table expired), then times batched-delete strategies against the plain
 DELETE on identical copies, interleaved per round. Each strategy commits after every statement.
 
-* per-tenant ctid / rowid: what dsar-purge does — for each tenant, ``LIMIT 5000`` rows through the
-  ``(tenant_id, created_at)`` index. Tenants' rows are interleaved in the heap (they all write all the
+* per-tenant ctid / rowid: what dsar-purge did first — for each tenant, ``LIMIT 5000`` rows through
+  the ``(tenant_id, created_at)`` index. Tenants' rows are interleaved in the heap (they all write all the
   time), so every heap page is revisited and re-dirtied once per tenant, and each batch re-walks the
   dead index entries left by the batches before it.
 * single pass by page/rowid range: one predicate for all tenants (``tenant_id = ANY(...)`` with their
   cutoff; per-tenant cutoffs would join a ``VALUES (tenant, cutoff)`` list), batches are consecutive
   heap ranges — PostgreSQL TID range scans (``ctid >= '(a,0)' AND ctid < '(b,0)'``, PostgreSQL 14+),
   SQLite rowid ranges — so every page is read and dirtied once, like the plain DELETE, and each
-  statement is bounded by the range size.
+  statement is bounded by the range size. With per-tenant counts from a ``DELETE … RETURNING`` CTE
+  (what dsar-purge's physical slices do), and without counts.
+* PostgreSQL time windows over the ``(tenant_id, created_at)`` index (what dsar-purge does when rows
+  are in time order): per window of about 20,000 rows one REPEATABLE READ transaction counting the
+  rows per tenant (index-only) and then deleting them — exact counts without RETURNING, and only the
+  pages holding expired rows are touched. One connection here; the job runs K of them at once.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ TENANTS = 10
 BATCH = 5000
 PG_PAGES = 2000  # heap pages per TID-range statement
 SQLITE_ROWIDS = 20000  # rowids per range statement
+WINDOW_ROWS = 20000  # expired rows per PostgreSQL time window (4 x DELETE_BATCH_SIZE)
 TABLES = ("decision_traces", "interaction_history")
 
 
@@ -72,6 +78,58 @@ def _pg_tid_range(conn: psycopg.Connection, tenants: list[str], cut: datetime) -
             ).rowcount
             conn.commit()
             longest, total, n_stmt = max(longest, time.perf_counter() - s), total + n, n_stmt + 1
+    return total, longest, n_stmt
+
+
+def _pg_tid_counted(conn: psycopg.Connection, tenants: list[str], cut: datetime) -> tuple[int, float, int]:
+    total, longest, n_stmt = 0, 0.0, 0
+    for table in TABLES:
+        row = conn.execute(
+            "SELECT pg_relation_size(%s) / current_setting('block_size')::int", (table,)
+        ).fetchone()
+        pages = cast("tuple[Any, ...]", row)[0]  # one row, always
+        conn.commit()
+        for a in range(0, pages + 1, PG_PAGES):
+            s = time.perf_counter()
+            rows = conn.execute(
+                f"WITH gone AS (DELETE FROM {table} WHERE ctid >= %s::tid AND ctid < %s::tid "
+                "AND tenant_id = ANY(%s) AND created_at < %s RETURNING tenant_id) "
+                "SELECT tenant_id, count(*) FROM gone GROUP BY tenant_id",
+                (f"({a},0)", f"({a + PG_PAGES},0)", tenants, cut),
+            ).fetchall()
+            conn.commit()
+            n = sum(c for _, c in rows)
+            longest, total, n_stmt = max(longest, time.perf_counter() - s), total + n, n_stmt + 1
+    return total, longest, n_stmt
+
+
+def _pg_windows(conn: psycopg.Connection, tenants: list[str], cut: datetime) -> tuple[int, float, int]:
+    total, longest, n_stmt = 0, 0.0, 0
+    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    where = "tenant_id = ANY(%(g)s) AND created_at >= %(lo)s AND created_at < %(hi)s"
+    for table in TABLES:
+        row = conn.execute(f"SELECT min(created_at), count(*) FROM {table} WHERE created_at < %s", (cut,))
+        first, expired = cast("tuple[Any, ...]", row.fetchone())  # one row, always
+        conn.commit()
+        parts = max(1, expired // WINDOW_ROWS)
+        step = (cut - first) / parts
+        for i in range(parts):
+            p = {
+                "g": tenants,
+                "lo": first + step * i,
+                "hi": cut if i == parts - 1 else first + step * (i + 1),
+            }
+            s = time.perf_counter()
+            counts = conn.execute(
+                f"SELECT tenant_id, count(*) FROM (SELECT tenant_id FROM {table} WHERE {where} "
+                "ORDER BY tenant_id) AS x GROUP BY tenant_id",
+                p,
+            ).fetchall()
+            n = conn.execute(f"DELETE FROM {table} WHERE {where}", p).rowcount
+            conn.commit()
+            if n != sum(c for _, c in counts):
+                raise RuntimeError(f"window counted {sum(c for _, c in counts)} rows, deleted {n}")
+            longest, total, n_stmt = max(longest, time.perf_counter() - s), total + n, n_stmt + 2
     return total, longest, n_stmt
 
 
@@ -158,8 +216,10 @@ def main(argv: list[str]) -> int:
                 conn.autocommit = True
                 conn.execute("VACUUM ANALYZE")
             variants = {
-                "per-tenant ctid LIMIT 5000 (dsar-purge)": _pg_per_tenant,
+                "per-tenant ctid LIMIT 5000 (old dsar-purge)": _pg_per_tenant,
                 f"single pass, TID ranges of {PG_PAGES} pages": _pg_tid_range,
+                "TID ranges + RETURNING counts (slices)": _pg_tid_counted,
+                "time windows, count + DELETE (dsar-purge)": _pg_windows,
                 "plain DELETE": _pg_plain,
             }
             res: dict[str, list[tuple[int, float, int, float]]] = {k: [] for k in variants}
@@ -190,7 +250,7 @@ def main(argv: list[str]) -> int:
         datasets.sqlite_retention_db(tpl_path, expired, TENANTS, now)
         scut = datasets.sqlite_ts(cut)
         svariants = {
-            "per-tenant rowid LIMIT 5000 (dsar-purge)": _sqlite_per_tenant,
+            "per-tenant rowid LIMIT 5000 (old dsar-purge)": _sqlite_per_tenant,
             f"single pass, rowid ranges of {SQLITE_ROWIDS}": _sqlite_rowid_range,
             "plain DELETE": _sqlite_plain,
         }

@@ -123,8 +123,8 @@ class Settings(BaseSettings):
         default=0,
         ge=0,
         le=32,
-        description="PostgreSQL: connections dsar-purge deletes slices over at once; 0 = sized to the "
-        "server, min(4, max(1, max_connections // 25)). SQLite always uses one writer.",
+        description="PostgreSQL: connections dsar-purge deletes time windows (or slices) over at once; "
+        "0 = sized to the server, min(4, max(1, max_connections // 25)). SQLite always uses one writer.",
     )
     lease_ttl_seconds: int = Field(
         default=120,

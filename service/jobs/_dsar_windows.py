@@ -1,34 +1,34 @@
 """dsar-purge on PostgreSQL: a row table purged in time windows over its ``(tenant_id, created_at)`` index.
 
-The request's thread walks the expired time range in consecutive windows ``[lo, hi)``. It probes each
-window first — how many rows each tenant has in it, an index-only scan capped at ``8 ×
-DELETE_BATCH_SIZE`` rows — halves a window over the cap, and sizes the next one for about ``4 ×
-DELETE_BATCH_SIZE`` rows. A window never spans a tenant's cutoff, so all its tenants share its
-bounds: ``tenant_id = ANY(:tenants) AND created_at >= :lo AND created_at < :hi``, the tenants being
-those the probe found there (a held tenant is never in the list).
+The request's thread cuts the expired time range into consecutive windows ``[lo, hi)`` sized for about
+``4 × DELETE_BATCH_SIZE`` rows (from the rows the finished windows held). A window never spans a
+tenant's cutoff, so all its tenants share its bounds: ``tenant_id = ANY(:tenants) AND created_at >=
+:lo AND created_at < :hi`` (a held tenant is never in the list).
 
-Each window is one short REPEATABLE READ transaction on one of K connections
-(:mod:`service.jobs._dsar_parallel`): count the window's rows per tenant, then DELETE them. Both
-statements see the transaction's one snapshot, and the DELETE removes exactly the rows that snapshot
-sees (a row another transaction changed or deleted meanwhile fails it with a serialization error; the
-window is retried), so the per-tenant counts are exact without ``RETURNING`` — which makes
-PostgreSQL fetch every deleted row a second time (bench/analysis.md, benchmark 3). Both go through
-the index, so only the pages that hold expired rows are read and dirtied.
+Each window runs on one of K connections (:mod:`service.jobs._dsar_parallel`) as one short REPEATABLE
+READ transaction: count the window's rows per tenant (an index-only scan that stops at ``8 ×
+DELETE_BATCH_SIZE`` rows), then DELETE them. Both statements see the transaction's one snapshot and
+the DELETE removes exactly the rows that snapshot sees (a row another transaction changed or deleted
+meanwhile fails it with a serialization error; the window is retried), so the per-tenant counts are
+exact without ``RETURNING`` — which makes PostgreSQL fetch every deleted row a second time
+(bench/analysis.md, benchmark 3). Both go through the index: only the pages holding expired rows are
+read and dirtied. A window whose count reaches the cap is rolled back and split in two halves, down to
+one microsecond; one instant holding more rows than that (a bulk load stamped with one ``now()``) is
+deleted tenant by tenant in ``LIMIT``-ed batches, each its own transaction. No statement outgrows the
+bound.
 
 That pays only when rows written at the same time sit together on the heap, as in tables filled as
-time passes (also after VACUUM let new rows reuse old pages). Until ``JUDGE_ROWS`` rows have been
-probed, each window's rows are located: when they share fewer than ``MIN_ROWS_PER_PAGE`` rows per
-heap page on average (rows loaded in random time order), :class:`Scattered` is raised and the caller
-purges the rest of the table in physical slices (:mod:`service.jobs._dsar_slices`).
-
-One instant holding more rows than the cap (a bulk load stamped with one ``now()``) is deleted tenant
-by tenant in ``LIMIT``-ed batches instead, each its own transaction, so no statement outgrows the
-bound.
+time passes (also after VACUUM let new rows reuse old pages). Before the first DELETE, the first
+``JUDGE_ROWS`` expired rows are located (capped probes, halving a window over the cap): when they
+share fewer than ``MIN_ROWS_PER_PAGE`` rows per heap page on average (rows loaded in random time
+order), :class:`Scattered` is raised and the caller takes physical slices
+(:mod:`service.jobs._dsar_slices`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,7 +43,7 @@ from service.db import rowcount
 from service.jobs._dsar_parallel import Partial, Work, run_parallel
 
 WINDOW_BATCHES = 4  # target rows per window, in DELETE_BATCH_SIZE
-CAP_BATCHES = 8  # a probed window with more rows (in DELETE_BATCH_SIZE) is halved
+CAP_BATCHES = 8  # a window counting this many rows (in DELETE_BATCH_SIZE) is split
 FIRST_WINDOW_PARTS = 64  # the first window: this share of the expired time range
 JUDGE_ROWS = 1000  # rows located before the layout is judged
 MIN_ROWS_PER_PAGE = 2.0  # fewer expired rows per heap page touched: scattered, use physical slices
@@ -56,16 +56,14 @@ _IN_WINDOW = "tenant_id = ANY(CAST(:tenants AS text[])) AND created_at >= :lo AN
 
 
 class Scattered(Exception):
-    """The table's expired rows are not laid out by time: purge the rest in physical slices."""
+    """The table's expired rows are not laid out by time: purge them in physical slices."""
 
 
 @dataclass(frozen=True)
 class Window:
-    tenants: list[str]  # those with rows in the window when it was probed
+    tenants: list[str]  # every tenant whose expired rows may lie in the window
     lo: datetime
     hi: datetime
-    rows: int  # probed (sizing only; the reported counts come from the window's own transaction)
-    dense: bool = False  # one instant over the cap: per-tenant LIMIT-ed batches
 
 
 def purge(
@@ -79,53 +77,89 @@ def purge(
 ) -> None:
     """Purge ``table`` for ``targets`` ``(tenant_id, cutoff)`` window by window over ``k`` connections.
 
-    Raises :class:`Scattered` (after the windows already handed out finished and were counted) when
-    the layout does not suit windows.
+    Raises :class:`Scattered`, before deleting anything, when the layout does not suit windows.
     """
+    sizes: deque[tuple[timedelta, int]] = deque()  # (width, rows) of finished windows, from the workers
     items: Iterator[Work] = (
-        partial(_delete, table, w, batch) for w in windows(session, table, targets, batch)
+        partial(_delete, table, w, batch, sizes) for w in windows(session, table, targets, batch, sizes)
     )
     run_parallel(session.get_bind().engine, items, k, on_rows, between, isolation_level="REPEATABLE READ")
 
 
 def windows(
-    session: Session, table: str, targets: list[tuple[str, datetime]], batch: int
+    session: Session,
+    table: str,
+    targets: list[tuple[str, datetime]],
+    batch: int,
+    sizes: deque[tuple[timedelta, int]],
 ) -> Iterator[Window]:
-    """The windows in time order, probed on ``session`` (one short read transaction each)."""
+    """The windows in time order; each next width from the last finished window's rows (``sizes``)."""
     cutoff = dict(targets)
     start = _starts(session, table, targets)  # tenants with expired rows: their oldest row
     if not start:
         return
-    target, cap = WINDOW_BATCHES * batch, CAP_BATCHES * batch
+    target = WINDOW_BATCHES * batch
     lo = min(start.values())
     span = max(cutoff[t] for t in start) - lo  # the whole expired time range
-    width = max(span / FIRST_WINDOW_PARTS, _TICK)
-    judged_rows = judged_pages = 0
+    width = _judge(session, table, start, cutoff, lo, max(span / FIRST_WINDOW_PARTS, _TICK), batch)
     while True:
+        while sizes:  # a finished window: aim the next one at ``target`` rows
+            w, rows = sizes.popleft()
+            width = max(w * min(4.0, max(0.25, target / max(rows, 1))), _TICK)
+        width = min(width, span)
         live = [t for t in start if cutoff[t] > lo]
         if not live:
             return
         limit = min(cutoff[t] for t in live)  # never past a live tenant's cutoff
         hi = lo + width if width < limit - lo else limit
         begun = [t for t in live if start[t] < hi]
-        if not begun:  # a gap before the next tenant's oldest row
+        if begun:
+            yield Window(sorted(begun), lo, hi)
+            lo = hi
+        else:  # a gap before the next tenant's oldest row
+            lo = min(start[t] for t in live)
+
+
+def _judge(
+    session: Session,
+    table: str,
+    start: dict[str, datetime],
+    cutoff: dict[str, datetime],
+    lo: datetime,
+    width: timedelta,
+    batch: int,
+) -> timedelta:
+    """Locate the first ``JUDGE_ROWS`` expired rows; raise Scattered if they are spread thin over the
+    heap. Returns a window width sized from what was seen."""
+    target, cap = WINDOW_BATCHES * batch, CAP_BATCHES * batch
+    rows_seen = pages_seen = 0
+    while rows_seen < JUDGE_ROWS:
+        live = [t for t in start if cutoff[t] > lo]
+        if not live:
+            break
+        limit = min(cutoff[t] for t in live)
+        hi = lo + width if width < limit - lo else limit
+        begun = [t for t in live if start[t] < hi]
+        if not begun:
             lo = min(start[t] for t in live)
             continue
-        found = _probe(session, table, begun, lo, hi, cap)
-        rows = sum(found.values())
+        rows, pages = session.execute(
+            text(
+                "SELECT count(*), count(DISTINCT (ctid::text::point)[0]) FROM (SELECT ctid FROM "
+                f"{table} WHERE {_IN_WINDOW} LIMIT :cap) AS x"
+            ),
+            {"tenants": begun, "lo": lo, "hi": hi, "cap": cap},
+        ).one()
+        session.commit()
         if rows >= cap and hi - lo > _TICK:
             width = max((hi - lo) / 2, _TICK)
             continue
-        if rows:  # over the cap, the probe stopped early: every tenant begun may have rows there
-            w = Window(sorted(begun if rows >= cap else found), lo, hi, rows, dense=rows >= cap)
-            if judged_rows < JUDGE_ROWS and not w.dense:
-                judged_rows += rows
-                judged_pages += _pages(session, table, w)
-                if judged_rows >= JUDGE_ROWS and judged_rows < MIN_ROWS_PER_PAGE * judged_pages:
-                    raise Scattered(f"{table}: {judged_rows} expired rows over {judged_pages} heap pages")
-            yield w
+        rows_seen, pages_seen = rows_seen + rows, pages_seen + pages
+        width = max((hi - lo) * min(4.0, max(0.25, target / max(rows, 1))), _TICK)
         lo = hi
-        width = min(max(width * min(4.0, max(0.5, target / max(rows, 1))), _TICK), span)
+    if rows_seen >= JUDGE_ROWS and rows_seen < MIN_ROWS_PER_PAGE * pages_seen:
+        raise Scattered(f"{table}: {rows_seen} expired rows over {pages_seen} heap pages")
+    return width
 
 
 def _starts(session: Session, table: str, targets: list[tuple[str, datetime]]) -> dict[str, datetime]:
@@ -143,50 +177,60 @@ def _starts(session: Session, table: str, targets: list[tuple[str, datetime]]) -
     return {tenant_id: created for tenant_id, created in rows}
 
 
-def _probe(
-    session: Session, table: str, tenants: list[str], lo: datetime, hi: datetime, cap: int
-) -> dict[str, int]:
-    rows = session.execute(
-        text(
-            f"SELECT tenant_id, count(*) FROM (SELECT tenant_id FROM {table} WHERE {_IN_WINDOW} "
-            "LIMIT :cap) AS x GROUP BY tenant_id"
-        ),
-        {"tenants": tenants, "lo": lo, "hi": hi, "cap": cap},
-    ).all()
-    session.commit()
-    return {tenant_id: int(n) for tenant_id, n in rows}
+def _delete(
+    table: str, w: Window, batch: int, sizes: deque[tuple[timedelta, int]], conn: Connection
+) -> list[Any]:
+    """One window on ``conn``, split in halves while it counts ``cap`` rows or more: its per-tenant
+    counts. Each (half-)window is one transaction; a failure after some committed raises Partial."""
+    cap = CAP_BATCHES * batch
+    done: dict[str, int] = {}
+    todo = [(w.lo, w.hi)]
+    try:
+        while todo:
+            lo, hi = todo.pop()
+            counts = _window(conn, table, w.tenants, lo, hi, cap)
+            if counts is not None:
+                for tenant_id, n in counts:
+                    done[tenant_id] = done.get(tenant_id, 0) + n
+            elif hi - lo > _TICK:
+                mid = lo + (hi - lo) / 2
+                todo += [(mid, hi), (lo, mid)]  # the older half first
+            else:
+                _instant(conn, table, w.tenants, lo, hi, batch, done)
+    except Exception as exc:
+        raise Partial(exc, list(done.items())) from exc
+    sizes.append((w.hi - w.lo, sum(done.values())))
+    return list(done.items())
 
 
-def _pages(session: Session, table: str, w: Window) -> int:
-    """Heap pages holding the window's rows."""
-    n = session.execute(
-        text(f"SELECT count(DISTINCT (ctid::text::point)[0]) FROM {table} WHERE {_IN_WINDOW}"),
-        {"tenants": w.tenants, "lo": w.lo, "hi": w.hi},
-    ).scalar_one()
-    session.commit()
-    return int(n)
-
-
-def _delete(table: str, w: Window, batch: int, conn: Connection) -> list[Any]:
-    """One window, in one REPEATABLE READ transaction on ``conn``: its per-tenant counts."""
-    if w.dense:
-        return _delete_instant(table, w, batch, conn)
-    params = {"tenants": w.tenants, "lo": w.lo, "hi": w.hi}
+def _window(
+    conn: Connection, table: str, tenants: list[str], lo: datetime, hi: datetime, cap: int
+) -> list[tuple[str, int]] | None:
+    """Count, then delete, the window's rows under one snapshot; None (nothing done) at ``cap`` rows."""
+    params = {"tenants": tenants, "lo": lo, "hi": hi, "cap": cap}
     for attempt in range(RETRIES):
         try:
             conn.execute(_SYNC_OFF)
             counts = [
                 (tenant_id, int(n))
                 for tenant_id, n in conn.execute(
-                    text(f"SELECT tenant_id, count(*) FROM {table} WHERE {_IN_WINDOW} GROUP BY tenant_id"),
+                    text(
+                        # index order is tenant order: a streaming GroupAggregate, no hashing
+                        f"SELECT tenant_id, count(*) FROM (SELECT tenant_id FROM {table} WHERE {_IN_WINDOW} "
+                        "ORDER BY tenant_id LIMIT :cap) AS x GROUP BY tenant_id"
+                    ),
                     params,
                 )
             ]
+            total = sum(n for _, n in counts)
+            if total >= cap:  # the count stopped at the cap: too many rows for one window
+                conn.rollback()
+                return None
             deleted = rowcount(conn.execute(text(f"DELETE FROM {table} WHERE {_IN_WINDOW}"), params))
-            if deleted != sum(n for _, n in counts):  # pragma: no cover - one snapshot: cannot differ
-                raise RuntimeError(f"window deleted {deleted} rows but counted {sum(n for _, n in counts)}")
+            if deleted != total:  # pragma: no cover - one snapshot: cannot differ
+                raise RuntimeError(f"window deleted {deleted} rows but counted {total}")
             conn.commit()
-            return counts
+            return [(t, n) for t, n in counts if n]
         except DBAPIError as exc:
             conn.rollback()
             if getattr(exc.orig, "sqlstate", None) not in _RETRYABLE or attempt + 1 == RETRIES:
@@ -198,29 +242,31 @@ def _delete(table: str, w: Window, batch: int, conn: Connection) -> list[Any]:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _delete_instant(table: str, w: Window, batch: int, conn: Connection) -> list[Any]:
-    """A window too dense to shrink: each tenant's rows in ``LIMIT``-ed batches, one transaction each."""
+def _instant(
+    conn: Connection,
+    table: str,
+    tenants: list[str],
+    lo: datetime,
+    hi: datetime,
+    batch: int,
+    done: dict[str, int],
+) -> None:
+    """One microsecond holding ``cap`` rows or more: each tenant's rows in ``LIMIT``-ed batches, one
+    transaction each, added to ``done`` as they commit."""
     stmt = text(
         f"DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {table} WHERE tenant_id = :tenant "
         "AND created_at >= :lo AND created_at < :hi LIMIT :n)) "
         "AND tenant_id = :tenant AND created_at >= :lo AND created_at < :hi"
     )
-    done: list[Any] = []
-    for tenant_id in w.tenants:
-        total = 0
-        try:
-            while True:
+    for tenant_id in tenants:
+        while True:
+            try:
                 conn.execute(_SYNC_OFF)
-                n = rowcount(conn.execute(stmt, {"tenant": tenant_id, "lo": w.lo, "hi": w.hi, "n": batch}))
+                n = rowcount(conn.execute(stmt, {"tenant": tenant_id, "lo": lo, "hi": hi, "n": batch}))
                 conn.commit()
-                total += n
-                if n < batch:
-                    break
-        except Exception as exc:
-            conn.rollback()
-            raise Partial(exc, [*done, (tenant_id, total)]) from exc
-        except BaseException:
-            conn.rollback()
-            raise
-        done.append((tenant_id, total))
-    return done
+            except BaseException:
+                conn.rollback()
+                raise
+            done[tenant_id] = done.get(tenant_id, 0) + n
+            if n < batch:
+                break

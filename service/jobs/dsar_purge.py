@@ -144,8 +144,7 @@ def run(session: Session, settings: Settings, now: datetime) -> DsarPurgeResult:
                 if DATA_CLASS_INTERACTIONS not in t.entry.held
             ],
         )
-    for target in targets:
-        _audit(session, target.entry, now)
+    _audit_all(session, [t.entry for t in targets], now)
     if stopped:
         log.warning("dsar-purge: stopping early (shutdown); the rest is left for the next run")
     result.ok = not any(t.errors for t in result.per_tenant)
@@ -167,23 +166,34 @@ def _read_all_configs(session: Session) -> dict[str, list[RetentionConfig]] | No
     return by_tenant
 
 
-def _audit(session: Session, entry: TenantPurge, now: datetime) -> None:
+def _audit_all(session: Session, entries: list[TenantPurge], now: datetime) -> None:
+    """One ``dsar_purge`` audit row per tenant, in one commit; if that fails, tenant by tenant, so a
+    failure lands in its own tenant's ``errors``."""
+    try:
+        session.add_all([_audit_row(entry, now) for entry in entries])
+        session.commit()
+        return
+    except Exception:  # noqa: BLE001 - retried one by one below, where the error belongs
+        session.rollback()
+    for entry in entries:
+        try:
+            session.add(_audit_row(entry, now))
+            session.commit()
+        except Exception as exc:  # noqa: BLE001
+            session.rollback()
+            entry.errors.append(f"audit: {err(exc)}")
+
+
+def _audit_row(entry: TenantPurge, now: datetime) -> AuditLog:
     changes = entry.model_dump(mode="json", by_alias=True)
     changes.pop("tenantId", None)
-    try:
-        session.add(
-            AuditLog(
-                tenant_id=entry.tenant_id,
-                action=AUDIT_ACTION,
-                entity_type="retention",
-                entity_id=entry.tenant_id,
-                entity_name="dsar-purge",
-                changes=changes,
-                user_name="cron",
-                created_at=now,
-            )
-        )
-        session.commit()
-    except Exception as exc:  # noqa: BLE001
-        session.rollback()
-        entry.errors.append(f"audit: {err(exc)}")
+    return AuditLog(
+        tenant_id=entry.tenant_id,
+        action=AUDIT_ACTION,
+        entity_type="retention",
+        entity_id=entry.tenant_id,
+        entity_name="dsar-purge",
+        changes=changes,
+        user_name="cron",
+        created_at=now,
+    )

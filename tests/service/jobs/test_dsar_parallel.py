@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from collections import deque
 from datetime import timedelta
 
 import pytest
@@ -35,7 +36,7 @@ def _layout(monkeypatch, layout):
         monkeypatch.setattr(_dsar_windows, "windows", _REAL_WINDOWS)
     else:
 
-        def scattered(session, table, targets, batch):
+        def scattered(session, table, targets, batch, sizes):
             raise _dsar_windows.Scattered(f"{table}: forced")
             yield
 
@@ -243,7 +244,7 @@ def test_a_row_changed_under_a_window_retries_it_and_counts_stay_exact(
     plan = [{DT: (30, False), IH: (30, False)}, {DT: (30, False), IH: (30, False)}]
     _seed(session, now, plan, 9, per_tenant=30, ordered=True)
     lo, hi = now - timedelta(days=500), now - timedelta(days=30)
-    window = _dsar_windows.Window(["t-0", "t-1"], lo, hi, 0)
+    window = _dsar_windows.Window(["t-0", "t-1"], lo, hi)
     in_window = dict(
         session.execute(
             select(DecisionTrace.tenant_id, func.count())
@@ -264,7 +265,7 @@ def test_a_row_changed_under_a_window_retries_it_and_counts_stay_exact(
     worker = engine.connect().execution_options(isolation_level="REPEATABLE READ")
     out: list = []
     th = threading.Thread(
-        target=lambda: out.append(_dsar_windows._delete("decision_traces", window, 2, worker))
+        target=lambda: out.append(_dsar_windows._delete("decision_traces", window, 50, deque(), worker))
     )
     with caplog.at_level(logging.INFO, logger="service.jobs.dsar_purge"):
         th.start()

@@ -234,6 +234,49 @@ def _refuse_deletes(session, table, where_sql):
     session.commit()
 
 
+def _refuse_inserts(session, table, where_sql):
+    """A real database failure on INSERT: a trigger that aborts a ``table`` row matching ``where_sql``
+    (written over ``NEW``), on SQLite and PostgreSQL alike."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            text(
+                f"CREATE TRIGGER refuse_ins_{table} BEFORE INSERT ON {table} WHEN {where_sql} "
+                "BEGIN SELECT RAISE(ABORT, 'simulated database failure'); END"
+            )
+        )
+    else:
+        session.execute(
+            text(
+                f"CREATE FUNCTION refuse_ins_{table}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                f"IF {where_sql} THEN RAISE EXCEPTION 'simulated database failure'; END IF; "
+                "RETURN NEW; END $$"
+            )
+        )
+        session.execute(
+            text(
+                f"CREATE TRIGGER refuse_ins_{table} BEFORE INSERT ON {table} FOR EACH ROW "
+                f"EXECUTE FUNCTION refuse_ins_{table}()"
+            )
+        )
+    session.commit()
+
+
+def test_audit_rows_in_one_commit_and_a_failed_one_stays_in_its_tenant(session, settings, store, now):
+    for tid in ("t-1", "t-2", "t-3"):
+        add_tenant(session, tid, {IH: (30, False), DT: (30, False)})
+        add_rows(session, store, tid, now)
+    session.commit()
+    _refuse_inserts(session, "audit_log", "NEW.tenant_id = 't-2' AND NEW.action = 'dsar_purge'")
+    result = dsar_purge.run(session, settings, now)
+    by = {t.tenant_id: t for t in result.per_tenant}
+    assert result.ok is False
+    assert len(by["t-2"].errors) == 1 and by["t-2"].errors[0].startswith("audit: ")
+    assert by["t-1"].errors == by["t-3"].errors == []
+    assert (by["t-2"].decision_traces, by["t-2"].interaction_history) == (3, 3)  # the purge itself ran
+    audited = session.scalars(select(AuditLog.tenant_id).where(AuditLog.action == "dsar_purge")).all()
+    assert sorted(audited) == ["t-1", "t-3"]
+
+
 def _three_tenants_with_a_stuck_blob(session, store, now, tmp_path) -> str:
     """Tenants t-1..t-3 with expired rows; t-1's first blob cannot be deleted (its path is a non-empty
     directory), so its row must be kept. Returns that blob's key."""
