@@ -12,19 +12,19 @@ and the other tenants continue; rows the pass already deleted stay counted.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.orm import Session
 
 from service.db import rowcount
 from service.errors import LeaseLost
 from service.errors import error_text as err
 from service.jobs import _dsar_slices, _dsar_windows
-from service.jobs._dsar_parallel import connections_for
+from service.jobs._dsar_parallel import Partial, Work, connections_for, run_parallel
 from service.jobs._dsar_result import Stopped, Target, TenantPurge, between_slices
 from service.models import (
     DATA_CLASS_DECISION_TRACES,
@@ -56,42 +56,129 @@ def slice_kind(session: Session) -> str | None:
     return None
 
 
-def purge_table(
-    session: Session, model: Any, field: str, targets: list[Target], batch: int, connections: int = 1
-) -> bool:
-    """Purge one row table for ``targets``; True when stopped early by a shutdown."""
-    table = model.__tablename__
+Pass = tuple[Any, str, list[Target]]  # (model, response field, its tenants: class not on hold)
+
+
+def purge_tables(session: Session, passes: list[Pass], batch: int, connections: int = 1) -> bool:
+    """Purge each row table for its targets, one pass per table; True when stopped early by a shutdown.
+
+    A pass that fails goes on tenant by tenant (``delete_expired``): rows it deleted stay counted.
+    """
     kind = slice_kind(session)
-    if kind is not None:
-        by_id = {t.entry.tenant_id: t.entry for t in targets}
-
-        def count(rows: list[Any]) -> None:
-            for tenant_id, n in rows:
-                _add(by_id[tenant_id], field, n)
-
-        pairs = [(t.entry.tenant_id, t.cutoff) for t in targets]
-        try:
-            if kind == "sqlite":
-                _dsar_slices.purge_sqlite(session, table, pairs, batch, count, between_slices)
-                return False
-            k = connections_for(session, connections)
-            try:
-                _dsar_windows.purge(session, table, pairs, batch, k, count, between_slices)
-            except _dsar_windows.Scattered as why:
-                log.info("dsar-purge: %s; physical slices for the rest", why)
-                _dsar_slices.purge_pg(session, table, pairs, batch, k, count, between_slices)
-            return False
-        except LeaseLost:
-            raise
-        except Stopped:
+    left = list(passes)
+    if not passes:
+        return False
+    try:
+        if kind == "postgresql":
+            left = _pg_passes(session, passes, batch, connections_for(session, connections))
+        elif kind == "sqlite":
+            left = [p for p in passes if not _sqlite_pass(session, p, batch)]
+    except Stopped:
+        return True
+    for model, field, targets in left:
+        if _per_tenant(session, model, field, targets, batch):
             return True
-        except Exception as exc:  # noqa: BLE001 - fall back to per-tenant deletes, which isolate the failure
-            session.rollback()
-            log.warning(
-                "dsar-purge: %s: multi-tenant pass failed (%s); falling back to per-tenant deletes",
-                table,
-                err(exc),
-            )
+    return False
+
+
+def _sqlite_pass(session: Session, p: Pass, batch: int) -> bool:
+    """One table in rowid slices; False when it failed (the caller goes on per tenant)."""
+    model, field, targets = p
+    try:
+        _dsar_slices.purge_sqlite(
+            session, model.__tablename__, _pairs(targets), batch, _counter(p), between_slices
+        )
+        return True
+    except (LeaseLost, Stopped):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the per-tenant path isolates the failure
+        _failed(session, model.__tablename__, exc)
+        return False
+
+
+class _InPass(Exception):
+    """A work item of pass ``index`` failed with ``cause``."""
+
+    def __init__(self, index: int, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.index, self.cause = index, cause
+
+
+def _pg_passes(session: Session, passes: list[Pass], batch: int, k: int) -> list[Pass]:
+    """Every table's windows (or slices) through one set of K connections, the tables one after the
+    other without a pause in between; the passes left for the per-tenant path after a failure."""
+    status = ["todo"] * len(passes)  # -> "running" -> "generated" (every item handed out)
+    counters = [_counter(p) for p in passes]
+
+    def items() -> Iterator[Work]:
+        for i, (model, _field, targets) in enumerate(passes):
+            status[i] = "running"
+            table, pairs = model.__tablename__, _pairs(targets)
+            try:
+                work = _dsar_windows.items(session, table, pairs, batch)
+            except _dsar_windows.Scattered as why:
+                log.info("dsar-purge: %s; physical slices instead", why)
+                work = _dsar_slices.pg_items(session, table, pairs, batch)
+            for item in work:
+                yield partial(_tagged, i, item)
+            status[i] = "generated"
+
+    def count(rows: list[Any]) -> None:
+        for i, tenant_id, n in rows:
+            counters[i]([(tenant_id, n)])
+
+    try:
+        run_parallel(
+            session.get_bind().engine, items(), k, count, between_slices, isolation_level="REPEATABLE READ"
+        )
+        return []
+    except (LeaseLost, Stopped):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the failed pass goes on per tenant, which isolates it
+        running = {i for i, s in enumerate(status) if s == "running"}
+        failed = {exc.index} if isinstance(exc, _InPass) else running or set(range(len(passes)))
+        cause = exc.cause if isinstance(exc, _InPass) else exc
+        for i in sorted(failed):
+            _failed(session, passes[i][0].__tablename__, cause)
+        again = [p for i, p in enumerate(passes) if status[i] != "generated" and i not in failed]
+        return [passes[i] for i in sorted(failed)] + (_pg_passes(session, again, batch, k) if again else [])
+
+
+def _tagged(index: int, item: Work, conn: Connection) -> list[Any]:
+    """Run ``item``; its rows and failures tagged with its pass."""
+    try:
+        return [(index, tenant_id, n) for tenant_id, n in item(conn)]
+    except Partial as exc:
+        raise Partial(_InPass(index, exc.cause), [(index, t, n) for t, n in exc.rows]) from exc.cause
+    except Exception as exc:
+        raise _InPass(index, exc) from exc
+
+
+def _pairs(targets: list[Target]) -> list[tuple[str, datetime]]:
+    return [(t.entry.tenant_id, t.cutoff) for t in targets]
+
+
+def _counter(p: Pass) -> Callable[[list[Any]], None]:
+    """Adds a committed step's ``[(tenant_id, rows), ...]`` to the pass's response entries."""
+    _model, field, targets = p
+    by_id = {t.entry.tenant_id: t.entry for t in targets}
+
+    def count(rows: list[Any]) -> None:
+        for tenant_id, n in rows:
+            _add(by_id[tenant_id], field, n)
+
+    return count
+
+
+def _failed(session: Session, table: str, exc: BaseException) -> None:
+    session.rollback()
+    log.warning(
+        "dsar-purge: %s: multi-tenant pass failed (%s); falling back to per-tenant deletes", table, err(exc)
+    )
+
+
+def _per_tenant(session: Session, model: Any, field: str, targets: list[Target], batch: int) -> bool:
+    """Tenant by tenant, a failure recorded in its own tenant's ``errors``; True when stopped."""
     for target in targets:
         heartbeat()
         if should_stop():

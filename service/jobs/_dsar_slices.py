@@ -32,11 +32,12 @@ from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.orm import Session
 
 from service.db import rowcount
-from service.jobs._dsar_parallel import run_parallel
+from service.jobs._dsar_parallel import Work
 from service.models import UTCDateTime
 
 GROUPS_PER_STATEMENT = 16  # distinct cutoffs OR-ed in one slice statement (PostgreSQL: more -> a join)
 SYNC_OFF = text("SET LOCAL synchronous_commit TO OFF")
+_READ_COMMITTED = text("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
 
 Rows = Callable[[list[Any]], None]
 
@@ -79,16 +80,9 @@ def _typed(sql: str, params: dict[str, Any]) -> Any:
     )
 
 
-def purge_pg(
-    session: Session,
-    table: str,
-    targets: list[tuple[str, datetime]],
-    batch: int,
-    k: int,
-    on_rows: Rows,
-    between: Callable[[], None],
-) -> None:
-    """PostgreSQL: heap slices over ``k`` connections, per-tenant counts from ``RETURNING``."""
+def pg_items(session: Session, table: str, targets: list[tuple[str, datetime]], batch: int) -> Iterator[Work]:
+    """PostgreSQL: the work items purging ``table`` in heap slices (for
+    :func:`service.jobs._dsar_parallel.run_parallel`), per-tenant counts from ``RETURNING``."""
     groups = cutoff_groups(targets)
     # Few cutoffs: OR-ed ``tenant_id = ANY(group)`` terms (measured ~10 % faster than the join);
     # many: one join to ``unnest(tenants, cutoffs)``, so the statement never grows with them.
@@ -110,7 +104,7 @@ def purge_pg(
     # The heap range is spliced in as integer literals (computed here, never input), so each slice
     # is planned with its bounds known: a TID range scan. The counts per tenant are aggregated in
     # the server (RETURNING every row to the client cost ~60 % more).
-    items = (
+    return (
         partial(
             _pg_slice,
             _typed(
@@ -123,11 +117,13 @@ def purge_pg(
         )
         for lo in range(0, int(pages), span)
     )
-    run_parallel(session.get_bind().engine, items, k, on_rows, between)
 
 
 def _pg_slice(stmt: Any, params: dict[str, Any], conn: Connection) -> list[Any]:
     try:
+        # READ COMMITTED (the pass's connections default to REPEATABLE READ, for the time windows): a
+        # row changed under the slice is re-checked and still deleted only if it qualifies.
+        conn.execute(_READ_COMMITTED)
         # No WAL flush wait per slice (the plain DELETE has one commit; this has one per slice).
         # Only a database server crash within the WAL writer's delay can lose a slice, and the next
         # run simply deletes those rows again (the purge is idempotent); the audit rows' ordinary

@@ -52,7 +52,7 @@ from service.jobs._dsar_result import (
     between_slices,
     effective_retention,
 )
-from service.jobs._dsar_rows import ROW_TABLES, delete_expired, purge_table
+from service.jobs._dsar_rows import ROW_TABLES, delete_expired, purge_tables
 from service.jobs._export_purge import Target as ExportTarget
 from service.jobs._export_purge import purge_tenants
 from service.models import DATA_CLASS_INTERACTIONS, AuditLog, RetentionConfig, Tenant
@@ -116,13 +116,13 @@ def run(session: Session, settings: Settings, now: datetime) -> DsarPurgeResult:
         result.per_tenant.append(entry)
         targets.append(Target(entry, now - timedelta(days=days)))
 
-    stopped = False
     batch = settings.delete_batch_size
-    for data_class, model, field in ROW_TABLES:
-        todo = [t for t in targets if data_class not in t.entry.held]  # held: absent from the list
-        if not todo or stopped:
-            continue
-        stopped = purge_table(session, model, field, todo, batch, settings.dsar_purge_connections)
+    passes = [  # held: absent from that table's list
+        (model, field, todo)
+        for data_class, model, field in ROW_TABLES
+        if (todo := [t for t in targets if data_class not in t.entry.held])
+    ]
+    stopped = purge_tables(session, passes, batch, settings.dsar_purge_connections)
 
     for target in targets:
         entry = target.entry

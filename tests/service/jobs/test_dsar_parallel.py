@@ -15,10 +15,11 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from sqlalchemy import event, func, insert, select, text
 
-from service.jobs import _dsar_parallel, _dsar_result, _dsar_windows, dsar_purge
+from service.jobs import _dsar_parallel, _dsar_result, _dsar_rows, _dsar_windows, dsar_purge
 from service.models import DATA_CLASS_DECISION_TRACES as DT
 from service.models import DATA_CLASS_INTERACTIONS as IH
 from service.models import DecisionTrace, InteractionHistory, RetentionConfig, Tenant
+from tests.service.jobs.test_dsar_purge import _refuse_deletes
 
 pg_only = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 TABLES = ((DecisionTrace, "decision_traces", DT), (InteractionHistory, "interaction_history", IH))
@@ -38,7 +39,6 @@ def _layout(monkeypatch, layout):
 
         def scattered(session, table, targets, batch, sizes):
             raise _dsar_windows.Scattered(f"{table}: forced")
-            yield
 
         monkeypatch.setattr(_dsar_windows, "windows", scattered)
 
@@ -309,7 +309,7 @@ def test_rows_in_random_time_order_take_the_physical_slices(session, settings, n
     finally:
         event.remove(eng, "before_cursor_execute", seen)
     assert got == expected
-    assert any("physical slices for the rest" in r.getMessage() for r in caplog.records)
+    assert any("physical slices instead" in r.getMessage() for r in caplog.records)
     assert any(s.startswith("WITH gone AS (DELETE FROM decision_traces") for s in statements)
 
 
@@ -364,7 +364,7 @@ def test_parallel_pass_uses_k_connections_and_stops_at_a_window_boundary(session
 
         return real(engine, items, k, on_rows, between_spy, **kw)
 
-    monkeypatch.setattr(_dsar_windows, "run_parallel", spy)
+    monkeypatch.setattr(_dsar_rows, "run_parallel", spy)
     calls = {"n": 0}
 
     def stop_after_some():  # the stop flag rises after 5 window boundaries
@@ -382,6 +382,32 @@ def test_parallel_pass_uses_k_connections_and_stops_at_a_window_boundary(session
     assert after[("t-1", "decision_traces")] == before[("t-1", "decision_traces")]
     assert 0 < sum(got.values()) < sum(_reference(session, now, plan).values())
     assert len(seen) == 5
+
+
+@pg_only
+def test_a_failed_table_goes_per_tenant_and_the_other_table_keeps_its_windows(session, settings, now, caplog):
+    """One set of K connections runs both tables' windows back to back: a tenant whose decision traces
+    the database refuses to delete fails alone, in its own ``errors``; every other count is exact and
+    interaction history is purged in windows, not per tenant."""
+    plan = [{DT: (30, False), IH: (30, False)} for _ in range(3)]
+    _seed(session, now, plan, 21, per_tenant=400, ordered=True)
+    expected = _reference(session, now, plan)
+    before = _left(session)
+    _refuse_deletes(session, "decision_traces", "OLD.tenant_id = 't-1'")
+    s = settings.model_copy(update={"delete_batch_size": 20, "dsar_purge_connections": 2})
+    with caplog.at_level(logging.INFO, logger="service.jobs.dsar_purge"):
+        res = dsar_purge.run(session, s, now)
+    got, after = _counts(res), _left(session)
+    by = {t.tenant_id: t for t in res.per_tenant}
+    assert [t for t in by if by[t].errors] == ["t-1"]
+    assert by["t-1"].errors[0].startswith("decisionTraces: ") and "simulated" in by["t-1"].errors[0]
+    for key, n in before.items():
+        assert n - after.get(key, 0) == got[key], key  # reported == removed, everywhere
+    assert {k: v for k, v in got.items() if k != ("t-1", "decision_traces")} == {
+        k: v for k, v in expected.items() if k != ("t-1", "decision_traces")
+    }
+    fallbacks = [r.getMessage() for r in caplog.records if "falling back" in r.getMessage()]
+    assert len(fallbacks) == 1 and fallbacks[0].startswith("dsar-purge: decision_traces:")
 
 
 def test_auto_connections_sized_to_the_server():
