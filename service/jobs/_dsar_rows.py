@@ -116,7 +116,7 @@ def _pg_passes(session: Session, passes: list[Pass], batch: int, k: int) -> list
             table, pairs = model.__tablename__, _pairs(targets)
             try:
                 work = _dsar_windows.items(session, table, pairs, batch)
-            except _dsar_windows.Scattered as why:
+            except _dsar_windows.UseSlices as why:
                 log.info("dsar-purge: %s; physical slices instead", why)
                 work = _dsar_slices.pg_items(session, table, pairs, batch)
             for item in work:

@@ -21,8 +21,9 @@ That pays only when rows written at the same time sit together on the heap, as i
 time passes (also after VACUUM let new rows reuse old pages). Before the first DELETE, the first
 ``JUDGE_ROWS`` expired rows are located (capped probes, halving a window over the cap): when they
 share fewer than ``MIN_ROWS_PER_PAGE`` rows per heap page on average (rows loaded in random time
-order), :class:`Scattered` is raised and the caller takes physical slices
-(:mod:`service.jobs._dsar_slices`).
+order), :class:`UseSlices` is raised and the caller takes physical slices
+(:mod:`service.jobs._dsar_slices`) — as it does beyond ``MAX_TENANTS`` tenants with expired rows,
+where each window statement would spend more on one index descent per tenant than on its rows.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ CAP_BATCHES = 8  # a window counting this many rows (in DELETE_BATCH_SIZE) is sp
 FIRST_WINDOW_PARTS = 64  # the first window: this share of the expired time range
 JUDGE_ROWS = 1000  # rows located before the layout is judged
 MIN_ROWS_PER_PAGE = 2.0  # fewer expired rows per heap page touched: scattered, use physical slices
+MAX_TENANTS = 1000  # more tenants with expired rows in one table: physical slices
 RETRIES = 3  # attempts per window on serialization failures and deadlocks
 _RETRYABLE = ("40001", "40P01")  # serialization_failure, deadlock_detected
 log = logging.getLogger("service.jobs.dsar_purge")
@@ -63,8 +65,8 @@ _COUNT = (
 _DELETE = f"DELETE FROM {{t}} WHERE {_IN_WINDOW_DRIVER}"
 
 
-class Scattered(Exception):
-    """The table's expired rows are not laid out by time: purge them in physical slices."""
+class UseSlices(Exception):
+    """Windows do not suit this table (rows not laid out by time, too many tenants): use slices."""
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,8 @@ def items(session: Session, table: str, targets: list[tuple[str, datetime]], bat
     """The work items purging ``table`` for ``targets`` ``(tenant_id, cutoff)``, one per window, for
     :func:`service.jobs._dsar_parallel.run_parallel` on REPEATABLE READ connections.
 
-    Locates the first expired rows at once: raises :class:`Scattered`, before anything is deleted,
-    when the layout does not suit windows.
+    Locates the first expired rows at once: raises :class:`UseSlices`, before anything is deleted,
+    when windows do not suit the table.
     """
     sizes: deque[tuple[timedelta, int]] = deque()  # (width, rows) of finished windows, from the workers
     return (partial(_delete, table, w, batch, sizes) for w in windows(session, table, targets, batch, sizes))
@@ -93,11 +95,13 @@ def windows(
     sizes: deque[tuple[timedelta, int]],
 ) -> Iterator[Window]:
     """The windows in time order; each next width from the last finished window's rows (``sizes``).
-    Reads each tenant's oldest expired row and judges the layout at once (may raise Scattered)."""
+    Reads each tenant's oldest expired row and judges the layout at once (may raise UseSlices)."""
     cutoff = dict(targets)
     start = _starts(session, table, targets)  # tenants with expired rows: their oldest row
     if not start:
         return iter(())
+    if len(start) > MAX_TENANTS:
+        raise UseSlices(f"{table}: {len(start)} tenants with expired rows, over {MAX_TENANTS}")
     lo = min(start.values())
     span = max(cutoff[t] for t in start) - lo  # the whole expired time range
     width = _judge(session, table, start, cutoff, lo, max(span / FIRST_WINDOW_PARTS, _TICK), batch)
@@ -140,7 +144,7 @@ def _judge(
     width: timedelta,
     batch: int,
 ) -> timedelta:
-    """Locate the first ``JUDGE_ROWS`` expired rows; raise Scattered if they are spread thin over the
+    """Locate the first ``JUDGE_ROWS`` expired rows; raise UseSlices if they are spread thin over the
     heap. Returns a window width sized from what was seen."""
     target, cap = WINDOW_BATCHES * batch, CAP_BATCHES * batch
     rows_seen = pages_seen = 0
@@ -169,7 +173,7 @@ def _judge(
         width = max((hi - lo) * min(4.0, max(0.25, target / max(rows, 1))), _TICK)
         lo = hi
     if rows_seen >= JUDGE_ROWS and rows_seen < MIN_ROWS_PER_PAGE * pages_seen:
-        raise Scattered(f"{table}: {rows_seen} expired rows over {pages_seen} heap pages")
+        raise UseSlices(f"{table}: {rows_seen} expired rows over {pages_seen} heap pages")
     return width
 
 

@@ -38,7 +38,7 @@ def _layout(monkeypatch, layout):
     else:
 
         def scattered(session, table, targets, batch, sizes):
-            raise _dsar_windows.Scattered(f"{table}: forced")
+            raise _dsar_windows.UseSlices(f"{table}: forced")
 
         monkeypatch.setattr(_dsar_windows, "windows", scattered)
 
@@ -311,6 +311,19 @@ def test_rows_in_random_time_order_take_the_physical_slices(session, settings, n
     assert got == expected
     assert any("physical slices instead" in r.getMessage() for r in caplog.records)
     assert any(s.startswith("WITH gone AS (DELETE FROM decision_traces") for s in statements)
+
+
+@pg_only
+def test_more_tenants_than_windows_suit_take_the_physical_slices(session, settings, now, caplog, monkeypatch):
+    monkeypatch.setattr(_dsar_windows, "MAX_TENANTS", 2)
+    plan = [{DT: (30, False), IH: (30, False)} for _ in range(3)]
+    _seed(session, now, plan, 8, per_tenant=100, ordered=True)
+    expected = _reference(session, now, plan)
+    with caplog.at_level(logging.INFO, logger="service.jobs.dsar_purge"):
+        got = _run(session, settings, now, 2, batch=10)
+    assert got == expected
+    messages = [r.getMessage() for r in caplog.records if "physical slices instead" in r.getMessage()]
+    assert len(messages) == 2 and all("3 tenants with expired rows, over 2" in m for m in messages)
 
 
 @pg_only
