@@ -12,10 +12,10 @@ from .yamlout import dump_manifests, go_safe_dumper
 
 if TYPE_CHECKING:
     from .chart import Chart
+    from .origins import Origins
     from .problems import Problem
     from .reporters import FileReport, Finding
     from .validate import Evaluation
-    from .values import Origins
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 PROG = "render-values"
@@ -41,7 +41,7 @@ def _chart(args: Namespace) -> Chart:
 
 
 def _origins(chart: Chart) -> Origins:
-    from .values import Origins
+    from .origins import Origins
 
     origins = Origins()
     values_file = Path(chart.path) / "values.yaml"
@@ -261,13 +261,14 @@ def cmd_explain(args: Namespace) -> int:
 def cmd_add_route(args: Namespace) -> int:
     from .reporters import FileReport, render
     from .routes import RouteError, add_route, write_atomic
-    from .values import coalesce, parse_yaml
+    from .values import coalesce
+    from .valuesfile import parse_yaml
 
     chart = _chart(args)
     text = ""
     target = Path(args.file) if args.file else None
     if target is not None and target.exists():
-        from .values import ValuesError, read_values_file
+        from .valuesfile import ValuesError, read_values_file
 
         try:
             text = read_values_file(str(target))[1]  # bounded, as every values file
@@ -283,7 +284,7 @@ def cmd_add_route(args: Namespace) -> int:
     problems = evaluation.problems
     origins = None
     if target is not None:
-        from .values import Origins
+        from .origins import Origins
 
         origins = Origins(files=[(str(target), edit.text)])
     report = FileReport(str(target) if target else None, _findings(problems, origins))

@@ -18,6 +18,7 @@ from typing import Any
 
 from . import registry
 from .extras import MissingExtra
+from .valuesfile import ValuesError, parse_yaml
 
 KNOWN_ROUTES = {r.name: (r.key, r.path) for r in registry.operator_wired()}
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -81,8 +82,6 @@ def add_route(text: str, name: str, schedule: str, path: str | None = None) -> R
     buf = io.StringIO()
     y.dump(doc, buf)
     new_text = buf.getvalue()
-    from .values import parse_yaml
-
     return RouteEdit(key, path, schedule, new_text, parse_yaml(new_text, "<edited>"), existed)
 
 
@@ -144,8 +143,6 @@ def set_schedules(text: str, schedules_by_key: dict[str, str]) -> str:
 
 def _needs_quotes(text: str) -> bool:
     """True when helm's YAML reader (go-yaml v2) would not read ``text`` back as this string."""
-    from .values import ValuesError, parse_yaml
-
     try:
         return parse_yaml(f"k: {text}\n") != {"k": text}
     except ValuesError:

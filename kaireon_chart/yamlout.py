@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .goyaml import implicit_resolvers
+
 
 def dump_manifests(manifests: list[dict[str, Any]], fmt: str) -> str:
     if fmt == "json":
@@ -28,8 +30,6 @@ def _plain_ok(text: str) -> bool:
     global _PLAIN_OK, _RESOLVERS
     if _PLAIN_OK is None:
         import re
-
-        from .values import implicit_resolvers  # go-yaml's implicit types, without importing PyYAML
 
         _PLAIN_OK = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@-]*(?:[ ][A-Za-z0-9_./@()-]+)*\Z").match
         _RESOLVERS = implicit_resolvers()
@@ -137,8 +137,6 @@ def go_safe_dumper() -> Any:
     global _DUMPER
     if _DUMPER is None:
         import yaml
-
-        from .values import implicit_resolvers
 
         base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
         dumper: Any = type("GoSafeDumper", (base,), {})

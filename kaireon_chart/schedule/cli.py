@@ -58,7 +58,7 @@ def run(args: Namespace, values: dict[str, Any], chart: Chart) -> int:
 
 def _apply(target: Path, found: list[stagger.Suggestion]) -> None:
     from ..routes import RouteError, write_atomic
-    from ..values import ValuesError, parse_yaml, read_values_file
+    from ..valuesfile import ValuesError, parse_yaml, read_values_file
 
     try:
         if target.exists():  # bounded like every values file (kaireon_chart/limits.py)
