@@ -52,7 +52,7 @@ def route_key(name: str) -> tuple[str, str]:
 
 def _yaml() -> Any:
     try:
-        from ruamel.yaml import YAML
+        from ruamel.yaml import YAML  # lazy: ruamel.yaml is the [edit] extra
     except ImportError:
         raise MissingExtra("render-values add-route", "ruamel.yaml", "edit") from None
 
@@ -65,6 +65,7 @@ def _yaml() -> Any:
 def add_route(text: str, name: str, schedule: str, path: str | None = None) -> RouteEdit:
     """Return the edited values text with cron.schedules.<key> = {schedule, path} (comments kept)."""
     y = _yaml()  # first: names the [edit] extra when ruamel.yaml is missing
+    # lazy: ruamel.yaml is the [edit] extra
     from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
@@ -86,6 +87,7 @@ def add_route(text: str, name: str, schedule: str, path: str | None = None) -> R
 
 
 def _load(y: Any, text: str) -> Any:
+    # lazy: ruamel.yaml is the [edit] extra
     from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.error import YAMLError
 
@@ -104,7 +106,7 @@ def _load(y: Any, text: str) -> Any:
 
 def _schedules(doc: Any) -> Any:
     """doc's cron.schedules map, created when missing."""
-    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.comments import CommentedMap  # lazy: ruamel.yaml is the [edit] extra
 
     cron = doc.get("cron")
     if cron is None:
@@ -125,6 +127,7 @@ def set_schedules(text: str, schedules_by_key: dict[str, str]) -> str:
     """The values text with cron.schedules.<key>.schedule set for each key (comments kept; an entry
     that is missing is added with just its schedule, merged over the chart's entry by helm)."""
     y = _yaml()  # first: names the [edit] extra when ruamel.yaml is missing
+    # lazy: ruamel.yaml is the [edit] extra
     from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
