@@ -81,7 +81,7 @@ def _evaluate(args: Namespace, values: dict[str, Any], chart: Chart, render: boo
 
 
 def _findings(problems: list[Problem], origins: Origins | None) -> list[Finding]:
-    from .reports.locate import find  # lazy: reports ~0.6 ms (bench 8), clean runs skip them
+    from .reports.locate import find  # lazy: reports ~0.4 ms (bench 8), clean runs skip them
 
     return [Finding(p, *find(origins, p.path)) for p in problems]
 
@@ -89,7 +89,7 @@ def _findings(problems: list[Problem], origins: Origins | None) -> list[Finding]
 def _report_specs(args: Namespace) -> list[tuple[str, str]]:
     if not getattr(args, "reports", None):
         return []
-    from .reports import parse_specs  # lazy: reports ~0.6 ms (bench 8), clean runs skip them
+    from .reports import parse_specs  # lazy: reports ~0.4 ms (bench 8), clean runs skip them
 
     try:
         return parse_specs(getattr(args, "reports", []), ERROR_FORMATS)
@@ -99,7 +99,7 @@ def _report_specs(args: Namespace) -> list[tuple[str, str]]:
 
 def _write_reports(specs: list[tuple[str, str]], reports: list[FileReport], strict: bool) -> None:
     if specs:
-        from .reporters import write_all  # lazy: reports ~0.6 ms (bench 8), clean runs skip them
+        from .reporters import write_all  # lazy: reports ~0.4 ms (bench 8), clean runs skip them
 
         try:
             write_all(specs, reports, strict)
@@ -133,14 +133,14 @@ def cmd_render(args: Namespace) -> int:
     evaluation = _evaluate(args, values, chart)
     problems = evaluation.problems
     if problems or args.error_format != "text" or specs:  # (a clean text run needs no reporter)
-        from .reporters import render  # lazy: reports ~0.6 ms (bench 8), clean runs skip them
+        from .reporters import render  # lazy: reports ~0.4 ms (bench 8), clean runs skip them
 
         anchor = next(
             (f for f in reversed(args.files) if f != "-"), origins.files[0][0] if origins.files else None
         )
         jobs = None
         if _wants_jobs(args, specs):
-            # lazy: reports ~0.6 ms (bench 8), clean runs skip them
+            # lazy: reports ~0.4 ms (bench 8), clean runs skip them
             from .reports import job_list
 
             jobs = job_list(values, evaluation.jobs)
@@ -176,7 +176,7 @@ def _expand(paths: list[str]) -> list[str]:
 
 
 def cmd_check(args: Namespace) -> int:
-    from .reporters import render  # lazy: reports ~0.6 ms (bench 8), clean runs skip them
+    from .reporters import render  # lazy: reports ~0.4 ms (bench 8), clean runs skip them
 
     specs = _report_specs(args)
     if args.herd is not None and args.herd < 1:
@@ -207,7 +207,7 @@ def cmd_check(args: Namespace) -> int:
         failed = failed or _failed(problems, args.strict)
         jobs = None
         if _wants_jobs(args, specs):
-            # lazy: reports ~0.6 ms (bench 8), clean runs skip them
+            # lazy: reports ~0.4 ms (bench 8), clean runs skip them
             from .reports import job_list
 
             jobs = job_list(values, evaluation.jobs)
@@ -247,9 +247,9 @@ def cmd_explain(args: Namespace) -> int:
 
 
 def cmd_add_route(args: Namespace) -> int:
-    from .reporters import render  # lazy: reports ~0.6 ms (bench 8), clean runs skip them
+    from .reporters import render  # lazy: reports ~0.4 ms (bench 8), clean runs skip them
 
-    # lazy: routes ~12 ms (bench 8), add-route and --apply only
+    # lazy: routes ~10 ms (bench 8), add-route and --apply only
     from .routes import RouteError, add_route, write_atomic
 
     chart = _chart(args)
@@ -319,7 +319,7 @@ def cmd_schedule(args: Namespace) -> int:
 
 
 def cmd_doctor(args: Namespace) -> int:
-    # lazy: ~9 ms (bench 8) and the [doctor] extra, the doctor subcommand only
+    # lazy: ~11 ms (bench 8) and the [doctor] extra, the doctor subcommand only
     from .doctor.client import kube
     from .doctor.command import run
 

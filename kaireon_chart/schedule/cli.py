@@ -58,7 +58,7 @@ def run(args: Namespace, values: dict[str, Any], chart: Chart) -> int:
 
 
 def _apply(target: Path, found: list[stagger.Suggestion]) -> None:
-    from ..routes import RouteError, write_atomic  # lazy: routes ~12 ms (bench 8), add-route and --apply only
+    from ..routes import RouteError, write_atomic  # lazy: routes ~10 ms (bench 8), add-route and --apply only
 
     try:
         if target.exists():  # bounded like every values file (kaireon_chart/limits.py)
