@@ -97,7 +97,8 @@ def pipelines(n: int, now: datetime, seed: int = 11, steady: bool = False) -> li
 
 def _prepare(url: str, rows: list[dict[str, Any]]) -> None:
     from service.db import make_engine
-    from service.models import Base, Pipeline
+    from service.models import Base
+    from service.models.scheduling import Pipeline
 
     engine = make_engine(url)
     Base.metadata.create_all(engine)

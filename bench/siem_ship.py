@@ -46,7 +46,8 @@ def _receivers() -> dict[str, Any]:
 
 def _fill(url: str, n: int, now: datetime) -> None:
     from service.db import make_engine, make_sessionmaker
-    from service.models import AuditLog, Base
+    from service.models import Base
+    from service.models.audit import AuditLog
 
     engine = make_engine(url)
     Base.metadata.create_all(engine)
@@ -134,7 +135,7 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
     from service.config import Settings
     from service.db import make_engine, make_sessionmaker
     from service.jobs import siem_ship
-    from service.models import SiemCursor, SiemPending
+    from service.models.audit import SiemCursor, SiemPending
 
     now = datetime.now(UTC).replace(microsecond=0)
     n = profile.siem_rows

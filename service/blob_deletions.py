@@ -34,7 +34,9 @@ from typing import Any
 from sqlalchemy import Column, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from service.models import AiAttachment, Base, BlobDeletion, utcnow
+from service.models import Base
+from service.models.attachments import AiAttachment, BlobDeletion
+from service.models.base import utcnow
 from service.storage_keys import StorageError, clean_key
 
 REFERENCE_COLUMN = "storage_key"  # every column of this name holds a key of the attachment store

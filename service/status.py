@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.models import AuditLog, ExportCheckpoint, JobLease, SiemCursor, SiemPending
+from service.models.audit import AuditLog, SiemCursor, SiemPending
+from service.models.exports import ExportCheckpoint
+from service.models.leases import JobLease
 
 ERROR_CAP = 300
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from service import shards
 from service.errors import LeaseLost
 from service.jobs._result import ApiModel
-from service.models import Tenant
+from service.models.tenants import Tenant
 
 T = TypeVar("T")
 K = TypeVar("K", bound=str | None)  # a tenant id (None: a step not bound to one tenant)

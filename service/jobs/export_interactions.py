@@ -85,7 +85,9 @@ from service import shards
 from service.config import Settings
 from service.errors import error_text as _err
 from service.jobs._result import ApiModel, JobResult
-from service.models import ExportCheckpoint, ExportObject, InteractionHistory, Tenant
+from service.models.decisioning import InteractionHistory
+from service.models.exports import ExportCheckpoint, ExportObject
+from service.models.tenants import Tenant
 from service.runcontext import heartbeat, should_stop
 from service.storage import Store, export_store, segment_problem, show
 

@@ -35,7 +35,7 @@ from service.config import Settings
 from service.db import rowcount
 from service.jobs._result import JobResult
 from service.jobs._tenant_loop import TenantError, for_each_tenant
-from service.models import OutboxDeadLetter, OutboxEvent
+from service.models.outbox import OutboxDeadLetter, OutboxEvent
 
 ROUTE = "outbox-reaper"
 BATCH = 500

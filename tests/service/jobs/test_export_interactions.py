@@ -16,7 +16,9 @@ from sqlalchemy import select
 
 from service import storage
 from service.jobs import export_interactions as ex
-from service.models import ExportCheckpoint, InteractionHistory, Tenant
+from service.models.decisioning import InteractionHistory
+from service.models.exports import ExportCheckpoint
+from service.models.tenants import Tenant
 from tests.service.s3_server import s3_bucket, s3_keys, s3_server  # noqa: F401 - fixtures
 
 # storage-level behaviour (atomic writes, S3, the HTTP wrapper) is database-independent: SQLite only
