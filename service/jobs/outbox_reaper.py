@@ -175,9 +175,7 @@ def run(session: Session, settings: Settings, now: datetime) -> OutboxReaperResu
 
 def demo(session: Session, tenants: Sequence[Any], now: datetime, rng: random.Random) -> None:
     """Rows stuck in processing (some one attempt short of the max), and healthy rows left alone."""
-    from service.config import Settings as _S
-
-    defaults = _S.model_fields
+    defaults = Settings.model_fields
     max_attempts = defaults["outbox_max_attempts"].default
     stuck_after = defaults["outbox_stuck_after_seconds"].default
     for t in tenants:
