@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 Case = tuple[str, list[Any], bytes | None]  # (label, argv after the program, stdin)
 
@@ -19,15 +21,9 @@ class FileMaker(Protocol):
     def file(self, data: bytes | str, suffix: str = ".yaml") -> Path: ...
 
 
-def yaml_module() -> Any:
-    import yaml
-
-    return yaml
-
-
 def chart_paths() -> list[list[str]]:
     """Every key path of the chart's values.yaml (lists as index 0), plus a new schedule entry's fields."""
-    data = yaml_module().safe_load((ROOT / "chart" / "values.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((ROOT / "chart" / "values.yaml").read_text(encoding="utf-8"))
     out: list[list[str]] = []
 
     def walk(node: Any, path: list[Any]) -> None:
@@ -132,7 +128,7 @@ def typed_file(rng: random.Random, paths: list[list[str]]) -> str:
     doc: Any = {}
     for _ in range(rng.randint(1, 4)):
         doc = merge(doc, nest(rng.choice(paths), random_value(rng)))
-    return str(yaml_module().safe_dump(doc, allow_unicode=rng.random() < 0.5, sort_keys=False))
+    return str(yaml.safe_dump(doc, allow_unicode=rng.random() < 0.5, sort_keys=False))
 
 
 TOKENS = [
@@ -278,7 +274,7 @@ def huge_cases(sc: FileMaker, rng: random.Random, quick: bool) -> Iterator[Case]
     shapes = pathological(n)
     keys = STRING_KEYS if not quick else rng.sample(STRING_KEYS, 3)
     for key in keys:
-        files = [sc.file(yaml_module().safe_dump(nest(key, text), width=10**9)) for _label, text in shapes]
+        files = [sc.file(yaml.safe_dump(nest(key, text), width=10**9)) for _label, text in shapes]
         yield (f"{'.'.join(key)} x {len(shapes)} shapes", ["check", *map(str, files)], None)
     others = list(huge_singles(sc, quick, n))
     yield from (others if not quick else rng.sample(others, 8))
