@@ -15,7 +15,8 @@ from service.blob_deletions import delete_rows_and_queue
 from service.errors import LeaseLost
 from service.errors import error_text as err
 from service.jobs._dsar_result import DsarPurgeResult, Stopped, TenantPurge
-from service.models import DATA_CLASS_AI_ATTACHMENTS, AiAttachment, RetentionConfig
+from service.models.attachments import AiAttachment
+from service.models.tenants import DATA_CLASS_AI_ATTACHMENTS, RetentionConfig
 from service.storage import StorageError, Store, show
 
 log = logging.getLogger("service.jobs.dsar_purge")

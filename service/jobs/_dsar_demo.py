@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.config import Settings, get_settings
-from service.models import (
+from service.models.attachments import AiAttachment
+from service.models.decisioning import DecisionTrace
+from service.models.tenants import (
     DATA_CLASS_AI_ATTACHMENTS,
     DATA_CLASS_DECISION_TRACES,
     DATA_CLASS_INTERACTIONS,
-    AiAttachment,
-    DecisionTrace,
     RetentionConfig,
     Tenant,
 )

@@ -41,14 +41,13 @@ from service.errors import error_text as err
 from service.jobs._dsar_result import DsarPurgeResult, TenantPurge, effective_retention
 from service.jobs._export_purge import preview_exports
 from service.jobs._result import ApiModel
-from service.models import (
+from service.models.attachments import AiAttachment
+from service.models.audit import AuditLog
+from service.models.decisioning import DecisionTrace, InteractionHistory
+from service.models.tenants import (
     DATA_CLASS_AI_ATTACHMENTS,
     DATA_CLASS_DECISION_TRACES,
     DATA_CLASS_INTERACTIONS,
-    AiAttachment,
-    AuditLog,
-    DecisionTrace,
-    InteractionHistory,
     RetentionConfig,
     Tenant,
 )

@@ -10,7 +10,7 @@ from pydantic import Field, PrivateAttr
 
 from service.jobs._export_purge import ExportObjects
 from service.jobs._result import ApiModel, JobResult
-from service.models import RetentionConfig
+from service.models.tenants import RetentionConfig
 from service.runcontext import heartbeat, should_stop
 
 

@@ -26,13 +26,9 @@ from service.errors import error_text as err
 from service.jobs import _dsar_slices, _dsar_windows
 from service.jobs._dsar_parallel import Partial, Work, connections_for, run_parallel
 from service.jobs._dsar_result import Stopped, Target, TenantPurge, between_slices
-from service.models import (
-    DATA_CLASS_DECISION_TRACES,
-    DATA_CLASS_INTERACTIONS,
-    DecisionTrace,
-    InteractionHistory,
-    UTCDateTime,
-)
+from service.models.base import UTCDateTime
+from service.models.decisioning import DecisionTrace, InteractionHistory
+from service.models.tenants import DATA_CLASS_DECISION_TRACES, DATA_CLASS_INTERACTIONS
 from service.runcontext import heartbeat, should_stop
 
 log = logging.getLogger("service.jobs.dsar_purge")

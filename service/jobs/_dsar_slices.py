@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from service.db import rowcount
 from service.jobs._dsar_parallel import Work
-from service.models import UTCDateTime
+from service.models.base import UTCDateTime
 
 GROUPS_PER_STATEMENT = 16  # distinct cutoffs OR-ed in one slice statement (PostgreSQL: more -> a join)
 SYNC_OFF = text("SET LOCAL synchronous_commit TO OFF")

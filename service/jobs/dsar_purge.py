@@ -55,7 +55,8 @@ from service.jobs._dsar_result import (
 from service.jobs._dsar_rows import ROW_TABLES, delete_expired, purge_tables
 from service.jobs._export_purge import Target as ExportTarget
 from service.jobs._export_purge import purge_tenants
-from service.models import DATA_CLASS_INTERACTIONS, AuditLog, RetentionConfig, Tenant
+from service.models.audit import AuditLog
+from service.models.tenants import DATA_CLASS_INTERACTIONS, RetentionConfig, Tenant
 from service.runcontext import heartbeat, should_stop
 from service.storage import Store, attachment_store
 
