@@ -105,6 +105,7 @@ def _pg_tid_counted(conn: psycopg.Connection, tenants: list[str], cut: datetime)
 
 def _pg_windows(conn: psycopg.Connection, tenants: list[str], cut: datetime) -> tuple[int, float, int]:
     total, longest, n_stmt = 0, 0.0, 0
+    conn.commit()  # the isolation level changes between transactions only
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     where = "tenant_id = ANY(%(g)s) AND created_at >= %(lo)s AND created_at < %(hi)s"
     for table in TABLES:
