@@ -83,9 +83,9 @@ def _rows(
     samples: dict[str, list[float]],
     reports: list[dict[str, Any]],
     ref_s: list[float],
-    ref_name: str,
     load: tuple[float, float],
     goal: float,
+    ref_name: str = "2 × plain DELETE, 1 transaction",
 ) -> list[Row]:
     r = ratios(samples["job"], samples["ref"])
     rows = [
@@ -202,16 +202,7 @@ def _pg_rows(profile: Profile, ctx: Context) -> list[Row]:
 
         load = _load()
         samples = interleave({"job": job, "ref": ref}, profile.purge_rounds)
-        rows = _rows(
-            "PostgreSQL",
-            expected,
-            samples,
-            reports,
-            ref_s,
-            "2 × plain DELETE, 1 transaction",
-            (load, _load()),
-            GOAL_RATIO,
-        )
+        rows = _rows("PostgreSQL", expected, samples, reports, ref_s, (load, _load()), GOAL_RATIO)
         rows += _pg_attachment_rows(profile, ctx, now)
         return rows
     finally:
@@ -373,16 +364,7 @@ def _sqlite_rows(profile: Profile, ctx: Context) -> list[Row]:
         for p in (tpl, work):
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{p}{suffix}").unlink(missing_ok=True)
-    return _rows(
-        "SQLite",
-        expected,
-        samples,
-        reports,
-        ref_s,
-        "2 × plain DELETE, 1 transaction",
-        (load, _load()),
-        GOAL_RATIO_SQLITE,
-    )
+    return _rows("SQLite", expected, samples, reports, ref_s, (load, _load()), GOAL_RATIO_SQLITE)
 
 
 def run(profile: Profile, ctx: Context) -> list[Row]:
