@@ -7,6 +7,7 @@ only prints unless ``--out`` is given.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import tempfile
 import time
@@ -27,8 +28,6 @@ def run_all(
     log: Callable[[str], None] = print,
 ) -> tuple[list[Row], dict[str, float]]:
     """Run the selected benchmarks (1-based numbers); their rows and each one's wall time."""
-    import importlib
-
     profile = PROFILES[profile_name]
     reason = pg.unavailable()
     rows: list[Row] = []

@@ -20,11 +20,14 @@ import time
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event
+
+from service.config import Settings
+from service.db import make_engine, make_sessionmaker
+
 
 class StatementTimer:
     def __init__(self, engine: Any) -> None:
-        from sqlalchemy import event
-
         self.count = 0
         self.total = 0.0
         self.longest = 0.0
@@ -54,8 +57,6 @@ def _rss_mb() -> float:
 
 def main(argv: list[str]) -> int:
     spec = json.loads(argv[0])
-    from service.config import Settings
-    from service.db import make_engine, make_sessionmaker
 
     module = importlib.import_module(f"service.jobs.{spec['module']}")
     settings = Settings(database_url=spec["database_url"], **spec.get("settings", {}))
@@ -65,6 +66,7 @@ def main(argv: list[str]) -> int:
     now = datetime.fromisoformat(spec["now"])
     profiler = None
     if spec.get("profile"):
+        # lazy: pyinstrument ([bench] extra) only when profiling, not in the RSS measured here
         from pyinstrument import Profiler
 
         profiler = Profiler(interval=0.002)

@@ -25,6 +25,10 @@ import yaml
 
 from bench.cli_check import _helm_each, write_environments
 from bench.common import REPO, TOOLS, VENV_BIN, Context, Profile, Row, Stats, env_with, interleave, ratios
+from kaireon_chart.chart import load_chart
+from kaireon_chart.schedule import fires, output, stagger
+from kaireon_chart.schedule.timeline import Timeline, herd_problems, jobs_of
+from kaireon_chart.values import coalesce
 
 TITLE = "7 CI reports and schedule analysis"
 GOAL_SPEEDUP = 10.0
@@ -90,11 +94,6 @@ def _check_all_reports(files_dir: Path, out_dir: Path, env: dict[str, str]) -> C
 
 
 def _schedule_in_process(values: dict[str, Any], with_stagger: bool) -> Callable[[], float]:
-    from kaireon_chart.chart import load_chart
-    from kaireon_chart.schedule import fires, output, stagger
-    from kaireon_chart.schedule.timeline import Timeline, herd_problems, jobs_of
-    from kaireon_chart.values import coalesce
-
     chart = load_chart(REPO / "chart")
     merged = coalesce(values, chart.values)
     start = datetime(2026, 12, 1, tzinfo=UTC)

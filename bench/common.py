@@ -7,8 +7,11 @@ before taking its median — never from two lone times.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -226,10 +229,6 @@ def env_with(**extra: str) -> dict[str, str]:
 
 def run_job(spec: dict[str, Any], timeout: float = 900) -> dict[str, Any]:
     """Run one service job in a fresh process (:mod:`bench._worker`); its JSON report."""
-    import json
-    import subprocess
-    import sys
-
     proc = subprocess.run(
         [sys.executable, "-m", "bench._worker", json.dumps(spec)],
         capture_output=True,

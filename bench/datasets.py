@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 
+from service.db import make_engine
 from service.models import Base
 
 SPAN = timedelta(days=730)
@@ -25,8 +26,6 @@ def cutoff(now: datetime) -> datetime:
 
 
 def create_schema(sqlalchemy_url: str) -> None:
-    from service.db import make_engine
-
     engine = make_engine(sqlalchemy_url)
     Base.metadata.create_all(engine)
     engine.dispose()

@@ -23,6 +23,9 @@ from sqlalchemy import insert, text
 
 from bench import pg
 from bench.common import Context, Profile, Row, Stats, interleave, ratios, run_job
+from service.db import make_engine
+from service.models import Base
+from service.models.scheduling import Pipeline
 
 TITLE = "5 flow-scheduler-tick"
 GOAL_S = 1.0
@@ -96,9 +99,6 @@ def pipelines(n: int, now: datetime, seed: int = 11, steady: bool = False) -> li
 
 
 def _prepare(url: str, rows: list[dict[str, Any]]) -> None:
-    from service.db import make_engine
-    from service.models import Base, Pipeline
-
     engine = make_engine(url)
     Base.metadata.create_all(engine)
     with engine.begin() as conn:
@@ -108,8 +108,6 @@ def _prepare(url: str, rows: list[dict[str, Any]]) -> None:
 
 
 def _reset(url: str) -> None:
-    from service.db import make_engine
-
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM pipeline_runs"))

@@ -25,8 +25,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
+from sqlalchemy import delete
 
 from bench.common import REPO, Context, Profile, Row, Stats, interleave, ratios
+from service.config import Settings
+from service.db import make_engine, make_sessionmaker
+from service.jobs import siem_ship
+from service.models import Base
+from service.models.audit import AuditLog, SiemCursor, SiemPending
 
 TITLE = "6 siem-ship, 500 audit rows"
 KEY = "bench-key-not-a-secret"
@@ -45,9 +52,6 @@ def _receivers() -> dict[str, Any]:
 
 
 def _fill(url: str, n: int, now: datetime) -> None:
-    from service.db import make_engine, make_sessionmaker
-    from service.models import AuditLog, Base
-
     engine = make_engine(url)
     Base.metadata.create_all(engine)
     with make_sessionmaker(engine)() as s:
@@ -128,14 +132,6 @@ def _floor(db_path: str, backend: str, base: str, now: datetime) -> Callable[[],
 
 
 def run(profile: Profile, ctx: Context) -> list[Row]:
-    from pydantic import SecretStr
-    from sqlalchemy import delete
-
-    from service.config import Settings
-    from service.db import make_engine, make_sessionmaker
-    from service.jobs import siem_ship
-    from service.models import SiemCursor, SiemPending
-
     now = datetime.now(UTC).replace(microsecond=0)
     n = profile.siem_rows
     db_path = str(ctx.workdir / "siem.db")

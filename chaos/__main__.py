@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from chaos.campaign import format_table, run_scenario, scenario_names
+from chaos.pg import TEMPLATE_ENV, make_template
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +52,6 @@ def main(argv: list[str] | None = None) -> int:
         f"work directory {root}",
         flush=True,
     )
-    from chaos.pg import TEMPLATE_ENV, make_template
 
     template = None
     try:

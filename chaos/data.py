@@ -15,14 +15,15 @@ from typing import Any
 from sqlalchemy import Engine, insert, text
 
 from service.db import make_engine
-from service.models import AuditLog, InteractionHistory, RetentionConfig, Tenant
+from service.migrations import upgrade
+from service.models.audit import AuditLog
+from service.models.decisioning import InteractionHistory
+from service.models.tenants import RetentionConfig, Tenant
 
 _MIGRATE = threading.Lock()  # Alembic's command API keeps module-level state: one upgrade at a time
 
 
 def prepare(url: str) -> Engine:
-    from service.migrations import upgrade
-
     engine = make_engine(url)
     with _MIGRATE:
         upgrade(engine)

@@ -21,6 +21,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
+
 from chaos.common import LOOPBACK, free_port
 
 
@@ -197,8 +199,6 @@ class PgCluster:
         return f"postgresql+psycopg://postgres@{LOOPBACK}:{self.port}/{database}"
 
     def create_database(self, name: str) -> str:
-        from sqlalchemy import create_engine, text
-
         eng = create_engine(self.url(), isolation_level="AUTOCOMMIT")
         try:
             with eng.connect() as conn:

@@ -11,6 +11,7 @@ A cache that cannot be read or written is ignored.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -33,8 +34,6 @@ def _dir() -> Path:
 
 def package_stamp(name: str) -> str:
     """Identifies the installed version of a package without importing it (path, mtime, size)."""
-    import importlib.util
-
     try:
         spec = importlib.util.find_spec(name)
         origin = spec.origin if spec else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .commands import COMMANDS, ERROR_FORMATS, EXIT_OK, EXIT_USAGE, PROG, UsageError
@@ -94,8 +95,6 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
     """argparse's formatter without its `import shutil` (which drags in bz2/lzma) on every run."""
 
     def __init__(self, prog: str) -> None:
-        import os
-
         try:
             width = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size().columns
         except (ValueError, OSError):
@@ -322,8 +321,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. piped into `head`: stop quietly, as a shell tool does
-        import os
-
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK

@@ -81,7 +81,7 @@ def render_readme(chart_dir: Path) -> str:
     schema = json.loads(_schema_source(chart_dir).read_text(encoding="utf-8"))
     meta = yaml.safe_load((chart_dir / "Chart.yaml").read_text(encoding="utf-8"))
     try:
-        import jinja2  # the [docs] extra: only README generation needs it
+        import jinja2  # lazy: jinja2 is the [docs] extra (only README generation needs it)
     except ImportError:
         raise MissingExtra("chart README generation", "jinja2", "docs") from None
     env = jinja2.Environment(

@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from . import cron as cronlib
+from .checks.time_facts import facts
+from .describe import describe
+from .explain_facts import facts_lines
 from .render import resolve_jobs
 from .tzdb import tz_exists
 
@@ -16,10 +19,6 @@ if TYPE_CHECKING:
 
 
 def _describe(expr: str, tz: str | None) -> str:
-    try:
-        from .describe import describe
-    except ImportError:  # pragma: no cover - describe.py ships with the package
-        return expr
     try:
         return describe(expr, tz)
     except Exception:  # noqa: BLE001 - a description is a nicety; never fail explain over it
@@ -57,8 +56,6 @@ def explain(
             else:
                 description = _describe(expr, tz)
                 if not sched.never_fires:
-                    from .checks.time_facts import facts
-
                     time_facts = facts(s, sched, tz, now)
                 nexts = [
                     t.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") for t in sched.next_times(now, runs, tz)
@@ -132,6 +129,4 @@ def format_text(rows: list[dict[str, Any]]) -> str:
     lines = [
         "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in table
     ]
-    from .explain_facts import facts_lines
-
     return "\n".join(lines + facts_lines(rows)) + "\n"

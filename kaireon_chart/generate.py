@@ -14,7 +14,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import registry
+from . import chartsnap, docs, kube, registry, schemagen, tzlist
+from .reports import rules
 
 REPO = Path(__file__).resolve().parent.parent
 GENERATED = Path(__file__).resolve().parent / "_generated"
@@ -51,33 +52,25 @@ def _blocks_of(path: Path) -> Callable[[], bytes]:
 
 
 def _chart_readme() -> bytes:
-    from .docs import render_readme
-
-    return render_readme(REPO / "chart").encode("utf-8")
+    return docs.render_readme(REPO / "chart").encode("utf-8")
 
 
 def _checks_md() -> bytes:
-    from .reports.rules import checks_markdown
-
-    return checks_markdown().encode("utf-8")
+    return rules.checks_markdown().encode("utf-8")
 
 
 def _values_validator() -> bytes:
-    from .schemagen import generate
-
-    return generate(json.loads((REPO / "schemas" / "values.schema.json").read_bytes())).encode("utf-8")
+    schema = json.loads((REPO / "schemas" / "values.schema.json").read_bytes())
+    return schemagen.generate(schema).encode("utf-8")
 
 
 def _chart_snapshot() -> bytes:
-    from .chartsnap import document
-
-    return document(REPO / "chart").encode("utf-8")
+    return chartsnap.document(REPO / "chart").encode("utf-8")
 
 
 def _timezones() -> bytes:
-    from .tzlist import template  # the IANA names the chart's own time-zone check accepts
-
-    return template().encode("utf-8")
+    """The IANA names the chart's own time-zone check accepts."""
+    return tzlist.template().encode("utf-8")
 
 
 def outputs() -> dict[Path, Callable[[], bytes]]:
@@ -92,8 +85,6 @@ def outputs() -> dict[Path, Callable[[], bytes]]:
         GENERATED / "chart_snapshot.json": _chart_snapshot,
         REPO / "chart" / "templates" / "_timezones.tpl": _timezones,
     }
-    from . import kube
-
     if kube.available():
         for version in kube.supported_versions():
             doc = kube.compact_document(version)

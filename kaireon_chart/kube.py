@@ -9,12 +9,16 @@ and that compiled validator is cached per Kubernetes minor version for the life 
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from . import cache
 from .extras import MissingExtra
 from .kube_compact import _Checker, _compact, _only_types
 
@@ -41,8 +45,6 @@ class KubeIssue(NamedTuple):
 @lru_cache(maxsize=1)
 def _schema_root() -> Path:
     # the schemas' location without importing kubernetes_validate (its import alone costs ~0.1 s)
-    import importlib.util
-
     spec = importlib.util.find_spec("kubernetes_validate")
     if spec is None or not spec.origin:
         raise KubeUnavailable(
@@ -112,6 +114,7 @@ def _schema_stamp(version: tuple[int, int]) -> str:
 
 @lru_cache(maxsize=4)
 def _validator(version: tuple[int, int]) -> Any:
+    # lazy: the [k8s] extra's jsonschema + referencing, ~60 ms (bench 8), for a rejection only
     import jsonschema
     from referencing import Registry, Resource
 
@@ -131,8 +134,6 @@ COMPACT_DIR = Path(__file__).resolve().parent / "_generated" / "kube_schemas"
 
 
 def _digest(path: Path) -> str:
-    import hashlib
-
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -142,8 +143,6 @@ _SOURCE_FILES = ("cronjob-batch-v1.json", "_definitions.json")
 @lru_cache(maxsize=1)
 def _installed_release() -> str | None:
     """kubernetes-validate's version, from its one dist-info directory (importlib.metadata costs ~10 ms)."""
-    import os
-
     package = _schema_root().parent
     try:
         found = [
@@ -259,8 +258,6 @@ def validate_manifests(manifests: list[dict[str, Any]], kube_version: str | None
                 continue
             issues.extend(_validate_one(_validator(version), index, manifest))
             continue
-        from . import cache  # the slow path only: a passing manifest never imports hashlib
-
         if stamp is None:
             stamp = (_schema_stamp(version), cache.package_stamp("jsonschema"))
         disk_key = cache.key("kube-openapi-shape", *stamp, shape)

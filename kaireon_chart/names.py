@@ -7,6 +7,7 @@ literally: ``trunc`` cuts to N characters, ``trimSuffix "-"`` removes one traili
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -104,8 +105,6 @@ def cronjob_name(full_name: str, key: str) -> str:
     full = f"{full_name}-{kebab(key)}"
     if len(full) <= CRONJOB_NAME_MAX:
         return full
-    import hashlib
-
     digest = hashlib.sha256(full.encode("utf-8")).hexdigest()[:_HASH_LEN]
     return f"{_trim_one(_trunc(full, _TRUNCATED_PREFIX))}-{digest}"
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from . import registry
 from .extras import MissingExtra
+from .valuesfile import ValuesError, parse_yaml
 
 KNOWN_ROUTES = {r.name: (r.key, r.path) for r in registry.operator_wired()}
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -51,7 +52,7 @@ def route_key(name: str) -> tuple[str, str]:
 
 def _yaml() -> Any:
     try:
-        from ruamel.yaml import YAML
+        from ruamel.yaml import YAML  # lazy: ruamel.yaml is the [edit] extra
     except ImportError:
         raise MissingExtra("render-values add-route", "ruamel.yaml", "edit") from None
 
@@ -64,6 +65,7 @@ def _yaml() -> Any:
 def add_route(text: str, name: str, schedule: str, path: str | None = None) -> RouteEdit:
     """Return the edited values text with cron.schedules.<key> = {schedule, path} (comments kept)."""
     y = _yaml()  # first: names the [edit] extra when ruamel.yaml is missing
+    # lazy: ruamel.yaml is the [edit] extra
     from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
@@ -81,12 +83,11 @@ def add_route(text: str, name: str, schedule: str, path: str | None = None) -> R
     buf = io.StringIO()
     y.dump(doc, buf)
     new_text = buf.getvalue()
-    from .values import parse_yaml
-
     return RouteEdit(key, path, schedule, new_text, parse_yaml(new_text, "<edited>"), existed)
 
 
 def _load(y: Any, text: str) -> Any:
+    # lazy: ruamel.yaml is the [edit] extra
     from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.error import YAMLError
 
@@ -105,7 +106,7 @@ def _load(y: Any, text: str) -> Any:
 
 def _schedules(doc: Any) -> Any:
     """doc's cron.schedules map, created when missing."""
-    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.comments import CommentedMap  # lazy: ruamel.yaml is the [edit] extra
 
     cron = doc.get("cron")
     if cron is None:
@@ -126,6 +127,7 @@ def set_schedules(text: str, schedules_by_key: dict[str, str]) -> str:
     """The values text with cron.schedules.<key>.schedule set for each key (comments kept; an entry
     that is missing is added with just its schedule, merged over the chart's entry by helm)."""
     y = _yaml()  # first: names the [edit] extra when ruamel.yaml is missing
+    # lazy: ruamel.yaml is the [edit] extra
     from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
@@ -144,8 +146,6 @@ def set_schedules(text: str, schedules_by_key: dict[str, str]) -> str:
 
 def _needs_quotes(text: str) -> bool:
     """True when helm's YAML reader (go-yaml v2) would not read ``text`` back as this string."""
-    from .values import ValuesError, parse_yaml
-
     try:
         return parse_yaml(f"k: {text}\n") != {"k": text}
     except ValuesError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from importlib import resources
 from importlib.abc import Traversable
+from importlib.metadata import version
 
 __all__ = ["template", "zone_names"]
 
@@ -42,7 +43,5 @@ def zone_names() -> list[str]:
 
 def template() -> str:
     """The text of chart/templates/_timezones.tpl."""
-    from importlib.metadata import version
-
     body = "|" + "|".join(zone_names()) + "|"
     return (_HEADER % version("tzdata")) + '{{- define "kaireon.timeZones" -}}\n' + body + "\n{{- end -}}\n"

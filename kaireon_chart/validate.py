@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import names, schema
+from . import kube, names, schema
 from .chart import Chart, load_chart
 from .checks import openapi, tier
 from .problems import ERROR, WARNING, Problem, errors, warnings
@@ -89,8 +89,6 @@ def evaluate(
     ``release_name`` must already be valid (``names.validate_release_name``: the CLI checks it once per run).
     """
     if kube_schema:
-        from . import kube
-
         if kube_version is None and not kube.available():
             kube_schema = False  # the optional layer: `pip install kaireon-chart[k8s]` enables it
         else:

@@ -8,31 +8,24 @@ round-trips generated documents through PyYAML and through helm's YAML typing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import re
 from typing import Any
+
+from .goyaml import implicit_resolvers
 
 
 def dump_manifests(manifests: list[dict[str, Any]], fmt: str) -> str:
     if fmt == "json":
-        import json
-
         return json.dumps(manifests, indent=2) + "\n"
     return "".join("---\n" + (_yaml_block(m, 0) if m else f"{_inline(m)}\n") for m in manifests)
 
 
-_PLAIN_OK: Callable[[str], object] | None = None
-_RESOLVERS: dict[str, list[Any]] = {}
+_PLAIN_OK = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@-]*(?:[ ][A-Za-z0-9_./@()-]+)*\Z").match
+_RESOLVERS = implicit_resolvers()  # go-yaml's implicit types, without PyYAML
 
 
 def _plain_ok(text: str) -> bool:
-    global _PLAIN_OK, _RESOLVERS
-    if _PLAIN_OK is None:
-        import re
-
-        from .values import implicit_resolvers  # go-yaml's implicit types, without importing PyYAML
-
-        _PLAIN_OK = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@-]*(?:[ ][A-Za-z0-9_./@()-]+)*\Z").match
-        _RESOLVERS = implicit_resolvers()
     if not text or not _PLAIN_OK(text) or text[-1] in ".:-":
         return False
     if any(regexp.match(text) for _tag, regexp in _RESOLVERS.get(text[0], [])):
@@ -76,8 +69,6 @@ def _scalar(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        import json
-
         return json.dumps(value)
     if isinstance(value, str):
         return _string(value)
@@ -136,9 +127,7 @@ def go_safe_dumper() -> Any:
     else: `y`, `on`, `1e3`, `0o17`, `09`, `+.5` ... (PyYAML alone prints those plain)."""
     global _DUMPER
     if _DUMPER is None:
-        import yaml
-
-        from .values import implicit_resolvers
+        import yaml  # lazy: PyYAML ~12 ms (bench 8); only add-route prints YAML with it
 
         base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
         dumper: Any = type("GoSafeDumper", (base,), {})

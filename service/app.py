@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from importlib.metadata import version
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -26,6 +27,7 @@ from service.jsonlog import get_logger, log_event, register_settings_secrets
 from service.metrics import Metrics
 from service.readiness import ReadinessProbe
 from service.runner import Runner, utcnow
+from service.scheduler import build_scheduler
 
 log = get_logger("kaireon.app")
 
@@ -55,8 +57,6 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             )
         scheduler = None
         if settings.in_process_scheduler:
-            from service.scheduler import build_scheduler
-
             scheduler = build_scheduler(runner)
             scheduler.start()
             app.state.scheduler = scheduler
@@ -95,8 +95,6 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
 
 def _version() -> str:
     try:
-        from importlib.metadata import version
-
         return version("kaireon-chart")
     except Exception:  # noqa: BLE001 - running from a source tree without metadata
         return "0.0.0"

@@ -32,9 +32,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from service.models import AiAttachment, Base, BlobDeletion, utcnow
+from service.models import Base
+from service.models.attachments import AiAttachment, BlobDeletion
+from service.models.base import utcnow
 from service.storage_keys import StorageError, clean_key
 
 REFERENCE_COLUMN = "storage_key"  # every column of this name holds a key of the attachment store
@@ -96,12 +100,8 @@ def delete_rows_and_queue(session: Session, ids: Sequence[int], tenant_id: str, 
 def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> None:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
         session.execute(pg_insert(BlobDeletion).on_conflict_do_nothing(index_elements=["blob_key"]), rows)
     elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
         session.execute(sqlite_insert(BlobDeletion).on_conflict_do_nothing(index_elements=["blob_key"]), rows)
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         have = set(

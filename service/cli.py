@@ -15,21 +15,30 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import uvicorn
 from pydantic import ValidationError
+from sqlalchemy import Engine
 
+from service.app import create_app, engine_for
 from service.config import Settings
+from service.db import make_sessionmaker
+from service.demo import load_demo_data
+from service.errors import ServiceError
+from service.jobs import JOB_MODULES
 from service.jsonlog import configure_logging, get_logger, log_event, register_settings_secrets
+from service.migrations import current_revision, upgrade
+from service.runcontext import error_detail
+from service.runner import Runner
 from service.stopflag import StopFlag
-
-if TYPE_CHECKING:  # the CLI imports SQLAlchemy only for the commands that use the database
-    from sqlalchemy import Engine
 
 log = get_logger("kaireon.cli")
 
@@ -134,23 +143,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _engine(settings: Settings, *, statement_timeout: bool = True) -> Engine:
-    from service.app import engine_for
-
     return engine_for(settings, statement_timeout=statement_timeout)
 
 
 def _migrate(settings: Settings) -> int:
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
-    from service.migrations import current_revision, upgrade
-
     engine = _engine(settings, statement_timeout=False)  # a migration may legitimately run long
     try:
         before = current_revision(engine)
         upgrade(engine)
         after = current_revision(engine)
     except Exception as exc:  # noqa: BLE001 - reported without a traceback or a URL
-        from service.runcontext import error_detail
-
         print(f"kaireon-service migrate: failed: {error_detail(exc)}", file=sys.stderr)
         return EXIT_FAILED
     finally:
@@ -167,10 +170,6 @@ def _migrate(settings: Settings) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from service.app import create_app
-
     if settings.migrate_on_start and not args.no_migrate:
         rc = _migrate(settings)
         if rc:
@@ -216,8 +215,6 @@ def signal_safe_server(stopping: StopFlag) -> type:
     no logging, no I/O. A second signal that interrupts it re-enters it on the same thread, and
     anything that takes a lock there (``threading.Event.set`` does) would deadlock the process.
     """
-    import uvicorn
-
     set_stopping = stopping.set
 
     class SignalSafeServer(uvicorn.Server):
@@ -232,8 +229,6 @@ def _exit_watchdog(seconds: float) -> None:
     """After the server stopped: if a thread (a job that ignores the shutdown flag) still keeps the
     interpreter from exiting ``seconds`` later, exit anyway. Its open transaction is rolled back by
     the database and its lease expires after LEASE_TTL_SECONDS, as after a crash."""
-    import os
-    import threading
 
     def watch() -> None:
         time.sleep(seconds)
@@ -248,8 +243,6 @@ def _exit_watchdog(seconds: float) -> None:
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from service.demo import load_demo_data
-
     if args.tenants < 1 or args.rows < 0:
         print("kaireon-service demo-data: --tenants must be >= 1 and --rows >= 0", file=sys.stderr)
         return EXIT_USAGE
@@ -265,11 +258,6 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run(settings: Settings, route: str) -> int:
-    from service.db import make_sessionmaker
-    from service.errors import ServiceError
-    from service.jobs import JOB_MODULES
-    from service.runner import Runner
-
     if route not in JOB_MODULES:
         print(
             f"kaireon-service run: unknown job {route!r}; one of: {', '.join(JOB_MODULES)}", file=sys.stderr

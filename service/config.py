@@ -13,6 +13,8 @@ from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 SIEM_BACKENDS = ("splunk", "datadog", "elastic")
 
@@ -28,9 +30,6 @@ def normalise_database_url(v: str) -> str:
     Every message is built here from fixed text and the driver name only: the URL itself (which may
     carry a password) never appears in an error.
     """
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
     v = v.strip()
     if not v:
         raise ValueError("must not be empty")

@@ -28,19 +28,16 @@ from service.config import Settings
 from service.db import make_sessionmaker
 from service.jobs import JOB_MODULES, load_job
 from service.jsonlog import get_logger, log_event
-from service.models import (
+from service.models import Base
+from service.models.audit import AuditLog
+from service.models.decisioning import DecisionTrace, InteractionHistory, InteractionSummary, Suppression
+from service.models.tenants import (
     DATA_CLASS_AI_ATTACHMENTS,
     DATA_CLASS_DECISION_TRACES,
     DATA_CLASS_INTERACTIONS,
     DATA_CLASS_SUMMARIES,
     DATA_CLASS_SUPPRESSIONS,
-    AuditLog,
-    Base,
-    DecisionTrace,
-    InteractionHistory,
-    InteractionSummary,
     RetentionConfig,
-    Suppression,
     Tenant,
 )
 

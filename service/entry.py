@@ -48,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     try:
+        # lazy: the [service] extra may be missing; this import is what fails then, caught below
         from service.cli import main as service_main
     except ImportError as exc:
         print(

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 
 from service.jsonlog import get_logger, redact
 
@@ -119,8 +120,6 @@ def connection_lost(exc: BaseException) -> bool:
     """True when ``exc`` means the PostgreSQL connection itself failed (not a SQL error such as a
     deadlock or a timeout): SQLAlchemy marked the connection invalidated, or the driver error has no
     SQLSTATE / a connection-class one (08xxx, 57P0x)."""
-    from sqlalchemy.exc import DBAPIError
-
     if not isinstance(exc, DBAPIError):
         return False
     if exc.connection_invalidated:

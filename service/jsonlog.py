@@ -19,6 +19,8 @@ import threading
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from sqlalchemy.engine import make_url
+
 _secrets: set[str] = set()
 _lock = threading.Lock()
 REDACTED = "***"
@@ -43,8 +45,6 @@ def register_settings_secrets(settings: Any) -> None:
             register_secret(secret.get_secret_value())
     url = getattr(settings, "database_url", "")
     try:
-        from sqlalchemy.engine import make_url
-
         password = make_url(url).password
         if password:
             register_secret(str(password))

@@ -38,7 +38,7 @@ from sqlalchemy import Engine, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.jsonlog import get_logger, log_event, redact
-from service.models import JobLease
+from service.models.leases import JobLease
 
 _table = cast(
     Table, JobLease.__table__

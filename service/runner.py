@@ -59,7 +59,7 @@ from service.jobs import JOB_MODULES, load_job
 from service.jobs._result import JobResult
 from service.jsonlog import get_logger, log_event
 from service.metrics import Metrics
-from service.models import AuditLog
+from service.models.audit import AuditLog
 from service.runcontext import (
     CURRENT_RUN,
     Heartbeat,

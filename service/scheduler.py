@@ -43,6 +43,7 @@ from kaireon_chart.chart import load_chart
 from kaireon_chart.cron import parse_schedule
 from kaireon_chart.registry import API_PREFIX
 from kaireon_chart.render import resolve_jobs
+from service import lease as leases
 from service.jobs import JOB_MODULES
 from service.jsonlog import get_logger, log_event
 
@@ -300,7 +301,6 @@ class InProcessScheduler:
 
 def build_scheduler(runner: Any, clock: Callable[[], datetime] | None = None) -> InProcessScheduler:
     """The scheduler for an app's runner, with lease-based slot de-duplication."""
-    from service import lease as leases
 
     def last_started(route: str) -> datetime | None:
         row = leases.current(runner.engine, route)

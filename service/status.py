@@ -14,7 +14,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.models import AuditLog, ExportCheckpoint, JobLease, SiemCursor, SiemPending
+from service.models.audit import AuditLog, SiemCursor, SiemPending
+from service.models.exports import ExportCheckpoint
+from service.models.leases import JobLease
+from service.scheduler import load_scheduled_jobs
 
 ERROR_CAP = 300
 
@@ -36,8 +39,6 @@ def short_error(error: Any) -> str | None:
 @lru_cache(maxsize=1)
 def _schedules() -> dict[str, tuple[str, str | None, Any]]:
     """route -> (schedule, time zone, next_after) of the chart's default, enabled schedules."""
-    from service.scheduler import load_scheduled_jobs
-
     return {j.route: (j.expr, j.time_zone, j.next_after) for j in load_scheduled_jobs()}
 
 

@@ -27,7 +27,8 @@ from chaos.common import Result, log_problems, result
 from chaos.data import add_interactions, add_retention, add_tenants, prepare
 from chaos.reconcile import exported_records, walk_files
 from chaos.replica import run_cli
-from service.models import DATA_CLASS_AI_ATTACHMENTS, AiAttachment
+from service.models.attachments import AiAttachment
+from service.models.tenants import DATA_CLASS_AI_ATTACHMENTS
 
 NAME = "hostile_rows"
 NORMAL = ["tenant_a", "tenant_b", "tenant_c"]

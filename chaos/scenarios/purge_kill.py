@@ -24,7 +24,8 @@ from chaos.data import add_retention, add_tenants, prepare
 from chaos.pg import PgCluster
 from chaos.reconcile import walk_files
 from chaos.replica import Replica, rerun_until_idle, service_env
-from service.models import DATA_CLASS_AI_ATTACHMENTS, DATA_CLASS_DECISION_TRACES, AiAttachment
+from service.models.attachments import AiAttachment
+from service.models.tenants import DATA_CLASS_AI_ATTACHMENTS, DATA_CLASS_DECISION_TRACES
 
 NAME = "purge_kill"
 TENANTS = ("tenant_a", "tenant_b", "tenant_h")

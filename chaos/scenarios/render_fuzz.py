@@ -32,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from chaos.scenarios import _render_hostile as hostile
 from chaos.scenarios import _render_inputs as inputs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -206,7 +207,7 @@ def _alias_bombs(workdir: Path, rng: random.Random, quick: bool) -> dict[str, An
         "check, add-route -f and --chart",
         workdir,
     )
-    bombs = list(inputs.bombs(rng))
+    bombs = list(hostile.bombs(rng))
     files = [(label, sc.file(text)) for label, text in bombs]
     for label, path in files if not quick else files[:1] + rng.sample(files[1:], 2):
         sc.case(label, ["-f", str(path)])
@@ -236,7 +237,7 @@ def _huge(workdir: Path, rng: random.Random, quick: bool) -> dict[str, Any]:
         "5,000-digit numbers, long keys, deep nesting, files past the size bound, /dev/zero",
         workdir,
     )
-    for label, args, stdin in inputs.huge_cases(sc, rng, quick):
+    for label, args, stdin in hostile.huge_cases(sc, rng, quick):
         files = (
             sum(1 for a in args if isinstance(a, str) and a.endswith(".yaml")) if args[:1] == ["check"] else 1
         )
@@ -250,7 +251,7 @@ def _encodings(workdir: Path, rng: random.Random, quick: bool) -> dict[str, Any]
         "invalid UTF-8, UTF-16/32 BOMs, NUL and control characters, surrogates, argv that is not UTF-8",
         workdir,
     )
-    for label, args, stdin in inputs.encoding_cases(sc, rng, quick):
+    for label, args, stdin in hostile.encoding_cases(sc, rng, quick):
         sc.case(label, args, stdin)
     return sc.result()
 
@@ -262,7 +263,7 @@ def _set_flags(workdir: Path, rng: random.Random, quick: bool) -> dict[str, Any]
         "huge numbers and indexes, deep JSON, NaN, random strings)",
         workdir,
     )
-    for label, args, stdin in inputs.set_cases(rng, quick):
+    for label, args, stdin in hostile.set_cases(rng, quick):
         sc.case(label, args, stdin)
     return sc.result()
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from chaos.common import CRON_SECRET, Result, pythonpath_env, register_pid, result, tail
 from chaos.data import prepare
 from chaos.replica import Replica, service_env
+from service.config import Settings
+from service.demo import load_demo_data
 
 NAME = "schemathesis_api"
 CHECKS = "not_a_server_error,response_schema_conformance"
@@ -31,9 +33,6 @@ def _schemathesis() -> list[str]:
 
 
 def _demo(url: str, workdir: Path) -> None:
-    from service.config import Settings
-    from service.demo import load_demo_data
-
     engine = prepare(url)
     settings = Settings(
         database_url=url,

@@ -10,6 +10,7 @@ from ..problems import ERROR, WARNING, Problem
 from ..problems import shown as _q
 from ..render import SHARDABLE_PATHS, ResolvedJob
 from ..tzdb import tz_exists
+from .time_facts import warnings as time_warnings
 from .timing import _schedule_warnings
 
 INT32_MAX = 2**31 - 1
@@ -184,8 +185,6 @@ def _job(job: ResolvedJob) -> list[Problem]:
     # warnings
     if sched is not None:
         out.extend(_schedule_warnings(job, sched, tz if tz_ok else None))
-        from .time_facts import warnings as time_warnings
-
         out.extend(time_warnings(job, sched, tz if tz_ok else None))
     return out
 

@@ -250,7 +250,7 @@ def _go_load_location(name: str) -> Any:
         return _LOCAL
     if ".." in name or name[0] in "/\\":
         raise _LocationError("time: invalid location name")
-    from zoneinfo import ZoneInfo
+    from zoneinfo import ZoneInfo  # lazy: zoneinfo ~2 ms (bench 8), only for a time zone
 
     first_err: str | None = None
     for source in _ZONE_SOURCES:

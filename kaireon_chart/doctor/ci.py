@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..problems import Problem
+from ..problems import FileReport, Problem
+from ..problems import Finding as Located
+from ..reporters import render as render_report
+from ..reports.locate import find
 
 if TYPE_CHECKING:
-    from ..reporters import FileReport
     from .findings import Finding
 
 PREFIX = "doctor-"
@@ -28,15 +30,9 @@ def problem(finding: Finding) -> Problem:
 
 def file_report(findings: list[Finding], origins: Any, anchor: str | None) -> FileReport:
     """One report of every finding; ``anchor`` is the file a finding without a place points at."""
-    from ..reporters import FileReport
-    from ..reporters import Finding as Located
-    from ..reports.locate import find
-
     located = [Located(problem(f), *find(origins, f.path)) for f in findings]
     return FileReport(None, located, anchor=anchor)
 
 
 def render(fmt: str, findings: list[Finding], origins: Any, anchor: str | None, strict: bool) -> str:
-    from ..reporters import render as render_report
-
     return render_report(fmt, [file_report(findings, origins, anchor)], strict)

@@ -7,6 +7,7 @@ never leaves the API server. Any failure to reach or read the cluster is ``Unrea
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 from datetime import datetime
 from typing import Any
@@ -26,7 +27,7 @@ class Unreachable(Exception):
 def kube() -> Any:
     """The `kubernetes` package, or MissingExtra naming the [doctor] extra."""
     try:
-        import kubernetes
+        import kubernetes  # lazy: kubernetes is the [doctor] extra
     except ImportError:
         raise MissingExtra("render-values doctor", "the kubernetes client", "doctor") from None
     return kubernetes
@@ -35,7 +36,7 @@ def kube() -> Any:
 def connect(kubeconfig: str | None, context: str | None) -> Any:
     """An ApiClient from --kubeconfig, $KUBECONFIG or ~/.kube/config, else the in-cluster service account."""
     k8s = kube()
-    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.config_exception import ConfigException  # lazy: kubernetes is the [doctor] extra
 
     cfg = k8s.client.Configuration()
     path = kubeconfig or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
@@ -57,7 +58,7 @@ def connect(kubeconfig: str | None, context: str | None) -> Any:
 
 
 def _reason(exc: Exception, what: str) -> Unreachable:
-    from kubernetes.client.exceptions import ApiException
+    from kubernetes.client.exceptions import ApiException  # lazy: kubernetes is the [doctor] extra
 
     if isinstance(exc, ApiException):
         if exc.status in (401, 403):
@@ -80,7 +81,7 @@ def items(api: Any, what: str, call: Any, *args: Any, **kwargs: Any) -> list[Obj
 
 def _get(api: Any, what: str, call: Any, *args: Any) -> Obj | None:
     """One object as a plain dict, None on 404."""
-    from kubernetes.client.exceptions import ApiException
+    from kubernetes.client.exceptions import ApiException  # lazy: kubernetes is the [doctor] extra
 
     try:
         result = call(*args, _request_timeout=TIMEOUT)
@@ -150,7 +151,7 @@ def read_release(api: Any, namespace: str, release: str, now: datetime) -> Snaps
 
 
 def _service(api: Any, k8s: Any, namespace: str, name: str) -> ServiceState:
-    from kubernetes.client.exceptions import ApiException
+    from kubernetes.client.exceptions import ApiException  # lazy: kubernetes is the [doctor] extra
 
     core = k8s.client.CoreV1Api(api)
     svc = _get(api, f"get service {namespace}/{name}", core.read_namespaced_service, name, namespace)
@@ -181,9 +182,7 @@ def _service(api: Any, k8s: Any, namespace: str, name: str) -> ServiceState:
 
 def secret_metadata(api: Any, core: Any, namespace: str, name: str) -> Obj | None:
     """The Secret's metadata only (PartialObjectMetadata): its data is never requested. None when missing."""
-    import json
-
-    from kubernetes.client.exceptions import ApiException
+    from kubernetes.client.exceptions import ApiException  # lazy: kubernetes is the [doctor] extra
 
     what = f"get secret {namespace}/{name} (metadata only)"
     try:  # the raw response (the client raises ApiException on a non-2xx status)

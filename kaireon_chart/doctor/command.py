@@ -6,7 +6,14 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from ..render import render_cronjobs, resolve_jobs
+from ..reports import parse_specs, write_text
+from . import ci, client, runnow
+from .ci import FORMATS
 from .client import Unreachable
+from .diagnose import diagnose
+from .findings import at_least
+from .report import as_json, text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREACHABLE = 0, 1, 2
 
@@ -19,8 +26,6 @@ def clock() -> datetime:
 def run(
     args: Any, values: dict[str, Any], chart: Any, *, now: datetime | None = None, origins: Any = None
 ) -> int:
-    from . import client
-
     now = now or clock()
     specs = _specs(args)
     if specs is None:
@@ -29,11 +34,6 @@ def run(
         api = client.connect(args.kubeconfig, args.context)
         if args.run_now:
             return _run_now(api, args, now)
-        from ..render import render_cronjobs, resolve_jobs
-        from .diagnose import diagnose
-        from .findings import at_least
-        from .report import as_json, text
-
         try:
             rendered = render_cronjobs(values, args.release_name, args.namespace, chart=chart)
             sources = {j.name: dict(j.sources) for j in resolve_jobs(values, args.release_name, chart=chart)}
@@ -52,8 +52,6 @@ def run(
     strict = args.fail_on == "warning"
     anchor = (args.files or [None])[0] or f"{chart.path}/values.yaml"
     if specs or args.format not in ("text", "json"):
-        from . import ci
-
         for fmt, path in specs:
             try:
                 _write(path, _output(fmt, args, views, findings, origins, anchor, strict))
@@ -72,9 +70,6 @@ def run(
 
 def _specs(args: Any) -> list[tuple[str, str]] | None:
     """``--report FORMAT=PATH`` values, or None after printing what is wrong (exit 2)."""
-    from ..reports import parse_specs
-    from .ci import FORMATS
-
     try:
         return parse_specs(getattr(args, "reports", None) or [], FORMATS)
     except ValueError as exc:
@@ -83,23 +78,16 @@ def _specs(args: Any) -> list[tuple[str, str]] | None:
 
 
 def _output(fmt: str, args: Any, views: Any, findings: Any, origins: Any, anchor: str, strict: bool) -> str:
-    from .ci import render
-    from .report import as_json, text
-
     if fmt in ("text", "json"):
         return (as_json if fmt == "json" else text)(args.release_name, args.namespace, views, findings)
-    return render(fmt, findings, origins, anchor, strict)
+    return ci.render(fmt, findings, origins, anchor, strict)
 
 
 def _write(path: str, content: str) -> None:
-    from ..reports import write_text
-
     write_text(path, content)
 
 
 def _run_now(api: Any, args: Any, now: datetime) -> int:
-    from . import client, runnow
-
     cronjobs = client.list_cronjobs(api, args.namespace, args.release_name)
     cj = runnow.find_cronjob(cronjobs, args.run_now)
     if cj is None:

@@ -45,7 +45,7 @@ def _quantities(resources: Any) -> Any:
     """Requests/limits with each quantity as a number (the API server rewrites 0.1 as 100m)."""
     if not isinstance(resources, dict):
         return resources
-    from kubernetes.utils import parse_quantity
+    from kubernetes.utils import parse_quantity  # lazy: kubernetes is the [doctor] extra
 
     def number(q: Any) -> Any:
         try:

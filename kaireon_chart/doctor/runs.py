@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..cron import CronError, parse_schedule
 from ..problems import ERROR, WARNING
 from .findings import LAST_RUNS, Finding, JobView, Run, runs_of
 from .snapshot import Obj, Snapshot, dig, ts
@@ -32,8 +33,6 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def check(snap: Snapshot, cj: Obj, src: dict[str, str]) -> tuple[JobView, list[Finding]]:
-    from ..cron import CronError, parse_schedule
-
     name = dig(cj, "metadata", "name") or ""
     spec, status = cj.get("spec") or {}, cj.get("status") or {}
     tz = spec.get("timeZone")

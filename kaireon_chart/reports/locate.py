@@ -1,4 +1,4 @@
-"""Where a problem points: the file and line of the layer that set the value (kaireon_chart.values
+"""Where a problem points: the file and line of the layer that set the value (kaireon_chart.origins
 Origins), with two additions for reports:
 
 * a value set by ``--set``/``--set-string``/``--set-json`` names the flag and its position among the

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ..cron import CronError, parse_schedule
+from ..problems import WARNING, Problem
+from ..render import resolve_jobs
+from ..tzdb import tz_exists
+from .fires import fire_times
 
 if TYPE_CHECKING:
     from ..chart import Chart
-
-from .fires import fire_times
 
 DEFAULT_RUN_SECONDS = 60  # worst-case run time of a job without activeDeadlineSeconds (said in the output)
 
@@ -36,10 +40,6 @@ def jobs_of(
     values: dict[str, Any], release_name: str = "kaireon", chart: Chart | None = None
 ) -> tuple[list[Job], list[tuple[str, str]]]:
     """(the jobs that run, [(key, why a job is left out)]) of fully merged values."""
-    from ..cron import CronError, parse_schedule
-    from ..render import resolve_jobs
-    from ..tzdb import tz_exists
-
     cron = values.get("cron")
     if not isinstance(cron, dict) or cron.get("enabled") is False:
         return [], [("cron", "cron.enabled is false: no CronJob runs")]
@@ -83,8 +83,6 @@ class Timeline:
     """Fire times of ``jobs`` over ``days`` days from ``start`` (UTC-aware datetime)."""
 
     def __init__(self, jobs: list[Job], start: datetime, days: float):
-        from ..cron import parse_schedule
-
         self.jobs = jobs
         self.start = int(start.timestamp())
         self.end = self.start + int(days * 86400)
@@ -209,10 +207,6 @@ HERD_ID = "schedule-herd"
 def herd_problems(timeline: Timeline, limit: int) -> list[Any]:
     """One ``schedule-herd`` warning per set of jobs that start more than ``limit`` together, at the
     schedule of the one that starts least often (moving it breaks the herd; the message names all)."""
-    from ..problems import WARNING, Problem
-
-    make = cast(Any, Problem)  # Record's constructor is untyped
-
     sources = {job.key: job.source for job in timeline.jobs}
     starts = {key: len(times) for key, times in timeline.fires.items()}
     seen: dict[tuple[str, ...], list[int]] = defaultdict(list)
@@ -223,7 +217,7 @@ def herd_problems(timeline: Timeline, limit: int) -> list[Any]:
         first = datetime.fromtimestamp(minutes[0], UTC).strftime("%Y-%m-%d %H:%M UTC")
         mover = min(keys, key=lambda k: (starts[k], k))  # the rarest job joins the herd: move that one
         out.append(
-            make(
+            Problem(
                 sources[mover] or f"cron.schedules.{mover}.schedule",
                 f"{len(keys)} jobs start in the same minute ({', '.join(keys)}) {len(minutes)} time(s) "
                 f"in {timeline.days:g} days, first at {first}; allowed: at most {limit} per minute: "

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from service.models import DecisionTrace, InteractionHistory
+from service.models.decisioning import DecisionTrace, InteractionHistory
 
 METRICS = ("acceptance_rate", "ctr", "revenue", "selection_frequency", "latency_p99", "degraded_scoring_rate")
 OPERATORS = ("gt", "lt", "gte", "lte", "eq")

@@ -44,7 +44,8 @@ from service.errors import LeaseLost
 from service.errors import error_text as _err
 from service.jobs._result import ApiModel
 from service.metrics import observe_export_purge
-from service.models import DATA_CLASS_INTERACTIONS, ExportCheckpoint, ExportObject, RetentionConfig
+from service.models.exports import ExportCheckpoint, ExportObject
+from service.models.tenants import DATA_CLASS_INTERACTIONS, RetentionConfig
 from service.runcontext import heartbeat, should_stop
 from service.storage import Store, export_store, show
 

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from service import shards
 from service.errors import LeaseLost
 from service.jobs._result import ApiModel
-from service.models import Tenant
+from service.models.tenants import Tenant
+from service.runcontext import error_detail
 
 T = TypeVar("T")
 K = TypeVar("K", bound=str | None)  # a tenant id (None: a step not bound to one tenant)
@@ -34,8 +35,6 @@ def tenant_ids(session: Session, *, active_only: bool) -> list[str]:
 
 
 def error_text(exc: BaseException) -> str:
-    from service.runcontext import error_detail  # late: keeps the job modules importable on their own
-
     return error_detail(exc)
 
 

@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 from service.config import Settings
 from service.jobs._result import JobResult
 from service.jobs._tenant_loop import TenantError, for_each_tenant
-from service.models import Approval, AuditLog
+from service.models.audit import AuditLog
+from service.models.governance import Approval
 
 ROUTE = "approvals-expire"
 AUDIT_ACTION = "approval_expired"

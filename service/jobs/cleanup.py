@@ -37,16 +37,13 @@ from service.jobs._export_purge import ExportObjects, purge_tenants
 from service.jobs._export_purge import Target as ExportTarget
 from service.jobs._result import JobResult
 from service.jobs._tenant_loop import TenantError, for_each_tenant, tenant_ids
-from service.models import (
+from service.models.decisioning import DecisionTrace, InteractionHistory, InteractionSummary, Suppression
+from service.models.tenants import (
     DATA_CLASS_DECISION_TRACES,
     DATA_CLASS_INTERACTIONS,
     DATA_CLASS_SUMMARIES,
     DATA_CLASS_SUPPRESSIONS,
-    DecisionTrace,
-    InteractionHistory,
-    InteractionSummary,
     RetentionConfig,
-    Suppression,
     Tenant,
 )
 from service.purge import delete_in_batches

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from service.config import Settings
 from service.jobs._result import JobResult
 from service.jobs._tenant_loop import TenantError, for_each_tenant, tenant_ids
-from service.models import EngagementHealth, InteractionHistory
+from service.models.decisioning import EngagementHealth, InteractionHistory
 
 ROUTE = "engagement-health-recompute"
 WINDOWS = (7, 30)

@@ -39,20 +39,7 @@ every key to its root on top of that (no ``..``, no symbolic link followed). Bef
 stale temporary files of an interrupted write in the object's directory are removed
 (:meth:`service.storage_local.LocalStore.remove_stale_temps`).
 
-Record encoding. The database builds the lines; Python only joins them as bytes, fetched in
-chunks of ``FETCH_CHUNK`` rows into one buffer per batch (no per-row dict, datetime or parsed JSON).
-PostgreSQL with psycopg 3 builds the whole line (:func:`_pg_line_sql`: string concatenation of
-``to_json`` pieces, read through psycopg's binary cursor). SQLite builds the line around the float,
-which orjson prints (SQLite cannot print a double shortest-exact); a batch holding a row SQLite's
-expression does not handle (a timestamp not in SQLAlchemy's stored form, a ``context`` that is not
-strict JSON) is encoded by the reference path instead: rows through SQLAlchemy, records through
-orjson (:func:`encode_rows`), which also serves any other driver. All produce the same records: the
-same keys in the same order, strings and nulls alike, ``conversionValue`` a JSON float (``12.0``,
-never ``12``; NaN/infinity as ``null``), ``context`` the stored JSON object, timestamps in UTC as
-``2026-06-13T12:00:00Z`` or, with a fraction, ``2026-06-13T12:00:00.120000Z`` (orjson's
-``OPT_UTC_Z`` form). Only the spelling may differ, never a value or a type: whitespace inside
-``context`` (PostgreSQL's ``jsonb`` text form) and large or tiny floats (``1e+15`` for
-``1000000000000000.0``).
+The records, and how each database builds them: :mod:`service.jobs._export_batch`.
 """
 
 from __future__ import annotations
@@ -63,29 +50,20 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-import orjson
 from pydantic import Field, model_serializer
-from sqlalchemy import (
-    JSON,
-    DateTime,
-    Float,
-    Integer,
-    String,
-    Table,
-    TypeDecorator,
-    literal_column,
-    select,
-    tuple_,
-)
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import shards
 from service.config import Settings
 from service.errors import error_text as _err
+from service.jobs._export_batch import Batch, read_batch
 from service.jobs._result import ApiModel, JobResult
-from service.models import ExportCheckpoint, ExportObject, InteractionHistory, Tenant
+from service.models.decisioning import InteractionHistory
+from service.models.exports import ExportCheckpoint, ExportObject
+from service.models.tenants import Tenant
 from service.runcontext import heartbeat, should_stop
 from service.storage import Store, export_store, segment_problem, show
 
@@ -96,27 +74,6 @@ BATCH_SIZE = 10_000
 SETTLE_SECONDS = 60
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 log = logging.getLogger(__name__)
-
-_T = cast(Table, InteractionHistory.__table__)  # a mapped class's __table__ is typed FromClause
-_COLUMNS = (
-    ("id", _T.c.id),
-    ("tenantId", _T.c.tenant_id),
-    ("customerId", _T.c.customer_id),
-    ("offerId", _T.c.offer_id),
-    ("creativeId", _T.c.creative_id),
-    ("channelId", _T.c.channel_id),
-    ("interactionType", _T.c.interaction_type),
-    ("outcomeTypeKey", _T.c.outcome_type_key),
-    ("direction", _T.c.direction),
-    ("conversionValue", _T.c.conversion_value),
-    ("context", _T.c.context),
-    ("occurredAt", _T.c.occurred_at),
-    ("createdAt", _T.c.created_at),
-)
-_NAMES = tuple(name for name, _ in _COLUMNS)
-_ORJSON_OPTS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
-# PostgreSQL path: rows per fetchmany while the lines are joined into the batch's bytes
-FETCH_CHUNK = 2_000
 
 
 class TenantExport(ApiModel):
@@ -174,58 +131,6 @@ def object_name(tenant_id: str, first_created_at: datetime, first_id: int) -> st
     )
 
 
-def encode_rows(rows: Sequence[Any]) -> bytes:
-    """NDJSON: one JSON object per line, camelCase keys, UTC timestamps with ``Z``."""
-    dumps = orjson.dumps
-    return b"".join(dumps(dict(zip(_NAMES, row, strict=True)), option=_ORJSON_OPTS) for row in rows)
-
-
-def _pg_value_sql(column: Any) -> str:
-    """SQL text of one record value as JSON text, exactly as :func:`encode_rows` writes it (orjson)."""
-    c = column.name
-    kind = column.type
-    if isinstance(kind, TypeDecorator):
-        kind = kind.impl_instance
-    if isinstance(kind, Integer):
-        return f"COALESCE({c}::text, 'null')"
-    if isinstance(kind, String):
-        return f"COALESCE(to_json({c})::text, 'null')"
-    if isinstance(kind, Float):
-        # orjson: always a float literal (12.0, not 12); NaN and infinities become null. PostgreSQL
-        # prints float8 in the shortest exact form, integral values below 1e15 without a fraction.
-        return (
-            f"CASE WHEN {c} IS NULL OR {c} IN ('NaN', 'Infinity', '-Infinity') THEN 'null' "
-            f"WHEN {c} = trunc({c}) AND abs({c}) < 1e15 THEN {c}::text || '.0' ELSE {c}::text END"
-        )
-    if isinstance(kind, JSON):
-        # jsonb's text form has no raw line breaks (a plain json column would keep its input's)
-        return f"COALESCE({c}::jsonb::text, 'null')"
-    if isinstance(kind, DateTime):
-        # orjson OPT_UTC_Z: 2026-06-13T12:00:00Z, or 2026-06-13T12:00:00.120000Z with a fraction
-        return (
-            f"""COALESCE('"' || replace(to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), """
-            f"""'.000000Z', 'Z') || '"', 'null')"""
-        )
-    raise TypeError(f"export-interactions: no JSON encoding for column {c} ({column.type})")
-
-
-def _pg_line_sql() -> str:
-    """One NDJSON record per row, built by PostgreSQL: ``{"id":1,"tenantId":"t1",...}``."""
-    pieces = [
-        f"""'{"{" if i == 0 else ","}"{name}":' || {_pg_value_sql(col)}"""
-        for i, (name, col) in enumerate(_COLUMNS)
-    ]
-    return " || ".join(pieces) + " || '}'"
-
-
-_PG_SELECT = (
-    f"SELECT {_pg_line_sql()}, created_at, id FROM {_T.name} "
-    "WHERE tenant_id = %s AND (created_at, id) > (%s::timestamptz, %s::bigint) AND created_at <= %s::timestamptz"
-)
-_PG_UPPER = " AND (created_at, id) <= (%s::timestamptz, %s::bigint)"
-_PG_ORDER = " ORDER BY created_at, id LIMIT %s"
-
-
 def run(session: Session, settings: Settings, now: datetime) -> ExportResult:
     result = ExportResult()
     tenants = shards.mine(  # a sharded run: only its shard's tenants
@@ -279,192 +184,6 @@ def _checkpoint(session: Session, tenant_id: str, now: datetime) -> ExportCheckp
 
 
 @dataclass
-class _Batch:
-    rows: int
-    data: bytes
-    first: tuple[datetime, int] | None  # keyset of the first and last row (None when empty)
-    last: tuple[datetime, int] | None
-
-
-def _batch_query(
-    tenant_id: str,
-    start: tuple[datetime, int],
-    settled: datetime,
-    end: tuple[datetime, int] | None,
-    *columns: Any,
-) -> Any:
-    query = (
-        select(*columns)
-        .where(
-            _T.c.tenant_id == tenant_id,
-            tuple_(_T.c.created_at, _T.c.id) > tuple_(*_bind(start)),
-            _T.c.created_at <= settled,
-        )
-        .order_by(_T.c.created_at, _T.c.id)
-        .limit(BATCH_SIZE)
-    )
-    if end is not None:
-        query = query.where(tuple_(_T.c.created_at, _T.c.id) <= tuple_(*_bind(end)))
-    return query
-
-
-def _read_batch(
-    session: Session,
-    tenant_id: str,
-    start: tuple[datetime, int],
-    settled: datetime,
-    end: tuple[datetime, int] | None,
-) -> _Batch:
-    """The next rows after ``start`` (and up to ``end`` when given), encoded as NDJSON bytes."""
-    dialect = session.get_bind().dialect
-    if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        return _read_batch_pg(session, tenant_id, start, settled, end)
-    if dialect.name == "sqlite":
-        batch = _read_batch_sqlite(session, tenant_id, start, settled, end)
-        if batch is not None:
-            return batch
-    return _read_batch_orm(session, tenant_id, start, settled, end)
-
-
-def _read_batch_orm(
-    session: Session,
-    tenant_id: str,
-    start: tuple[datetime, int],
-    settled: datetime,
-    end: tuple[datetime, int] | None,
-) -> _Batch:
-    """The reference encoding: rows through SQLAlchemy's types, records through orjson."""
-    rows = session.execute(_batch_query(tenant_id, start, settled, end, *(col for _, col in _COLUMNS))).all()
-    if not rows:
-        return _Batch(0, b"", None, None)
-    return _Batch(
-        len(rows), encode_rows(rows), (rows[0].created_at, rows[0].id), (rows[-1].created_at, rows[-1].id)
-    )
-
-
-def _sqlite_value_sql(column: Any) -> str:
-    """SQLite: one record value as JSON text (floats excluded: SQLite cannot print them shortest-exact)."""
-    c = column.name
-    kind = column.type
-    if isinstance(kind, TypeDecorator):
-        kind = kind.impl_instance
-    if isinstance(kind, Integer):
-        return f"COALESCE(CAST({c} AS TEXT), 'null')"
-    if isinstance(kind, String):
-        return f"json_quote({c})"  # SQL NULL -> null
-    if isinstance(kind, JSON):
-        # NULL when the stored text is not strict JSON (e.g. NaN written by json.dumps): the batch
-        # then goes through the reference path
-        return f"CASE WHEN {c} IS NULL THEN 'null' WHEN json_valid({c}) THEN json({c}) END"
-    if isinstance(kind, DateTime):
-        # stored as SQLAlchemy writes it, naive UTC 'YYYY-MM-DD HH:MM:SS.ffffff' -> orjson's form;
-        # anything else is NULL and the batch goes through the reference path
-        return (
-            f"CASE WHEN {c} IS NULL THEN 'null' WHEN length({c}) = 26 "
-            f"""THEN '"' || replace(replace({c}, ' ', 'T') || 'Z', '.000000Z', 'Z') || '"' END"""
-        )
-    raise TypeError(f"export-interactions: no JSON encoding for column {c} ({column.type})")
-
-
-def _sqlite_line_parts() -> tuple[str, str, str]:
-    """(SQL of the line before the float, the float column, SQL of the line after it)."""
-    floats = [i for i, (_, col) in enumerate(_COLUMNS) if isinstance(col.type, Float)]
-    if len(floats) != 1:
-        raise TypeError("export-interactions: the SQLite path expects exactly one float column")
-    k = floats[0]
-    pieces = [
-        f"""'{"{" if i == 0 else ","}"{name}":'""" + ("" if i == k else f" || {_sqlite_value_sql(col)}")
-        for i, (name, col) in enumerate(_COLUMNS)
-    ]
-    return " || ".join(pieces[: k + 1]), _COLUMNS[k][1].name, " || ".join(pieces[k + 1 :]) + " || '}'"
-
-
-_SQLITE_HEAD, _SQLITE_FLOAT, _SQLITE_TAIL = _sqlite_line_parts()
-
-
-def _read_batch_sqlite(
-    session: Session,
-    tenant_id: str,
-    start: tuple[datetime, int],
-    settled: datetime,
-    end: tuple[datetime, int] | None,
-) -> _Batch | None:
-    """SQLite builds each line around the float, which orjson prints (exactly as :func:`encode_rows`
-    does); None when a row is not in the shape this path handles (the caller falls back)."""
-    query = _batch_query(
-        tenant_id,
-        start,
-        settled,
-        end,
-        literal_column(_SQLITE_HEAD),
-        _T.c[_SQLITE_FLOAT],
-        literal_column(_SQLITE_TAIL),
-    )
-    result = session.execute(query)
-    dumps = orjson.dumps
-    parts: list[bytes] = []
-    first = last = None
-    count = 0
-    while chunk := result.fetchmany(FETCH_CHUNK):
-        if first is None:
-            first = chunk[0]
-        last = chunk[-1]
-        count += len(chunk)
-        try:
-            text = "\n".join([h + ("null" if v is None else dumps(v).decode()) + t for h, v, t in chunk])
-        except TypeError:  # a NULL piece: a value this path does not handle
-            result.close()
-            return None
-        parts.append(text.encode())
-        parts.append(b"\n")
-    if first is None or last is None:
-        return _Batch(0, b"", None, None)
-    return _Batch(count, b"".join(parts), _line_key(first), _line_key(last))
-
-
-def _line_key(row: Any) -> tuple[datetime, int]:
-    """The keyset of a row, read back from its own record (createdAt is exact to the microsecond)."""
-    rec = orjson.loads(row[0] + "null" + row[2])
-    return datetime.fromisoformat(rec["createdAt"]), rec["id"]
-
-
-def _read_batch_pg(
-    session: Session,
-    tenant_id: str,
-    start: tuple[datetime, int],
-    settled: datetime,
-    end: tuple[datetime, int] | None,
-) -> _Batch:
-    """PostgreSQL builds every line; they are joined chunk by chunk, no per-row object is kept."""
-    sql = _PG_SELECT
-    params: list[Any] = [tenant_id, start[0], start[1], settled]
-    if end is not None:
-        sql += _PG_UPPER
-        params += [end[0], end[1]]
-    sql += _PG_ORDER
-    params.append(BATCH_SIZE)
-    # the driver's own cursor (binary protocol: the lines arrive as UTF-8, keys as native values), on
-    # the session's connection and transaction; SQLAlchemy's row layer would only add per-row cost
-    driver: Any = session.connection().connection.driver_connection  # psycopg's own connection
-    cursor = driver.cursor(binary=True)
-    parts: list[bytes] = []
-    first = last = None
-    count = 0
-    try:
-        cursor.execute(sql, params)
-        while chunk := cursor.fetchmany(FETCH_CHUNK):
-            if first is None:
-                first = (chunk[0][1], chunk[0][2])
-            last = (chunk[-1][1], chunk[-1][2])
-            count += len(chunk)
-            parts.append("\n".join([row[0] for row in chunk]).encode())
-            parts.append(b"\n")
-    finally:
-        cursor.close()
-    return _Batch(count, b"".join(parts), first, last)
-
-
-@dataclass
 class _Write:
     """A batch whose object is being written; the checkpoint moves past it once the write is done."""
 
@@ -506,7 +225,7 @@ def _export_tenant(
             ):
                 # a previous run recorded this batch and may have written it: redo exactly the same range
                 pending_end = (cp.pending_last_created_at, cp.pending_last_id)
-            batch = _read_batch(session, tenant_id, position, settled, pending_end)
+            batch = read_batch(session, tenant_id, position, settled, pending_end, limit=BATCH_SIZE)
             advanced, in_flight = in_flight, None
             if advanced is not None:
                 _advance(cp, advanced, now)
@@ -549,7 +268,7 @@ def _export_tenant(
             wait([in_flight.future])  # this tenant failed: no write may still be running afterwards
 
 
-def _record(session: Session, tenant_id: str, name: str, batch: _Batch, now: datetime) -> None:
+def _record(session: Session, tenant_id: str, name: str, batch: Batch, now: datetime) -> None:
     """Record (or, for a re-run pending batch, correct) the object in ``export_objects`` (uncommitted):
     committed together with ``pending_*``, before the write, so retention purges know every object."""
     assert batch.first is not None and batch.last is not None
@@ -604,12 +323,6 @@ def _count(entry: TenantExport, done: _Write | None) -> None:
     if done is not None and done.rows:
         entry.exported += done.rows
         entry.file_path = done.name
-
-
-def _bind(key: tuple[datetime, int]) -> tuple[Any, Any]:
-    from sqlalchemy import literal
-
-    return literal(key[0], _T.c.created_at.type), literal(key[1], _T.c.id.type)
 
 
 def _mark_failed(session: Session, tenant_id: str, error: str, now: datetime) -> None:

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from service.config import Settings
 from service.jobs._result import ApiModel, JobResult
-from service.models import Pipeline, PipelineRun
+from service.models.scheduling import Pipeline, PipelineRun
 from service.schedules import DueEvaluator, ScheduleError, compile_pipeline_schedule
 
 ROUTE = "flow-scheduler-tick"

@@ -38,9 +38,9 @@ from sqlalchemy.orm import Session
 from service.config import Settings
 from service.jobs._result import JobResult
 from service.jobs._tenant_loop import TenantError, for_each_tenant, tenant_ids
-from service.models import (
+from service.models.audit import AuditLog
+from service.models.governance import (
     GITOPS_RESOURCE_TYPES,
-    AuditLog,
     GitopsDriftState,
     GitopsLastApplied,
     GitopsLiveResource,

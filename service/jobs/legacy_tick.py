@@ -64,16 +64,11 @@ from service.jobs._alert_metrics import (
 )
 from service.jobs._result import ApiModel, JobResult
 from service.jobs._tenant_loop import TenantError, error_text, for_each_tenant, tenant_ids
-from service.models import (
-    AlertRule,
-    AuditLog,
-    DecisionTrace,
-    InteractionHistory,
-    Notification,
-    OutboxEvent,
-    ReportRun,
-    ReportSchedule,
-)
+from service.models.alerts import AlertRule, Notification
+from service.models.audit import AuditLog
+from service.models.decisioning import DecisionTrace, InteractionHistory
+from service.models.outbox import OutboxEvent
+from service.models.scheduling import ReportRun, ReportSchedule
 from service.schedules import ScheduleError, parse_cron
 
 ROUTE = "tick"

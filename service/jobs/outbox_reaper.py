@@ -35,7 +35,7 @@ from service.config import Settings
 from service.db import rowcount
 from service.jobs._result import JobResult
 from service.jobs._tenant_loop import TenantError, for_each_tenant
-from service.models import OutboxDeadLetter, OutboxEvent
+from service.models.outbox import OutboxDeadLetter, OutboxEvent
 
 ROUTE = "outbox-reaper"
 BATCH = 500
@@ -175,9 +175,7 @@ def run(session: Session, settings: Settings, now: datetime) -> OutboxReaperResu
 
 def demo(session: Session, tenants: Sequence[Any], now: datetime, rng: random.Random) -> None:
     """Rows stuck in processing (some one attempt short of the max), and healthy rows left alone."""
-    from service.config import Settings as _S
-
-    defaults = _S.model_fields
+    defaults = Settings.model_fields
     max_attempts = defaults["outbox_max_attempts"].default
     stuck_after = defaults["outbox_stuck_after_seconds"].default
     for t in tenants:

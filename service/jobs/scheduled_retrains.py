@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from service.config import Settings
 from service.jobs._result import ApiModel, JobResult
 from service.jobs._tenant_loop import TenantError, for_each_tenant
-from service.models import AlgorithmModel, RetrainJob
+from service.models.scheduling import AlgorithmModel, RetrainJob
 from service.schedules import ScheduleError, parse_cron
 
 ROUTE = "scheduled-retrains"

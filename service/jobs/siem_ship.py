@@ -31,7 +31,8 @@ from service import siem
 from service.config import SIEM_BACKENDS, Settings
 from service.jobs._result import JobResult
 from service.metrics import observe_siem
-from service.models import AuditLog, Tenant
+from service.models.audit import AuditLog
+from service.models.tenants import Tenant
 from service.runcontext import heartbeat, should_stop
 from service.siem import ledger
 from service.siem.base import MAX_EVENTS_PER_REQUEST, ShipOutcome

@@ -8,7 +8,8 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection, engine_from_config, pool
 
-from service.models import Base, UTCDateTime
+from service.models import Base
+from service.models.base import UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata

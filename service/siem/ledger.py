@@ -36,7 +36,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from service.db import rowcount
 from service.errors import LeaseLost
-from service.models import AuditLog, SiemCursor, SiemDeadLetter, SiemPending
+from service.models.audit import AuditLog, SiemCursor, SiemDeadLetter, SiemPending
 
 log = logging.getLogger("service.siem")
 ROUTE = "siem-ship"

@@ -13,7 +13,8 @@ from kaireon_chart.checks import time_facts as timing
 from kaireon_chart.cron import parse_schedule
 from kaireon_chart.explain import explain, format_text
 from kaireon_chart.render import resolve_jobs
-from kaireon_chart.values import coalesce, parse_yaml
+from kaireon_chart.values import coalesce
+from kaireon_chart.valuesfile import parse_yaml
 
 CHART = load_chart()
 NOW = datetime(2026, 11, 1, 0, 0, tzinfo=UTC)

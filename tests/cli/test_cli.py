@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from kaireon_chart import registry
+from kaireon_chart.valuesfile import parse_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 RV = ROOT / ".venv" / "bin" / "render-values"
@@ -342,8 +343,6 @@ def test_add_route_updates_an_existing_entry(run, tmp_path):
 
 
 def test_add_route_quotes_a_key_helm_would_read_as_a_boolean(run, tmp_path):
-    from kaireon_chart.values import parse_yaml
-
     f = tmp_path / "values.yaml"
     f.write_text("# comment\ncron:\n  schedules: {}\n")
     assert run("add-route", "on", "--schedule", "@daily", "-f", f).returncode == 0

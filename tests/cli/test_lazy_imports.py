@@ -5,6 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from kaireon_chart import goyaml
+from kaireon_chart.goyaml import HelmLoader
+from kaireon_chart.valuesfile import parse_yaml
+
 
 def _modules_after(code: str) -> set[str]:
     probe = f"{code}\nimport sys\nprint(' '.join(sorted(sys.modules)))"
@@ -12,18 +16,18 @@ def _modules_after(code: str) -> set[str]:
     return set(out.stdout.split())
 
 
-def test_values_module_loads_pyyaml_only_to_read_yaml():
-    assert "yaml" not in _modules_after("import kaireon_chart.values")
-    assert "yaml" in _modules_after("from kaireon_chart.values import parse_yaml; parse_yaml('a: 1')")
+def test_the_values_modules_load_pyyaml_only_to_read_yaml():
+    loaded = _modules_after(
+        "import kaireon_chart.values, kaireon_chart.valuesfile, kaireon_chart.origins, kaireon_chart.goyaml"
+    )
+    assert "kaireon_chart.goyaml" in loaded and "yaml" not in loaded
+    assert "yaml" in _modules_after("from kaireon_chart.valuesfile import parse_yaml; parse_yaml('a: 1')")
 
 
 def test_the_lazy_helm_loader_is_the_same_loader():
-    from kaireon_chart import values
-    from kaireon_chart.values import HelmLoader
-
-    assert HelmLoader is values.HelmLoader is values._helm_loader()
-    assert HelmLoader.yaml_implicit_resolvers == values.implicit_resolvers()
-    assert values.parse_yaml("a: yes\nb: 0x10\nc: 1e3\nd: 2020-01-01\ne: 017\nf: ~\n") == {
+    assert HelmLoader is goyaml.HelmLoader is goyaml.helm_loader()
+    assert HelmLoader.yaml_implicit_resolvers == goyaml.implicit_resolvers()
+    assert parse_yaml("a: yes\nb: 0x10\nc: 1e3\nd: 2020-01-01\ne: 017\nf: ~\n") == {
         "a": True,
         "b": 16,
         "c": 1000.0,

@@ -11,7 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kaireon_chart.values import HelmLoader
+from kaireon_chart.goyaml import HelmLoader
 from kaireon_chart.yamlout import dump_manifests as _dump_manifests
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from service.jobs import siem_ship
-from service.models import AuditLog
+from service.models.audit import AuditLog
 from tests.service.jobs.test_siem_ship import FakeClock, siem_settings
 from tests.service.jobs.test_siem_ship import backend as backend
 from tests.service.jobs.test_siem_ship import receiver as receiver

@@ -18,15 +18,9 @@ from sqlalchemy import func, select
 from service.cli import main
 from service.config import get_settings
 from service.jobs._result import JobResult
-from service.models import (
-    AuditLog,
-    DecisionTrace,
-    InteractionHistory,
-    InteractionSummary,
-    RetentionConfig,
-    Suppression,
-    Tenant,
-)
+from service.models.audit import AuditLog
+from service.models.decisioning import DecisionTrace, InteractionHistory, InteractionSummary, Suppression
+from service.models.tenants import RetentionConfig, Tenant
 
 SECRET = "cli-test-secret-4a1b2c3d4e5f6a7b"
 

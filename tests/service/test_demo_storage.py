@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from service import demo
-from service.models import AiAttachment
+from service.models.attachments import AiAttachment
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

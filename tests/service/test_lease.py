@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from service import lease as leases
 from service.app import create_app
 from service.jobs._result import JobResult
-from service.models import AuditLog
+from service.models.audit import AuditLog
 from service.runner import heartbeat
 
 AUTH = {"Authorization": "Bearer test-cron-secret-0123456789abcdef"}

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from service.models import Suppression
+from service.models.decisioning import Suppression
 from service.purge import delete_in_batches
 
 

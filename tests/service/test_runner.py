@@ -12,7 +12,8 @@ from sqlalchemy import select
 from service import lease as leases
 from service.app import create_app
 from service.jobs._result import JobResult
-from service.models import AuditLog, Tenant
+from service.models.audit import AuditLog
+from service.models.tenants import Tenant
 from service.runner import Runner
 
 AUTH = {"Authorization": "Bearer test-cron-secret-0123456789abcdef"}

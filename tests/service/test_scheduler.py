@@ -12,7 +12,7 @@ from sqlalchemy import select
 from service import lease as leases
 from service.app import create_app
 from service.jobs._result import JobResult
-from service.models import AuditLog
+from service.models.audit import AuditLog
 from service.runner import Runner
 from service.scheduler import (
     SCHEDULER_GRACE_SECONDS,

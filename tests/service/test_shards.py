@@ -15,13 +15,9 @@ from sqlalchemy import func, insert, select
 from service import lease as leases
 from service import shards
 from service.app import create_app
-from service.models import (
-    DATA_CLASS_DECISION_TRACES,
-    AuditLog,
-    DecisionTrace,
-    RetentionConfig,
-    Tenant,
-)
+from service.models.audit import AuditLog
+from service.models.decisioning import DecisionTrace
+from service.models.tenants import DATA_CLASS_DECISION_TRACES, RetentionConfig, Tenant
 
 TENANTS = [f"tenant-{i:02d}" for i in range(23)]
 

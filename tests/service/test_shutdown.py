@@ -25,7 +25,8 @@ from sqlalchemy import create_engine, text
 
 from service.db import make_engine
 from service.migrations import upgrade
-from service.models import InteractionHistory, RetentionConfig, Tenant
+from service.models.decisioning import InteractionHistory
+from service.models.tenants import RetentionConfig, Tenant
 from tests.service.procs import AUTH, ServeProcess, service_env
 
 TRIALS = int(os.environ.get("KAIREON_SIGNAL_TRIALS", "12"))

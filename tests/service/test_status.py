@@ -110,7 +110,7 @@ def test_html_page(client):
 
 
 def test_siem_backlog(client, session_factory, now):
-    from service.models import SiemCursor, SiemPending
+    from service.models.audit import SiemCursor, SiemPending
 
     with session_factory() as s, s.begin():
         s.add(SiemCursor(backend="splunk", high_id=0, floor_id=0, floor_at=now))

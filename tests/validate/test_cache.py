@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from kaireon_chart import validate
 from kaireon_chart.chart import load_chart
-from kaireon_chart.values import coalesce, parse_yaml
+from kaireon_chart.values import coalesce
+from kaireon_chart.valuesfile import parse_yaml
 
 CHART = load_chart()
 BAD = coalesce(

@@ -14,7 +14,9 @@ import pytest
 
 from kaireon_chart import limits
 from kaireon_chart.chart import ChartError, load_chart
-from kaireon_chart.values import ValuesError, parse_yaml, user_values
+from kaireon_chart.origins import Origins, _compose
+from kaireon_chart.values import ValuesError, user_values
+from kaireon_chart.valuesfile import parse_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # the campaign package lives at the repository root
@@ -166,8 +168,6 @@ def test_check_node_directly() -> None:
 def test_locating_problems_indexes_each_mapping_once() -> None:
     """Origins.find looks keys up in a per-node index built once (the full fuzz run found 20,000 schedule
     entries taking minutes: every problem scanned every key of its map)."""
-    from kaireon_chart.values import Origins
-
     text = (
         "cron:\n  schedules:\n"
         + "".join(f"    j{i}: {{schedule: x}}\n" for i in range(3000))
@@ -177,8 +177,6 @@ def test_locating_problems_indexes_each_mapping_once() -> None:
     assert origins.find("cron.schedules.j2999.schedule") == ("many.yaml", 3002)
     assert origins.find("cron.schedules.j1") == ("many.yaml", 4)  # the first of duplicate keys, as before
     assert origins.find("cron.schedules.nope") == (None, None)
-    from kaireon_chart.values import _compose
-
     schedules = _compose(text).value[0][1].value[0][1]
     index = schedules._kaireon_keys
     origins.find("cron.schedules.j7.schedule")

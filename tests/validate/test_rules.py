@@ -16,7 +16,8 @@ from kaireon_chart.checks.job import _job
 from kaireon_chart.checks.period import min_period_seconds
 from kaireon_chart.cron import parse_schedule
 from kaireon_chart.render import ResolvedJob
-from kaireon_chart.values import coalesce, parse_yaml
+from kaireon_chart.values import coalesce
+from kaireon_chart.valuesfile import parse_yaml
 
 CHART = load_chart()
 # the chart without its schema (built positionally: works whether Chart is a dataclass or a plain record)

@@ -11,7 +11,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kaireon_chart.values import Origins, ValuesError, coalesce, merge_maps, parse_yaml, user_values
+from kaireon_chart.origins import Origins
+from kaireon_chart.values import ValuesError, coalesce, merge_maps, user_values
+from kaireon_chart.valuesfile import parse_yaml
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from service.app import create_app
 from service.jobs import approvals_expire
-from service.models import Approval, AuditLog
+from service.models.audit import AuditLog
+from service.models.governance import Approval
 
 SECRET = "test-cron-secret-0123456789abcdef"
 

@@ -10,15 +10,12 @@ from sqlalchemy import func, select
 
 from service.app import create_app
 from service.jobs import cleanup
-from service.models import (
+from service.models.decisioning import DecisionTrace, InteractionHistory, InteractionSummary, Suppression
+from service.models.tenants import (
     DATA_CLASS_INTERACTIONS,
     DATA_CLASS_SUMMARIES,
     DATA_CLASS_SUPPRESSIONS,
-    DecisionTrace,
-    InteractionHistory,
-    InteractionSummary,
     RetentionConfig,
-    Suppression,
     Tenant,
 )
 

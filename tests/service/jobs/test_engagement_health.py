@@ -14,7 +14,8 @@ from sqlalchemy import select
 from service.app import create_app
 from service.config import Settings
 from service.jobs import engagement_health as eh
-from service.models import EngagementHealth, InteractionHistory, Tenant
+from service.models.decisioning import EngagementHealth, InteractionHistory
+from service.models.tenants import Tenant
 
 SECRET = "test-cron-secret-0123456789abcdef"
 

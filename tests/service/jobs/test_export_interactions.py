@@ -15,8 +15,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from service import storage
+from service.jobs import _export_batch as eb
 from service.jobs import export_interactions as ex
-from service.models import ExportCheckpoint, InteractionHistory, Tenant
+from service.models.decisioning import InteractionHistory
+from service.models.exports import ExportCheckpoint
+from service.models.tenants import Tenant
 from tests.service.s3_server import s3_bucket, s3_keys, s3_server  # noqa: F401 - fixtures
 
 # storage-level behaviour (atomic writes, S3, the HTTP wrapper) is database-independent: SQLite only
@@ -468,7 +471,7 @@ def test_postgresql_server_built_records_equal_the_sqlite_path(sqlite_url, pg_ur
     assert len(lite) == len(pg) == len(rows)
     for a, b in zip(lite, pg, strict=True):
         ra, rb = json.loads(a), json.loads(b)
-        assert list(ra) == list(rb) == list(ex._NAMES)
+        assert list(ra) == list(rb) == list(eb.NAMES)
         assert _typed(ra) == _typed(rb), (a, b)
         assert b.endswith(b"}") and b"\n" not in b
     first = json.loads(pg[0])
@@ -521,15 +524,15 @@ def test_fast_path_line_equals_orjson_of_the_orm_row(session, now, texts, value,
         )
     session.commit()
     start = (ex.EPOCH, 0)
-    fast = (ex._read_batch_pg if session.get_bind().dialect.name == "postgresql" else ex._read_batch_sqlite)(
-        session, tid, start, now, None
+    fast = (eb.read_batch_pg if session.get_bind().dialect.name == "postgresql" else eb.read_batch_sqlite)(
+        session, tid, start, now, None, limit=ex.BATCH_SIZE
     )
-    reference = ex._read_batch_orm(session, tid, start, now, None)
+    reference = eb.read_batch_orm(session, tid, start, now, None, limit=ex.BATCH_SIZE)
     session.commit()
     assert fast is not None and fast.rows == reference.rows == len(texts) and fast.data.endswith(b"\n")
     got, expected = fast.data.splitlines(), reference.data.splitlines()
     assert [_typed(json.loads(line)) for line in got] == [_typed(json.loads(line)) for line in expected]
-    assert [list(json.loads(line)) for line in got] == [list(ex._NAMES)] * len(texts)
+    assert [list(json.loads(line)) for line in got] == [list(eb.NAMES)] * len(texts)
     assert (fast.first, fast.last) == (reference.first, reference.last)
 
 
@@ -553,8 +556,8 @@ def test_sqlite_rows_outside_the_fast_path_go_through_orjson(session, settings, 
     )
     session.commit()
     settled = now - timedelta(seconds=ex.SETTLE_SECONDS)
-    assert ex._read_batch_sqlite(session, "t1", (ex.EPOCH, 0), settled, None) is None
-    assert ex._read_batch_sqlite(session, "t2", (ex.EPOCH, 0), settled, None) is None
+    assert eb.read_batch_sqlite(session, "t1", (ex.EPOCH, 0), settled, None, limit=ex.BATCH_SIZE) is None
+    assert eb.read_batch_sqlite(session, "t2", (ex.EPOCH, 0), settled, None, limit=ex.BATCH_SIZE) is None
     session.commit()
     body = ex.run(session, settings, now)
     assert [(t.tenant_id, t.exported) for t in body.tenants] == [("t1", 3), ("t2", 2)]

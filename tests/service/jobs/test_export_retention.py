@@ -16,20 +16,12 @@ from sqlalchemy import select
 from service.jobs import _dsar_preview, cleanup, dsar_purge
 from service.jobs import export_interactions as ex
 from service.metrics import Metrics
-from service.models import (
-    DATA_CLASS_AI_ATTACHMENTS as ATT,
-)
-from service.models import (
-    DATA_CLASS_INTERACTIONS as IH,
-)
-from service.models import (
-    AuditLog,
-    ExportCheckpoint,
-    ExportObject,
-    InteractionHistory,
-    RetentionConfig,
-    Tenant,
-)
+from service.models.audit import AuditLog
+from service.models.decisioning import InteractionHistory
+from service.models.exports import ExportCheckpoint, ExportObject
+from service.models.tenants import DATA_CLASS_AI_ATTACHMENTS as ATT
+from service.models.tenants import DATA_CLASS_INTERACTIONS as IH
+from service.models.tenants import RetentionConfig, Tenant
 from service.storage import open_store
 from tests.service.s3_server import s3_bucket, s3_server  # noqa: F401 - fixtures
 

@@ -18,7 +18,9 @@ import pytest
 from sqlalchemy import select
 
 from service.jobs import export_interactions as ex
-from service.models import ExportCheckpoint, InteractionHistory, Tenant
+from service.models.decisioning import InteractionHistory
+from service.models.exports import ExportCheckpoint
+from service.models.tenants import Tenant
 from service.storage import is_temp_name, show
 from tests.service.s3_server import s3_bucket, s3_keys, s3_server  # noqa: F401 - fixtures
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from service.app import create_app
 from service.jobs import flow_scheduler_tick as flow
-from service.models import Pipeline, PipelineRun
+from service.models.scheduling import Pipeline, PipelineRun
 
 SECRET = "test-cron-secret-0123456789abcdef"
 RESPONSE_KEYS = {

@@ -13,7 +13,9 @@ from sqlalchemy import select
 
 from service.app import create_app
 from service.jobs import gitops_drift as gd
-from service.models import AuditLog, GitopsDriftState, GitopsLastApplied, GitopsLiveResource, Tenant
+from service.models.audit import AuditLog
+from service.models.governance import GitopsDriftState, GitopsLastApplied, GitopsLiveResource
+from service.models.tenants import Tenant
 
 SECRET = "test-cron-secret-0123456789abcdef"
 

@@ -14,17 +14,12 @@ from sqlalchemy import select
 
 from service.app import create_app
 from service.jobs import legacy_tick as tick
-from service.models import (
-    AlertRule,
-    AuditLog,
-    DecisionTrace,
-    InteractionHistory,
-    Notification,
-    OutboxEvent,
-    ReportRun,
-    ReportSchedule,
-    Tenant,
-)
+from service.models.alerts import AlertRule, Notification
+from service.models.audit import AuditLog
+from service.models.decisioning import DecisionTrace, InteractionHistory
+from service.models.outbox import OutboxEvent
+from service.models.scheduling import ReportRun, ReportSchedule
+from service.models.tenants import Tenant
 
 TOKEN = "test-cron-token-0123456789abcdef"
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from service.app import create_app
 from service.jobs import outbox_reaper
-from service.models import OutboxDeadLetter, OutboxEvent
+from service.models.outbox import OutboxDeadLetter, OutboxEvent
 
 SECRET = "test-cron-secret-0123456789abcdef"
 

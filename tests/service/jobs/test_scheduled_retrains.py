@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from service.app import create_app
 from service.jobs import scheduled_retrains as sr
-from service.models import AlgorithmModel, RetrainJob
+from service.models.scheduling import AlgorithmModel, RetrainJob
 
 SECRET = "test-cron-secret-0123456789abcdef"
 

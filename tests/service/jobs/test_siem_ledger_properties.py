@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from service.config import Settings
 from service.db import make_engine, make_sessionmaker
 from service.jobs import siem_ship
-from service.models import AuditLog, Base
+from service.models import Base
+from service.models.audit import AuditLog
 from service.siem.ledger import _holes, _intervals, _merge
 from tests.service.jobs.test_siem_ship import API_KEY, INDEX, FakeClock
 from tests.service.siem_receivers import Respond, SplunkHEC

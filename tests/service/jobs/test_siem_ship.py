@@ -10,7 +10,7 @@ import pytest
 
 from service.config import Settings
 from service.jobs import siem_ship
-from service.models import AuditLog
+from service.models.audit import AuditLog
 from service.siem.base import join_endpoint
 from tests.service.siem_receivers import DatadogLogs, ElasticBulk, Hang, ItemStatuses, Respond, SplunkHEC
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select
 
-from service.models import AuditLog, SiemPending
+from service.models.audit import AuditLog, SiemPending
 from tests.service.jobs.test_siem_ship import API_KEY, INDEX, RECEIVERS
 from tests.service.siem_sim import DOWN, Sim, backend, pg_only, receiver, sims, sqlite_only
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete, select, text
 
 from service.jobs import siem_ship
-from service.models import AuditLog, SiemCursor, SiemDeadLetter, SiemPending
+from service.models.audit import AuditLog, SiemCursor, SiemDeadLetter, SiemPending
 from service.siem import elastic
 from tests.service.jobs.test_siem_ship import API_KEY, INDEX, RECEIVERS, siem_settings
 from tests.service.siem_receivers import Hang, ItemStatuses, Reset, Respond, Trickle
