@@ -8,6 +8,9 @@ and wall time; every ratio per round):
   ``draft7.Walker`` walks the schema for every file) on the defaults run, ``-f prod.yaml``,
   ``check`` over bench 2's environment files (a CI or pre-commit run) and an invalid file
   (informational: there it only adds its own verdict before the walker words the problems);
+* the compact CronJob OpenAPI schemas (``_generated/kube_schemas/``; undone: deleted, so kube.py
+  builds the compact schema from kubernetes-validate's bundle in the process) on the defaults run,
+  ``-f prod.yaml`` and ``check``;
 * the chart snapshot (``_generated/chart_snapshot.json``; undone: deleted, so PyYAML parses the
   chart's Chart.yaml and values.yaml) on the defaults run and ``-f prod.yaml``.
 
@@ -90,12 +93,17 @@ def _undo_values_validator(root: Path) -> None:
     )
 
 
+def _undo_kube_schemas(root: Path) -> None:
+    shutil.rmtree(root / "kaireon_chart" / "_generated" / "kube_schemas")
+
+
 def _undo_snapshot(root: Path) -> None:
     (root / "kaireon_chart" / "_generated" / "chart_snapshot.json").unlink()
 
 
 TRICKS = (
     Trick("the generated values validator", _undo_values_validator, ("defaults", "prod", "check", "invalid")),
+    Trick("the compact Kubernetes schemas", _undo_kube_schemas, ("defaults", "prod", "check")),
     Trick("the chart snapshot", _undo_snapshot, ("defaults", "prod")),
 )
 

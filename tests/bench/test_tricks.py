@@ -174,6 +174,12 @@ def test_undoing_a_trick_takes_the_path_it_spares(tmp_path: Path) -> None:
     by_name = {t.name: t for t in tricks.TRICKS}
     without_validator = tricks._copy(ctx.workdir, by_name["the generated values validator"])
     assert _probe_copy(without_validator, code) == "False False"
+    without_kube = tricks._copy(ctx.workdir, by_name["the compact Kubernetes schemas"])
+    shipped_kube = (
+        "from kaireon_chart import kube; print(kube.shipped_compact(kube.parse_version(None)) is not None)"
+    )
+    assert _probe_copy(ROOT, shipped_kube) == "True"
+    assert _probe_copy(without_kube, shipped_kube) == "False"
     without_snapshot = tricks._copy(ctx.workdir, by_name["the chart snapshot"])
     assert _probe_copy(without_snapshot, code) == "True True"
     assert list((without_snapshot / "kaireon_chart").rglob("__pycache__/*.pyc"))  # byte-compiled
