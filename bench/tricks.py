@@ -17,9 +17,9 @@ and wall time; every ratio per round):
 The rule (docs/ARCHITECTURE.md, "Speed"): a trick stays when it saves at least 3 % of the CPU time
 of a realistic run it targets (``-f`` a file, or ``check``), or when bench 1's goal needs it (it
 saves at least 3 % of the defaults run, and without it that run's wall time exceeds 1.0× helm 3's
-or helm 4's). A kept trick's rows
-say "met" where it pays and are informational elsewhere; a trick that should go has its rows MISSED.
-Every ``render-values`` here runs byte-compiled (the copies too), as an installed wheel does.
+or helm 4's). A kept trick's rows say "met" where it pays and are informational elsewhere; a trick
+that should go has its rows MISSED. Every ``render-values`` here runs byte-compiled (the copies too;
+``PYTHONDONTWRITEBYTECODE`` dropped), as an installed wheel does.
 
 Then the lazy imports (bench/lazy_imports.py): one row per import kaireon_chart/ keeps inside a
 function, with what it costs a run that needs it.
