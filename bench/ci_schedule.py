@@ -8,12 +8,14 @@
   suggestions. In-process (the library call, no fire time cached from an earlier round) and end to end
   (one CLI process, JSON out): goal < 1 s. With ``--stagger`` (the analysis runs again on the
   suggested schedules): informational.
+
+``render-values`` runs the checkout's package byte-compiled, as an installed wheel does (compiled
+before timing, ``PYTHONDONTWRITEBYTECODE`` dropped); helm runs with the same environment as before.
 """
 
 from __future__ import annotations
 
 import random
-import resource
 import subprocess
 import time
 from collections.abc import Callable
@@ -24,7 +26,21 @@ from typing import Any
 import yaml
 
 from bench.cli_check import _helm_each, write_environments
-from bench.common import REPO, TOOLS, VENV_BIN, Context, Profile, Row, Stats, env_with, interleave, ratios
+from bench.common import (
+    BYTECODE_NOTE,
+    REPO,
+    TOOLS,
+    VENV_BIN,
+    Context,
+    Profile,
+    Row,
+    Stats,
+    byte_compile,
+    children_cpu,
+    interleave,
+    ratios,
+    rv_env,
+)
 from kaireon_chart.chart import load_chart
 from kaireon_chart.schedule import fires, output, stagger
 from kaireon_chart.schedule.timeline import Timeline, herd_problems, jobs_of
@@ -71,21 +87,16 @@ def jobs_values(n: int, seed: int = 11) -> dict[str, Any]:
 CPU: dict[str, list[float]] = {}  # contender -> CPU seconds per round (user + system): load-independent
 
 
-def _children_cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
 def _check_all_reports(files_dir: Path, out_dir: Path, env: dict[str, str]) -> Callable[[], float]:
     argv = [str(VENV_BIN / "render-values"), "check", str(files_dir), "--chart", str(REPO / "chart")]
     for fmt in FORMATS:
         argv += ["--report", f"{fmt}={out_dir / ('report.' + fmt)}"]
 
     def go() -> float:
-        t0, c0 = time.perf_counter(), _children_cpu()
+        t0, c0 = time.perf_counter(), children_cpu()
         proc = subprocess.run(argv, capture_output=True, env=env, cwd=REPO)
         dt = time.perf_counter() - t0
-        CPU.setdefault("check + all reports", []).append(_children_cpu() - c0)
+        CPU.setdefault("check + all reports", []).append(children_cpu() - c0)
         if proc.returncode != 0:
             raise RuntimeError(f"render-values check exited {proc.returncode}: {proc.stdout.decode()[-800:]}")
         return dt
@@ -135,10 +146,10 @@ def _schedule_cli(values_file: Path) -> Callable[[], float]:
     ]
 
     def go() -> float:
-        t0, c0 = time.perf_counter(), _children_cpu()
-        proc = subprocess.run(argv, capture_output=True, env=env_with(), cwd=REPO)
+        t0, c0 = time.perf_counter(), children_cpu()
+        proc = subprocess.run(argv, capture_output=True, env=rv_env(), cwd=REPO)
         dt = time.perf_counter() - t0
-        CPU.setdefault("schedule (CLI, JSON out)", []).append(_children_cpu() - c0)
+        CPU.setdefault("schedule (CLI, JSON out)", []).append(children_cpu() - c0)
         if proc.returncode != 0:
             raise RuntimeError(
                 f"render-values schedule exited {proc.returncode}: {proc.stderr.decode()[-800:]}"
@@ -158,13 +169,15 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
     values_file = ctx.workdir / "jobs.yaml"
     values_file.write_text(yaml.safe_dump(values, sort_keys=False), encoding="utf-8")
     procs = {
-        "check + all reports": _check_all_reports(files_dir, out_dir, env_with(KAIREON_CHART_CACHE="0")),
+        "check + all reports": _check_all_reports(files_dir, out_dir, rv_env(KAIREON_CHART_CACHE="0")),
         "helm3": _helm_each(TOOLS / "helm3", files),
         "helm4": _helm_each(TOOLS / "helm4", files),
         "schedule (library)": _schedule_in_process(values, with_stagger=False),
         "schedule (CLI, JSON out)": _schedule_cli(values_file),
         "schedule --stagger (library)": _schedule_in_process(values, with_stagger=True),
     }
+    byte_compile()
+    ctx.log(f"  ({BYTECODE_NOTE})")
     CPU.clear()
     samples = interleave(procs, profile.check_rounds)
     ours = "check + all reports"

@@ -5,7 +5,9 @@ The files are what a fleet of environments looks like: each overrides a few of t
 operator routes, resources, replicas, history limits). They are generated from a fixed seed, all
 valid, so both tools go through their whole pipeline. ``check`` is one process validating every file
 on its own over the chart defaults; the reference is what CI would otherwise do: one ``helm
-template`` process per file (helm also only checks the values schema).
+template`` process per file (helm also only checks the values schema). ``render-values`` runs the
+checkout's package byte-compiled, as an installed wheel does (compiled before timing,
+``PYTHONDONTWRITEBYTECODE`` dropped); helm runs with the same environment as before.
 """
 
 from __future__ import annotations
@@ -19,7 +21,21 @@ from typing import Any
 
 import yaml
 
-from bench.common import REPO, TOOLS, VENV_BIN, Context, Profile, Row, Stats, env_with, interleave, ratios
+from bench.common import (
+    BYTECODE_NOTE,
+    REPO,
+    TOOLS,
+    VENV_BIN,
+    Context,
+    Profile,
+    Row,
+    Stats,
+    byte_compile,
+    env_with,
+    interleave,
+    ratios,
+    rv_env,
+)
 from kaireon_chart import registry
 
 TITLE = "2 render-values check vs helm template per file"
@@ -140,13 +156,15 @@ def run(profile: Profile, ctx: Context) -> list[Row]:
     files = write_environments(files_dir, profile.check_files)
     cache = ctx.workdir / "rv-cache-check"
     procs = {
-        "check (cold)": _check(files_dir, env_with(KAIREON_CHART_CACHE="0")),
+        "check (cold)": _check(files_dir, rv_env(KAIREON_CHART_CACHE="0")),
         "check (warm cache)": _check(
-            files_dir, env_with(KAIREON_CHART_CACHE="1", KAIREON_CHART_CACHE_DIR=str(cache))
+            files_dir, rv_env(KAIREON_CHART_CACHE="1", KAIREON_CHART_CACHE_DIR=str(cache))
         ),
         "helm3": _helm_each(TOOLS / "helm3", files),
         "helm4": _helm_each(TOOLS / "helm4", files),
     }
+    byte_compile()
+    ctx.log(f"  ({BYTECODE_NOTE})")
     procs["check (warm cache)"]()  # fill the warm cache once (untimed)
     samples = interleave(procs, profile.check_rounds)
     n = len(files)

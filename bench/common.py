@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -221,10 +222,48 @@ def fmt_ratio(s: Stats | None) -> str:
     return f"{s.median:.2f}× ({s.lo:.2f}–{s.hi:.2f})"
 
 
+# what the start-up benchmarks (1, 2, 7, 8) say about the code they run
+BYTECODE_NOTE = (
+    "kaireon_chart byte-compiled before timing and PYTHONDONTWRITEBYTECODE dropped, as an installed "
+    "wheel runs"
+)
+
+
 def env_with(**extra: str) -> dict[str, str]:
+    """This process's environment plus ``extra``, without ``PYTHONDONTWRITEBYTECODE``: a subprocess
+    then reads the byte-code :func:`byte_compile` wrote, as an installed wheel's .pyc files are read
+    (with the variable set, a checkout's run compiles every module it imports, every time)."""
     env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(extra)
     return env
+
+
+def rv_env(root: Path = REPO, **extra: str) -> dict[str, str]:
+    """:func:`env_with` for a ``render-values`` process that imports ``root``'s kaireon_chart (not
+    whichever checkout the virtualenv's editable install points at)."""
+    return env_with(PYTHONPATH=str(root), **extra)
+
+
+def byte_compile(root: Path = REPO) -> None:
+    """Byte-compile ``root``'s kaireon_chart package with the interpreter and environment the
+    benchmarks' subprocesses use (PyYAML and the standard library ship compiled already)."""
+    proc = subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "compileall", "-q", str(root / "kaireon_chart")],
+        capture_output=True,
+        text=True,
+        env=env_with(),
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"compileall {root / 'kaireon_chart'} failed: {(proc.stdout + proc.stderr)[-500:]}"
+        )
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def run_job(spec: dict[str, Any], timeout: float = 900) -> dict[str, Any]:

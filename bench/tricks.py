@@ -1,231 +1,281 @@
-"""8. What each start-up trick of ``render-values`` saves on a realistic run (``-f`` a values file).
+"""8. What each ahead-of-time trick of ``render-values`` saves on the runs it targets; the lazy imports.
 
-The CPU time (user + system) of ``render-values -f tests/examples/valid/prod.yaml`` in the checkout,
-against a copy of the package with one trick undone: without the chart snapshot
-(``_generated/chart_snapshot.json``: PyYAML then parses the chart's values.yaml too), and without
-the generated values validator (``draft7.py`` then walks the whole schema). CPU time rather than
-wall time, because the machine is shared; the ratio is per round. A trick that saves less than 3 %
-goes (docs/ARCHITECTURE.md, "Speed").
+Each trick is undone in a copy of the package; the copy and the checkout run the same commands,
+interleaved, with helm 3 and helm 4 on the defaults in the same rounds (CPU time, user + system,
+and wall time; every ratio per round):
 
-Then the lazy imports: each import kaireon_chart/ keeps inside a function on a render's path (the
-``# lazy:`` comments cite these rows), with what it costs when a run does need it. The cost is the
-``import`` statement's cumulative time under ``python -X importtime`` in a process that has just
-rendered (only what the render did not load yet counts), median of the rounds; on top of the defaults
-run (bench 1's run, no ``-f``; its CPU time is the reference column) and, in the notes, on top of the
-realistic ``-f prod.yaml`` run. An import stays lazy only when it costs at least 0.5 % of the run
-that skips it; optional dependencies (the extras) stay lazy regardless and are not listed. Every run
-here is byte-compiled, as an installed package is (``PYTHONDONTWRITEBYTECODE`` is dropped).
+* the generated values validator (``_generated/values_validator.py``; undone: a stand-in module, so
+  ``draft7.Walker`` walks the schema for every file) on the defaults run, ``-f prod.yaml``,
+  ``check`` over bench 2's environment files (a CI or pre-commit run) and an invalid file
+  (informational: there it only adds its own verdict before the walker words the problems);
+* the compact CronJob OpenAPI schemas (``_generated/kube_schemas/``; undone: deleted, so kube.py
+  builds the compact schema from kubernetes-validate's bundle in the process) on the defaults run,
+  ``-f prod.yaml`` and ``check``;
+* the chart snapshot (``_generated/chart_snapshot.json``; undone: deleted, so PyYAML parses the
+  chart's Chart.yaml and values.yaml) on the defaults run and ``-f prod.yaml``.
+
+The rule (docs/ARCHITECTURE.md, "Speed"): a trick stays when it saves at least 3 % of the CPU time
+of a realistic run it targets (``-f`` a file, or ``check``), or when bench 1's goal needs it (it
+saves at least 3 % of the defaults run, and without it that run's wall time exceeds 1.0× helm 3's
+or helm 4's). A kept trick's rows say "met" where it pays and are informational elsewhere; a trick
+that should go has its rows MISSED. Every ``render-values`` here runs byte-compiled (the copies too;
+``PYTHONDONTWRITEBYTECODE`` dropped), as an installed wheel does.
+
+Then the lazy imports (bench/lazy_imports.py): one row per import kaireon_chart/ keeps inside a
+function, with what it costs a run that needs it.
 """
 
 from __future__ import annotations
 
-import resource
 import shutil
-import statistics
 import subprocess
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
+from bench import lazy_imports
+from bench.cli_check import write_environments
+from bench.cli_render import GOAL as BENCH1_GOAL
+from bench.cli_render import wall_runner
 from bench.common import (
-    PROFILES,
+    BYTECODE_NOTE,
     REPO,
+    TOOLS,
     VENV_BIN,
     Context,
     Profile,
     Row,
     Stats,
+    byte_compile,
+    children_cpu,
     env_with,
     interleave,
     ratios,
+    rv_env,
 )
 
 TITLE = "8 start-up tricks of render-values"
-KEEP_ABOVE = 0.03  # a trick that saves less than this share of a run goes
-LAZY_ABOVE = 0.005  # an import stays lazy only when it costs at least this share of the run that skips it
-VALUES = REPO / "tests" / "examples" / "valid" / "prod.yaml"
-DEFAULTS: list[str] = []  # bench 1's run: the chart's default values
-REALISTIC = ["-f", str(VALUES)]
-MARK = "#kaireon-bench-mark"
-
-# (import statement, who imports it lazily and when a run needs it)
-LAZY_IMPORTS = (
-    ("import yaml", "PyYAML: goyaml, valuesfile, origins, chart, yamlout, commands; a run that reads YAML"),
-    ("import zoneinfo", "cron, checks/time_facts, schedule/fires, tzdb: a job with a time zone"),
-    ("from importlib import resources", "tzdb: a job with a time zone"),
-    ("import kaireon_chart.schedule.fires", "checks/time_facts: a time zone's DST changes"),
-    ("import difflib", "schema: an unknown key (did you mean ...?)"),
-    ("import jsonschema, referencing", "kube: a rejected manifest ([k8s] extra)"),
-    ("import kaireon_chart.reporters, kaireon_chart.reports.locate", "commands: problems or a report"),
-    ("import kaireon_chart.reports.junit", "reporters: --error-format/--report junit"),
-    ("import kaireon_chart.reports.sarif", "reporters: sarif"),
-    ("import kaireon_chart.reports.github", "reporters: github"),
-    ("import kaireon_chart.reports.gitlab", "reporters: gitlab"),
-    ("from importlib import metadata", "reports/sarif: the tool's version"),
-    ("import kaireon_chart.doctor.findings", "reports/rules: a doctor- check id"),
-    ("import kaireon_chart.schedule.timeline", "commands: check --herd"),
-    ("import kaireon_chart.explain", "commands: explain"),
-    ("import kaireon_chart.schedule.cli", "commands: schedule"),
-    ("import kaireon_chart.routes", "commands: add-route; schedule/cli, stagger: --apply"),
-    ("import kaireon_chart.doctor.client, kaireon_chart.doctor.command", "commands: doctor"),
-)
+KEEP_ABOVE = 0.03  # a trick that saves less than this share of every realistic run it targets goes
+CHART = str(REPO / "chart")
+VALID = REPO / "tests" / "examples" / "valid" / "prod.yaml"
+INVALID = REPO / "tests" / "examples" / "invalid" / "typo-key.yaml"
+HELMS = ("helm3", "helm4")
+SHIPPED = "as shipped"
+# what a run counts for: bench 1's goal, a user's realistic run, or nothing (measured, shown)
+GOAL, REALISTIC, INFO = "bench 1's run", "realistic", "informational"
 
 
-def _copy(workdir: Path, name: str) -> Path:
-    root = workdir / f"tricks-{name}"
-    shutil.copytree(
-        REPO / "kaireon_chart", root / "kaireon_chart", ignore=shutil.ignore_patterns("__pycache__")
+class Run(NamedTuple):
+    label: str
+    args: tuple[str, ...]  # after ``render-values``
+    kind: str  # GOAL, REALISTIC or INFO
+    exit_code: int = 0
+
+
+class Trick(NamedTuple):
+    name: str
+    undo: Callable[[Path], None]  # undoes the trick in a copy of the repository (its kaireon_chart/)
+    runs: tuple[str, ...]  # the keys of the runs it is measured on
+
+
+class Verdict(NamedTuple):
+    keep: bool
+    reason: str
+    status: dict[str, bool | None]  # per run: met (True), MISSED (False) or informational (None)
+
+
+def _undo_values_validator(root: Path) -> None:
+    (root / "kaireon_chart" / "_generated" / "values_validator.py").write_text(
+        '"""bench 8: the generated values validator, undone (schema.py then walks the schema)."""\n\n'
+        'SCHEMA_JSON = ""\n\n\ndef is_valid(values):\n    return False\n',
+        encoding="utf-8",
     )
-    return root
+
+
+def _undo_kube_schemas(root: Path) -> None:
+    shutil.rmtree(root / "kaireon_chart" / "_generated" / "kube_schemas")
 
 
 def _undo_snapshot(root: Path) -> None:
     (root / "kaireon_chart" / "_generated" / "chart_snapshot.json").unlink()
 
 
-def _undo_values_validator(root: Path) -> None:
-    path = root / "kaireon_chart" / "_generated" / "values_validator.py"
-    path.write_text(
-        path.read_text(encoding="utf-8").replace("SCHEMA_JSON = '", "SCHEMA_JSON = 'x", 1), encoding="utf-8"
-    )
+TRICKS = (
+    Trick("the generated values validator", _undo_values_validator, ("defaults", "prod", "check", "invalid")),
+    Trick("the compact Kubernetes schemas", _undo_kube_schemas, ("defaults", "prod", "check")),
+    Trick("the chart snapshot", _undo_snapshot, ("defaults", "prod")),
+)
 
 
-def _env(pythonpath: Path) -> dict[str, str]:
-    env = env_with(PYTHONPATH=str(pythonpath))
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed package is byte-compiled
-    return env
-
-
-def _runner(pythonpath: Path, args: list[str]) -> Callable[[], float]:
-    argv = [str(VENV_BIN / "python"), "-m", "kaireon_chart.cli", "--chart", str(REPO / "chart"), *args]
-    env = _env(pythonpath)
-
-    def go() -> float:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if proc.returncode not in (0, 1):
-            raise RuntimeError(f"render-values exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
-        return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-    return go
-
-
-def import_cost_ms(importtime_stderr: str) -> float:
-    """Milliseconds the imports after the mark line took: the cumulative times of ``-X importtime``'s
-    top-level lines (one per module the statement itself loaded; nested ones are inside them)."""
-    _before, found, after = importtime_stderr.partition(MARK + "\n")
-    if not found:
-        raise ValueError("no mark line in the -X importtime output")
-    total = 0
-    for line in after.splitlines():
-        if not line.startswith("import time:"):
-            continue
-        cumulative, name = line.split("|")[1:3]
-        if name.startswith(" ") and not name.startswith("  "):  # depth 0: " name"
-            total += int(cumulative)
-    return total / 1000
-
-
-def _probe(statement: str, args: list[str]) -> Callable[[], float]:
-    """The cost of ``statement`` right after a render with ``args`` (ms)."""
-    code = "\n".join(
-        [
-            "import os, sys",
-            "from kaireon_chart.cli import main",
-            f"main([*{args!r}, '--chart', {str(REPO / 'chart')!r}, '-o', os.devnull])",
-            f"sys.stderr.write({MARK!r} + '\\n')",
-            "sys.stderr.flush()",
-            statement,
-        ]
-    )
-    argv = [str(VENV_BIN / "python"), "-X", "importtime", "-c", code]
-    env = _env(REPO)
-
-    def go() -> float:
-        proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=REPO)
-        if proc.returncode != 0:
-            raise RuntimeError(f"{statement!r} after a render failed: {proc.stderr[-500:]}")
-        return import_cost_ms(proc.stderr)
-
-    return go
-
-
-def _trick_rows(profile: Profile, ctx: Context) -> list[Row]:
-    variants = {"as shipped": REPO}
-    for name, undo in (
-        ("without the chart snapshot", _undo_snapshot),
-        ("without the generated values validator", _undo_values_validator),
-    ):
-        root = _copy(Path(ctx.workdir), name.replace(" ", "-"))
-        undo(root)
-        variants[name] = root
-    procs = {name: _runner(path, REALISTIC) for name, path in variants.items()}
-    for fn in procs.values():  # warm-up: byte-code caches and the page cache
-        fn()
-    samples = interleave(procs, max(15, profile.cli_rounds))
-    rows = []
-    for name in list(variants)[1:]:
-        r = ratios(samples["as shipped"], samples[name])
-        saved = 1 - r.median
-        rows.append(
-            Row(
-                bench=TITLE,
-                case=f"render-values -f prod.yaml, CPU time vs {name}",
-                unit="s",
-                ours=Stats.of(samples["as shipped"]),
-                ref_name=name,
-                ref=Stats.of(samples[name]),
-                ratio=r,
-                ratio_label="shipped/undone CPU",
-                goal=f"saves ≥ {KEEP_ABOVE:.0%}",
-                met=saved >= KEEP_ABOVE,
-                notes=f"saves {saved:.1%} of a run",
-            )
-        )
-    return rows
-
-
-def _lazy_rows(profile: Profile) -> list[Row]:
-    defaults_run, realistic_run = _runner(REPO, DEFAULTS), _runner(REPO, REALISTIC)
-    procs: dict[str, Callable[[], float]] = {
-        "defaults": lambda: defaults_run() * 1000,
-        "realistic": lambda: realistic_run() * 1000,
+def runs(check_dir: Path, n: int) -> dict[str, Run]:
+    return {
+        "defaults": Run("on the defaults (bench 1's run)", ("--chart", CHART), GOAL),
+        "prod": Run("-f prod.yaml", ("--chart", CHART, "-f", str(VALID)), REALISTIC),
+        "check": Run(
+            f"check over {n} files (bench 2's)", ("check", str(check_dir), "--chart", CHART), REALISTIC
+        ),
+        "invalid": Run(
+            "-f typo-key.yaml (invalid)", ("--chart", CHART, "-f", str(INVALID)), INFO, exit_code=1
+        ),
     }
-    for statement, _why in LAZY_IMPORTS:
-        procs[f"{statement} | defaults"] = _probe(statement, DEFAULTS)
-        procs[f"{statement} | realistic"] = _probe(statement, REALISTIC)
-    for fn in procs.values():  # warm-up: byte-code caches
-        fn()
-    samples = interleave(procs, max(3, profile.cli_rounds // 2))
-    run_cpu, realistic_cpu = Stats.of(samples["defaults"]), statistics.median(samples["realistic"])
-    rows = []
-    for statement, why in LAZY_IMPORTS:
-        cost = Stats.of(samples[f"{statement} | defaults"])
-        on_realistic = statistics.median(samples[f"{statement} | realistic"])
-        share = cost.median / run_cpu.median
-        rows.append(
-            Row(
-                bench=TITLE,
-                case=f"lazy `{statement}` ({why}): import ms on top of the defaults run",
-                unit="ms",
-                ours=cost,
-                ref_name="defaults run, CPU ms",
-                ref=run_cpu,
-                goal=f"lazy if ≥ {LAZY_ABOVE:.1%} of the run",
-                met=share >= LAZY_ABOVE,
-                notes=(
-                    f"{share:.1%} of the defaults run; on top of -f prod.yaml: {on_realistic:.2f} ms "
-                    f"({on_realistic / realistic_cpu:.1%} of its {realistic_cpu:.0f} ms CPU)"
-                ),
-            )
+
+
+def decide(
+    saved: Mapping[str, float], kinds: Mapping[str, str], bench1_without: Mapping[str, float]
+) -> Verdict:
+    """Keep a trick when it saves at least KEEP_ABOVE of a realistic run's CPU time, or when bench 1's
+    goal needs it: it saves at least KEEP_ABOVE of bench 1's run too, and without it bench 1 is over
+    its goal (a trick that saves less cannot be what keeps bench 1 within it: that is noise at the
+    line). ``saved``: the share of CPU time it saves per run; ``kinds``: each run's kind;
+    ``bench1_without``: bench 1's ratio (wall time, render-values/helm) without the trick, per helm."""
+    pays = [run for run, share in saved.items() if kinds[run] == REALISTIC and share >= KEEP_ABOVE]
+    matters = any(kinds[run] == GOAL and share >= KEEP_ABOVE for run, share in saved.items())
+    needed = matters and any(ratio > BENCH1_GOAL for ratio in bench1_without.values())
+    keep = bool(pays) or needed
+    status: dict[str, bool | None] = {}
+    for run, kind in ((run, kinds[run]) for run in saved):
+        hit = run in pays if kind == REALISTIC else needed if kind == GOAL else False
+        status[run] = True if hit else None if keep or kind == INFO else False
+    without = ", ".join(f"{ratio:.2f}× {helm}" for helm, ratio in bench1_without.items())
+    if pays:
+        reason = f"kept: saves ≥ {KEEP_ABOVE:.0%} of a realistic run ({', '.join(pays)})"
+    elif needed:
+        reason = f"kept: bench 1 needs it (without it {without}; goal ≤ {BENCH1_GOAL:.1f}×)"
+    else:
+        reason = (
+            f"goes: saves < {KEEP_ABOVE:.0%} of every realistic run it targets, and bench 1 does not "
+            f"need it (without it {without}; goal ≤ {BENCH1_GOAL:.1f}×)"
         )
+    return Verdict(keep, reason, status)
+
+
+def _copy(workdir: Path, trick: Trick) -> Path:
+    root = workdir / f"tricks-without-{trick.undo.__name__.removeprefix('_undo_')}"
+    shutil.copytree(
+        REPO / "kaireon_chart", root / "kaireon_chart", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    trick.undo(root)
+    byte_compile(root)
+    return root
+
+
+def _contender(root: Path, run: Run, wall: list[float]) -> Callable[[], float]:
+    """One ``render-values`` process of ``root``'s package: returns its CPU seconds, appends its wall."""
+    argv = [str(VENV_BIN / "render-values"), *run.args]
+    env = rv_env(root, KAIREON_CHART_CACHE="0")
+
+    def go() -> float:
+        c0, t0 = children_cpu(), time.perf_counter()
+        proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO)
+        wall.append(time.perf_counter() - t0)
+        if proc.returncode != run.exit_code:
+            raise RuntimeError(
+                f"render-values {run.label} exited {proc.returncode}: {proc.stderr.decode()[-500:]}"
+            )
+        return children_cpu() - c0
+
+    return go
+
+
+class Samples(NamedTuple):
+    cpu: dict[str, list[float]]  # "<variant> | <run>" -> CPU seconds per round
+    wall: dict[str, list[float]]  # the same keys, and helm3/helm4 -> wall seconds per round
+
+
+def measure(profile: Profile, ctx: Context, rounds: int) -> tuple[dict[str, Run], Samples]:
+    """Every trick undone and every run it targets, as shipped and without it, interleaved."""
+    files_dir = ctx.workdir / "environments-tricks"
+    write_environments(files_dir, profile.check_files)
+    the_runs = runs(files_dir, profile.check_files)
+    byte_compile()
+    ctx.log(f"  ({BYTECODE_NOTE}, the undone copies too)")
+    roots = {trick.name: _copy(ctx.workdir, trick) for trick in TRICKS}
+    wall: dict[str, list[float]] = {}
+    procs: dict[str, Callable[[], float]] = {}
+    for key, run in the_runs.items():
+        procs[f"{SHIPPED} | {key}"] = _contender(REPO, run, wall.setdefault(f"{SHIPPED} | {key}", []))
+        for trick in TRICKS:
+            if key in trick.runs:
+                name = f"{trick.name} | {key}"
+                procs[name] = _contender(roots[trick.name], run, wall.setdefault(name, []))
+    helms = {
+        helm: wall_runner([str(TOOLS / helm), "template", "kaireon", CHART], env_with()) for helm in HELMS
+    }
+    for fn in [*procs.values(), *helms.values()]:  # warm-up: the page cache
+        fn()
+    for samples in wall.values():
+        samples.clear()
+    cpu = interleave({**procs, **helms}, rounds)
+    for helm in HELMS:
+        wall[helm] = cpu.pop(helm)  # helm's contenders return wall time
+    return the_runs, Samples(cpu, wall)
+
+
+def _saved(samples: dict[str, list[float]], trick: Trick, run: str) -> float:
+    return 1 - ratios(samples[f"{SHIPPED} | {run}"], samples[f"{trick.name} | {run}"]).median
+
+
+_GOALS = {
+    GOAL: f"saves ≥ {KEEP_ABOVE:.0%} and bench 1 > {BENCH1_GOAL:.1f}× without it",
+    REALISTIC: f"saves ≥ {KEEP_ABOVE:.0%}",
+}
+
+
+def trick_rows(the_runs: dict[str, Run], s: Samples) -> list[Row]:
+    """Per trick: a row per run it targets (CPU as shipped vs without it, with the verdict), and bench
+    1's ratio without it against helm 3 and helm 4."""
+    rows = []
+    for trick in TRICKS:
+        saved = {run: _saved(s.cpu, trick, run) for run in trick.runs}
+        without = {helm: ratios(s.wall[f"{trick.name} | defaults"], s.wall[helm]) for helm in HELMS}
+        shipped = {helm: ratios(s.wall[f"{SHIPPED} | defaults"], s.wall[helm]) for helm in HELMS}
+        verdict = decide(
+            saved, {run: the_runs[run].kind for run in saved}, {h: r.median for h, r in without.items()}
+        )
+        for run in trick.runs:
+            kind, met = the_runs[run].kind, verdict.status[run]
+            rows.append(
+                Row(
+                    bench=TITLE,
+                    case=f"{trick.name}: render-values {the_runs[run].label}, CPU as shipped vs without it",
+                    unit="s",
+                    ours=Stats.of(s.cpu[f"{SHIPPED} | {run}"]),
+                    ref_name=f"without {trick.name}",
+                    ref=Stats.of(s.cpu[f"{trick.name} | {run}"]),
+                    ratio=ratios(s.cpu[f"{SHIPPED} | {run}"], s.cpu[f"{trick.name} | {run}"]),
+                    ratio_label="shipped/undone CPU",
+                    goal=_GOALS[kind] if met is not None else "(informational)",
+                    met=met,
+                    notes=(
+                        f"saves {saved[run]:.1%} of the CPU time, {_saved(s.wall, trick, run):.1%} of the wall "
+                        f"time ({kind}); {verdict.reason}"
+                    ),
+                )
+            )
+        for helm in HELMS:
+            r = without[helm]
+            rows.append(
+                Row(
+                    bench=TITLE,
+                    case=f"bench 1 without {trick.name}: render-values on the defaults vs {helm} template, wall",
+                    unit="s",
+                    ours=Stats.of(s.wall[f"{trick.name} | defaults"]),
+                    ref_name=f"{helm} template",
+                    ref=Stats.of(s.wall[helm]),
+                    ratio=r,
+                    ratio_label="ours/ref time",
+                    goal="(informational)",
+                    notes=(
+                        f"as shipped in the same rounds: {shipped[helm].median:.2f}× "
+                        f"({shipped[helm].lo:.2f}–{shipped[helm].hi:.2f}); without it bench 1's goal "
+                        f"(≤ {BENCH1_GOAL:.1f}×) {'would be missed' if r.median > BENCH1_GOAL else 'holds'}"
+                    ),
+                )
+            )
     return rows
 
 
 def run(profile: Profile, ctx: Context) -> list[Row]:
-    return _trick_rows(profile, ctx) + _lazy_rows(profile)
-
-
-if __name__ == "__main__":  # the lazy-import rows alone, smoke-sized: python -m bench.tricks
-    for row in _lazy_rows(PROFILES["smoke"]):
-        print(f"{row.ours.median if row.ours else 0:7.2f} ms  {row.case}  [{row.notes}]")
+    the_runs, samples = measure(profile, ctx, 2 * profile.cli_rounds)  # full: 30 rounds
+    return trick_rows(the_runs, samples) + lazy_imports.rows(profile, TITLE)

@@ -18,10 +18,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-# `validate` is both a submodule and the public function: import it eagerly so the function, not the
-# module, is the package attribute.
 from .problems import Problem
-from .validate import validate
 
 __all__ = [
     "CronError",
@@ -41,6 +38,7 @@ _WHERE = {
     "resolve_jobs": "render",
     "parse_schedule": "cron",
     "CronError": "cron",
+    "validate": "validation",
 }
 
 

@@ -106,7 +106,7 @@ def _read_text(path: Path) -> str:
 
 def _read_yaml(path: Path) -> Any:
     text = _read_text(path)
-    known = chartsnap.lookup(text)  # the chart's own files, parsed by make docs: no PyYAML import
+    known = chartsnap.lookup(text)  # the chart's own files, parsed by `make generate`: no PyYAML import
     if known is not None:
         return known
     import yaml  # lazy: PyYAML ~12 ms (bench 8); the chart's own files come from the snapshot

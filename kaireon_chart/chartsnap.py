@@ -2,7 +2,8 @@
 
 ``lookup(text)`` returns the data PyYAML's safe loader gives for a file with exactly that text
 (keyed by SHA-256), else None, so an edited or other chart is parsed as usual. It spares the
-defaults run the PyYAML import (bench 8; docs/ARCHITECTURE.md, "Speed").
+defaults run the PyYAML import, which keeps bench 1 within helm's time (bench 8; docs/ARCHITECTURE.md,
+"Speed").
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def lookup(text: str) -> Any:
 
 
 def document(chart_dir: Path) -> str:
-    """The snapshot of ``chart_dir`` (for ``make docs``)."""
+    """The snapshot of ``chart_dir`` (for ``make generate``)."""
     import yaml  # lazy: PyYAML ~12 ms (bench 8); only make generate writes the snapshot
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # what kaireon_chart.chart parses with

@@ -15,7 +15,7 @@ from .checks import CHECKS
 from .kube import KubeUnavailable, KubeVersionError, available
 from .origins import Origins
 from .problems import ERROR, FileReport, Finding, Problem
-from .validate import Evaluation, evaluate
+from .validation import Evaluation, evaluate
 from .values import ValuesError, coalesce, load_values
 from .valuesfile import parse_yaml, read_values_file
 from .yamlout import dump_manifests, go_safe_dumper

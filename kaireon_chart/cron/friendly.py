@@ -57,7 +57,7 @@ def _friendly_robfig(e: CronError) -> str:
     if k == "descriptor":
         low = (tok or "").lower()
         hint = f" (descriptors are case-sensitive: use {low})" if low in _DESCRIPTORS and low != tok else ""
-        return f"unknown descriptor {tok!r}{hint}; allowed: {_DESCRIPTOR_LIST}"
+        return f"unknown descriptor '{tok}'{hint}; allowed: {_DESCRIPTOR_LIST}"
     if k == "duration":
         msg = str(e).split(": ", 1)[-1]
         return f"bad @every duration ({msg}); use a Go duration such as 90s, 15m or 1h30m (units ns, us, ms, s, m, h; no d)"
@@ -67,7 +67,7 @@ def _friendly_robfig(e: CronError) -> str:
         is_range = tok is not None and "-" in tok.split("/")[0]
         sunday = f == "day-of-week" and e.value == 7
         if is_range:
-            what = f"{f} range {tok!r} ends at {e.value}, which is above the maximum {e.bound}"
+            what = f"{f} range '{tok}' ends at {e.value}, which is above the maximum {e.bound}"
             return what + (" (use 0 or SUN for Sunday)" if sunday else f"; allowed: {allowed}")
         if sunday:
             return "day-of-week 7 is above the maximum 6 (use 0 or SUN)"
@@ -75,14 +75,14 @@ def _friendly_robfig(e: CronError) -> str:
     if k == "below-min":
         return f"{f} {e.value} is below the minimum {e.bound}; allowed: {allowed}"
     if k == "reversed":
-        return f"{f} range {tok!r} runs backwards ({e.value} > {e.bound}); ranges do not wrap around, write it as two ranges in a list"
+        return f"{f} range '{tok}' runs backwards ({e.value} > {e.bound}); ranges do not wrap around, write it as two ranges in a list"
     if k == "zero-step":
-        return f"{f} step in {tok!r} must be a positive number"
+        return f"{f} step in '{tok}' must be a positive number"
     if k == "negative":
-        return f"{f} step in {tok!r} must be a positive number, not {e.value}"
+        return f"{f} step in '{tok}' must be a positive number, not {e.value}"
     if k in ("hyphens", "slashes"):
         what = "hyphen" if k == "hyphens" else "slash"
-        return f"{f} item {tok!r} has more than one {what}; use N, N-M, N/step or N-M/step"
+        return f"{f} item '{tok}' has more than one {what}; use N, N-M, N/step or N-M/step"
     if k == "not-int":
         t = tok or ""
         low = t.lower()
@@ -99,7 +99,7 @@ def _friendly_robfig(e: CronError) -> str:
             hint = " (names are only allowed in the month and day-of-week fields)"
         if t == "":
             hint = " (a negative number or a missing number around '-' or '/')"
-        return f"{f} value {t!r} is not a number{hint}; allowed: {allowed}"
+        return f"{f} value '{t}' is not a number{hint}; allowed: {allowed}"
     return str(e)
 
 

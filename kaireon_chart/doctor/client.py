@@ -70,6 +70,14 @@ def _reason(exc: Exception, what: str) -> Unreachable:
     return Unreachable(f"{what}: cannot reach the API server ({type(exc).__name__}: {exc})")
 
 
+def _absent(exc: Exception, what: str) -> None:
+    """Return for a 404 (the object is missing, the caller answers None); raise the reason otherwise."""
+    from kubernetes.client.exceptions import ApiException  # lazy: kubernetes is the [doctor] extra
+
+    if not (isinstance(exc, ApiException) and exc.status == 404):
+        raise _reason(exc, what) from None
+
+
 def items(api: Any, what: str, call: Any, *args: Any, **kwargs: Any) -> list[Obj]:
     """A list call's items as plain dicts (camelCase, timestamps as RFC 3339 strings)."""
     try:
@@ -81,16 +89,11 @@ def items(api: Any, what: str, call: Any, *args: Any, **kwargs: Any) -> list[Obj
 
 def _get(api: Any, what: str, call: Any, *args: Any) -> Obj | None:
     """One object as a plain dict, None on 404."""
-    from kubernetes.client.exceptions import ApiException  # lazy: kubernetes is the [doctor] extra
-
     try:
         result = call(*args, _request_timeout=TIMEOUT)
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise _reason(exc, what) from None
-    except Exception as exc:
-        raise _reason(exc, what) from None
+    except Exception as exc:  # ApiException, urllib3 errors: a 404 is None, the rest the reason for exit 2
+        _absent(exc, what)
+        return None
     plain: Obj = api.sanitize_for_serialization(result)
     return plain
 
@@ -182,8 +185,6 @@ def _service(api: Any, k8s: Any, namespace: str, name: str) -> ServiceState:
 
 def secret_metadata(api: Any, core: Any, namespace: str, name: str) -> Obj | None:
     """The Secret's metadata only (PartialObjectMetadata): its data is never requested. None when missing."""
-    from kubernetes.client.exceptions import ApiException  # lazy: kubernetes is the [doctor] extra
-
     what = f"get secret {namespace}/{name} (metadata only)"
     try:  # the raw response (the client raises ApiException on a non-2xx status)
         response = core.read_namespaced_secret(
@@ -194,10 +195,7 @@ def secret_metadata(api: Any, core: Any, namespace: str, name: str) -> Obj | Non
             _request_timeout=TIMEOUT,
         )
         body: Obj = json.loads(response.data)
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise _reason(exc, what) from None
     except Exception as exc:
-        raise _reason(exc, what) from None
+        _absent(exc, what)
+        return None
     return {"metadata": body.get("metadata") or {}}  # anything else that came back is dropped, never kept

@@ -15,8 +15,9 @@ never ``12``; NaN/infinity as ``null``), ``context`` the stored JSON object, tim
 ``context`` (PostgreSQL's ``jsonb`` text form) and large or tiny floats (``1e+15`` for
 ``1000000000000000.0``).
 
-A batch is the next ``limit`` rows of one tenant ordered by ``(created_at, id)`` strictly after a
-keyset position, no newer than the settle time, and (a pending batch re-run) up to a given end.
+A batch reads one :class:`Window`: the next rows of one tenant ordered by ``(created_at, id)``
+strictly after a keyset position, no newer than the settle time, and (a pending batch re-run) up to
+a given end.
 """
 
 from __future__ import annotations
@@ -126,64 +127,57 @@ class Batch:
     last: tuple[datetime, int] | None
 
 
-def _batch_query(
-    tenant_id: str,
-    start: tuple[datetime, int],
-    settled: datetime,
-    end: tuple[datetime, int] | None,
-    limit: int,
-    *columns: Any,
-) -> Any:
+@dataclass(frozen=True)
+class Window:
+    """Which rows a batch reads: the next ``limit`` of ``tenant_id`` after the keyset ``start``, none
+    created after ``settled`` and, when ``end`` is given (a pending batch re-run), none after it."""
+
+    tenant_id: str
+    start: tuple[datetime, int]
+    settled: datetime
+    end: tuple[datetime, int] | None
+    limit: int
+
+
+def _batch_query(window: Window, *columns: Any) -> Any:
     query = (
         select(*columns)
         .where(
-            _T.c.tenant_id == tenant_id,
-            tuple_(_T.c.created_at, _T.c.id) > tuple_(*_bind(start)),
-            _T.c.created_at <= settled,
+            _T.c.tenant_id == window.tenant_id,
+            tuple_(_T.c.created_at, _T.c.id) > tuple_(*_bind(window.start)),
+            _T.c.created_at <= window.settled,
         )
         .order_by(_T.c.created_at, _T.c.id)
-        .limit(limit)
+        .limit(window.limit)
     )
-    if end is not None:
-        query = query.where(tuple_(_T.c.created_at, _T.c.id) <= tuple_(*_bind(end)))
+    if window.end is not None:
+        query = query.where(tuple_(_T.c.created_at, _T.c.id) <= tuple_(*_bind(window.end)))
     return query
 
 
 def read_batch(
     session: Session,
-    tenant_id: str,
-    start: tuple[datetime, int],
-    settled: datetime,
-    end: tuple[datetime, int] | None,
-    *,
-    limit: int,
+    window: Window,
 ) -> Batch:
-    """The next ``limit`` rows after ``start`` (and up to ``end`` when given), encoded as NDJSON bytes:
+    """The rows of ``window``, encoded as NDJSON bytes:
     PostgreSQL with psycopg and SQLite build the lines, any other driver (or a SQLite row outside its
     shape) takes the reference path."""
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        return read_batch_pg(session, tenant_id, start, settled, end, limit=limit)
+        return read_batch_pg(session, window)
     if dialect.name == "sqlite":
-        batch = read_batch_sqlite(session, tenant_id, start, settled, end, limit=limit)
+        batch = read_batch_sqlite(session, window)
         if batch is not None:
             return batch
-    return read_batch_orm(session, tenant_id, start, settled, end, limit=limit)
+    return read_batch_orm(session, window)
 
 
 def read_batch_orm(
     session: Session,
-    tenant_id: str,
-    start: tuple[datetime, int],
-    settled: datetime,
-    end: tuple[datetime, int] | None,
-    *,
-    limit: int,
+    window: Window,
 ) -> Batch:
     """The reference encoding: rows through SQLAlchemy's types, records through orjson."""
-    rows = session.execute(
-        _batch_query(tenant_id, start, settled, end, limit, *(col for _, col in _COLUMNS))
-    ).all()
+    rows = session.execute(_batch_query(window, *(col for _, col in _COLUMNS))).all()
     if not rows:
         return Batch(0, b"", None, None)
     return Batch(
@@ -233,21 +227,12 @@ _SQLITE_HEAD, _SQLITE_FLOAT, _SQLITE_TAIL = _sqlite_line_parts()
 
 def read_batch_sqlite(
     session: Session,
-    tenant_id: str,
-    start: tuple[datetime, int],
-    settled: datetime,
-    end: tuple[datetime, int] | None,
-    *,
-    limit: int,
+    window: Window,
 ) -> Batch | None:
     """SQLite builds each line around the float, which orjson prints (exactly as :func:`encode_rows`
     does); None when a row is not in the shape this path handles (the caller falls back)."""
     query = _batch_query(
-        tenant_id,
-        start,
-        settled,
-        end,
-        limit,
+        window,
         literal_column(_SQLITE_HEAD),
         _T.c[_SQLITE_FLOAT],
         literal_column(_SQLITE_TAIL),
@@ -282,21 +267,16 @@ def _line_key(row: Any) -> tuple[datetime, int]:
 
 def read_batch_pg(
     session: Session,
-    tenant_id: str,
-    start: tuple[datetime, int],
-    settled: datetime,
-    end: tuple[datetime, int] | None,
-    *,
-    limit: int,
+    window: Window,
 ) -> Batch:
     """PostgreSQL builds every line; they are joined chunk by chunk, no per-row object is kept."""
     sql = _PG_SELECT
-    params: list[Any] = [tenant_id, start[0], start[1], settled]
-    if end is not None:
+    params: list[Any] = [window.tenant_id, *window.start, window.settled]
+    if window.end is not None:
         sql += _PG_UPPER
-        params += [end[0], end[1]]
+        params += [*window.end]
     sql += _PG_ORDER
-    params.append(limit)
+    params.append(window.limit)
     # the driver's own cursor (binary protocol: the lines arrive as UTF-8, keys as native values), on
     # the session's connection and transaction; SQLAlchemy's row layer would only add per-row cost
     driver: Any = session.connection().connection.driver_connection  # psycopg's own connection

@@ -59,7 +59,7 @@ from sqlalchemy.orm import Session
 from service import shards
 from service.config import Settings
 from service.errors import error_text as _err
-from service.jobs._export_batch import Batch, read_batch
+from service.jobs._export_batch import Batch, Window, read_batch
 from service.jobs._result import ApiModel, JobResult
 from service.models.decisioning import InteractionHistory
 from service.models.exports import ExportCheckpoint, ExportObject
@@ -225,7 +225,7 @@ def _export_tenant(
             ):
                 # a previous run recorded this batch and may have written it: redo exactly the same range
                 pending_end = (cp.pending_last_created_at, cp.pending_last_id)
-            batch = read_batch(session, tenant_id, position, settled, pending_end, limit=BATCH_SIZE)
+            batch = read_batch(session, Window(tenant_id, position, settled, pending_end, BATCH_SIZE))
             advanced, in_flight = in_flight, None
             if advanced is not None:
                 _advance(cp, advanced, now)

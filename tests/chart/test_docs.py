@@ -14,7 +14,7 @@ CHART_DIR = load_chart().path
 
 def test_readme_is_current():
     assert (CHART_DIR / "README.md").read_text(encoding="utf-8") == docs.render_readme(CHART_DIR), (
-        "chart/README.md is stale: run `make docs`"
+        "chart/README.md is stale: run `make generate`"
     )
 
 

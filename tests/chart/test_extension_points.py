@@ -8,7 +8,7 @@ import copy
 import pytest
 
 from kaireon_chart.chart import load_chart
-from kaireon_chart.validate import validate
+from kaireon_chart.validation import validate
 
 from .helmrun import DIGEST, FULL_VALUES, coalesce
 

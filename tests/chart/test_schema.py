@@ -206,7 +206,7 @@ def test_schema_declares_draft_07_and_closes_every_object():
 def test_chart_schema_is_the_schemas_copy():
     chart_schema = load_chart().path / "values.schema.json"
     assert chart_schema.read_bytes() == ROOT_SCHEMA.read_bytes(), (
-        "chart/values.schema.json differs from schemas/values.schema.json: run `make docs`"
+        "chart/values.schema.json differs from schemas/values.schema.json: run `make generate`"
     )
 
 

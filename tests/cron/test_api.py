@@ -138,6 +138,17 @@ def test_never_crashes(expr):
             "@Daily",
             "unknown descriptor '@Daily' (descriptors are case-sensitive: use @daily); allowed: @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly, @every <duration>",
         ),
+        # a token is quoted as the chart's template quotes it ('%s'), never as Python's repr would
+        # (which switches to double quotes around a ' and doubles a backslash): helm's exact words
+        (
+            "@GG0O2F'I}e",
+            "unknown descriptor '@GG0O2F'I}e'; allowed: @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly, @every <duration>",
+        ),
+        ("1-5\\' * * * *", "minute value '5\\'' is not a number; allowed: 0-59"),
+        (
+            "1-2-3' * * * *",
+            "minute item '1-2-3'' has more than one hyphen; use N, N-M, N/step or N-M/step",
+        ),
         ("TZ=UTC 0 0 * * *", "TZ/CRON_TZ cannot be used in the schedule; set the timeZone field instead"),
         (
             "TZ=Nowhere/Land 0 0 * * *",

@@ -217,7 +217,7 @@ def test_generated_values_render_like_helm(helm, chart, merge, user, release, na
         expected = helm.cronjobs(user, release=release, namespace=namespace)
     except AssertionError as helm_failed:  # a schedule the API server refuses, or a name collision
         if "templates/validate.yaml" in str(helm_failed):
-            from kaireon_chart.validate import validate
+            from kaireon_chart.validation import validate
 
             lines = {str(p) for p in validate(values, release_name=release, chart=chart, kube_schema=False)}
             refused = [x for x in str(helm_failed).splitlines() if x.startswith("cron.schedules.")]

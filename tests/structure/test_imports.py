@@ -1,4 +1,4 @@
-"""The code's shape: no import cycles in kaireon_chart/, service/ and bench/, no oversized module.
+"""The code's shape: no import cycles in kaireon_chart/, service/, bench/ and chaos/, no oversized module.
 
 Every import counts, also one inside a function (a lazy import still ties the modules together).
 """
@@ -11,15 +11,12 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = ("kaireon_chart", "service", "bench")
+PACKAGES = ("kaireon_chart", "service", "bench", "chaos")
 MAX_LINES = 420
 GENERATED = {"kaireon_chart/_generated/values_validator.py"}
 # over the limit today and owned by work in flight (docs/ARCHITECTURE.md lists them as left to split)
 OVERSIZED = {
-    "kaireon_chart/values.py",
-    "service/models.py",
     "service/jobs/dsar_purge.py",
-    "service/jobs/export_interactions.py",
 }
 
 

@@ -22,7 +22,9 @@ def _ordered(value):  # equality that also compares key order (it is the manifes
 
 
 def test_snapshot_is_current_and_exact():
-    assert chartsnap.SNAPSHOT.read_text(encoding="utf-8") == chartsnap.document(CHART_DIR), "run `make docs`"
+    assert chartsnap.SNAPSHOT.read_text(encoding="utf-8") == chartsnap.document(CHART_DIR), (
+        "run `make generate`"
+    )
     for name in chartsnap.FILES:
         text = (CHART_DIR / name).read_text(encoding="utf-8")
         parsed = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506

@@ -34,7 +34,7 @@ def test_generated_values_validator_is_current():
     from kaireon_chart._generated import values_validator as _values_validator
 
     text = Path(_values_validator.__file__).read_text(encoding="utf-8")
-    assert text == schemagen.generate(SOURCE_SCHEMA), "run `make docs`"
+    assert text == schemagen.generate(SOURCE_SCHEMA), "run `make generate`"
 
 
 def test_compact_kube_schemas_are_current():
@@ -46,9 +46,11 @@ def test_compact_kube_schemas_are_current():
         if not path.exists() or json.loads(path.read_bytes())["sources"] != json.loads(doc)["sources"]:
             other_bundle.append(version)  # made from another kubernetes-validate: not used (see below)
             continue
-        assert path.read_text(encoding="utf-8") == doc, f"{version}: run `make docs`"
+        assert path.read_text(encoding="utf-8") == doc, f"{version}: run `make generate`"
     if other_bundle == list(kube.supported_versions()):
-        pytest.skip("the shipped compact schemas were made from another kubernetes-validate; run `make docs`")
+        pytest.skip(
+            "the shipped compact schemas were made from another kubernetes-validate; run `make generate`"
+        )
 
 
 def test_a_compact_schema_is_used_only_for_the_bundle_it_was_made_from():

@@ -517,7 +517,7 @@ def test_render_failure_is_reported_not_raised():
     )
     problems = validate(values, chart=CHART)  # the OpenAPI layer is skipped: there are errors already
     assert any(p.check == "cronjob-name-unique" for p in problems)
-    from kaireon_chart.validate import evaluate
+    from kaireon_chart.validation import evaluate
 
     evaluation = evaluate(values, release_name="kaireon", namespace="default", kube_version=None, chart=CHART)
     assert evaluation.manifests is None  # errors: nothing is handed on to be printed

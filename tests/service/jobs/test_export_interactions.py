@@ -523,11 +523,11 @@ def test_fast_path_line_equals_orjson_of_the_orm_row(session, now, texts, value,
             )
         )
     session.commit()
-    start = (ex.EPOCH, 0)
+    window = eb.Window(tid, (ex.EPOCH, 0), now, None, ex.BATCH_SIZE)
     fast = (eb.read_batch_pg if session.get_bind().dialect.name == "postgresql" else eb.read_batch_sqlite)(
-        session, tid, start, now, None, limit=ex.BATCH_SIZE
+        session, window
     )
-    reference = eb.read_batch_orm(session, tid, start, now, None, limit=ex.BATCH_SIZE)
+    reference = eb.read_batch_orm(session, window)
     session.commit()
     assert fast is not None and fast.rows == reference.rows == len(texts) and fast.data.endswith(b"\n")
     got, expected = fast.data.splitlines(), reference.data.splitlines()
@@ -556,8 +556,11 @@ def test_sqlite_rows_outside_the_fast_path_go_through_orjson(session, settings, 
     )
     session.commit()
     settled = now - timedelta(seconds=ex.SETTLE_SECONDS)
-    assert eb.read_batch_sqlite(session, "t1", (ex.EPOCH, 0), settled, None, limit=ex.BATCH_SIZE) is None
-    assert eb.read_batch_sqlite(session, "t2", (ex.EPOCH, 0), settled, None, limit=ex.BATCH_SIZE) is None
+    for tenant in ("t1", "t2"):
+        assert (
+            eb.read_batch_sqlite(session, eb.Window(tenant, (ex.EPOCH, 0), settled, None, ex.BATCH_SIZE))
+            is None
+        )
     session.commit()
     body = ex.run(session, settings, now)
     assert [(t.tenant_id, t.exported) for t in body.tenants] == [("t1", 3), ("t2", 2)]
