@@ -40,6 +40,7 @@ LAZY_IMPORTS = (
     ("from importlib import resources", "tzdb: a job with a time zone"),
     ("import kaireon_chart.schedule.fires", "checks/time_facts: a time zone's DST changes"),
     ("import difflib", "schema: an unknown key (did you mean ...?)"),
+    ("import hashlib", "names, kube, cache: a name over 52 characters, the OpenAPI slow path"),
     ("import jsonschema, referencing", "kube: a rejected manifest ([k8s] extra)"),
     ("import kaireon_chart.reporters, kaireon_chart.reports.locate", "commands: problems or a report"),
     ("import kaireon_chart.reports.junit", "reporters: --error-format/--report junit"),

@@ -1,7 +1,8 @@
 """The chart's own Chart.yaml and values.yaml, parsed ahead of time (``_generated/chart_snapshot.json``).
 
-``lookup(text)`` returns the data PyYAML's safe loader gives for a file with exactly that text
-(keyed by SHA-256), else None, so an edited or other chart is parsed as usual. It spares the
+``lookup(text)`` returns the data PyYAML's safe loader gives for a file with exactly that text (the
+snapshot holds each file's text and compares it whole: no hash to compute, no collision to fear),
+else None, so an edited or other chart is parsed as usual. It spares the
 defaults run the PyYAML import, which keeps bench 1 within helm's time (bench 8; docs/ARCHITECTURE.md,
 "Speed").
 """
@@ -9,7 +10,6 @@ defaults run the PyYAML import, which keeps bench 1 within helm's time (bench 8;
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -17,10 +17,6 @@ from typing import Any
 
 SNAPSHOT = Path(__file__).resolve().parent / "_generated" / "chart_snapshot.json"
 FILES = ("Chart.yaml", "values.yaml")
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -35,8 +31,8 @@ def _snapshot() -> dict[str, Any]:
 def lookup(text: str) -> Any:
     """The parsed data of ``text`` when it is exactly a snapshotted file's text, else None. The caller
     gets its own copy (the snapshot is shared within the process)."""
-    entry = _snapshot().get(_digest(text))
-    if not isinstance(entry, dict) or "data" not in entry:
+    entry = _snapshot().get(str(len(text)))
+    if not isinstance(entry, dict) or entry.get("text") != text or "data" not in entry:
         return None
     return copy.deepcopy(entry["data"])
 
@@ -50,8 +46,8 @@ def document(chart_dir: Path) -> str:
     for name in FILES:
         text = (Path(chart_dir) / name).read_text(encoding="utf-8")
         data = yaml.load(text, Loader=loader)  # noqa: S506 - SafeLoader / CSafeLoader
-        if json_exact(data):
-            out[_digest(text)] = {"file": name, "data": data}
+        if json_exact(data) and str(len(text)) not in out:  # keyed by length, the text compared whole
+            out[str(len(text))] = {"file": name, "text": text, "data": data}
     return json.dumps(out, indent=1, ensure_ascii=False) + "\n"
 
 

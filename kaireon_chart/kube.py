@@ -9,7 +9,6 @@ and that compiled validator is cached per Kubernetes minor version for the life 
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -134,6 +133,8 @@ COMPACT_DIR = Path(__file__).resolve().parent / "_generated" / "kube_schemas"
 
 
 def _digest(path: Path) -> str:
+    import hashlib  # lazy: OpenSSL's hashlib ~2.5 ms (bench 8); only files of unrecorded size
+
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 

@@ -34,6 +34,8 @@ def test_snapshot_is_current_and_exact():
 def test_only_the_same_text_is_answered_and_copies_are_private():
     text = (CHART_DIR / "values.yaml").read_text(encoding="utf-8")
     assert chartsnap.lookup(text + "\n# edited\n") is None
+    same_length = text.replace("a", "b", 1)  # an edit that keeps the length is still another text
+    assert len(same_length) == len(text) and chartsnap.lookup(same_length) is None
     assert chartsnap.lookup("") is None
     first = chartsnap.lookup(text)
     first["cron"] = None
