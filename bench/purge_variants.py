@@ -61,14 +61,19 @@ def _pg_per_tenant(conn: psycopg.Connection, tenants: list[str], cut: datetime) 
     return total, longest, n_stmt
 
 
+def _heap_pages(conn: psycopg.Connection, table: str) -> int:
+    """The table's size in heap pages (committed: the loop's first statement starts a fresh transaction)."""
+    row = conn.execute(
+        "SELECT pg_relation_size(%s) / current_setting('block_size')::int", (table,)
+    ).fetchone()
+    conn.commit()
+    return int(cast("tuple[Any, ...]", row)[0])  # one row, always
+
+
 def _pg_tid_range(conn: psycopg.Connection, tenants: list[str], cut: datetime) -> tuple[int, float, int]:
     total, longest, n_stmt = 0, 0.0, 0
     for table in TABLES:
-        row = conn.execute(
-            "SELECT pg_relation_size(%s) / current_setting('block_size')::int", (table,)
-        ).fetchone()
-        pages = cast("tuple[Any, ...]", row)[0]  # one row, always
-        conn.commit()
+        pages = _heap_pages(conn, table)
         for a in range(0, pages + 1, PG_PAGES):
             s = time.perf_counter()
             n = conn.execute(
@@ -84,11 +89,7 @@ def _pg_tid_range(conn: psycopg.Connection, tenants: list[str], cut: datetime) -
 def _pg_tid_counted(conn: psycopg.Connection, tenants: list[str], cut: datetime) -> tuple[int, float, int]:
     total, longest, n_stmt = 0, 0.0, 0
     for table in TABLES:
-        row = conn.execute(
-            "SELECT pg_relation_size(%s) / current_setting('block_size')::int", (table,)
-        ).fetchone()
-        pages = cast("tuple[Any, ...]", row)[0]  # one row, always
-        conn.commit()
+        pages = _heap_pages(conn, table)
         for a in range(0, pages + 1, PG_PAGES):
             s = time.perf_counter()
             rows = conn.execute(
