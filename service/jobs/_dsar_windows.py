@@ -53,9 +53,8 @@ RETRIES = 3  # attempts per window on serialization failures and deadlocks
 _RETRYABLE = ("40001", "40P01")  # serialization_failure, deadlock_detected
 log = logging.getLogger("service.jobs.dsar_purge")
 _TICK = timedelta(microseconds=1)  # timestamptz resolution
-_SYNC_OFF = text("SET LOCAL synchronous_commit TO OFF")  # see _dsar_slices._pg_slice
 _IN_WINDOW = "tenant_id = ANY(CAST(:tenants AS text[])) AND created_at >= :lo AND created_at < :hi"
-_SYNC_OFF_SQL = "SET LOCAL synchronous_commit TO OFF"
+_SYNC_OFF_SQL = "SET LOCAL synchronous_commit TO OFF"  # see _dsar_slices._pg_slice
 _IN_WINDOW_DRIVER = "tenant_id = ANY(%(tenants)s::text[]) AND created_at >= %(lo)s AND created_at < %(hi)s"
 # index order is tenant order: a streaming GroupAggregate, no hashing; LIMIT: stop at the cap
 _COUNT = (
@@ -120,19 +119,34 @@ def _cut(
     while True:
         while sizes:  # a finished window: aim the next one at ``target`` rows
             w, rows = sizes.popleft()
-            width = max(w * min(4.0, max(0.25, target / max(rows, 1))), _TICK)
-        width = min(width, span)
+            width = _rescaled(w, rows, target)
+        window = _next_window(start, cutoff, lo, min(width, span))
+        if window is None:
+            return
+        yield window
+        lo = window.hi
+
+
+def _next_window(
+    start: dict[str, datetime], cutoff: dict[str, datetime], lo: datetime, width: timedelta
+) -> Window | None:
+    """The window from ``lo`` (or, after a gap, from the next tenant's oldest row) at most ``width``
+    wide and never past a live tenant's cutoff; None when no tenant has expired rows left."""
+    while True:
         live = [t for t in start if cutoff[t] > lo]
         if not live:
-            return
-        limit = min(cutoff[t] for t in live)  # never past a live tenant's cutoff
+            return None
+        limit = min(cutoff[t] for t in live)
         hi = lo + width if width < limit - lo else limit
         begun = [t for t in live if start[t] < hi]
         if begun:
-            yield Window(sorted(begun), lo, hi)
-            lo = hi
-        else:  # a gap before the next tenant's oldest row
-            lo = min(start[t] for t in live)
+            return Window(sorted(begun), lo, hi)
+        lo = min(start[t] for t in live)  # a gap before the next tenant's oldest row
+
+
+def _rescaled(width: timedelta, rows: int, target: int) -> timedelta:
+    """The next window's width: ``width`` held ``rows``; aim at ``target`` (at most 4× wider or narrower)."""
+    return max(width * min(4.0, max(0.25, target / max(rows, 1))), _TICK)
 
 
 def _judge(
@@ -149,28 +163,23 @@ def _judge(
     target, cap = WINDOW_BATCHES * batch, CAP_BATCHES * batch
     rows_seen = pages_seen = 0
     while rows_seen < JUDGE_ROWS:
-        live = [t for t in start if cutoff[t] > lo]
-        if not live:
+        window = _next_window(start, cutoff, lo, width)
+        if window is None:
             break
-        limit = min(cutoff[t] for t in live)
-        hi = lo + width if width < limit - lo else limit
-        begun = [t for t in live if start[t] < hi]
-        if not begun:
-            lo = min(start[t] for t in live)
-            continue
+        lo, hi = window.lo, window.hi
         rows, pages = session.execute(
             text(
                 "SELECT count(*), count(DISTINCT (ctid::text::point)[0]) FROM (SELECT ctid FROM "
                 f"{table} WHERE {_IN_WINDOW} LIMIT :cap) AS x"
             ),
-            {"tenants": begun, "lo": lo, "hi": hi, "cap": cap},
+            {"tenants": window.tenants, "lo": lo, "hi": hi, "cap": cap},
         ).one()
         session.commit()
         if rows >= cap and hi - lo > _TICK:
             width = max((hi - lo) / 2, _TICK)
             continue
         rows_seen, pages_seen = rows_seen + rows, pages_seen + pages
-        width = max((hi - lo) * min(4.0, max(0.25, target / max(rows, 1))), _TICK)
+        width = _rescaled(hi - lo, rows, target)
         lo = hi
     if rows_seen >= JUDGE_ROWS and rows_seen < MIN_ROWS_PER_PAGE * pages_seen:
         raise UseSlices(f"{table}: {rows_seen} expired rows over {pages_seen} heap pages")
@@ -270,7 +279,7 @@ def _instant(
     for tenant_id in tenants:
         while True:
             try:
-                conn.execute(_SYNC_OFF)
+                conn.exec_driver_sql(_SYNC_OFF_SQL)
                 n = rowcount(conn.execute(stmt, {"tenant": tenant_id, "lo": lo, "hi": hi, "n": batch}))
                 conn.commit()
             except BaseException:
