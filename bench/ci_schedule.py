@@ -36,10 +36,10 @@ from bench.common import (
     Row,
     Stats,
     byte_compile,
-    children_cpu,
     interleave,
     ratios,
     rv_env,
+    timed,
 )
 from kaireon_chart.chart import load_chart
 from kaireon_chart.schedule import fires, output, stagger
@@ -93,13 +93,9 @@ def _check_all_reports(files_dir: Path, out_dir: Path, env: dict[str, str]) -> C
         argv += ["--report", f"{fmt}={out_dir / ('report.' + fmt)}"]
 
     def go() -> float:
-        t0, c0 = time.perf_counter(), children_cpu()
-        proc = subprocess.run(argv, capture_output=True, env=env, cwd=REPO)
-        dt = time.perf_counter() - t0
-        CPU.setdefault("check + all reports", []).append(children_cpu() - c0)
-        if proc.returncode != 0:
-            raise RuntimeError(f"render-values check exited {proc.returncode}: {proc.stdout.decode()[-800:]}")
-        return dt
+        t = timed(argv, env, stdout=subprocess.PIPE)
+        CPU.setdefault("check + all reports", []).append(t.cpu)
+        return t.wall
 
     return go
 
@@ -146,15 +142,9 @@ def _schedule_cli(values_file: Path) -> Callable[[], float]:
     ]
 
     def go() -> float:
-        t0, c0 = time.perf_counter(), children_cpu()
-        proc = subprocess.run(argv, capture_output=True, env=rv_env(), cwd=REPO)
-        dt = time.perf_counter() - t0
-        CPU.setdefault("schedule (CLI, JSON out)", []).append(children_cpu() - c0)
-        if proc.returncode != 0:
-            raise RuntimeError(
-                f"render-values schedule exited {proc.returncode}: {proc.stderr.decode()[-800:]}"
-            )
-        return dt
+        t = timed(argv, rv_env(), stdout=subprocess.PIPE)
+        CPU.setdefault("schedule (CLI, JSON out)", []).append(t.cpu)
+        return t.wall
 
     return go
 

@@ -35,6 +35,7 @@ from bench.common import (
     interleave,
     ratios,
     rv_env,
+    timed,
 )
 from kaireon_chart import registry
 
@@ -116,15 +117,7 @@ def write_environments(directory: Path, n: int, seed: int = 7) -> list[Path]:
 def _check(files_dir: Path, env: dict[str, str]) -> Callable[[], float]:
     argv = [str(VENV_BIN / "render-values"), "check", str(files_dir), "--chart", str(REPO / "chart")]
 
-    def go() -> float:
-        t0 = time.perf_counter()
-        proc = subprocess.run(argv, capture_output=True, env=env, cwd=REPO)
-        dt = time.perf_counter() - t0
-        if proc.returncode != 0:
-            raise RuntimeError(f"render-values check exited {proc.returncode}: {proc.stdout.decode()[-800:]}")
-        return dt
-
-    return go
+    return lambda: timed(argv, env, stdout=subprocess.PIPE).wall
 
 
 def _helm_each(helm: Path, files: list[Path]) -> Callable[[], float]:

@@ -12,8 +12,6 @@ the package is compiled before timing and ``PYTHONDONTWRITEBYTECODE`` is dropped
 
 from __future__ import annotations
 
-import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from bench.common import (
     interleave,
     ratios,
     rv_env,
+    timed,
 )
 
 TITLE = "1 render-values vs helm template"
@@ -40,15 +39,7 @@ GOAL = 1.0  # ours/helm wall time
 def wall_runner(argv: list[str], env: dict[str, str]) -> Callable[[], float]:
     """A contender that runs ``argv`` (exit 0 expected) and returns its wall time in seconds."""
 
-    def go() -> float:
-        t0 = time.perf_counter()
-        proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO)
-        dt = time.perf_counter() - t0
-        if proc.returncode != 0:
-            raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
-        return dt
-
-    return go
+    return lambda: timed(argv, env).wall
 
 
 def run(profile: Profile, ctx: Context) -> list[Row]:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = REPO / ".tools"
@@ -184,12 +184,6 @@ def ratios(a: list[float], b: list[float]) -> Stats:
     return Stats.of([x / y for x, y in zip(a, b, strict=True) if y])
 
 
-def timed(fn: Callable[[], object]) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
-
-
 def fmt_num(v: float, unit: str) -> str:
     if unit == "s":
         if v < 1:
@@ -264,6 +258,25 @@ def children_cpu() -> float:
     """CPU seconds (user + system) of this process's finished children so far."""
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
+
+
+class Timed(NamedTuple):
+    wall: float  # seconds
+    cpu: float  # seconds, user + system
+
+
+def timed(
+    argv: list[str], env: dict[str, str], *, exit_code: int = 0, stdout: Any = subprocess.DEVNULL
+) -> Timed:
+    """Run ``argv`` once in the checkout: its wall and CPU time. Raises (with the tail of its output)
+    when it exits otherwise than ``exit_code``; ``stdout=subprocess.PIPE`` keeps stdout for that tail."""
+    c0, t0 = children_cpu(), time.perf_counter()
+    proc = subprocess.run(argv, stdout=stdout, stderr=subprocess.PIPE, env=env, cwd=REPO)
+    wall, cpu = time.perf_counter() - t0, children_cpu() - c0
+    if proc.returncode != exit_code:
+        tail = (proc.stderr or proc.stdout or b"").decode(errors="replace")[-800:]
+        raise RuntimeError(f"{' '.join(argv[:2])} exited {proc.returncode}: {tail}")
+    return Timed(wall, cpu)
 
 
 def run_job(spec: dict[str, Any], timeout: float = 900) -> dict[str, Any]:

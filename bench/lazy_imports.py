@@ -22,9 +22,9 @@ from bench.common import (
     Row,
     Stats,
     byte_compile,
-    children_cpu,
     interleave,
     rv_env,
+    timed,
 )
 
 LAZY_ABOVE = 0.005  # an import stays lazy only when it costs at least this share of the run that skips it
@@ -62,14 +62,7 @@ def cpu_ms(args: list[str]) -> Callable[[], float]:
     argv = [str(VENV_BIN / "render-values"), "--chart", CHART, *args]
     env = rv_env(KAIREON_CHART_CACHE="0")
 
-    def go() -> float:
-        before = children_cpu()
-        proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO)
-        if proc.returncode != 0:
-            raise RuntimeError(f"render-values exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
-        return (children_cpu() - before) * 1000
-
-    return go
+    return lambda: timed(argv, env).cpu * 1000
 
 
 def import_cost_ms(importtime_stderr: str) -> float:

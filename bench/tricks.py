@@ -28,8 +28,6 @@ function, with what it costs a run that needs it.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import NamedTuple
@@ -48,11 +46,11 @@ from bench.common import (
     Row,
     Stats,
     byte_compile,
-    children_cpu,
     env_with,
     interleave,
     ratios,
     rv_env,
+    timed,
 )
 
 TITLE = "8 start-up tricks of render-values"
@@ -166,14 +164,9 @@ def _contender(root: Path, run: Run, wall: list[float]) -> Callable[[], float]:
     env = rv_env(root, KAIREON_CHART_CACHE="0")
 
     def go() -> float:
-        c0, t0 = children_cpu(), time.perf_counter()
-        proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO)
-        wall.append(time.perf_counter() - t0)
-        if proc.returncode != run.exit_code:
-            raise RuntimeError(
-                f"render-values {run.label} exited {proc.returncode}: {proc.stderr.decode()[-500:]}"
-            )
-        return children_cpu() - c0
+        t = timed(argv, env, exit_code=run.exit_code)
+        wall.append(t.wall)
+        return t.cpu
 
     return go
 
